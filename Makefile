@@ -1,0 +1,67 @@
+# RVM - a thin front door over CMake presets. `make run` and `make test` are all a newcomer needs.
+.PHONY: all deps build run test test-host test-asan cross purity bench fuzz lint format clean help
+
+BUILD      ?= build
+RVM        := $(BUILD)/host/tools/rvm/rvm
+BENCH      ?=
+FUZZ_SECONDS ?= 60
+JOBS       ?= $(shell nproc)
+
+all: build
+
+help:
+	@echo "make run     run RVM (hosted) and audit its witness log"
+	@echo "make test    build everything and run every test (plain and ASan+UBSan)"
+	@echo "make bench   benchmarks against peers (BENCH=substring filters rows)"
+	@echo "make fuzz    libFuzzer targets, FUZZ_SECONDS each"
+	@echo "make lint    clang-tidy + cppcheck"
+
+deps:
+	@bash scripts/deps.sh
+
+# Configure a preset once; later builds let CMake re-run itself when needed.
+$(BUILD)/%/build.ninja:
+	@cmake --preset $* >/dev/null
+
+build: deps $(BUILD)/host/build.ninja
+	@cmake --build $(BUILD)/host -j $(JOBS)
+
+run: build
+	@rm -rf run
+	@$(RVM) run --out run
+	@$(RVM) audit run/witness.log
+
+test: deps test-host test-asan cross purity
+
+test-host: $(BUILD)/host/build.ninja
+	@cmake --build $(BUILD)/host -j $(JOBS)
+	@cd $(BUILD)/host && ctest --output-on-failure -j $(JOBS)
+
+test-asan: $(BUILD)/host-asan/build.ninja
+	@cmake --build $(BUILD)/host-asan -j $(JOBS)
+	@cd $(BUILD)/host-asan && ctest --output-on-failure -j $(JOBS)
+
+# The freestanding core must build for bare-metal AArch64 and the Cortex-M3 seed.
+cross: $(BUILD)/aarch64-virt/build.ninja $(BUILD)/seed/build.ninja
+	@cmake --build $(BUILD)/aarch64-virt -j $(JOBS)
+	@cmake --build $(BUILD)/seed -j $(JOBS)
+	@echo "cross: core builds for aarch64-virt and seed"
+
+purity: cross
+	@bash tests/core_purity.sh $(BUILD)
+
+bench: build
+	@$(BUILD)/host/bench/rvm-bench --filter "$(BENCH)"
+
+fuzz: deps $(BUILD)/fuzz/build.ninja
+	@cmake --build $(BUILD)/fuzz -j $(JOBS)
+	@bash fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+lint: deps $(BUILD)/host/build.ninja
+	@bash scripts/lint.sh $(BUILD)/host
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) run

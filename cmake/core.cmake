@@ -1,0 +1,32 @@
+# The freestanding core: lib/ and kernel/ (no floating point) and wasm/ (FP allowed).
+# On cross targets the toolchain file adds -ffreestanding -nostdinc, so any
+# libc header or symbol in the core is a build error there.
+
+file(GLOB RVM_LIB_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/lib/*.c)
+file(GLOB RVM_KERNEL_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/kernel/*.c)
+file(GLOB RVM_WASM_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/wasm/*.c)
+
+function(rvm_core_target name)
+  target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR}/include)
+  target_compile_definitions(${name} PUBLIC ${RVM_PROFILE_DEFINE})
+  target_compile_options(${name} PRIVATE ${RVM_WARNINGS} ${RVM_CORE_FLAGS})
+  if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
+    # Stop GCC turning our own copy loops into calls to memcpy.
+    target_compile_options(${name} PRIVATE -fno-tree-loop-distribute-patterns)
+  endif()
+endfunction()
+
+add_library(rvm_lib STATIC ${RVM_LIB_SOURCES})
+rvm_core_target(rvm_lib)
+target_compile_options(rvm_lib PRIVATE ${RVM_CORE_NOFP_FLAGS})
+
+add_library(rvm_kernel STATIC ${RVM_KERNEL_SOURCES})
+rvm_core_target(rvm_kernel)
+target_compile_options(rvm_kernel PRIVATE ${RVM_CORE_NOFP_FLAGS})
+target_link_libraries(rvm_kernel PUBLIC rvm_lib)
+
+if(RVM_WASM_SOURCES)
+  add_library(rvm_wasm STATIC ${RVM_WASM_SOURCES})
+  rvm_core_target(rvm_wasm)
+  target_link_libraries(rvm_wasm PUBLIC rvm_lib)
+endif()

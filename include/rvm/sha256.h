@@ -1,0 +1,48 @@
+/* rvm/sha256.h - SHA-256 (FIPS 180-4): portable C plus CPU-accelerated block functions. */
+#ifndef RVM_SHA256_H
+#define RVM_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RVM_SHA256_DIGEST 32u
+#define RVM_SHA256_BLOCK 64u
+
+/* Compresses nblocks consecutive 64-byte blocks into state. */
+typedef void rvm_sha256_blocks_fn(uint32_t state[8], const uint8_t *blocks, size_t nblocks);
+
+/* One implementation of the compression function (portable, SHA-NI, ARMv8 CE). */
+struct rvm_sha256_impl {
+	const char *name;
+	rvm_sha256_blocks_fn *blocks;
+};
+
+/* Streaming state. The caller owns it; no allocation, no global state. */
+struct rvm_sha256 {
+	uint32_t state[8];
+	uint64_t total;        /* bytes absorbed so far */
+	uint8_t buf[RVM_SHA256_BLOCK];
+	uint32_t buflen;
+	rvm_sha256_blocks_fn *blocks;
+};
+
+/* The portable implementation; always available. */
+const struct rvm_sha256_impl *rvm_sha256_portable(void);
+/*
+ * The fastest implementation this CPU supports, found by asking the CPU
+ * (cpuid on x86, ID registers or hwcaps on AArch64). Costly on some
+ * hypervisors: call it once (platforms store the answer in
+ * rvm_platform.sha256) and pass the result around.
+ */
+const struct rvm_sha256_impl *rvm_sha256_detect(void);
+
+/* impl NULL selects the portable implementation. */
+void rvm_sha256_init(struct rvm_sha256 *ctx, const struct rvm_sha256_impl *impl);
+void rvm_sha256_update(struct rvm_sha256 *ctx, const void *data, size_t n);
+/* Writes the digest and wipes the context. */
+void rvm_sha256_final(struct rvm_sha256 *ctx, uint8_t out[RVM_SHA256_DIGEST]);
+/* One-shot convenience. */
+void rvm_sha256(const struct rvm_sha256_impl *impl, const void *data, size_t n,
+		uint8_t out[RVM_SHA256_DIGEST]);
+
+#endif

@@ -1,0 +1,144 @@
+/* lib/sha256.c - SHA-256 streaming API and the portable compression function. */
+#include <rvm/bytes.h>
+#include <rvm/sha256.h>
+
+static const uint32_t rvm_sha256_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static inline uint32_t ror32(uint32_t x, unsigned n)
+{
+	return (x >> n) | (x << (32 - n));
+}
+
+static void sha256_blocks_portable(uint32_t state[8], const uint8_t *p, size_t nblocks)
+{
+	uint32_t w[16];
+
+	for (; nblocks--; p += RVM_SHA256_BLOCK) {
+		uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+		uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
+
+		for (int i = 0; i < 64; i++) {
+			uint32_t t1, t2;
+
+			/* The 16-word window holds w[i-16..i-1]; extend it in place. */
+			if (i < 16) {
+				w[i] = rvm_load_be32(p + 4 * i);
+			} else {
+				uint32_t w15 = w[(i - 15) & 15], w2 = w[(i - 2) & 15];
+				uint32_t s0 = ror32(w15, 7) ^ ror32(w15, 18) ^ (w15 >> 3);
+				uint32_t s1 = ror32(w2, 17) ^ ror32(w2, 19) ^ (w2 >> 10);
+
+				w[i & 15] += s0 + w[(i - 7) & 15] + s1;
+			}
+			t1 = h + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) + ((e & f) ^ (~e & g)) +
+			     rvm_sha256_k[i] + w[i & 15];
+			t2 = (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+			h = g;
+			g = f;
+			f = e;
+			e = d + t1;
+			d = c;
+			c = b;
+			b = a;
+			a = t1 + t2;
+		}
+		state[0] += a;
+		state[1] += b;
+		state[2] += c;
+		state[3] += d;
+		state[4] += e;
+		state[5] += f;
+		state[6] += g;
+		state[7] += h;
+	}
+}
+
+static const struct rvm_sha256_impl rvm_sha256_portable_impl = {
+	.name = "portable",
+	.blocks = sha256_blocks_portable,
+};
+
+const struct rvm_sha256_impl *rvm_sha256_portable(void)
+{
+	return &rvm_sha256_portable_impl;
+}
+
+void rvm_sha256_init(struct rvm_sha256 *ctx, const struct rvm_sha256_impl *impl)
+{
+	static const uint32_t iv[8] = {
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+	};
+
+	rvm_memcpy(ctx->state, iv, sizeof(iv));
+	ctx->total = 0;
+	ctx->buflen = 0;
+	ctx->blocks = (impl ? impl : &rvm_sha256_portable_impl)->blocks;
+}
+
+void rvm_sha256_update(struct rvm_sha256 *ctx, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+
+	ctx->total += n;
+	if (ctx->buflen) {
+		size_t take = RVM_SHA256_BLOCK - ctx->buflen;
+
+		if (take > n)
+			take = n;
+		rvm_memcpy(ctx->buf + ctx->buflen, p, take);
+		ctx->buflen += (uint32_t)take;
+		p += take;
+		n -= take;
+		if (ctx->buflen < RVM_SHA256_BLOCK)
+			return;
+		ctx->blocks(ctx->state, ctx->buf, 1);
+		ctx->buflen = 0;
+	}
+	if (n >= RVM_SHA256_BLOCK) {
+		size_t nb = n / RVM_SHA256_BLOCK;
+
+		ctx->blocks(ctx->state, p, nb);
+		p += nb * RVM_SHA256_BLOCK;
+		n -= nb * RVM_SHA256_BLOCK;
+	}
+	rvm_memcpy(ctx->buf, p, n);
+	ctx->buflen = (uint32_t)n;
+}
+
+void rvm_sha256_final(struct rvm_sha256 *ctx, uint8_t out[RVM_SHA256_DIGEST])
+{
+	uint64_t bits = ctx->total * 8;
+
+	ctx->buf[ctx->buflen++] = 0x80;
+	if (ctx->buflen > RVM_SHA256_BLOCK - 8) {
+		rvm_memset(ctx->buf + ctx->buflen, 0, RVM_SHA256_BLOCK - ctx->buflen);
+		ctx->blocks(ctx->state, ctx->buf, 1);
+		ctx->buflen = 0;
+	}
+	rvm_memset(ctx->buf + ctx->buflen, 0, RVM_SHA256_BLOCK - 8 - ctx->buflen);
+	rvm_store_be64(ctx->buf + RVM_SHA256_BLOCK - 8, bits);
+	ctx->blocks(ctx->state, ctx->buf, 1);
+	for (int i = 0; i < 8; i++)
+		rvm_store_be32(out + 4 * i, ctx->state[i]);
+	rvm_wipe(ctx, sizeof(*ctx));
+}
+
+void rvm_sha256(const struct rvm_sha256_impl *impl, const void *data, size_t n,
+		uint8_t out[RVM_SHA256_DIGEST])
+{
+	struct rvm_sha256 ctx;
+
+	rvm_sha256_init(&ctx, impl);
+	rvm_sha256_update(&ctx, data, n);
+	rvm_sha256_final(&ctx, out);
+}

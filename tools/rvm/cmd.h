@@ -1,0 +1,15 @@
+/* tools/rvm/cmd.h - the sub-commands of the rvm host tool, one file each. */
+#ifndef RVM_TOOL_CMD_H
+#define RVM_TOOL_CMD_H
+
+/* Each returns the process exit status: 0 ok, 1 a finding (e.g. tampering), 2 bad usage or input. */
+struct rvm_cmd {
+	const char *name;
+	const char *summary;
+	int (*main)(int argc, char **argv);
+};
+
+/* The table lives in main.c; sub-commands print it on bad usage. */
+extern const struct rvm_cmd rvm_cmds[];
+
+#endif
