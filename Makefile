@@ -21,7 +21,7 @@ deps:
 
 # Configure a preset once; later builds let CMake re-run itself when needed.
 $(BUILD)/%/build.ninja:
-	@cmake --preset $* >/dev/null
+	@cmake --preset $* -B $(BUILD)/$* >/dev/null
 
 build: deps $(BUILD)/host/build.ninja
 	@cmake --build $(BUILD)/host -j $(JOBS)
