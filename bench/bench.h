@@ -17,19 +17,30 @@ struct rvm_bench_row {
 	const char *peer;   /* peer id, or NULL */
 	const char *target; /* the goal in words, e.g. "ratio <= 1.2" */
 	void (*run)(struct rvm_bench_result *out);
+	/*
+	 * NULL, or "NAME=VALUE": the row then runs in a child process started
+	 * with that variable set, for peers that read their configuration at
+	 * load time (e.g. OPENSSL_ia32cap to mask SHA-NI in OpenSSL).
+	 */
+	const char *env;
 	struct rvm_bench_row *next;
 };
 
 /* Rows register themselves from a constructor: RVM_BENCH_ROW(...) at file scope. */
 void rvm_bench_register(struct rvm_bench_row *row);
 
-#define RVM_BENCH_ROW(id, peer_id, target_text, fn)                                   \
+#define RVM_BENCH_ROW_ENV(id, peer_id, target_text, fn, env_assign)                   \
 	static struct rvm_bench_row rvm_bench_row_##id = { #id, peer_id, target_text, fn, \
-							   NULL };                   \
+							   env_assign, NULL };       \
 	__attribute__((constructor)) static void rvm_bench_reg_##id(void)             \
 	{                                                                             \
 		rvm_bench_register(&rvm_bench_row_##id);                              \
 	}
+#define RVM_BENCH_ROW(id, peer_id, target_text, fn) \
+	RVM_BENCH_ROW_ENV(id, peer_id, target_text, fn, NULL)
+
+/* Environment that masks SHA-NI (and AVX-512 SHA paths) in OpenSSL. */
+#define RVM_BENCH_OPENSSL_NO_SHANI "OPENSSL_ia32cap=:~0x20000000"
 
 typedef void rvm_bench_fn(void *ctx, uint64_t iters);
 

@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -88,6 +90,48 @@ void rvm_bench_sink(const void *p, size_t n)
 		sink ^= ((const unsigned char *)p)[i];
 }
 
+/*
+ * Runs one row in a child started with row->env set: the child is this same
+ * program with --child NAME, and prints the result as "CHILD ours peer note".
+ */
+static int run_in_child(const struct rvm_bench_row *row, struct rvm_bench_result *res)
+{
+	char cmd[512], line[256];
+	FILE *f;
+	int ok = 0;
+
+	snprintf(cmd, sizeof(cmd), "env '%s' /proc/%d/exe --child '%s'", row->env, (int)getpid(),
+		 row->name);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		int off = 0;
+
+		if (sscanf(line, "CHILD %lf %lf %n", &res->ours_ns, &res->peer_ns, &off) == 2) {
+			snprintf(res->note, sizeof(res->note), "%s", line + off);
+			res->note[strcspn(res->note, "\n")] = 0;
+			ok = 1;
+		}
+	}
+	return pclose(f) == 0 && ok ? 0 : -1;
+}
+
+static int child_main(const char *name)
+{
+	for (struct rvm_bench_row *r = rvm_bench_rows; r; r = r->next) {
+		struct rvm_bench_result res;
+
+		if (strcmp(r->name, name))
+			continue;
+		memset(&res, 0, sizeof(res));
+		r->run(&res);
+		printf("CHILD %.6f %.6f %s\n", res.ours_ns, res.peer_ns, res.note);
+		return 0;
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *filter = NULL;
@@ -98,6 +142,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--filter") && i + 1 < argc) {
 			filter = argv[++i];
+		} else if (!strcmp(argv[i], "--child") && i + 1 < argc) {
+			return child_main(argv[i + 1]);
 		} else {
 			fprintf(stderr, "usage: rvm-bench [--filter SUBSTRING]\n");
 			return 2;
@@ -110,7 +156,12 @@ int main(int argc, char **argv)
 			continue;
 		memset(&res[n], 0, sizeof(res[n]));
 		fprintf(stderr, "bench: %s ...\n", r->name);
-		r->run(&res[n]);
+		if (!r->env) {
+			r->run(&res[n]);
+		} else if (run_in_child(r, &res[n]) != 0) {
+			fprintf(stderr, "bench: %s failed in its child process\n", r->name);
+			return 1;
+		}
 		rows[n++] = r;
 	}
 	printf("%-24s %12s  %-18s %12s %8s  %-16s %s\n", "row", "ours ns", "peer", "peer ns", "ratio",

@@ -41,3 +41,13 @@ static void run_sha256_4k(struct rvm_bench_result *out)
 }
 
 RVM_BENCH_ROW(sha256_4k, "openssl-SHA256", "ratio <= 1.2", run_sha256_4k)
+
+static void run_sha256_4k_portable(struct rvm_bench_result *out)
+{
+	rvm_bench_pair(ours_page, (void *)rvm_sha256_portable(), peer_page, NULL, 1000, 21,
+		       &out->ours_ns, &out->peer_ns);
+	snprintf(out->note, sizeof(out->note), "portable vs OpenSSL without SHA-NI");
+}
+
+RVM_BENCH_ROW_ENV(sha256_4k_portable, "openssl-SHA256-noshani", "ratio <= 1.3",
+		  run_sha256_4k_portable, RVM_BENCH_OPENSSL_NO_SHANI)
