@@ -138,6 +138,16 @@ enum rvm_witness_chain { RVM_CHAIN_SHA256 = 1, RVM_CHAIN_FNV1A = 2 };
 /* How checkpoints are signed. */
 enum rvm_witness_sig { RVM_SIG_NONE = 0, RVM_SIG_HMAC_SHA256 = 1, RVM_SIG_ED25519 = 2 };
 
+/* Why a chain checkpoint was emitted (its arg0). */
+enum rvm_witness_ckpt_reason {
+	RVM_CKPT_PERIODIC = 1, /* every cfg.checkpoint_every records */
+	RVM_CKPT_EXPLICIT = 2, /* rvm_witness_checkpoint() */
+	RVM_CKPT_SHUTDOWN = 3, /* rvm_witness_close(): the log ended cleanly */
+};
+
+/* The 64-byte block that follows a record flagged RVM_WF_SIGNATURE in the file. */
+#define RVM_WITNESS_SIG_BLOCK 64u
+
 struct rvm_witness_config {
 	enum rvm_witness_chain chain;
 	enum rvm_witness_sig sig;
@@ -147,9 +157,20 @@ struct rvm_witness_config {
 };
 
 /*
- * The log: caller-owned, no allocation. Records live in a power-of-two ring
- * until flushed to the platform sink; [flushed_seq, next_seq) are in the ring
- * only, [durable_seq, flushed_seq) were appended but not yet synced.
+ * The log: caller-owned, no allocation.
+ *
+ * Ring invariants (N = RVM_WITNESS_RING_RECORDS, a power of two):
+ *   record seq lives in ring[seq & (N-1)] while next_seq - seq <= N;
+ *   durable_seq <= flushed_seq <= next_seq and next_seq - flushed_seq <= N:
+ *   [flushed_seq, next_seq) are in the ring only, [durable_seq, flushed_seq)
+ *   were appended to the sink but not yet synced, [0, durable_seq) survive a
+ *   crash. Without a sink (ring-only, has_sink false) the ring is a window
+ *   on the last N records and flushed_seq marks the oldest one kept.
+ * Chain invariants:
+ *   digest = D(next_seq - 1), D0 before the first record;
+ *   ring[s].prev8 = D(s-1)[0..8), ring[s].self8 = D(s)[0..8).
+ * Signature invariant: at most one checkpoint's signature block is pending
+ *   (sig_pending); flush writes it immediately after record sig_seq.
  */
 struct rvm_witness_log {
 	const struct rvm_platform *plat;
@@ -158,10 +179,18 @@ struct rvm_witness_log {
 	uint64_t flushed_seq;
 	uint64_t durable_seq;
 	uint8_t digest[RVM_SHA256_DIGEST]; /* D(next_seq - 1), D0 before the first record */
+	uint8_t genesis[RVM_SHA256_DIGEST]; /* D0 */
 	struct rvm_witness_config cfg;
-	uint8_t public_key[RVM_ED25519_PUBLIC];
-	uint64_t since_checkpoint;
-	bool has_sink; /* false: ring only (tests, no run directory) */
+	const struct rvm_sha256_impl *sha; /* the platform's SHA-256 (NULL: portable) */
+	uint8_t public_key[RVM_ED25519_PUBLIC]; /* Ed25519 public key, or the HMAC key id */
+	uint64_t boot_clock_ns;   /* platform clock at genesis: record times count from here */
+	uint64_t since_checkpoint; /* records emitted since the last checkpoint */
+	uint64_t last_ckpt_seq;    /* seq of the last checkpoint, UINT64_MAX before the first */
+	uint64_t sig_seq;          /* seq of the checkpoint that sig signs */
+	uint8_t sig[RVM_WITNESS_SIG_BLOCK];
+	bool sig_pending; /* sig not yet appended to the sink */
+	bool has_sink;    /* false: ring only (tests, no run directory) */
+	enum rvm_err sink_err; /* last sink failure, RVM_OK when healthy */
 	/* Epoch batching (DC-10): counts folded into one record per flush. */
 	struct {
 		uint64_t count;
@@ -172,29 +201,52 @@ struct rvm_witness_log {
 	} batch;
 };
 
+/*
+ * Starts a log: draws the boot nonce if cfg's is zero, computes D0 and, when
+ * the platform has a witness sink, writes the file header and syncs it. A
+ * platform whose sink answers RVM_E_UNSUPPORTED gives a ring-only log.
+ */
 enum rvm_err rvm_witness_init(struct rvm_witness_log *log, const struct rvm_platform *plat,
 			      const struct rvm_witness_config *cfg);
-/* Appends one record; *seq_out (may be NULL) receives its seq. Fails only with
- * RVM_E_FULL when the ring is full and the sink cannot take records. */
+/* Appends one record; *seq_out (may be NULL) receives its seq. Fails with
+ * RVM_E_FULL when the ring is full and the sink cannot take records, and with
+ * RVM_E_INVAL for flags only the log itself sets (SIGNATURE, BATCH). If a
+ * periodic checkpoint follows the record and fails, the record stays emitted
+ * (*seq_out is set) and the checkpoint's error is returned. */
 enum rvm_err rvm_witness_emit(struct rvm_witness_log *log, uint16_t action, uint16_t flags,
 			      uint32_t actor, uint64_t target, uint64_t arg0, uint64_t arg1,
 			      uint64_t *seq_out);
 /* True if n more records can be emitted now without failing (check before apply). */
 bool rvm_witness_can_emit(const struct rvm_witness_log *log, uint32_t n);
-/* Folds a high-frequency event into the current epoch batch (DC-10). */
+/* Folds a high-frequency event into the current epoch batch (DC-10). A change
+ * of action or actor first flushes the pending batch. */
 enum rvm_err rvm_witness_batch_add(struct rvm_witness_log *log, uint16_t action, uint32_t actor,
 				   uint64_t target, uint64_t arg0);
-/* Emits the pending batch as one RVM_WF_BATCH record (no-op when empty). */
+/* Emits the pending batch as one RVM_WF_BATCH record (no-op when empty):
+ * action and actor of the batch, target = event count, arg0 = sum of the
+ * events' arg0 (mod 2^64), arg1 = FNV-1a fold of every event in order. */
 enum rvm_err rvm_witness_batch_flush(struct rvm_witness_log *log);
 /* Emits a signed chain checkpoint now. */
 enum rvm_err rvm_witness_checkpoint(struct rvm_witness_log *log);
-/* Appends every record in the ring to the sink. */
+/* Appends every record in the ring (and a pending signature block) to the sink. */
 enum rvm_err rvm_witness_flush(struct rvm_witness_log *log);
-/* Flush, then make everything appended durable. */
+/* Flush, then make everything appended durable: afterwards durable_seq = next_seq.
+ * RVM_E_UNSUPPORTED on a ring-only log. */
 enum rvm_err rvm_witness_sync(struct rvm_witness_log *log);
-/* Shutdown: final signed checkpoint, sync. */
+/* Shutdown: pending batch, final signed checkpoint (reason SHUTDOWN), sync. */
 enum rvm_err rvm_witness_close(struct rvm_witness_log *log);
 /* The record with this seq if it is still in the ring. */
 const struct rvm_witness_record *rvm_witness_get(const struct rvm_witness_log *log, uint64_t seq);
+
+/* Chain primitives shared by the writer and the verifier (kernel/witness_chain.c). */
+/* D0 = H("RVM-WITNESS-v1" || nonce); FNV-1a mode: 8 meaningful bytes, the rest zero. */
+void rvm_witness_genesis(enum rvm_witness_chain chain, const struct rvm_sha256_impl *sha,
+			 const uint8_t nonce[16], uint8_t d0[RVM_SHA256_DIGEST]);
+/* D(i) = H(D(i-1) || rec), rec being the encoded record with self8 zeroed.
+ * FNV-1a mode hashes only the 8 meaningful bytes of D(i-1). prev and out may alias. */
+void rvm_witness_chain_next(enum rvm_witness_chain chain, const struct rvm_sha256_impl *sha,
+			    const uint8_t prev[RVM_SHA256_DIGEST],
+			    const uint8_t rec[RVM_WITNESS_RECORD_SIZE],
+			    uint8_t out[RVM_SHA256_DIGEST]);
 
 #endif
