@@ -2,7 +2,9 @@
 #include <rvm/bytes.h>
 #include <rvm/sha256.h>
 
-static const uint32_t rvm_sha256_k[64] = {
+#include "sha256_internal.h"
+
+const uint32_t rvm_sha256_k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
 	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
 	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -18,39 +20,92 @@ static inline uint32_t ror32(uint32_t x, unsigned n)
 	return (x >> n) | (x << (32 - n));
 }
 
+/* The FIPS 180-4 functions; Ch and Maj in forms with one operation fewer. */
+#define CH(e, f, g) ((((f) ^ (g)) & (e)) ^ (g))
+#define MAJ(a, b, c) (((a) & (b)) | ((c) & ((a) | (b))))
+#define BSIG0(a) (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22))
+#define BSIG1(e) (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25))
+#define SSIG0(w) (ror32(w, 7) ^ ror32(w, 18) ^ ((w) >> 3))
+#define SSIG1(w) (ror32(w, 17) ^ ror32(w, 19) ^ ((w) >> 10))
+
+/*
+ * One round. Instead of shifting the eight working variables, the callers
+ * rotate the names: after a round, the new a is in h's slot and the new e in d's.
+ */
+#define RND(a, b, c, d, e, f, g, h, i, w)                                           \
+	do {                                                                        \
+		uint32_t t1_ = ((h) + rvm_sha256_k[i] + (w)) + CH(e, f, g) + BSIG1(e); \
+		(d) += t1_;                                                         \
+		(h) = t1_ + MAJ(a, b, c) + BSIG0(a);                                \
+	} while (0)
+
+/* Message expansion in a 16-word window: w[t] = s1(w[t-2]) + w[t-7] + s0(w[t-15]) + w[t-16]. */
+#define EXP(w0, w14, w9, w1) ((w0) += SSIG1(w14) + (w9) + SSIG0(w1))
+
+/* Sixteen rounds starting at round i over the window w0..w15. */
+#define RND16(i)                                             \
+	do {                                                 \
+		RND(a, b, c, d, e, f, g, h, (i) + 0, w0);    \
+		RND(h, a, b, c, d, e, f, g, (i) + 1, w1);    \
+		RND(g, h, a, b, c, d, e, f, (i) + 2, w2);    \
+		RND(f, g, h, a, b, c, d, e, (i) + 3, w3);    \
+		RND(e, f, g, h, a, b, c, d, (i) + 4, w4);    \
+		RND(d, e, f, g, h, a, b, c, (i) + 5, w5);    \
+		RND(c, d, e, f, g, h, a, b, (i) + 6, w6);    \
+		RND(b, c, d, e, f, g, h, a, (i) + 7, w7);    \
+		RND(a, b, c, d, e, f, g, h, (i) + 8, w8);    \
+		RND(h, a, b, c, d, e, f, g, (i) + 9, w9);    \
+		RND(g, h, a, b, c, d, e, f, (i) + 10, w10);  \
+		RND(f, g, h, a, b, c, d, e, (i) + 11, w11);  \
+		RND(e, f, g, h, a, b, c, d, (i) + 12, w12);  \
+		RND(d, e, f, g, h, a, b, c, (i) + 13, w13);  \
+		RND(c, d, e, f, g, h, a, b, (i) + 14, w14);  \
+		RND(b, c, d, e, f, g, h, a, (i) + 15, w15);  \
+	} while (0)
+
+/* Replaces w0..w15 by the next sixteen schedule words, in order. */
+#define EXP16()                             \
+	do {                                \
+		EXP(w0, w14, w9, w1);       \
+		EXP(w1, w15, w10, w2);      \
+		EXP(w2, w0, w11, w3);       \
+		EXP(w3, w1, w12, w4);       \
+		EXP(w4, w2, w13, w5);       \
+		EXP(w5, w3, w14, w6);       \
+		EXP(w6, w4, w15, w7);       \
+		EXP(w7, w5, w0, w8);        \
+		EXP(w8, w6, w1, w9);        \
+		EXP(w9, w7, w2, w10);       \
+		EXP(w10, w8, w3, w11);      \
+		EXP(w11, w9, w4, w12);      \
+		EXP(w12, w10, w5, w13);     \
+		EXP(w13, w11, w6, w14);     \
+		EXP(w14, w12, w7, w15);     \
+		EXP(w15, w13, w8, w0);      \
+	} while (0)
+
+/* Fully unrolled rounds; the schedule lives in sixteen locals the compiler keeps in registers. */
 static void sha256_blocks_portable(uint32_t state[8], const uint8_t *p, size_t nblocks)
 {
-	uint32_t w[16];
-
 	for (; nblocks--; p += RVM_SHA256_BLOCK) {
 		uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
 		uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
+		uint32_t w0 = rvm_load_be32(p + 0), w1 = rvm_load_be32(p + 4);
+		uint32_t w2 = rvm_load_be32(p + 8), w3 = rvm_load_be32(p + 12);
+		uint32_t w4 = rvm_load_be32(p + 16), w5 = rvm_load_be32(p + 20);
+		uint32_t w6 = rvm_load_be32(p + 24), w7 = rvm_load_be32(p + 28);
+		uint32_t w8 = rvm_load_be32(p + 32), w9 = rvm_load_be32(p + 36);
+		uint32_t w10 = rvm_load_be32(p + 40), w11 = rvm_load_be32(p + 44);
+		uint32_t w12 = rvm_load_be32(p + 48), w13 = rvm_load_be32(p + 52);
+		uint32_t w14 = rvm_load_be32(p + 56), w15 = rvm_load_be32(p + 60);
 
-		for (int i = 0; i < 64; i++) {
-			uint32_t t1, t2;
-
-			/* The 16-word window holds w[i-16..i-1]; extend it in place. */
-			if (i < 16) {
-				w[i] = rvm_load_be32(p + 4 * i);
-			} else {
-				uint32_t w15 = w[(i - 15) & 15], w2 = w[(i - 2) & 15];
-				uint32_t s0 = ror32(w15, 7) ^ ror32(w15, 18) ^ (w15 >> 3);
-				uint32_t s1 = ror32(w2, 17) ^ ror32(w2, 19) ^ (w2 >> 10);
-
-				w[i & 15] += s0 + w[(i - 7) & 15] + s1;
-			}
-			t1 = h + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) + ((e & f) ^ (~e & g)) +
-			     rvm_sha256_k[i] + w[i & 15];
-			t2 = (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-			h = g;
-			g = f;
-			f = e;
-			e = d + t1;
-			d = c;
-			c = b;
-			b = a;
-			a = t1 + t2;
-		}
+		RND16(0);
+		EXP16();
+		RND16(16);
+		EXP16();
+		RND16(32);
+		EXP16();
+		RND16(48);
 		state[0] += a;
 		state[1] += b;
 		state[2] += c;

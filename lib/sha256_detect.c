@@ -1,12 +1,29 @@
 /* lib/sha256_detect.c - picks the fastest SHA-256 block function the CPU offers. */
-#include <rvm/sha256.h>
+#include "sha256_internal.h"
 
 /*
- * Accelerated implementations register here as they are added (SHA-NI on
- * x86-64, the ARMv8 crypto extension on AArch64); until the CPU is known to
- * support one, the portable code is the answer.
+ * Asks the CPU once per call (cpuid on x86-64, the ID registers on AArch64);
+ * the core keeps no global state, so the caller caches the answer
+ * (the hosted platform stores it in rvm_platform.sha256).
  */
 const struct rvm_sha256_impl *rvm_sha256_detect(void)
 {
+#if defined(__x86_64__)
+	if (rvm_sha256_x86_has_shani())
+		return &rvm_sha256_shani_impl;
+#endif
 	return rvm_sha256_portable();
+}
+
+size_t rvm_sha256_available(const struct rvm_sha256_impl *out[], size_t max)
+{
+	size_t n = 0;
+
+	if (n < max)
+		out[n++] = rvm_sha256_portable();
+#if defined(__x86_64__)
+	if (n < max && rvm_sha256_x86_has_shani())
+		out[n++] = &rvm_sha256_shani_impl;
+#endif
+	return n;
 }

@@ -35,6 +35,12 @@ const struct rvm_sha256_impl *rvm_sha256_portable(void);
  * rvm_platform.sha256) and pass the result around.
  */
 const struct rvm_sha256_impl *rvm_sha256_detect(void);
+/*
+ * Every implementation compiled in that this CPU can run, portable first:
+ * writes up to max of them to out and returns how many it wrote (for tests
+ * and benchmarks that compare them).
+ */
+size_t rvm_sha256_available(const struct rvm_sha256_impl *out[], size_t max);
 
 /* impl NULL selects the portable implementation. */
 void rvm_sha256_init(struct rvm_sha256 *ctx, const struct rvm_sha256_impl *impl);
