@@ -1,5 +1,7 @@
 /* kernel/witness_sign.c - signs and verifies witness chain checkpoints. */
 #include <rvm/bytes.h>
+#include <rvm/hmac.h>
+#include <rvm/witness_file.h>
 #include <rvm/witness_sign.h>
 
 void rvm_witness_ckpt_message(uint64_t seq, const uint8_t digest[RVM_SHA256_DIGEST],
@@ -14,8 +16,16 @@ enum rvm_err rvm_witness_sign_setup(const struct rvm_witness_config *cfg,
 				    uint8_t key_out[RVM_ED25519_PUBLIC])
 {
 	rvm_memset(key_out, 0, RVM_ED25519_PUBLIC);
-	/* Signed checkpoints arrive with the HMAC and Ed25519 code in lib/. */
-	return cfg->sig == RVM_SIG_NONE ? RVM_OK : RVM_E_UNSUPPORTED;
+	switch (cfg->sig) {
+	case RVM_SIG_NONE:
+		return RVM_OK;
+	case RVM_SIG_HMAC_SHA256:
+		rvm_witness_hmac_key_id(cfg->key, key_out);
+		return RVM_OK;
+	default:
+		/* Ed25519 arrives with lib/ed25519.c. */
+		return RVM_E_UNSUPPORTED;
+	}
 }
 
 void rvm_witness_sign_checkpoint(const struct rvm_witness_config *cfg,
@@ -23,9 +33,33 @@ void rvm_witness_sign_checkpoint(const struct rvm_witness_config *cfg,
 				 const uint8_t digest[RVM_SHA256_DIGEST],
 				 uint8_t block[RVM_WITNESS_SIG_BLOCK])
 {
-	(void)cfg;
-	(void)sha;
-	(void)seq;
-	(void)digest;
+	uint8_t msg[RVM_WITNESS_CKPT_MSG];
+
+	rvm_witness_ckpt_message(seq, digest, msg);
 	rvm_memset(block, 0, RVM_WITNESS_SIG_BLOCK);
+	if (cfg->sig == RVM_SIG_HMAC_SHA256)
+		rvm_hmac_sha256(sha, cfg->key, 32, msg, sizeof(msg), block);
+}
+
+static bool zero32(const uint8_t *p)
+{
+	uint8_t acc = 0;
+
+	for (int i = 0; i < 32; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+bool rvm_witness_sig_verify(enum rvm_witness_sig sig, const struct rvm_sha256_impl *sha,
+			    const uint8_t key[32], uint64_t seq,
+			    const uint8_t digest[RVM_SHA256_DIGEST],
+			    const uint8_t block[RVM_WITNESS_SIG_BLOCK])
+{
+	uint8_t msg[RVM_WITNESS_CKPT_MSG];
+
+	rvm_witness_ckpt_message(seq, digest, msg);
+	if (sig == RVM_SIG_HMAC_SHA256)
+		return zero32(block + 32) &&
+		       rvm_hmac_sha256_verify(sha, key, 32, msg, sizeof(msg), block, 32);
+	return false;
 }

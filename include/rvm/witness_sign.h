@@ -25,4 +25,13 @@ void rvm_witness_sign_checkpoint(const struct rvm_witness_config *cfg,
 				 const struct rvm_sha256_impl *sha, uint64_t seq,
 				 const uint8_t digest[RVM_SHA256_DIGEST],
 				 uint8_t block[RVM_WITNESS_SIG_BLOCK]);
+/*
+ * True if block signs (seq, digest) under key: the Ed25519 public key, or the
+ * 32-byte HMAC key. HMAC blocks must carry 32 zero bytes after the tag.
+ */
+bool rvm_witness_sig_verify(enum rvm_witness_sig sig, const struct rvm_sha256_impl *sha,
+			    const uint8_t key[32], uint64_t seq,
+			    const uint8_t digest[RVM_SHA256_DIGEST],
+			    const uint8_t block[RVM_WITNESS_SIG_BLOCK]);
+
 #endif
