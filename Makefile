@@ -1,5 +1,6 @@
 # RVM - a thin front door over CMake presets. `make run` and `make test` are all a newcomer needs.
 .PHONY: all deps build run test test-host test-asan cross purity bench fuzz lint format clean help
+.PHONY: qemu qemu-debug qemu-image
 
 BUILD      ?= build
 RVM        := $(BUILD)/host/tools/rvm/rvm
@@ -15,6 +16,8 @@ help:
 	@echo "make bench   benchmarks against peers (BENCH=substring filters rows)"
 	@echo "make fuzz    libFuzzer targets, FUZZ_SECONDS each"
 	@echo "make lint    clang-tidy + cppcheck"
+	@echo "make qemu    boot RVM bare-metal on QEMU virt (EL2, 4 CPUs); witness log in run/"
+	@echo "make qemu-debug  the same, halted for gdb on tcp::1234"
 
 deps:
 	@bash scripts/deps.sh
@@ -49,6 +52,22 @@ cross: $(BUILD)/aarch64-virt/build.ninja $(BUILD)/seed/build.ninja
 
 purity: cross
 	@bash tests/core_purity.sh $(BUILD)
+
+# Bare metal: the image from the aarch64-virt preset, run and captured by the host's runner.
+QEMU_ELF := $(BUILD)/aarch64-virt/platform/qemu-virt/rvm-qemu-virt.elf
+QEMU_RUN := $(BUILD)/host/tests/qemu/rvm-qemu-run
+
+qemu-image: deps $(BUILD)/host/build.ninja $(BUILD)/aarch64-virt/build.ninja
+	@cmake --build $(BUILD)/host -j $(JOBS) --target rvm rvm-qemu-run
+	@cmake --build $(BUILD)/aarch64-virt -j $(JOBS)
+
+qemu: qemu-image
+	@$(QEMU_RUN) --elf $(QEMU_ELF) --smp 4 --out run
+	@$(QEMU_RUN) --verify run/qemu-witness.log
+
+qemu-debug: qemu-image
+	@echo "qemu-debug: waiting for gdb: gdb-multiarch $(QEMU_ELF) -ex 'target remote :1234'"
+	@$(QEMU_RUN) --elf $(QEMU_ELF) --smp 4 --out run --gdb
 
 bench: build
 	@$(BUILD)/host/bench/rvm-bench --filter "$(BENCH)"

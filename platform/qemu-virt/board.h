@@ -1,0 +1,37 @@
+/* platform/qemu-virt/board.h - the QEMU virt board: console, device tree facts, platform table. */
+#ifndef RVM_QEMU_BOARD_H
+#define RVM_QEMU_BOARD_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rvm/platform.h>
+
+#include "fdt.h"
+
+/* QEMU virt's fixed RAM base: ELF images get no DTB pointer, the DTB is placed here. */
+#define RVM_QEMU_RAM_BASE 0x40000000ul
+/* Used before the device tree is read (QEMU virt's first PL011). */
+#define RVM_QEMU_UART_DEFAULT 0x09000000ul
+
+/* Points the console at the default UART (for messages before the DTB is read). */
+void rvm_board_early_console(void);
+/* Uses the UART at base from now on. */
+void rvm_board_console_set(uint64_t base);
+/* Writes n bytes to the console atomically with respect to other CPUs. */
+void rvm_board_write(const char *s, size_t n);
+/* printf subset: %s %c %d %u %x %lu %ld %lx %llu %llx %p %%, width and 0 flag. One line
+ * at most 256 bytes; whole calls never interleave between CPUs. */
+void rvm_board_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* vsnprintf for the subset above; always NUL-terminates when cap > 0; returns bytes written. */
+size_t rvm_board_vfmt(char *out, size_t cap, const char *fmt, va_list ap);
+
+/* Handles one pending interrupt (called with interrupts masked, from the trap path). */
+void rvm_board_irq(void);
+
+/* Board entry points called from arch/aarch64/start.S. */
+void rvm_qemu_main(uint64_t dtb);
+void rvm_qemu_secondary(uint64_t index);
+
+#endif

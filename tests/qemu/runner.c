@@ -1,0 +1,343 @@
+/* tests/qemu/runner.c - rvm-qemu-run: boots the bare-metal image under QEMU, captures its console
+ * and turns the framed witness lines back into run/qemu-witness.log. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rvm/sha256.h>
+#include <rvm/witness_file.h>
+
+#define FRAME_PREFIX   "@rvm:"
+#define WITNESS_HEADER 128u
+#define WITNESS_UNIT   64u
+#define MAX_ARGS       64
+
+struct opts {
+	const char *elf, *out, *qemu, *machine, *cpu;
+	int smp, timeout_s, quiet;
+	bool gdb;
+	const char *extra[16];
+	int nextra;
+};
+
+struct capture {
+	FILE *witness, *journal, *console;
+	unsigned long long wbytes, jbytes;
+	double launch_ms, first_record_ms, first_line_ms;
+	int bad_frames;
+	int quiet;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: rvm-qemu-run --elf IMAGE [--out DIR] [--smp N] [--timeout S] [--quiet]\n"
+		"                    [--gdb] [--qemu BIN] [--machine OPTS] [--cpu NAME] [-- "
+		"QEMU-ARGS]\n"
+		"       rvm-qemu-run --verify LOG\n"
+		"  Boots IMAGE on QEMU virt at EL2, prints its console, writes "
+		"DIR/qemu-witness.log\n"
+		"  (and DIR/qemu-journal.log, DIR/qemu-console.txt) from the framed lines.\n"
+		"  --gdb waits for a debugger on tcp::1234 and has no timeout.\n"
+		"exit: 0 the machine powered off cleanly, 1 it failed, 2 bad usage, 124 timeout\n");
+	return 2;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	*o = (struct opts){.out = "run",
+			   .qemu = "qemu-system-aarch64",
+			   .machine = "virt,virtualization=on,gic-version=3",
+			   .cpu = "cortex-a72",
+			   .smp = 1,
+			   .timeout_s = 20};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--quiet")) {
+			o->quiet = 1;
+			continue;
+		}
+		if (!strcmp(a, "--gdb")) {
+			o->gdb = true;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			for (i++; i < argc && o->nextra < 16; i++)
+				o->extra[o->nextra++] = argv[i];
+			break;
+		}
+		if (!v)
+			return -1;
+		if (!strcmp(a, "--elf"))
+			o->elf = v;
+		else if (!strcmp(a, "--out"))
+			o->out = v;
+		else if (!strcmp(a, "--qemu"))
+			o->qemu = v;
+		else if (!strcmp(a, "--machine"))
+			o->machine = v;
+		else if (!strcmp(a, "--cpu"))
+			o->cpu = v;
+		else if (!strcmp(a, "--smp"))
+			o->smp = atoi(v);
+		else if (!strcmp(a, "--timeout"))
+			o->timeout_s = atoi(v);
+		else
+			return -1;
+		i++;
+	}
+	return o->elf && o->smp >= 1 && o->smp <= 8 && o->timeout_s > 0 ? 0 : -1;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* One framed line "@rvm:S:HEX": decoded into the stream's file. Returns -1 if malformed. */
+static int frame(struct capture *c, const char *line, double t)
+{
+	const char *hex = line + strlen(FRAME_PREFIX) + 2;
+	unsigned char buf[512];
+	size_t n = 0;
+	FILE *f;
+
+	if (line[strlen(FRAME_PREFIX) + 1] != ':')
+		return -1;
+	switch (line[strlen(FRAME_PREFIX)]) {
+	case 'w':
+		f = c->witness;
+		break;
+	case 'j':
+		f = c->journal;
+		break;
+	default:
+		return -1;
+	}
+	for (; hex[0] && hex[0] != '\n' && hex[0] != '\r'; hex += 2) {
+		int hi = hexval(hex[0]), lo = hex[1] ? hexval(hex[1]) : -1;
+
+		if (hi < 0 || lo < 0 || n == sizeof(buf))
+			return -1;
+		buf[n++] = (unsigned char)(hi << 4 | lo);
+	}
+	if (fwrite(buf, 1, n, f) != n)
+		return -1;
+	if (f == c->witness) {
+		c->wbytes += n;
+		/* The first record is whole once the header and one unit have arrived. */
+		if (c->first_record_ms < 0 && c->wbytes >= WITNESS_HEADER + WITNESS_UNIT)
+			c->first_record_ms = t - c->launch_ms;
+	} else {
+		c->jbytes += n;
+	}
+	return 0;
+}
+
+static void line_in(struct capture *c, const char *line, double t)
+{
+	if (c->first_line_ms < 0)
+		c->first_line_ms = t - c->launch_ms;
+	if (!strncmp(line, FRAME_PREFIX, strlen(FRAME_PREFIX))) {
+		if (frame(c, line, t) != 0) {
+			c->bad_frames++;
+			fprintf(stderr, "rvm-qemu-run: malformed frame: %.60s\n", line);
+		}
+		return;
+	}
+	fputs(line, c->console);
+	if (!c->quiet) {
+		fputs(line, stdout);
+		fflush(stdout);
+	}
+}
+
+static FILE *open_out(const char *dir, const char *name)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f)
+		fprintf(stderr, "rvm-qemu-run: cannot write %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+static pid_t launch(const struct opts *o, int out_fd)
+{
+	const char *argv[MAX_ARGS];
+	char smp[16];
+	int n = 0;
+	pid_t pid;
+
+	snprintf(smp, sizeof(smp), "%d", o->smp);
+	argv[n++] = o->qemu;
+	argv[n++] = "-M", argv[n++] = o->machine;
+	argv[n++] = "-cpu", argv[n++] = o->cpu;
+	argv[n++] = "-smp", argv[n++] = smp;
+	argv[n++] = "-m", argv[n++] = "128M";
+	argv[n++] = "-display", argv[n++] = "none";
+	argv[n++] = "-monitor", argv[n++] = "none";
+	argv[n++] = "-serial", argv[n++] = "stdio";
+	argv[n++] = "-no-reboot";
+	argv[n++] = "-kernel", argv[n++] = o->elf;
+	if (o->gdb)
+		argv[n++] = "-s", argv[n++] = "-S";
+	for (int i = 0; i < o->nextra; i++)
+		argv[n++] = o->extra[i];
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+
+		dup2(in, 0);
+		dup2(out_fd, 1);
+		/* Its own process group, so a timeout can stop QEMU and anything it started. */
+		setpgid(0, 0);
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "rvm-qemu-run: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Reads QEMU's console until it closes or the deadline passes; returns 1 on timeout. */
+static int pump(struct capture *c, int fd, double deadline)
+{
+	char buf[4096], line[8192];
+	size_t len = 0;
+
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		double left = deadline - now_ms();
+		ssize_t r;
+
+		if (left <= 0)
+			return 1;
+		if (poll(&p, 1, (int)left + 1) <= 0)
+			continue;
+		r = read(fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r; i++) {
+			if (len < sizeof(line) - 1)
+				line[len++] = buf[i];
+			if (buf[i] == '\n') {
+				line[len] = 0;
+				line_in(c, line, now_ms());
+				len = 0;
+			}
+		}
+	}
+	if (len) {
+		line[len] = 0;
+		line_in(c, line, now_ms());
+	}
+	return 0;
+}
+
+/*
+ * --verify LOG: checks a captured log with the core's streaming verifier
+ * (chain, signatures with the key the log names, clean shutdown).
+ */
+static int verify(const char *path)
+{
+	static struct rvm_witness_reader r;
+	const struct rvm_witness_verdict *v;
+	unsigned char buf[4096];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "rvm-qemu-run: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	rvm_witness_reader_init(&r, rvm_sha256_detect(), NULL, NULL, NULL);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		rvm_witness_reader_feed(&r, buf, n);
+	fclose(f);
+	v = rvm_witness_reader_finish(&r);
+	printf("rvm-qemu-run: %s: %s, %llu records, %llu checkpoints, %s\n", path,
+	       v->err == RVM_OK ? "chain verified" : rvm_err_str(v->err),
+	       (unsigned long long)v->records, (unsigned long long)v->checkpoints,
+	       v->clean ? "clean shutdown" : "no shutdown checkpoint");
+	if (v->why)
+		printf("rvm-qemu-run: %s (record %llu)\n", v->why, (unsigned long long)v->bad_seq);
+	return v->err == RVM_OK && v->clean ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct capture c = {.first_record_ms = -1, .first_line_ms = -1};
+	int fds[2], status = 0, timed_out;
+	pid_t pid;
+
+	if (argc == 3 && !strcmp(argv[1], "--verify"))
+		return verify(argv[2]);
+	if (parse(argc, argv, &o) != 0)
+		return usage();
+	if (access(o.elf, R_OK) != 0) {
+		fprintf(stderr, "rvm-qemu-run: image %s: %s\n", o.elf, strerror(errno));
+		return 2;
+	}
+	mkdir(o.out, 0755);
+	c.quiet = o.quiet;
+	c.witness = open_out(o.out, "qemu-witness.log");
+	c.journal = open_out(o.out, "qemu-journal.log");
+	c.console = open_out(o.out, "qemu-console.txt");
+	if (!c.witness || !c.journal || !c.console || pipe(fds) != 0)
+		return 2;
+	c.launch_ms = now_ms();
+	pid = launch(&o, fds[1]);
+	close(fds[1]);
+	if (pid < 0)
+		return 2;
+	timed_out = pump(&c, fds[0], o.gdb ? 1e18 : c.launch_ms + o.timeout_s * 1e3);
+	if (timed_out) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	waitpid(pid, &status, 0);
+	fclose(c.witness);
+	fclose(c.journal);
+	fclose(c.console);
+	if (c.first_record_ms >= 0)
+		printf("rvm-qemu-run: first witness record after %.1f ms (wall clock from "
+		       "launch)\n",
+		       c.first_record_ms);
+	printf("rvm-qemu-run: %llu witness bytes, %llu journal bytes, %.1f ms in all%s\n", c.wbytes,
+	       c.jbytes, now_ms() - c.launch_ms, timed_out ? ", TIMED OUT" : "");
+	if (timed_out) {
+		fprintf(stderr, "rvm-qemu-run: QEMU did not power off within %d s\n", o.timeout_s);
+		return 124;
+	}
+	if (c.bad_frames)
+		return 1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
