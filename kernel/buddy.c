@@ -151,6 +151,23 @@ enum rvm_err rvm_buddy_alloc(struct rvm_buddy *b, unsigned order, unsigned flags
 	return RVM_OK;
 }
 
+enum rvm_err rvm_buddy_peek(const struct rvm_buddy *b, unsigned order, uint64_t *addr)
+{
+	unsigned k = order;
+
+	if (!b || !addr)
+		return RVM_E_INVAL;
+	if (order > RVM_BUDDY_MAX_ORDER)
+		return RVM_E_RANGE;
+	while (k <= RVM_BUDDY_MAX_ORDER && b->free_head[k] == RVM_BUDDY_NIL)
+		k++;
+	if (k > RVM_BUDDY_MAX_ORDER)
+		return RVM_E_NOMEM;
+	/* alloc keeps the lower half of every split: the head's own address. */
+	*addr = frame_pfn(b, b->free_head[k]) << RVM_FRAME_SHIFT;
+	return RVM_OK;
+}
+
 /* Finds the allocated block head at addr, with the errors of rvm_buddy_free. */
 static enum rvm_err used_head(const struct rvm_buddy *b, uint64_t addr, uint32_t *gp)
 {

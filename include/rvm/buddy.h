@@ -107,6 +107,13 @@ enum rvm_err rvm_buddy_init(struct rvm_buddy *b, struct rvm_buddy_frame *frames,
 enum rvm_err rvm_buddy_alloc(struct rvm_buddy *b, unsigned order, unsigned flags, uint64_t *addr);
 
 /*
+ * The address rvm_buddy_alloc(b, order, ...) would return now, without
+ * allocating (for a check that must not change state; the next alloc of that
+ * order returns it if nothing else happens in between). Same errors as alloc.
+ */
+enum rvm_err rvm_buddy_peek(const struct rvm_buddy *b, unsigned order, uint64_t *addr);
+
+/*
  * Frees the block that starts at addr, merging it with free buddies.
  * Errors leave the state unchanged: RVM_E_RANGE (addr in no range),
  * RVM_E_INVAL (not the start of a block), RVM_E_STATE (already free).

@@ -16,6 +16,8 @@
 #define RVM_MAX_PARTITIONS 8u
 #define RVM_MAX_CPUS 1u
 #define RVM_CAP_TABLE_SLOTS 32u
+/* Memory regions: a few per partition. */
+#define RVM_REGION_SLOTS 32u
 #else
 #define RVM_PROFILE_APPLIANCE 1
 #define RVM_PROFILE_NAME "appliance"
@@ -25,6 +27,8 @@
 #define RVM_MAX_PARTITIONS 1024u
 #define RVM_MAX_CPUS 8u
 #define RVM_CAP_TABLE_SLOTS 1024u
+/* Memory regions: about one per partition plus shared buffers. */
+#define RVM_REGION_SLOTS 1024u
 #endif
 
 /* Signed checkpoint every N witness records (and at shutdown). */

@@ -53,6 +53,8 @@
 	X(REGION_TRANSFER, 0x0302, "region.transfer")                          \
 	X(REGION_TIER, 0x0303, "region.tier")                                  \
 	X(REGION_WRITE, 0x0304, "region.write")                                \
+	X(REGION_CREATE, 0x0305, "region.create")                              \
+	X(REGION_DESTROY, 0x0306, "region.destroy")                            \
 	/* IPC */                                                              \
 	X(EDGE_CREATE, 0x0400, "edge.create")                                  \
 	X(EDGE_DESTROY, 0x0401, "edge.destroy")                                \

@@ -1,0 +1,135 @@
+/* kernel/region_image.c - the compressed store of dormant regions and the LZ4 page images in it. */
+#include <rvm/bytes.h>
+#include <rvm/region.h>
+
+#include "region_priv.h"
+
+/* ---- Store extents: sorted by offset, never overlapping ---- */
+
+void region_store_gap(const struct rvm_region_store *st, uint32_t *off, uint32_t *len)
+{
+	uint32_t at = 0;
+
+	*off = 0;
+	*len = 0;
+	for (uint32_t i = 0; i <= st->n; i++) {
+		uint32_t end = i < st->n ? st->ext[i].off : st->cap;
+
+		if (end - at > *len) {
+			*off = at;
+			*len = end - at;
+		}
+		if (i < st->n)
+			at = st->ext[i].off + st->ext[i].len;
+	}
+}
+
+void region_store_insert(struct rvm_region_store *st, uint32_t off, uint32_t len, uint32_t slot)
+{
+	uint32_t i = st->n;
+
+	while (i > 0 && st->ext[i - 1].off > off) {
+		st->ext[i] = st->ext[i - 1];
+		i--;
+	}
+	st->ext[i].off = off;
+	st->ext[i].len = len;
+	st->ext[i].slot = slot;
+	st->n++;
+}
+
+const struct rvm_region_extent *region_store_find(const struct rvm_region_store *st, uint32_t slot)
+{
+	for (uint32_t i = 0; i < st->n; i++)
+		if (st->ext[i].slot == slot)
+			return &st->ext[i];
+	return NULL;
+}
+
+void region_store_remove(struct rvm_region_store *st, uint32_t slot)
+{
+	for (uint32_t i = 0; i < st->n; i++) {
+		if (st->ext[i].slot != slot)
+			continue;
+		for (st->n--; i < st->n; i++)
+			st->ext[i] = st->ext[i + 1];
+		return;
+	}
+}
+
+/* ---- Images: a u16 length per page, then the pages' LZ4 blocks (4096 = raw) ---- */
+
+static const struct rvm_sha256_impl *sha_impl(const struct rvm_region_space *s)
+{
+	return s->plat ? s->plat->sha256 : NULL;
+}
+
+enum rvm_err region_image_encode(struct rvm_region_space *s, const uint8_t *src, uint32_t npages,
+				 uint8_t *out, uint32_t cap, uint32_t *len,
+				 uint8_t digest[RVM_SHA256_DIGEST])
+{
+	struct rvm_sha256 h;
+	uint32_t pos = 2 * npages;
+
+	if (cap < pos)
+		return RVM_E_NOMEM;
+	rvm_sha256_init(&h, sha_impl(s));
+	for (uint32_t i = 0; i < npages; i++) {
+		const uint8_t *page = src + (size_t)i * RVM_FRAME_SIZE;
+		uint32_t room = cap - pos;
+		size_t clen = 0;
+
+		rvm_sha256_update(&h, page, RVM_FRAME_SIZE);
+		/* Below 4096 bytes or not at all: 4096 marks a raw page. */
+		if (rvm_lz4_compress(&s->lz4, page, RVM_FRAME_SIZE, out + pos,
+				     room < RVM_FRAME_SIZE - 1 ? room : RVM_FRAME_SIZE - 1,
+				     &clen) != RVM_OK) {
+			if (room < RVM_FRAME_SIZE) {
+				rvm_wipe(&h, sizeof(h));
+				return RVM_E_NOMEM;
+			}
+			rvm_memcpy(out + pos, page, RVM_FRAME_SIZE);
+			clen = RVM_FRAME_SIZE;
+		}
+		rvm_store_le16(out + 2 * i, (uint16_t)clen);
+		pos += (uint32_t)clen;
+	}
+	rvm_sha256_final(&h, digest);
+	*len = pos;
+	return RVM_OK;
+}
+
+enum rvm_err region_image_decode(struct rvm_region_space *s, const uint8_t *img, uint32_t len,
+				 uint32_t npages, uint8_t *dst,
+				 const uint8_t digest[RVM_SHA256_DIGEST])
+{
+	struct rvm_sha256 h;
+	uint8_t got[RVM_SHA256_DIGEST];
+	uint32_t pos = 2 * npages;
+	enum rvm_err err = RVM_OK;
+
+	if (len < pos)
+		return RVM_E_CORRUPT;
+	rvm_sha256_init(&h, sha_impl(s));
+	for (uint32_t i = 0; i < npages && err == RVM_OK; i++) {
+		uint8_t *page = dst ? dst + (size_t)i * RVM_FRAME_SIZE : s->scratch;
+		uint32_t l = rvm_load_le16(img + 2 * i);
+		size_t out = 0;
+
+		if (l == 0 || l > RVM_FRAME_SIZE || l > len - pos) {
+			err = RVM_E_CORRUPT;
+			break;
+		}
+		if (l == RVM_FRAME_SIZE)
+			rvm_memcpy(page, img + pos, RVM_FRAME_SIZE);
+		else if (rvm_lz4_decompress(img + pos, l, page, RVM_FRAME_SIZE, &out) != RVM_OK ||
+			 out != RVM_FRAME_SIZE)
+			err = RVM_E_CORRUPT;
+		rvm_sha256_update(&h, page, RVM_FRAME_SIZE);
+		pos += l;
+	}
+	rvm_sha256_final(&h, got);
+	if (err == RVM_OK && (pos != len || !rvm_ct_equal(got, digest, sizeof(got))))
+		err = RVM_E_CORRUPT;
+	return err;
+}
