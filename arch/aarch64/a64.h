@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rvm/err.h>
+
 #define RVM_A64_STR(x) #x
 /* Read / write a system register by name (the name is pasted into the instruction). */
 #define rvm_a64_read(reg)                                                                          \

@@ -22,11 +22,8 @@ void rvm_a64_panic(const struct rvm_a64_frame *f, uint64_t kind)
 			 (unsigned long)f->esr, (unsigned long)(f->esr >> 26),
 			 (unsigned long)f->elr, (unsigned long)f->far, (unsigned long)f->spsr,
 			 (unsigned long)f->sp);
-	for (int i = 0; i < 31; i += 4)
-		rvm_board_printf("rvm:   x%d %lx x%d %lx x%d %lx x%d %lx\n", i,
-				 (unsigned long)f->x[i], i + 1, (unsigned long)f->x[i + 1], i + 2,
-				 (unsigned long)f->x[i + 2], i + 3,
-				 (unsigned long)(i + 3 < 31 ? f->x[i + 3] : 0));
+	for (int i = 0; i < 31; i++)
+		rvm_board_printf("rvm:   x%d %lx\n", i, (unsigned long)f->x[i]);
 	rvm_psci_system_off();
 }
 

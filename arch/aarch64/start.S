@@ -45,6 +45,7 @@ rvm_a64_secondary_entry:
 	cmp	x0, #RVM_A64_MAX_CPUS
 	b.hs	4f			// an index we have no stack for: park
 	mov	x19, x0
+	mov	x1, #2			// PSCI starts secondaries at the caller's EL: EL2
 	bl	cpu_setup
 	bl	el2_setup
 	mov	x0, x19

@@ -1,14 +1,37 @@
-/* platform/qemu-virt/board.c - boot of the QEMU virt board: find the machine, run RVM, power off.
- */
+/* platform/qemu-virt/board.c - boot of the QEMU virt board: find the machine, bring up every
+ * CPU, run the demo swarm, shut down through PSCI. */
 #include "board.h"
 
 #include <rvm/bytes.h>
 #include <rvm/witness.h>
 
 #include "../../arch/aarch64/a64.h"
+#include "../../arch/aarch64/mmu.h"
+#include "gic.h"
 #include "qemu.h"
+#include "swarm.h"
 
 extern char __image_start[], __image_end[];
+extern struct rvm_a64_cpu rvm_a64_cpus[RVM_A64_MAX_CPUS];
+
+/* Boot phases of the bare-metal board, witnessed as BOOT_PHASE with target = phase. */
+enum board_phase { PH_PLATFORM = 1, PH_WITNESS, PH_MMU, PH_GIC, PH_SMP, PH_PARTITIONS, PH_RUN };
+
+/*
+ * The machine's one board: platform services, witness log, EL2 page table,
+ * page allocator and swarm. Platform state, not core. Written by the boot
+ * CPU before secondaries start, except where a lock or atomic says otherwise.
+ */
+static struct rvm_qemu board;
+static struct rvm_platform plat;
+static struct rvm_witness_log wlog;
+static struct rvm_lock wlog_lock;
+static struct rvm_swarm swarm;
+static uint64_t el2_l1[512] __attribute__((aligned(4096)));
+static struct {
+	struct rvm_lock lock;
+	uint64_t next, end;
+} pages;
 
 /* Where QEMU put the device tree: x0 if it points at one, else the start of RAM. */
 static const uint8_t *find_dtb(uint64_t x0)
@@ -20,10 +43,49 @@ static const uint8_t *find_dtb(uint64_t x0)
 	return (const uint8_t *)RVM_QEMU_RAM_BASE;
 }
 
-/* The machine's one board, platform table and witness log (platform state, not core). */
-static struct rvm_qemu board;
-static struct rvm_platform plat;
-static struct rvm_witness_log wlog;
+void *rvm_board_page_alloc(void *ctx)
+{
+	void *p = NULL;
+
+	(void)ctx;
+	rvm_lock_take(&pages.lock);
+	if (pages.next + 4096 <= pages.end) {
+		p = (void *)(uintptr_t)pages.next;
+		pages.next += 4096;
+	}
+	rvm_lock_give(&pages.lock);
+	if (p)
+		rvm_memset(p, 0, 4096);
+	return p;
+}
+
+enum rvm_err rvm_board_witness(uint16_t action, uint32_t actor, uint64_t target, uint64_t arg0,
+			       uint64_t arg1)
+{
+	enum rvm_err err;
+
+	rvm_lock_take(&wlog_lock);
+	err = rvm_witness_emit(&wlog, action, 0, actor, target, arg0, arg1, NULL);
+	if (err == RVM_OK)
+		err = rvm_witness_flush(&wlog);
+	rvm_lock_give(&wlog_lock);
+	return err;
+}
+
+/* RAM for pages: from the end of the image to the end of the memory node holding it. */
+static enum rvm_err pages_init(const struct rvm_fdt_info *f)
+{
+	uint64_t img = (uintptr_t)__image_end;
+
+	for (uint32_t i = 0; i < f->nmem; i++) {
+		if (img >= f->mem[i].base && img < f->mem[i].base + f->mem[i].size) {
+			pages.next = (img + 4095) & ~4095ul;
+			pages.end = (f->mem[i].base + f->mem[i].size) & ~4095ul;
+			return RVM_OK;
+		}
+	}
+	return RVM_E_NOMEM;
+}
 
 static void describe(const struct rvm_fdt_info *f)
 {
@@ -35,15 +97,118 @@ static void describe(const struct rvm_fdt_info *f)
 				 (unsigned long)f->mem[i].base,
 				 (unsigned long)(f->mem[i].base + f->mem[i].size),
 				 (unsigned long)(f->mem[i].size >> 20));
-	rvm_board_printf("rvm: image %p..%p, GICv%u distributor %lx, console pl011 %lx\n",
+	rvm_board_printf("rvm: image %p..%p, GICv%u distributor %lx, console pl011 %lx, timer %lu "
+			 "Hz\n",
 			 (void *)__image_start, (void *)__image_end, f->gic_version,
-			 (unsigned long)f->gicd_base, (unsigned long)f->uart_base);
+			 (unsigned long)f->gicd_base, (unsigned long)f->uart_base,
+			 (unsigned long)board.cntfrq);
+}
+
+/* The per-CPU part of bring-up, shared by the boot CPU and secondaries. */
+static enum rvm_err cpu_up(uint32_t index)
+{
+	struct rvm_a64_cpu *c = rvm_a64_this_cpu();
+
+	c->index = index;
+	c->mpidr = rvm_a64_read(mpidr_el1);
+	rvm_a64_mmu_enable(el2_l1);
+	return rvm_gic_cpu_init(&board.fdt, c->mpidr);
+}
+
+/* Starts every other CPU the device tree lists and waits (bounded) until each runs C code. */
+static uint32_t start_secondaries(void)
+{
+	uint32_t n = board.fdt.ncpus < RVM_A64_MAX_CPUS ? board.fdt.ncpus : RVM_A64_MAX_CPUS;
+
+	for (uint32_t i = 1; i < n; i++) {
+		int64_t r =
+			rvm_psci_cpu_on(board.fdt.mpidr[i], (uintptr_t)rvm_a64_secondary_entry, i);
+		uint64_t deadline = rvm_a64_read(cntpct_el0) + board.cntfrq; /* 1 s */
+
+		if (r != 0) {
+			rvm_board_printf("rvm: PSCI CPU_ON for cpu %u failed: %ld\n", i, (long)r);
+			continue;
+		}
+		while (!__atomic_load_n(&rvm_a64_cpus[i].online, __ATOMIC_ACQUIRE) &&
+		       rvm_a64_read(cntpct_el0) < deadline)
+			;
+	}
+	return board.cpus_online;
+}
+
+void rvm_qemu_secondary(uint64_t index)
+{
+	enum rvm_err err = cpu_up((uint32_t)index);
+
+	if (err != RVM_OK) {
+		rvm_board_printf("rvm: cpu %lu: %s\n", (unsigned long)index, rvm_err_str(err));
+		return;
+	}
+	__atomic_fetch_add(&board.cpus_online, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&rvm_a64_cpus[index].online, 1, __ATOMIC_RELEASE);
+	rvm_board_printf("rvm: cpu %lu online (mpidr %lx)\n", (unsigned long)index,
+			 (unsigned long)rvm_a64_cpus[index].mpidr);
+	while (!__atomic_load_n(&swarm.go, __ATOMIC_ACQUIRE))
+		__asm__ volatile("wfe");
+	rvm_swarm_run_cpu(&swarm, (uint32_t)index);
+}
+
+static enum rvm_err phase(enum board_phase p, uint64_t arg0, uint64_t arg1)
+{
+	return rvm_board_witness(RVM_ACT_BOOT_PHASE, 0, p, arg0, arg1);
+}
+
+/* Boot to a running swarm; returns an error for the caller to report before power-off. */
+static enum rvm_err boot(uint64_t t0)
+{
+	struct rvm_witness_config wcfg = {.chain = RVM_CHAIN_SHA256, .sig = RVM_SIG_NONE};
+	uint64_t ram[RVM_FDT_MAX_MEM][2];
+	enum rvm_err err;
+
+	board.cpus_online = 1;
+	rvm_qemu_platform(&board, &plat);
+	err = rvm_witness_init(&wlog, &plat, &wcfg);
+	if (err == RVM_OK)
+		err = phase(PH_PLATFORM, board.fdt.ncpus, board.fdt.nmem);
+	if (err == RVM_OK)
+		err = phase(PH_WITNESS, wcfg.chain, wcfg.sig);
+	if (err != RVM_OK)
+		return err;
+	rvm_board_printf(
+		"rvm: first witness record %lu us after entry (%lu us after reset)\n",
+		(unsigned long)(rvm_qemu_ticks_to_ns(&board, rvm_a64_read(cntpct_el0) - t0) / 1000),
+		(unsigned long)(plat.now_ns(plat.ctx) / 1000));
+	describe(&board.fdt);
+	for (uint32_t i = 0; i < board.fdt.nmem; i++)
+		ram[i][0] = board.fdt.mem[i].base, ram[i][1] = board.fdt.mem[i].size;
+	rvm_a64_mmu_build(el2_l1, (const uint64_t(*)[2])ram, board.fdt.nmem);
+	err = pages_init(&board.fdt);
+	if (err == RVM_OK)
+		err = rvm_gic_init(&board.fdt);
+	if (err == RVM_OK)
+		err = cpu_up(0);
+	if (err == RVM_OK)
+		err = phase(PH_MMU, (uintptr_t)el2_l1, pages.end - pages.next);
+	if (err == RVM_OK)
+		err = phase(PH_GIC, board.fdt.gic_version, board.fdt.gicd_base);
+	if (err != RVM_OK)
+		return err;
+	rvm_a64_cpus[0].online = 1;
+	err = phase(PH_SMP, start_secondaries(), board.fdt.ncpus);
+	if (err == RVM_OK)
+		err = rvm_swarm_create(&swarm, board.cpus_online, board.cntfrq / 1000);
+	if (err == RVM_OK)
+		err = phase(PH_PARTITIONS, swarm.nparts, 0);
+	if (err == RVM_OK)
+		err = rvm_board_witness(RVM_ACT_BOOT_COMPLETE, 0, PH_PARTITIONS,
+					rvm_qemu_ticks_to_ns(&board, rvm_a64_read(cntpct_el0) - t0),
+					0);
+	return err;
 }
 
 void rvm_qemu_main(uint64_t dtb)
 {
 	uint64_t t0 = rvm_a64_read(cntpct_el0);
-	struct rvm_witness_config wcfg = {.chain = RVM_CHAIN_SHA256, .sig = RVM_SIG_NONE};
 	const uint8_t *blob;
 	enum rvm_err err;
 
@@ -58,33 +223,38 @@ void rvm_qemu_main(uint64_t dtb)
 	}
 	if (board.fdt.uart_base)
 		rvm_board_console_set(board.fdt.uart_base);
-	board.cpus_online = 1;
-	rvm_qemu_platform(&board, &plat);
-	err = rvm_witness_init(&wlog, &plat, &wcfg);
-	if (err == RVM_OK)
-		err = rvm_witness_emit(&wlog, RVM_ACT_BOOT_PHASE, 0, 0, 1, board.fdt.ncpus, 0,
-				       NULL);
+	err = boot(t0);
 	if (err != RVM_OK) {
-		rvm_board_printf("rvm: FATAL: witness genesis failed: %s\n", rvm_err_str(err));
+		rvm_board_printf("rvm: FATAL: boot failed: %s\n", rvm_err_str(err));
 		return;
 	}
-	rvm_board_printf(
-		"rvm: first witness record %lu us after entry (%lu us after reset)\n",
-		(unsigned long)(rvm_qemu_ticks_to_ns(&board, rvm_a64_read(cntpct_el0) - t0) / 1000),
-		(unsigned long)(plat.now_ns(plat.ctx) / 1000));
-	describe(&board.fdt);
-	err = rvm_witness_close(&wlog);
+	rvm_board_printf("rvm: boot complete: %u CPU(s) online, %u partitions\n", board.cpus_online,
+			 swarm.nparts);
+	__atomic_store_n(&swarm.go, 1, __ATOMIC_RELEASE);
+	__asm__ volatile("sev");
+	rvm_swarm_run_cpu(&swarm, 0);
+	while (__atomic_load_n(&swarm.cpus_done, __ATOMIC_ACQUIRE) < board.cpus_online)
+		__asm__ volatile("wfe");
+	for (uint32_t i = 0; i < board.cpus_online; i++)
+		rvm_board_printf("rvm: cpu %u: %u timer preemptions\n", i, swarm.preemptions[i]);
+	rvm_lock_take(&wlog_lock);
+	err = rvm_witness_emit(&wlog, RVM_ACT_SHUTDOWN, 0, 0, 0,
+			       rvm_qemu_ticks_to_ns(&board, rvm_a64_read(cntpct_el0) - t0), 0,
+			       NULL);
+	if (err == RVM_OK)
+		err = rvm_witness_close(&wlog);
+	rvm_lock_give(&wlog_lock);
 	if (err != RVM_OK)
 		rvm_board_printf("rvm: witness close failed: %s\n", rvm_err_str(err));
-	rvm_board_printf("rvm: shutdown via PSCI SYSTEM_OFF\n");
-}
-
-void rvm_qemu_secondary(uint64_t index)
-{
-	(void)index;
+	rvm_board_printf("rvm: %lu witness records streamed; shutdown via PSCI SYSTEM_OFF\n",
+			 (unsigned long)wlog.next_seq);
 }
 
 void rvm_board_irq(void)
 {
-	rvm_board_printf("rvm: unexpected IRQ on cpu %u\n", rvm_a64_this_cpu()->index);
+	uint32_t intid = rvm_gic_ack();
+
+	if (intid < 1020)
+		rvm_gic_eoi(intid);
+	rvm_board_printf("rvm: unexpected IRQ %u on cpu %u\n", intid, rvm_a64_this_cpu()->index);
 }

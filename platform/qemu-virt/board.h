@@ -27,6 +27,12 @@ void rvm_board_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 /* vsnprintf for the subset above; always NUL-terminates when cap > 0; returns bytes written. */
 size_t rvm_board_vfmt(char *out, size_t cap, const char *fmt, va_list ap);
 
+/* A zeroed 4 KiB page of RAM above the image (ctx unused), or NULL when RAM is used up. */
+void *rvm_board_page_alloc(void *ctx);
+/* Emits one witness record (serialised across CPUs) and streams it out at once. */
+enum rvm_err rvm_board_witness(uint16_t action, uint32_t actor, uint64_t target, uint64_t arg0,
+			       uint64_t arg1);
+
 /* Handles one pending interrupt (called with interrupts masked, from the trap path). */
 void rvm_board_irq(void);
 

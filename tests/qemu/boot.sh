@@ -14,6 +14,10 @@ expect() {
     grep -qE -- "$p" "$out/qemu-console.txt" || { echo "FAIL: console lacks /$p/"; cat "$out/qemu-console.txt"; exit 1; }
   done
 }
+# clean: no panic or fatal message anywhere on the console.
+clean() {
+  if grep -E "PANIC|FATAL|unexpected" "$out/qemu-console.txt"; then echo "FAIL: the image reported an error"; exit 1; fi
+}
 # audit: the streamed log must verify with the host's rvm audit (or the core reader until then).
 audit() {
   if "$RVM_BIN" help | grep -qE '^ +audit '; then
@@ -29,8 +33,29 @@ boot_smp1|boot_smp4)
   n=${case#boot_smp}
   run --smp "$n"
   expect "RVM on qemu-virt, EL2, $n CPU\\(s\\)" "memory 40000000\\.\\.48000000 \\(128 MiB\\) from the device tree" \
-    "first witness record" "shutdown via PSCI SYSTEM_OFF"
+    "first witness record" "boot complete: $n CPU\\(s\\) online, 4 partitions" \
+    "partition 1 \\(faulter\\) exited with 4 after 1 restart" \
+    "partition 2 \\(counter\\) exited with 6" "partition 3 \\(counter\\) exited with 6" \
+    "partition 4 \\(counter\\) exited with 6" "witness records streamed; shutdown via PSCI SYSTEM_OFF"
+  [ "$n" = 1 ] || for c in $(seq 1 $((n - 1))); do expect "cpu $c online"; done
+  clean
   grep -E "first witness record after [0-9.]+ ms" "$out/run.txt"
+  audit
+  ;;
+stage2_fault)
+  # One CPU, round robin: the faulter traps first; the counters must keep running after it.
+  run --smp 1
+  expect "partition 1 \\(faulter\\) fault on cpu 0: IPA 50000000 outside its stage-2 map" \
+    "partition 1 F1 recovery: restart 1" "partition 1 \\(faulter\\) exited with 4 after 1 restart"
+  clean
+  "$RVM_QEMU_RUN" --dump "$out/qemu-witness.log" > "$out/records.txt"
+  fault=$(awk '$2 == "recovery.fault" && $3 == "actor=1" && $4 == "target=50000000" { print $1; exit }' "$out/records.txt")
+  f1=$(awk '$2 == "recovery.f1_restart_agent" && $4 == "target=1" { print $1; exit }' "$out/records.txt")
+  [ -n "$fault" ] && [ -n "$f1" ] && [ "$f1" -gt "$fault" ] || { echo "FAIL: no FAULT then F1 records"; cat "$out/records.txt"; exit 1; }
+  others=$(awk -v f="$fault" '$1 > f && $2 == "agent.hostcall" && $3 != "actor=1"' "$out/records.txt" | wc -l)
+  exits=$(awk -v f="$fault" '$1 > f && $2 == "agent.exit" && $3 != "actor=1"' "$out/records.txt" | wc -l)
+  echo "after the fault: $others progress records and $exits exits from other partitions"
+  [ "$others" -ge 18 ] && [ "$exits" = 3 ] || { echo "FAIL: other partitions did not keep running"; exit 1; }
   audit
   ;;
 wrong_el)

@@ -51,7 +51,8 @@ static int usage(void)
 		"usage: rvm-qemu-run --elf IMAGE [--out DIR] [--smp N] [--timeout S] [--quiet]\n"
 		"                    [--gdb] [--qemu BIN] [--machine OPTS] [--cpu NAME] [-- "
 		"QEMU-ARGS]\n"
-		"       rvm-qemu-run --verify LOG\n"
+		"       rvm-qemu-run --verify LOG | --dump LOG   (check a log; --dump lists "
+		"records)\n"
 		"  Boots IMAGE on QEMU virt at EL2, prints its console, writes "
 		"DIR/qemu-witness.log\n"
 		"  (and DIR/qemu-journal.log, DIR/qemu-console.txt) from the framed lines.\n"
@@ -263,9 +264,20 @@ static int pump(struct capture *c, int fd, double deadline)
 
 /*
  * --verify LOG: checks a captured log with the core's streaming verifier
- * (chain, signatures with the key the log names, clean shutdown).
+ * (chain, signatures with the key the log names, clean shutdown); --dump
+ * also prints one line per verified record: seq action actor target arg0 arg1.
  */
-static int verify(const char *path)
+static void dump_record(void *ctx, const struct rvm_witness_record *r)
+{
+	const char *name = rvm_action_name(r->action);
+
+	(void)ctx;
+	printf("%llu %s actor=%u target=%llx arg0=%llx arg1=%llx\n", (unsigned long long)r->seq,
+	       name ? name : "?", r->actor, (unsigned long long)r->target,
+	       (unsigned long long)r->arg0, (unsigned long long)r->arg1);
+}
+
+static int verify(const char *path, bool dump)
 {
 	static struct rvm_witness_reader r;
 	const struct rvm_witness_verdict *v;
@@ -277,7 +289,7 @@ static int verify(const char *path)
 		fprintf(stderr, "rvm-qemu-run: %s: %s\n", path, strerror(errno));
 		return 2;
 	}
-	rvm_witness_reader_init(&r, rvm_sha256_detect(), NULL, NULL, NULL);
+	rvm_witness_reader_init(&r, rvm_sha256_detect(), NULL, dump ? dump_record : NULL, NULL);
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
 		rvm_witness_reader_feed(&r, buf, n);
 	fclose(f);
@@ -299,7 +311,9 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	if (argc == 3 && !strcmp(argv[1], "--verify"))
-		return verify(argv[2]);
+		return verify(argv[2], false);
+	if (argc == 3 && !strcmp(argv[1], "--dump"))
+		return verify(argv[2], true);
 	if (parse(argc, argv, &o) != 0)
 		return usage();
 	if (access(o.elf, R_OK) != 0) {

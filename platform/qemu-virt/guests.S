@@ -1,0 +1,57 @@
+/* platform/qemu-virt/guests.S - the demo's EL1 guests: a few instructions each, copied into a
+ * partition's code page (IPA 0x40000000) and run under stage-2 translation. Position independent.
+ * Entry: x0 = how many times the partition was restarted, x1 = a parameter. Data page at
+ * IPA 0x40001000. Hypercalls: hvc #0 with x0 = 0 exit (x1 result), 1 progress (x1 value). */
+#define HC_EXIT 0
+#define HC_PROGRESS 1
+
+	.section .rodata.guests, "a"
+	.balign	4
+
+/* Touches its data page, then (first run only) an address outside its map: the stage-2 fault
+ * takes it to EL2, which restarts it (F1). The restarted run reports 4 steps and exits. */
+	.global rvm_guest_faulter, rvm_guest_faulter_end
+rvm_guest_faulter:
+	movz	x2, #0x4000, lsl #16
+	movk	x2, #0x1000		// x2 = the data page, mapped read/write
+	str	x0, [x2]		// a store inside the map: fine
+	cbnz	x0, 1f			// a restarted run skips the bad access
+	movz	x3, #0x5000, lsl #16	// 0x50000000 lies outside the stage-2 map
+	str	x0, [x3]		// stage-2 data abort, taken to EL2
+1:	mov	x4, #0
+2:	add	x4, x4, #1
+	str	x4, [x2, #8]
+	mov	x0, #HC_PROGRESS
+	mov	x1, x4
+	hvc	#0
+	cmp	x4, #4
+	b.lo	2b
+	mov	x0, #HC_EXIT
+	ldr	x1, [x2, #8]		// result = steps done, read back through stage 2
+	hvc	#0
+	b	.
+rvm_guest_faulter_end:
+
+/* Counts: spins x1 iterations per step (long enough for the timer tick to preempt it),
+ * stores the step in its data page, reports it; after 6 steps exits with the total. */
+	.global rvm_guest_counter, rvm_guest_counter_end
+rvm_guest_counter:
+	movz	x2, #0x4000, lsl #16
+	movk	x2, #0x1000
+	mov	x6, x1			// x6 = spin count per step
+	mov	x4, #0
+1:	mov	x5, x6
+2:	subs	x5, x5, #1		// busy work between reports
+	b.ne	2b
+	add	x4, x4, #1
+	str	x4, [x2]
+	mov	x0, #HC_PROGRESS
+	mov	x1, x4
+	hvc	#0
+	cmp	x4, #6
+	b.lo	1b
+	mov	x0, #HC_EXIT
+	ldr	x1, [x2]
+	hvc	#0
+	b	.
+rvm_guest_counter_end:

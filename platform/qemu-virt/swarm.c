@@ -1,0 +1,211 @@
+/* platform/qemu-virt/swarm.c - the demo swarm: partitions with EL1 guests, stage-2 faults
+ * witnessed and recovered by F1 restart, a timer-driven round robin per CPU. */
+#include "swarm.h"
+
+#include <rvm/bytes.h>
+#include <rvm/witness.h>
+
+#include "board.h"
+#include "gic.h"
+
+#define GUEST_CODE_IPA 0x40000000ul
+#define GUEST_DATA_IPA 0x40001000ul
+#define HC_EXIT	       0
+#define HC_PROGRESS    1
+/* EL1h with D, A, I, F masked: guests here never take their own interrupts. */
+#define GUEST_SPSR 0x3c5ul
+/* SCTLR_EL1 RES1 bits, MMU off: guests run on stage 2 alone. */
+#define GUEST_SCTLR 0x30d00800ul
+/* HCR_EL2: VM (stage 2), FMO/IMO/AMO (physical interrupts to EL2), TWI/TWE (WFI/WFE trap),
+ * TSC (SMC traps), TVM (writes to EL1 translation registers trap: they are not switched),
+ * RW (EL1 is AArch64). */
+#define HCR_GUEST                                                                                  \
+	(1ul << 0 | 1ul << 3 | 1ul << 4 | 1ul << 5 | 1ul << 13 | 1ul << 14 | 1ul << 19 |           \
+	 1ul << 26 | 1ul << 31)
+#define HCR_HOST	 (1ul << 31)
+#define TIMER_INTID_BASE 16u
+
+extern const char rvm_guest_faulter[], rvm_guest_faulter_end[];
+extern const char rvm_guest_counter[], rvm_guest_counter_end[];
+
+/* Registers for a (re)start: x0 = restarts, x1 = param, pc = the code page. */
+static void reset_regs(struct rvm_part *p)
+{
+	rvm_memset(&p->regs, 0, sizeof(p->regs));
+	p->regs.x[0] = p->restarts;
+	p->regs.x[1] = p->param;
+	p->regs.elr = GUEST_CODE_IPA;
+	p->regs.spsr = GUEST_SPSR;
+}
+
+/* Makes freshly copied instructions visible to instruction fetch. */
+static void sync_icache(const void *p, size_t n)
+{
+	for (uintptr_t a = (uintptr_t)p & ~63ul; a < (uintptr_t)p + n; a += 64)
+		__asm__ volatile("dc cvau, %0" ::"r"(a) : "memory");
+	__asm__ volatile("dsb ish\n\tic iallu\n\tdsb ish\n\tisb" ::: "memory");
+}
+
+static enum rvm_err part_create(struct rvm_swarm *sw, const char *name, const char *code,
+				const char *code_end, uint64_t param, uint32_t cpu)
+{
+	struct rvm_part *p = &sw->part[sw->nparts];
+	void *code_page, *data_page;
+	enum rvm_err err;
+
+	if (sw->nparts == RVM_SWARM_MAX_PARTS || code_end - code > 4096)
+		return RVM_E_NOMEM;
+	p->id = sw->nparts + 1;
+	p->cpu = cpu;
+	p->name = name;
+	p->param = param;
+	err = rvm_s2_init(&p->s2, (uint16_t)p->id, rvm_board_page_alloc, NULL);
+	code_page = rvm_board_page_alloc(NULL);
+	data_page = rvm_board_page_alloc(NULL);
+	if (err != RVM_OK || !code_page || !data_page)
+		return RVM_E_NOMEM;
+	rvm_memcpy(code_page, code, (size_t)(code_end - code));
+	sync_icache(code_page, (size_t)(code_end - code));
+	p->code_pa = (uintptr_t)code_page;
+	p->data_pa = (uintptr_t)data_page;
+	err = rvm_s2_map(&p->s2, GUEST_CODE_IPA, p->code_pa, RVM_S2_RO | RVM_S2_EXEC);
+	if (err == RVM_OK)
+		err = rvm_s2_map(&p->s2, GUEST_DATA_IPA, p->data_pa, RVM_S2_RW);
+	if (err != RVM_OK)
+		return err;
+	reset_regs(p);
+	sw->nparts++;
+	err = rvm_board_witness(RVM_ACT_PARTITION_CREATE, 0, p->id, 1 /* EL1 guest */, 0);
+	if (err == RVM_OK)
+		err = rvm_board_witness(RVM_ACT_VMID_ASSIGN, 0, p->id, p->s2.vmid, 0);
+	if (err == RVM_OK)
+		err = rvm_board_witness(RVM_ACT_REGION_MAP, p->id, p->id, GUEST_CODE_IPA,
+					p->code_pa);
+	if (err == RVM_OK)
+		err = rvm_board_witness(RVM_ACT_REGION_MAP, p->id, p->id, GUEST_DATA_IPA,
+					p->data_pa);
+	if (err == RVM_OK)
+		err = rvm_board_witness(RVM_ACT_SCHED_PLACE, 0, p->id, cpu, 0);
+	rvm_board_printf(
+		"rvm: partition %u (%s) created: VMID %u, code IPA %lx -> PA %lx, data IPA "
+		"%lx -> PA %lx, on cpu %u\n",
+		p->id, name, p->s2.vmid, GUEST_CODE_IPA, (unsigned long)p->code_pa, GUEST_DATA_IPA,
+		(unsigned long)p->data_pa, cpu);
+	return err;
+}
+
+enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, uint32_t ncpus, uint64_t tick)
+{
+	enum rvm_err err;
+
+	sw->tick = tick;
+	err = part_create(sw, "faulter", rvm_guest_faulter, rvm_guest_faulter_end, 0, 0);
+	for (uint32_t i = 1; err == RVM_OK && i < 4; i++)
+		err = part_create(sw, "counter", rvm_guest_counter, rvm_guest_counter_end,
+				  300000u * i, i % ncpus);
+	return err;
+}
+
+/* A stage-2 fault or an unexpected trap: witness it, then F1 (restart) or suspend. */
+static void fault(struct rvm_part *p, uint64_t esr, uint64_t ipa, uint32_t cpu)
+{
+	rvm_board_witness(RVM_ACT_FAULT, p->id, ipa, esr, p->regs.elr);
+	rvm_board_printf("rvm: partition %u (%s) fault on cpu %u: IPA %lx outside its stage-2 map "
+			 "(esr %lx, pc %lx)\n",
+			 p->id, p->name, cpu, (unsigned long)ipa, (unsigned long)esr,
+			 (unsigned long)p->regs.elr);
+	if (p->restarts >= RVM_SWARM_MAX_RESTARTS) {
+		rvm_board_witness(RVM_ACT_PARTITION_SUSPEND, 0, p->id, p->restarts, 0);
+		rvm_board_printf("rvm: partition %u suspended after %u restarts\n", p->id,
+				 p->restarts);
+		p->state = RVM_PART_SUSPENDED;
+		return;
+	}
+	p->restarts++;
+	reset_regs(p);
+	rvm_board_witness(RVM_ACT_RECOVER_F1, 0, p->id, p->restarts, ipa);
+	rvm_board_printf("rvm: partition %u F1 recovery: restart %u\n", p->id, p->restarts);
+}
+
+static void hypercall(struct rvm_part *p, uint32_t cpu)
+{
+	uint64_t call = p->regs.x[0], val = p->regs.x[1];
+
+	if (call == HC_PROGRESS) {
+		p->progress++;
+		rvm_board_witness(RVM_ACT_HOSTCALL, p->id, HC_PROGRESS, val, 0);
+		rvm_board_printf("rvm: partition %u (%s) step %lu on cpu %u\n", p->id, p->name,
+				 (unsigned long)val, cpu);
+	} else if (call == HC_EXIT) {
+		p->result = val;
+		p->state = RVM_PART_EXITED;
+		rvm_board_witness(RVM_ACT_AGENT_EXIT, p->id, p->id, val, p->restarts);
+		rvm_board_printf("rvm: partition %u (%s) exited with %lu after %u restart(s)\n",
+				 p->id, p->name, (unsigned long)val, p->restarts);
+	} else {
+		fault(p, rvm_a64_read(esr_el2), 0, cpu);
+	}
+}
+
+/* Runs p until it traps, is preempted by the tick, or yields; handles the exit. */
+static void slice(struct rvm_swarm *sw, struct rvm_part *p, uint32_t cpu)
+{
+	enum rvm_a64_exit why;
+	uint64_t esr, ec;
+
+	rvm_s2_activate(&p->s2);
+	rvm_a64_write(sctlr_el1, GUEST_SCTLR);
+	rvm_a64_write(hcr_el2, HCR_GUEST);
+	rvm_a64_isb();
+	rvm_timer_arm(sw->tick);
+	why = rvm_a64_vcpu_run(rvm_a64_this_cpu(), &p->regs);
+	if (why == RVM_A64_EXIT_IRQ) {
+		/* Acknowledge before stopping the timer: its level-triggered PPI would vanish. */
+		uint32_t intid = rvm_gic_ack();
+
+		if (intid >= TIMER_INTID_BASE && intid < 32)
+			sw->preemptions[cpu]++;
+		if (intid < 1020)
+			rvm_gic_eoi(intid);
+	}
+	rvm_timer_stop();
+	rvm_a64_write(hcr_el2, HCR_HOST);
+	rvm_a64_isb();
+	p->slices++;
+	if (why == RVM_A64_EXIT_IRQ)
+		return;
+	esr = rvm_a64_read(esr_el2);
+	ec = esr >> 26;
+	if (ec == RVM_EC_HVC64)
+		hypercall(p, cpu);
+	else if (ec == RVM_EC_DABT_LOW || ec == RVM_EC_IABT_LOW)
+		fault(p, esr, rvm_s2_fault_ipa(), cpu);
+	else if (ec == RVM_EC_WFX)
+		p->regs.elr += 4; /* WFI/WFE: the guest waits, so let another run */
+	else
+		fault(p, esr, 0, cpu); /* any other trap (SMC, EL1 register writes): a fault */
+}
+
+void rvm_swarm_run_cpu(struct rvm_swarm *sw, uint32_t cpu)
+{
+	uint32_t next = 0;
+
+	for (;;) {
+		struct rvm_part *p = NULL;
+
+		/* Round robin over this CPU's runnable partitions. */
+		for (uint32_t k = 0; k < sw->nparts && !p; k++) {
+			struct rvm_part *q = &sw->part[(next + k) % sw->nparts];
+
+			if (q->cpu == cpu && q->state == RVM_PART_READY) {
+				p = q;
+				next = (next + k + 1) % sw->nparts;
+			}
+		}
+		if (!p)
+			break;
+		slice(sw, p, cpu);
+	}
+	__atomic_fetch_add(&sw->cpus_done, 1, __ATOMIC_RELEASE);
+	__asm__ volatile("sev");
+}
