@@ -200,6 +200,7 @@ static pid_t launch(const struct opts *o, int out_fd)
 	argv[n++] = "-cpu", argv[n++] = o->cpu;
 	argv[n++] = "-smp", argv[n++] = smp;
 	argv[n++] = "-m", argv[n++] = "128M";
+	argv[n++] = "-nodefaults"; /* no default NIC and friends: a faster start */
 	argv[n++] = "-display", argv[n++] = "none";
 	argv[n++] = "-monitor", argv[n++] = "none";
 	argv[n++] = "-serial", argv[n++] = "stdio";
