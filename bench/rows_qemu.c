@@ -44,8 +44,8 @@ static int tree_paths(char *runner, char *elf, size_t n)
  */
 static void run_first_witness(struct rvm_bench_result *out)
 {
-	char runner[PATH_MAX], elf[PATH_MAX], cmd[3 * PATH_MAX], line[512], dir[] =
-		"/tmp/rvm-bench-qemu-XXXXXX";
+	char runner[PATH_MAX], elf[PATH_MAX], cmd[3 * PATH_MAX], line[512],
+		dir[] = "/tmp/rvm-bench-qemu-XXXXXX";
 	double wall[QEMU_BOOTS], guest[QEMU_BOOTS];
 	int ok = 0;
 
@@ -60,7 +60,8 @@ static void run_first_witness(struct rvm_bench_result *out)
 		double w = -1, g = -1, us;
 
 		while (p && fgets(line, sizeof(line), p)) {
-			if (sscanf(line, "rvm-qemu-run: first witness record after %lf ms", &us) == 1)
+			if (sscanf(line, "rvm-qemu-run: first witness record after %lf ms", &us) ==
+			    1)
 				w = us;
 		}
 		if (p)
@@ -90,7 +91,8 @@ static void run_first_witness(struct rvm_bench_result *out)
 	qsort(guest, (size_t)ok, sizeof(double), cmp_double);
 	out->ours_ns = wall[ok / 2] * 1e6;
 	snprintf(out->note, sizeof(out->note),
-		 "median of %d boots: %.1f ms wall from launch (min %.1f), %.1f ms of it in the image",
+		 "median of %d boots: %.1f ms wall from launch (min %.1f), %.1f ms of it in the "
+		 "image",
 		 ok, wall[ok / 2], wall[0], guest[ok / 2]);
 }
 

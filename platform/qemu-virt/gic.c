@@ -1,5 +1,5 @@
-/* platform/qemu-virt/gic.c - GICv3: distributor, per-CPU redistributor, system-register CPU
- * interface; and the EL2 physical timer whose PPI drives the scheduler tick. */
+/* platform/qemu-virt/gic.c - GICv3 (distributor, per-CPU redistributor, system-register CPU
+ * interface) or GICv2 (memory-mapped CPU interface); and the EL2 timer that drives the tick. */
 #include "gic.h"
 
 #include "../../arch/aarch64/a64.h"
@@ -18,6 +18,20 @@
 #define GICR_IGROUPR0	  0x0080
 #define GICR_ISENABLER0	  0x0100
 #define GICR_IPRIORITYR	  0x0400
+/* GICv2: the distributor banks SGI/PPI registers per CPU; the CPU interface is MMIO. */
+#define GICD_ISENABLER0 0x0100
+#define GICD_IPRIORITYR 0x0400
+#define GICC_CTLR	0x0000
+#define GICC_PMR	0x0004
+#define GICC_IAR	0x000c
+#define GICC_EOIR	0x0010
+
+/* Which controller the device tree named, and the GICv2 CPU interface. Written once by the
+ * boot CPU in rvm_gic_init, read-only afterwards. */
+static struct {
+	uint32_t version;
+	uint64_t gicc;
+} gic;
 
 static volatile uint32_t *reg32(uint64_t base, uint32_t off)
 {
@@ -32,6 +46,12 @@ static uint32_t timer_intid(const struct rvm_fdt_info *f)
 
 enum rvm_err rvm_gic_init(const struct rvm_fdt_info *f)
 {
+	gic.version = f->gic_version;
+	gic.gicc = f->gicc_base;
+	if (f->gic_version == 2) {
+		*reg32(f->gicd_base, GICD_CTLR) = 1; /* forward interrupts to CPU interfaces */
+		return RVM_OK;
+	}
 	if (f->gic_version != 3)
 		return RVM_E_UNSUPPORTED;
 	*reg32(f->gicd_base, GICD_CTLR) = GICD_CTLR_ARE | GICD_CTLR_GRP1;
@@ -44,9 +64,17 @@ enum rvm_err rvm_gic_cpu_init(const struct rvm_fdt_info *f, uint64_t mpidr)
 {
 	/* GICR_TYPER[63:32] is Aff3.Aff2.Aff1.Aff0; MPIDR keeps Aff3 at [39:32]. */
 	uint32_t aff = (uint32_t)((mpidr & 0xffffff) | (mpidr >> 8 & 0xff000000));
-	uint32_t intid;
+	uint32_t intid = timer_intid(f);
 	uint64_t rd = 0;
 
+	if (gic.version == 2) {
+		/* This CPU's banked view of the PPI registers, then its CPU interface. */
+		*(volatile uint8_t *)(uintptr_t)(f->gicd_base + GICD_IPRIORITYR + intid) = 0x80;
+		*reg32(f->gicd_base, GICD_ISENABLER0) = 1u << intid;
+		*reg32(gic.gicc, GICC_PMR) = 0xff;
+		*reg32(gic.gicc, GICC_CTLR) = 1;
+		return RVM_OK;
+	}
 	for (uint64_t off = 0; off + GICR_FRAME <= f->gicr_size; off += GICR_FRAME) {
 		uint32_t lo = *reg32(f->gicr_base + off, GICR_TYPER);
 		uint32_t hi = *reg32(f->gicr_base + off, GICR_TYPER + 4);
@@ -63,7 +91,6 @@ enum rvm_err rvm_gic_cpu_init(const struct rvm_fdt_info *f, uint64_t mpidr)
 	*reg32(rd, GICR_WAKER) &= ~GICR_WAKER_SLEEP;
 	while (*reg32(rd, GICR_WAKER) & GICR_WAKER_ASLEEP)
 		;
-	intid = timer_intid(f);
 	*reg32(rd + GICR_SGI, GICR_IGROUPR0) |= 1u << intid;
 	*(volatile uint8_t *)(uintptr_t)(rd + GICR_SGI + GICR_IPRIORITYR + intid) = 0x80;
 	*reg32(rd + GICR_SGI, GICR_ISENABLER0) = 1u << intid;
@@ -78,14 +105,21 @@ enum rvm_err rvm_gic_cpu_init(const struct rvm_fdt_info *f, uint64_t mpidr)
 
 uint32_t rvm_gic_ack(void)
 {
-	uint32_t intid = (uint32_t)rvm_a64_read(S3_0_C12_C12_0) & 0xffffff; /* ICC_IAR1_EL1 */
+	uint32_t intid;
 
+	if (gic.version == 2)
+		return *reg32(gic.gicc, GICC_IAR) & 0x3ff;
+	intid = (uint32_t)rvm_a64_read(S3_0_C12_C12_0) & 0xffffff; /* ICC_IAR1_EL1 */
 	__asm__ volatile("dsb sy" ::: "memory");
 	return intid;
 }
 
 void rvm_gic_eoi(uint32_t intid)
 {
+	if (gic.version == 2) {
+		*reg32(gic.gicc, GICC_EOIR) = intid;
+		return;
+	}
 	rvm_a64_write(S3_0_C12_C12_1, intid); /* ICC_EOIR1_EL1 */
 	rvm_a64_isb();
 }

@@ -1,4 +1,4 @@
-/* platform/qemu-virt/gic.h - the GICv3 interrupt controller and the EL2 timer tick. */
+/* platform/qemu-virt/gic.h - the interrupt controller (GICv3 or GICv2) and the EL2 timer tick. */
 #ifndef RVM_QEMU_GIC_H
 #define RVM_QEMU_GIC_H
 
@@ -8,7 +8,7 @@
 
 #include "fdt.h"
 
-/* Distributor on: once, by the boot CPU. RVM_E_UNSUPPORTED without a GICv3. */
+/* Distributor on: once, by the boot CPU. RVM_E_UNSUPPORTED without a GICv2 or GICv3. */
 enum rvm_err rvm_gic_init(const struct rvm_fdt_info *f);
 /* This CPU's redistributor awake, its CPU interface on, the EL2 timer PPI enabled.
  * RVM_E_NOTFOUND when no redistributor has this CPU's affinity. */

@@ -56,6 +56,16 @@ stage2_fault)
   exits=$(awk -v f="$fault" '$1 > f && $2 == "agent.exit" && $3 != "actor=1"' "$out/records.txt" | wc -l)
   echo "after the fault: $others progress records and $exits exits from other partitions"
   [ "$others" -ge 18 ] && [ "$exits" = 3 ] || { echo "FAIL: other partitions did not keep running"; exit 1; }
+  # The counters spin for tens of millions of instructions: the 1 ms tick must have preempted them.
+  grep -qE "cpu 0: [1-9][0-9]* timer preemptions" "$out/qemu-console.txt" || { echo "FAIL: no timer preemption"; exit 1; }
+  audit
+  ;;
+boot_gicv2)
+  # The same swarm with the memory-mapped GICv2 CPU interface instead of GICv3.
+  run --smp 2 --machine virt,virtualization=on,gic-version=2
+  expect "GICv2 distributor" "boot complete: 2 CPU\\(s\\) online, 4 partitions" \
+    "partition 1 \\(faulter\\) exited with 4 after 1 restart" "partition 4 \\(counter\\) exited with 6"
+  clean
   audit
   ;;
 wrong_el)
