@@ -1,6 +1,7 @@
 /* tests/unit/test_region.c - regions: ownership, the no-aliasing rule, tier moves with integrity, witnessing. */
 #include "support.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -584,13 +585,74 @@ static void test_bad_arguments(void **state)
 	rframes[NFRAMES - 1].readers = 0;
 }
 
+/* Cold through the real hosted checkpoint store (files in a run directory), not the test's. */
+static void test_cold_on_hosted_platform(void **state)
+{
+	static uint8_t copy[16384];
+	char tmpl[] = "/tmp/rvm-region-XXXXXX", path[128];
+	char *dir = mkdtemp(tmpl);
+	struct rvm_hosted h;
+	struct rvm_platform p;
+	const struct rvm_region *r;
+	rvm_region_id id;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(dir);
+	setup(sizeof(store_buf));
+	assert_int_equal(rvm_hosted_open(&h, dir, RVM_HOSTED_TRUNCATE | RVM_HOSTED_QUIET, &p), RVM_OK);
+	space.plat = &p;
+	assert_int_equal(rvm_region_create(&space, 0, 2, sizeof(copy), RVM_REGION_DATA, true, 1, &id),
+			 RVM_OK);
+	r = rvm_region_get(&space, id);
+	fill(mem(r), sizeof(copy), 21);
+	memcpy(copy, mem(r), sizeof(copy));
+	assert_int_equal(rvm_region_set_tier(&space, 2, id, RVM_TIER_COLD), RVM_OK);
+	snprintf(path, sizeof(path), "%s/checkpoints/%016llx.ckpt", dir,
+		 (unsigned long long)RVM_REGION_COLD_ID(id));
+	f = fopen(path, "r+b");
+	assert_non_null(f);
+	/* Damage the file: the way back is refused. */
+	{
+		int c;
+
+		assert_int_equal(fseek(f, 40, SEEK_SET), 0);
+		c = fgetc(f);
+		assert_true(c != EOF);
+		assert_int_equal(fseek(f, 40, SEEK_SET), 0);
+		assert_int_equal(fputc(c ^ 0xFF, f), c ^ 0xFF);
+		fflush(f);
+	}
+	assert_int_equal(rvm_region_set_tier(&space, 2, id, RVM_TIER_HOT), RVM_E_CORRUPT);
+	assert_int_equal(r->tier, RVM_TIER_COLD);
+	/* A missing object is the store's error, passed on. */
+	fclose(f);
+	assert_int_equal(remove(path), 0);
+	assert_int_equal(rvm_region_set_tier(&space, 2, id, RVM_TIER_HOT), RVM_E_NOTFOUND);
+	assert_int_equal(r->tier, RVM_TIER_COLD);
+	assert_int_equal(rvm_region_check_invariants(&space), RVM_OK);
+	/* A fresh region makes the full trip through the files. */
+	assert_int_equal(rvm_region_create(&space, 0, 3, sizeof(copy), RVM_REGION_DATA, true, 1, &id),
+			 RVM_OK);
+	r = rvm_region_get(&space, id);
+	fill(mem(r), sizeof(copy), 22);
+	memcpy(copy, mem(r), sizeof(copy));
+	assert_int_equal(rvm_region_set_tier(&space, 3, id, RVM_TIER_COLD), RVM_OK);
+	assert_int_equal(rvm_region_set_tier(&space, 3, id, RVM_TIER_WARM), RVM_OK);
+	assert_memory_equal(mem(r), copy, sizeof(copy));
+	assert_int_equal(rvm_region_check_invariants(&space), RVM_OK);
+	rvm_hosted_close(&h);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_map_transfer), cmocka_unit_test(test_tier_round_trip),
 		cmocka_unit_test(test_tier_corruption),     cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_policy),              cmocka_unit_test(test_random_operations),
-		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_bad_arguments),       cmocka_unit_test(test_cold_on_hosted_platform),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
