@@ -147,7 +147,7 @@ enum rvm_err rvm_buddy_alloc(struct rvm_buddy *b, unsigned order, unsigned flags
 	b->used_blocks++;
 	*addr = frame_pfn(b, g) << RVM_FRAME_SHIFT;
 	if (flags & RVM_BUDDY_ZERO)
-		rvm_memset((void *)(uintptr_t)*addr, 0, (size_t)RVM_FRAME_SIZE << order);
+		rvm_memset(rvm_phys_ptr(*addr), 0, (size_t)RVM_FRAME_SIZE << order);
 	return RVM_OK;
 }
 

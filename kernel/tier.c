@@ -24,7 +24,7 @@ static enum rvm_err to_dormant_check(struct rvm_region_space *s, struct region_o
 		return RVM_E_BUSY;
 	region_store_gap(s->store, &gap_off, &gap_len);
 	op->off = gap_off;
-	return region_image_encode(s, (const uint8_t *)(uintptr_t)r->base, 1u << r->order,
+	return region_image_encode(s, rvm_phys_ptr(r->base), 1u << r->order,
 				   store_at(s, gap_off), gap_len, &op->len, op->digest);
 }
 
@@ -83,7 +83,7 @@ static enum rvm_err wake_check(struct rvm_region_space *s, struct region_op *op,
 	if (err != RVM_OK)
 		return err;
 	return region_image_decode(s, store_at(s, e->off), e->len, 1u << r->order,
-				   (uint8_t *)(uintptr_t)op->addr, r->digest);
+				   rvm_phys_ptr(op->addr), r->digest);
 }
 
 static enum rvm_err step_check(struct rvm_region_space *s, struct region_op *op)

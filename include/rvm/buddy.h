@@ -21,6 +21,16 @@
 /* "No frame": the end of a free list. */
 #define RVM_BUDDY_NIL UINT32_MAX
 
+/*
+ * The memory at a physical address. The core runs identity-mapped (on the
+ * hosted platform the ranges are the arena's own addresses), so this is the
+ * one place an address becomes a pointer.
+ */
+static inline void *rvm_phys_ptr(uint64_t addr)
+{
+	return (void *)(uintptr_t)addr; /* NOLINT(performance-no-int-to-ptr): identity map */
+}
+
 /* rvm_buddy_alloc flags. */
 enum rvm_buddy_flags {
 	RVM_BUDDY_ZERO = 1u << 0, /* zero the block (the range must be addressable memory) */
