@@ -4,6 +4,7 @@
 
 #include <igraph/igraph.h>
 
+#include <rvm/coherence.h>
 #include <rvm/mincut.h>
 
 #include "bench.h"
@@ -189,3 +190,75 @@ MC_ROW(dense, 32, 1, "ratio <= 0.5")
 MC_ROW(dense, 64, 1, "ratio <= 0.5")
 MC_ROW(dense, 128, 1, "ratio <= 0.5")
 MC_ROW(dense, 256, 1, "ratio <= 0.5")
+
+/*
+ * One engine epoch for 64 partitions of 4 agents (256 nodes), default config:
+ * each iteration feeds one epoch of traffic (6 messages inside each partition,
+ * 128 between random partitions, via rvm_coh_observe) and runs the epoch.
+ */
+#define CE_GROUPS 64u
+#define CE_PER 4u
+#define CE_MSGS (CE_GROUPS * 6u + 128u)
+
+struct ce_ctx {
+	struct rvm_coherence coh;
+	uint16_t a[CE_MSGS], b[CE_MSGS];
+	uint32_t amount[CE_MSGS];
+	struct rvm_coh_report rep;
+};
+
+static void ce_epoch(void *ctx, uint64_t iters)
+{
+	struct ce_ctx *c = ctx;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		for (uint32_t m = 0; m < CE_MSGS; m++)
+			rvm_coh_observe(&c->coh, c->a[m], c->b[m], c->amount[m]);
+		rvm_coh_epoch(&c->coh, NULL, &c->rep);
+		rvm_bench_sink(&c->rep, sizeof(c->rep));
+	}
+}
+
+static void run_coherence_epoch_64(struct rvm_bench_result *out)
+{
+	struct ce_ctx *c = malloc(sizeof(*c));
+	struct rvm_coh_config cfg;
+	uint64_t seed = 0x636f68;
+	uint32_t m = 0;
+
+	if (!c) {
+		fprintf(stderr, "coherence bench: out of memory\n");
+		exit(1);
+	}
+	rvm_coh_config_default(&cfg);
+	rvm_coh_init(&c->coh, &cfg, CE_GROUPS * CE_PER);
+	for (uint32_t i = 0; i < CE_GROUPS * CE_PER; i++)
+		rvm_coh_assign(&c->coh, i, i / CE_PER);
+	for (uint32_t g = 0; g < CE_GROUPS; g++) {
+		for (uint32_t k = 0; k < 6; k++, m++) {
+			uint32_t x = (uint32_t)(mc_rand(&seed) % CE_PER), y = (x + 1 + k % 3) % CE_PER;
+
+			c->a[m] = (uint16_t)(g * CE_PER + x);
+			c->b[m] = (uint16_t)(g * CE_PER + y);
+			c->amount[m] = 50 + (uint32_t)(mc_rand(&seed) % 100);
+		}
+	}
+	while (m < CE_MSGS) {
+		uint32_t x = (uint32_t)(mc_rand(&seed) % (CE_GROUPS * CE_PER));
+		uint32_t y = (uint32_t)(mc_rand(&seed) % (CE_GROUPS * CE_PER));
+
+		if (x / CE_PER == y / CE_PER)
+			continue;
+		c->a[m] = (uint16_t)x;
+		c->b[m] = (uint16_t)y;
+		c->amount[m++] = 1 + (uint32_t)(mc_rand(&seed) % 20);
+	}
+	ce_epoch(c, 100); /* reach the steady state of traffic vs decay */
+	out->ours_ns = rvm_bench_time(ce_epoch, c, 10, 51);
+	snprintf(out->note, sizeof(out->note),
+		 "256 agents, %u edges, %llu work units/epoch, scored %u, overrun %d", c->coh.graph.edges,
+		 (unsigned long long)c->rep.work, c->rep.scored, c->rep.overrun);
+	free(c);
+}
+
+RVM_BENCH_ROW(coherence_epoch_64, NULL, "< 50000 ns", run_coherence_epoch_64)

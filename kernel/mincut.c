@@ -297,6 +297,10 @@ static void dense_apply_pairs(struct mc *c)
 	struct rvm_mincut_work *wk = c->wk;
 	uint32_t k = c->k, nk = label_classes(c);
 
+	if (nk == 1) { /* everything merged: no cut is left to find */
+		c->k = 1;
+		return;
+	}
 	/* A merge costs about 4k; a rebuild about 2k^2. */
 	if (2u * (k - nk) >= k) {
 		if (c->out->work + 2u * (uint64_t)k * k > c->budget) {
@@ -453,6 +457,10 @@ static void sparse_apply_pairs(struct mc *c)
 	const uint16_t *label = wk->label;
 	uint32_t nk = label_classes(c);
 
+	if (nk == 1) { /* everything merged: no cut is left to find */
+		c->k = 1;
+		return;
+	}
 	group_by_label(c, nk);
 	for (uint32_t l = 0; l < nk; l++)
 		wk->stamp[l] = 0;

@@ -29,6 +29,25 @@ enum rvm_err rvm_mincut_graph_init(struct rvm_mincut_graph *g, uint32_t n)
 	return RVM_OK;
 }
 
+enum rvm_err rvm_mincut_graph_reset(struct rvm_mincut_graph *g, uint32_t n)
+{
+	if (!g)
+		return RVM_E_INVAL;
+	if (n > RVM_MINCUT_MAX_NODES || g->n > RVM_MINCUT_MAX_NODES)
+		return RVM_E_RANGE;
+	/* Entries at or beyond the old n are zero already (invariant). */
+	for (uint32_t i = 0; i < g->n; i++) {
+		for (uint32_t j = 0; j < g->n; j++)
+			g->w[i][j] = 0;
+		for (uint32_t w = 0; w < RVM_MINCUT_SET_WORDS; w++)
+			g->nz[i].w[w] = 0;
+	}
+	g->n = n;
+	g->edges = 0;
+	g->total = 0;
+	return RVM_OK;
+}
+
 enum rvm_err rvm_mincut_graph_set(struct rvm_mincut_graph *g, uint32_t u, uint32_t v,
 				  uint32_t weight)
 {
