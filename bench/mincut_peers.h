@@ -1,4 +1,5 @@
-/* bench/mincut_peers.h - C interface to the C++ Boost.Graph min-cut peer (bench/mincut_boost.cpp). */
+/* bench/mincut_peers.h - C interface to the C++ Boost.Graph min-cut peer (bench/mincut_boost.cpp).
+ */
 #ifndef RVM_BENCH_MINCUT_PEERS_H
 #define RVM_BENCH_MINCUT_PEERS_H
 

@@ -1,4 +1,5 @@
-/* bench/rows_mincut.c - global min cut, ours vs igraph and Boost.Graph, on the same random graphs. */
+/* bench/rows_mincut.c - global min cut, ours vs igraph and Boost.Graph, on the same random graphs.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,7 +13,7 @@
 
 /* Graphs per cell: iterations cycle through them so no single instance decides a row. */
 #define MC_GRAPHS 4u
-#define MC_MAXW 1000u
+#define MC_MAXW	  1000u
 
 /* One benchmark cell: MC_GRAPHS connected random graphs held by all three implementations. */
 struct mc_cell {
@@ -131,7 +132,7 @@ static void mc_boost(void *ctx, uint64_t iters)
  */
 static void mc_run(struct rvm_bench_result *out, uint32_t n, int dense)
 {
-	struct mc_cell c = { .n = n };
+	struct mc_cell c = {.n = n};
 	double o1, pi, o2, pb, slow;
 	uint64_t iters, t0;
 	struct rvm_mincut_result r;
@@ -146,7 +147,8 @@ static void mc_run(struct rvm_bench_result *out, uint32_t n, int dense)
 		igraph_mincut_value(&c.ig[i], &iv, &c.iw[i]);
 		if (r.exhausted || r.value != (uint64_t)iv ||
 		    r.value != rvm_bench_boost_mincut(c.bg[i])) {
-			fprintf(stderr, "mincut bench: n=%u graph %u: ours %u, igraph %.0f, boost %llu\n",
+			fprintf(stderr,
+				"mincut bench: n=%u graph %u: ours %u, igraph %.0f, boost %llu\n",
 				n, i, r.value, (double)iv,
 				(unsigned long long)rvm_bench_boost_mincut(c.bg[i]));
 			exit(1);
@@ -170,13 +172,12 @@ static void mc_run(struct rvm_bench_result *out, uint32_t n, int dense)
 	mc_free(&c);
 }
 
-#define MC_ROW(kind, n, dense, target)                                                    \
-	static void run_mincut_##kind##_n##n(struct rvm_bench_result *out)               \
-	{                                                                                 \
-		mc_run(out, n, dense);                                                    \
-	}                                                                                 \
-	RVM_BENCH_ROW(mincut_##kind##_n##n, "best(igraph,boost)", target,                 \
-		      run_mincut_##kind##_n##n)
+#define MC_ROW(kind, n, dense, target)                                                             \
+	static void run_mincut_##kind##_n##n(struct rvm_bench_result *out)                         \
+	{                                                                                          \
+		mc_run(out, n, dense);                                                             \
+	}                                                                                          \
+	RVM_BENCH_ROW(mincut_##kind##_n##n, "best(igraph,boost)", target, run_mincut_##kind##_n##n)
 
 MC_ROW(sparse, 8, 0, "ratio <= 0.5")
 MC_ROW(sparse, 16, 0, "ratio<=0.5, <2us")
@@ -197,8 +198,8 @@ MC_ROW(dense, 256, 1, "ratio <= 0.5")
  * 128 between random partitions, via rvm_coh_observe) and runs the epoch.
  */
 #define CE_GROUPS 64u
-#define CE_PER 4u
-#define CE_MSGS (CE_GROUPS * 6u + 128u)
+#define CE_PER	  4u
+#define CE_MSGS	  (CE_GROUPS * 6u + 128u)
 
 struct ce_ctx {
 	struct rvm_coherence coh;
@@ -236,7 +237,8 @@ static void run_coherence_epoch_64(struct rvm_bench_result *out)
 		rvm_coh_assign(&c->coh, i, i / CE_PER);
 	for (uint32_t g = 0; g < CE_GROUPS; g++) {
 		for (uint32_t k = 0; k < 6; k++, m++) {
-			uint32_t x = (uint32_t)(mc_rand(&seed) % CE_PER), y = (x + 1 + k % 3) % CE_PER;
+			uint32_t x = (uint32_t)(mc_rand(&seed) % CE_PER),
+				 y = (x + 1 + k % 3) % CE_PER;
 
 			c->a[m] = (uint16_t)(g * CE_PER + x);
 			c->b[m] = (uint16_t)(g * CE_PER + y);
@@ -256,8 +258,9 @@ static void run_coherence_epoch_64(struct rvm_bench_result *out)
 	ce_epoch(c, 100); /* reach the steady state of traffic vs decay */
 	out->ours_ns = rvm_bench_time(ce_epoch, c, 10, 51);
 	snprintf(out->note, sizeof(out->note),
-		 "256 agents, %u edges, %llu work units/epoch, scored %u, overrun %d", c->coh.graph.edges,
-		 (unsigned long long)c->rep.work, c->rep.scored, c->rep.overrun);
+		 "256 agents, %u edges, %llu work units/epoch, scored %u, overrun %d",
+		 c->coh.graph.edges, (unsigned long long)c->rep.work, c->rep.scored,
+		 c->rep.overrun);
 	free(c);
 }
 

@@ -1,13 +1,7 @@
-/* kernel/coherence.c - the coherence engine's epoch: scores, EMA, cut pressure, decay, degraded mode. */
+/* kernel/coherence.c - the coherence engine's epoch: scores, EMA, cut pressure, decay, degraded
+ * mode. */
 #include <rvm/bytes.h>
 #include <rvm/coherence.h>
-
-static uint32_t ctz64(uint64_t x)
-{
-	uint32_t lo = (uint32_t)x;
-
-	return lo ? (uint32_t)__builtin_ctz(lo) : 32u + (uint32_t)__builtin_ctz((uint32_t)(x >> 32));
-}
 
 void rvm_coh_config_default(struct rvm_coh_config *cfg)
 {
@@ -51,8 +45,7 @@ static void rebuild_order(struct rvm_coherence *coh)
 	coh->order_valid = true;
 }
 
-enum rvm_err rvm_coh_init(struct rvm_coherence *coh, const struct rvm_coh_config *cfg,
-			  uint32_t n)
+enum rvm_err rvm_coh_init(struct rvm_coherence *coh, const struct rvm_coh_config *cfg, uint32_t n)
 {
 	if (!coh || !cfg || !config_ok(cfg))
 		return RVM_E_INVAL;
@@ -164,7 +157,8 @@ static uint64_t score_groups(struct rvm_coherence *coh)
 
 		for (uint32_t wd = i >> 6; wd < RVM_MINCUT_SET_WORDS; wd++) {
 			for (uint64_t x = upper_bits(g, i, wd); x; x &= x - 1) {
-				uint32_t j = wd * 64u + ctz64(x), gj = coh->group[j], w = g->w[i][j];
+				uint32_t j = wd * 64u + rvm_ctz64(x), gj = coh->group[j],
+					 w = g->w[i][j];
 
 				if (gi == gj && gi != RVM_COH_NO_GROUP) {
 					coh->groups[gi].internal += w;
@@ -187,9 +181,9 @@ static uint64_t score_groups(struct rvm_coherence *coh)
 			continue;
 		tot = gr->internal + gr->external;
 		gr->coherence_raw = tot ? rvm_bp_ratio(gr->internal, tot) : RVM_BP_ONE;
-		gr->coherence = gr->primed ? rvm_bp_ema(gr->coherence, gr->coherence_raw,
-							 coh->cfg.alpha)
-					   : gr->coherence_raw;
+		gr->coherence =
+			gr->primed ? rvm_bp_ema(gr->coherence, gr->coherence_raw, coh->cfg.alpha)
+				   : gr->coherence_raw;
 		gr->primed = true;
 	}
 	return work + RVM_COH_MAX_GROUPS;
@@ -288,7 +282,7 @@ static uint64_t decay_graph(struct rvm_coherence *coh)
 	for (uint32_t i = 0; i < g->n; i++) {
 		for (uint32_t wd = i >> 6; wd < RVM_MINCUT_SET_WORDS; wd++) {
 			for (uint64_t x = upper_bits(g, i, wd); x; x &= x - 1) {
-				uint32_t j = wd * 64u + ctz64(x), w = g->w[i][j];
+				uint32_t j = wd * 64u + rvm_ctz64(x), w = g->w[i][j];
 				uint32_t nw = (uint32_t)(((uint64_t)w * q) >> 16);
 
 				g->total -= w - nw;

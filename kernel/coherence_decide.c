@@ -1,12 +1,6 @@
-/* kernel/coherence_decide.c - split and merge decisions: pure functions of the graph and thresholds. */
+/* kernel/coherence_decide.c - split and merge decisions: pure functions of the graph and
+ * thresholds. */
 #include <rvm/coherence.h>
-
-static uint32_t ctz64(uint64_t x)
-{
-	uint32_t lo = (uint32_t)x;
-
-	return lo ? (uint32_t)__builtin_ctz(lo) : 32u + (uint32_t)__builtin_ctz((uint32_t)(x >> 32));
-}
 
 /*
  * Walks every edge leaving the nodes of group a: adds its weight to to[group
@@ -23,7 +17,8 @@ static uint64_t group_edges(const struct rvm_coherence *coh, uint32_t a, uint32_
 
 		for (uint32_t wd = 0; wd < RVM_MINCUT_SET_WORDS; wd++) {
 			for (uint64_t x = g->nz[i].w[wd]; x; x &= x - 1) {
-				uint32_t j = wd * 64u + ctz64(x), gj = coh->group[j], w = g->w[i][j];
+				uint32_t j = wd * 64u + rvm_ctz64(x), gj = coh->group[j],
+					 w = g->w[i][j];
 
 				deg += w;
 				if (gj == a)
@@ -101,8 +96,8 @@ enum rvm_err rvm_coh_decide_merge(const struct rvm_coherence *coh, struct rvm_co
 		for (uint32_t b = a + 1; b < RVM_COH_MAX_GROUPS; b++) {
 			rvm_bp m;
 
-			if (to[b] == 0 || coh->groups[a].size + coh->groups[b].size >
-						  coh->cfg.max_group_size)
+			if (to[b] == 0 ||
+			    coh->groups[a].size + coh->groups[b].size > coh->cfg.max_group_size)
 				continue;
 			m = rvm_bp_ratio(2u * (uint64_t)to[b], (uint64_t)traffic[a] + traffic[b]);
 			if (m < coh->cfg.merge_mutual || (out->merge && m <= out->mutual))

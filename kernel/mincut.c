@@ -32,25 +32,18 @@
 #define MC_SWITCH_K 48u
 /* ...or when adjacency entries reach k*k / MC_DENSE_FILL. */
 #define MC_DENSE_FILL 4u
-#define MC_NONE 0xffffu
+#define MC_NONE	      0xffffu
 
 struct mc {
 	struct rvm_mincut_work *wk;
 	struct rvm_mincut_result *out;
 	uint64_t budget;
-	uint32_t k;      /* supernodes now */
+	uint32_t k;	 /* supernodes now */
 	uint32_t stride; /* row stride of the matrix */
-	uint32_t cur;    /* live half of the double-buffered arrays */
+	uint32_t cur;	 /* live half of the double-buffered arrays */
 	uint32_t npairs; /* merges recorded by the last phase */
 	bool dense;
 };
-
-static uint32_t ctz64(uint64_t x)
-{
-	uint32_t lo = (uint32_t)x;
-
-	return lo ? (uint32_t)__builtin_ctz(lo) : 32u + (uint32_t)__builtin_ctz((uint32_t)(x >> 32));
-}
 
 static void set_or(struct rvm_nodeset *d, const struct rvm_nodeset *s)
 {
@@ -74,7 +67,7 @@ static void offer(struct mc *c, uint32_t value, const struct rvm_nodeset *side)
 	}
 }
 
-static uint32_t uf_find(uint16_t *uf, uint32_t x)
+static inline uint32_t uf_find(uint16_t *uf, uint32_t x)
 {
 	while (uf[x] != x) {
 		uf[x] = uf[uf[x]];
@@ -95,21 +88,27 @@ static void record_pair(struct mc *c, uint32_t a, uint32_t b)
 static void dense_from_graph(struct mc *c, const struct rvm_mincut_graph *g)
 {
 	struct rvm_mincut_work *wk = c->wk;
-	uint32_t n = g->n, s = (n + 7u) & ~7u;
+	uint32_t n = g->n, s = (n + 7u) & ~7u, best = UINT32_MAX, arg = 0;
 
 	c->stride = s;
 	c->k = n;
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t *row = wk->mat + (size_t)i * s, d = 0;
+		uint32_t *restrict row = wk->mat + (size_t)i * s;
+		const uint32_t *restrict src = g->w[i];
+		uint32_t d = 0;
 
 		for (uint32_t j = 0; j < n; j++) {
-			row[j] = g->w[i][j];
-			d += row[j];
+			row[j] = src[j];
+			d += src[j];
 		}
 		wk->deg[c->cur][i] = d;
 		set_single(&wk->members[c->cur][i], i);
-		offer(c, d, &wk->members[c->cur][i]);
+		if (d < best) {
+			best = d;
+			arg = i;
+		}
 	}
+	offer(c, best, &wk->members[c->cur][arg]);
 	c->out->work += (uint64_t)n * n;
 }
 
@@ -161,13 +160,16 @@ static void dense_phase(struct mc *c)
 	uint32_t k = c->k, s = c->stride, lam = c->out->value;
 	uint16_t *cand = wk->cand;
 	uint32_t *ck = wk->key;
-	uint32_t nc = k, bp = 0, vs = 0, vt = 0;
+	uint16_t *pa = wk->pair_a, *pb = wk->pair_b;
+	uint32_t nc = k, bp = 0, vs = 0, vt = 0, np = 0;
 
+	/* Start from the heaviest vertex: its neighbours' keys rise fastest (fewer phases). */
 	for (uint32_t p = 0; p < k; p++) {
 		cand[p] = (uint16_t)p;
 		ck[p] = 0;
+		if (wk->deg[c->cur][p] > wk->deg[c->cur][bp])
+			bp = p;
 	}
-	c->npairs = 0;
 	for (;;) {
 		uint32_t v = cand[bp], mx = 0;
 		const uint32_t *row;
@@ -185,15 +187,19 @@ static void dense_phase(struct mc *c)
 			uint32_t u = cand[p], w = row[u], kk = ck[p] + w;
 
 			ck[p] = kk;
-			if (kk >= lam && w != 0)
-				record_pair(c, v, u);
+			if (kk >= lam && w != 0) {
+				pa[np] = (uint16_t)v;
+				pb[np++] = (uint16_t)u;
+			}
 			if (kk > mx) {
 				mx = kk;
 				bp = p;
 			}
 		}
 	}
-	record_pair(c, vs, vt);
+	pa[np] = (uint16_t)vs;
+	pb[np++] = (uint16_t)vt;
+	c->npairs = np;
 	c->out->work += (uint64_t)k * (k + 1) / 2;
 }
 
@@ -260,7 +266,7 @@ static void dense_rebuild(struct mc *c, uint32_t nk)
 
 	group_by_label(c, nk);
 	for (uint32_t l = 0; l < nk; l++) {
-		struct rvm_nodeset set = { { 0 } };
+		struct rvm_nodeset set = {{0}};
 		uint32_t d = 0, *row = wk->mat + (size_t)l * s;
 		uint32_t g0 = wk->cursor[l], g1 = wk->cursor[l + 1];
 
@@ -346,7 +352,7 @@ static void sparse_from_graph(struct mc *c, const struct rvm_mincut_graph *g)
 		off[i] = pos;
 		for (uint32_t wd = 0; wd < RVM_MINCUT_SET_WORDS; wd++) {
 			for (uint64_t x = g->nz[i].w[wd]; x; x &= x - 1) {
-				uint32_t j = wd * 64u + ctz64(x);
+				uint32_t j = wd * 64u + rvm_ctz64(x);
 
 				av[pos] = (uint16_t)j;
 				aw[pos] = g->w[i][j];

@@ -1,4 +1,5 @@
-/* rvm/coherence.h - the coherence engine: traffic graph, scores, cut pressure, split/merge, degraded mode. */
+/* rvm/coherence.h - the coherence engine: traffic graph, scores, cut pressure, split/merge,
+ * degraded mode. */
 #ifndef RVM_COHERENCE_H
 #define RVM_COHERENCE_H
 
@@ -24,35 +25,35 @@
  *               a single node or no internal traffic.
  * Both are smoothed by an integer EMA (rvm_bp_ema) before decisions read them.
  */
-#define RVM_COH_MAX_NODES RVM_MINCUT_MAX_NODES
+#define RVM_COH_MAX_NODES  RVM_MINCUT_MAX_NODES
 #define RVM_COH_MAX_GROUPS RVM_MINCUT_MAX_NODES
-#define RVM_COH_NO_GROUP 0xffffu
+#define RVM_COH_NO_GROUP   0xffffu
 
 struct rvm_coh_config {
-	rvm_bp decay;            /* share of each weight kept per epoch (9000 = 0.9) */
-	rvm_bp alpha;            /* EMA gain of the filtered scores */
-	rvm_bp split_pressure;   /* split a group whose filtered pressure reaches this */
-	rvm_bp merge_mutual;     /* merge two groups whose mutual coherence reaches this */
+	rvm_bp decay;		 /* share of each weight kept per epoch (9000 = 0.9) */
+	rvm_bp alpha;		 /* EMA gain of the filtered scores */
+	rvm_bp split_pressure;	 /* split a group whose filtered pressure reaches this */
+	rvm_bp merge_mutual;	 /* merge two groups whose mutual coherence reaches this */
 	uint32_t max_group_size; /* resources: nodes a merged group may hold */
-	uint64_t epoch_budget;   /* work units one epoch may spend (DC-2's 50 us) */
-	uint32_t overrun_enter;  /* this many overrunning epochs in a row: degraded */
-	uint32_t good_exit;      /* this many good epochs in a row: back to normal */
-	bool enabled;            /* false: degraded from the next epoch on (DC-1/DC-6) */
+	uint64_t epoch_budget;	 /* work units one epoch may spend (DC-2's 50 us) */
+	uint32_t overrun_enter;	 /* this many overrunning epochs in a row: degraded */
+	uint32_t good_exit;	 /* this many good epochs in a row: back to normal */
+	bool enabled;		 /* false: degraded from the next epoch on (DC-1/DC-6) */
 };
 
 /* Per-group state. Filtered values are primed by the group's first scored epoch. */
 struct rvm_coh_group {
-	uint64_t internal;       /* weight of edges inside the group, this epoch */
-	uint64_t external;       /* weight of edges leaving it */
-	rvm_bp coherence;        /* filtered */
-	rvm_bp pressure;         /* filtered */
-	rvm_bp coherence_raw;    /* this epoch's sample */
-	rvm_bp pressure_raw;     /* this epoch's sample */
-	uint32_t cut_value;      /* min cut of the group's subgraph, last time computed */
+	uint64_t internal;	 /* weight of edges inside the group, this epoch */
+	uint64_t external;	 /* weight of edges leaving it */
+	rvm_bp coherence;	 /* filtered */
+	rvm_bp pressure;	 /* filtered */
+	rvm_bp coherence_raw;	 /* this epoch's sample */
+	rvm_bp pressure_raw;	 /* this epoch's sample */
+	uint32_t cut_value;	 /* min cut of the group's subgraph, last time computed */
 	struct rvm_nodeset side; /* smaller side of that cut, in node numbers */
-	uint16_t size;           /* nodes in the group */
-	bool primed;             /* filtered values hold at least one sample */
-	bool cut_valid;          /* side/cut_value describe the current membership */
+	uint16_t size;		 /* nodes in the group */
+	bool primed;		 /* filtered values hold at least one sample */
+	bool cut_valid;		 /* side/cut_value describe the current membership */
 };
 
 /* Why the engine is degraded (arg0 of the witness record). */
@@ -74,14 +75,14 @@ struct rvm_coherence {
 	struct rvm_mincut_graph graph;
 	uint16_t group[RVM_COH_MAX_NODES];
 	struct rvm_coh_group groups[RVM_COH_MAX_GROUPS];
-	uint16_t order[RVM_COH_MAX_NODES];      /* nodes sorted by group */
+	uint16_t order[RVM_COH_MAX_NODES];	 /* nodes sorted by group */
 	uint16_t gstart[RVM_COH_MAX_GROUPS + 1]; /* group g is order[gstart[g]..gstart[g+1]) */
-	struct rvm_mincut_graph sub;            /* scratch: one group's subgraph */
-	struct rvm_mincut_work work;            /* scratch: the solver's */
+	struct rvm_mincut_graph sub;		 /* scratch: one group's subgraph */
+	struct rvm_mincut_work work;		 /* scratch: the solver's */
 	uint64_t epoch;
 	uint32_t next_group; /* where the next epoch starts cutting (round robin on overrun) */
 	uint32_t overruns;   /* overrunning epochs in a row */
-	uint32_t good;       /* good epochs in a row */
+	uint32_t good;	     /* good epochs in a row */
 	uint16_t reason;     /* enum rvm_coh_reason while degraded */
 	bool degraded;
 	bool order_valid;
@@ -90,26 +91,26 @@ struct rvm_coherence {
 /* What one epoch did; event is RVM_ACT_DEGRADED_ENTER, RVM_ACT_DEGRADED_EXIT or 0. */
 struct rvm_coh_report {
 	uint64_t epoch;
-	uint64_t work;      /* work units spent */
-	uint32_t scored;    /* groups whose pressure was recomputed */
-	uint16_t event;     /* witness action of a mode change, 0 for none */
-	uint16_t reason;    /* enum rvm_coh_reason of an enter event */
-	bool overrun;       /* the budget ran out before every group was cut */
-	bool degraded;      /* mode after the epoch */
+	uint64_t work;	 /* work units spent */
+	uint32_t scored; /* groups whose pressure was recomputed */
+	uint16_t event;	 /* witness action of a mode change, 0 for none */
+	uint16_t reason; /* enum rvm_coh_reason of an enter event */
+	bool overrun;	 /* the budget ran out before every group was cut */
+	bool degraded;	 /* mode after the epoch */
 };
 
 struct rvm_coh_split {
-	bool split;             /* false: no group is under enough pressure */
-	uint16_t group;         /* the group to split */
-	rvm_bp pressure;        /* its filtered pressure */
-	uint32_t cut_value;     /* weight of the edges the split cuts */
+	bool split;		 /* false: no group is under enough pressure */
+	uint16_t group;		 /* the group to split */
+	rvm_bp pressure;	 /* its filtered pressure */
+	uint32_t cut_value;	 /* weight of the edges the split cuts */
 	struct rvm_nodeset move; /* nodes leaving for the new group (the smaller side) */
 };
 
 struct rvm_coh_merge {
-	bool merge;     /* false: no adjacent pair is coherent enough, or none fits */
-	uint16_t a, b;  /* the two groups, a < b */
-	rvm_bp mutual;  /* 2 w(a,b) / (traffic of a + traffic of b) */
+	bool merge;    /* false: no adjacent pair is coherent enough, or none fits */
+	uint16_t a, b; /* the two groups, a < b */
+	rvm_bp mutual; /* 2 w(a,b) / (traffic of a + traffic of b) */
 };
 
 /* Sane defaults: decay 0.9, alpha 0.25, split at 0.8, merge at 0.6, budget for 50 us. */
@@ -121,8 +122,7 @@ void rvm_coh_config_default(struct rvm_coh_config *cfg);
  * RVM_E_RANGE for n > RVM_COH_MAX_NODES, RVM_E_UNSUPPORTED in a profile built
  * without the engine (RVM_HAS_COHERENCE 0: static placement only).
  */
-enum rvm_err rvm_coh_init(struct rvm_coherence *coh, const struct rvm_coh_config *cfg,
-			  uint32_t n);
+enum rvm_err rvm_coh_init(struct rvm_coherence *coh, const struct rvm_coh_config *cfg, uint32_t n);
 /* Puts node in group (RVM_COH_NO_GROUP takes it out). RVM_E_RANGE for a bad node or group. */
 enum rvm_err rvm_coh_assign(struct rvm_coherence *coh, uint32_t node, uint32_t group);
 /*

@@ -1,4 +1,5 @@
-/* rvm/mincut.h - global minimum cut (Stoer-Wagner) of a small weighted graph, with a work budget. */
+/* rvm/mincut.h - global minimum cut (Stoer-Wagner) of a small weighted graph, with a work budget.
+ */
 #ifndef RVM_MINCUT_H
 #define RVM_MINCUT_H
 
@@ -33,6 +34,15 @@ static inline bool rvm_nodeset_has(const struct rvm_nodeset *s, uint32_t i)
 static inline void rvm_nodeset_add(struct rvm_nodeset *s, uint32_t i)
 {
 	s->w[i >> 6] |= (uint64_t)1 << (i & 63u);
+}
+
+/* Index of the lowest set bit of x != 0 (32-bit builtins: no libgcc helper on 32-bit cores). */
+static inline uint32_t rvm_ctz64(uint64_t x)
+{
+	uint32_t lo = (uint32_t)x;
+
+	return lo ? (uint32_t)__builtin_ctz(lo)
+		  : 32u + (uint32_t)__builtin_ctz((uint32_t)(x >> 32));
 }
 
 /* Number of nodes in the set. */
@@ -92,11 +102,11 @@ enum rvm_mincut_method {
 };
 
 struct rvm_mincut_result {
-	uint32_t value;          /* weight of the cut between side and the other nodes */
+	uint32_t value;		 /* weight of the cut between side and the other nodes */
 	struct rvm_nodeset side; /* one side: never empty, never all n nodes */
-	uint64_t work;           /* work units spent (edge scans, vertex steps, contractions) */
-	bool exhausted;          /* the budget ran out: value is the best found, maybe not minimal */
-	uint8_t method;          /* enum rvm_mincut_method */
+	uint64_t work;		 /* work units spent (edge scans, vertex steps, contractions) */
+	bool exhausted; /* the budget ran out: value is the best found, maybe not minimal */
+	uint8_t method; /* enum rvm_mincut_method */
 };
 
 /* Empties g and gives it n nodes. RVM_E_RANGE if n > RVM_MINCUT_MAX_NODES. */

@@ -1,4 +1,5 @@
-/* tests/unit/test_coherence.c - coherence engine: decay, EMA, scores, split/merge, degraded mode. */
+/* tests/unit/test_coherence.c - coherence engine: decay, EMA, scores, split/merge, degraded mode.
+ */
 #include "support.h"
 
 #include <string.h>
@@ -45,12 +46,15 @@ static enum rvm_err tp_entropy(void *ctx, void *buf, size_t n)
 	return RVM_OK;
 }
 
-static struct rvm_platform plat = { .name = "test", .now_ns = tp_now, .sink_append = tp_append,
-				     .sink_sync = tp_sync, .entropy = tp_entropy };
+static struct rvm_platform plat = {.name = "test",
+				   .now_ns = tp_now,
+				   .sink_append = tp_append,
+				   .sink_sync = tp_sync,
+				   .entropy = tp_entropy};
 
 static void log_open(void)
 {
-	struct rvm_witness_config c = { .chain = RVM_CHAIN_SHA256, .sig = RVM_SIG_NONE };
+	struct rvm_witness_config c = {.chain = RVM_CHAIN_SHA256, .sig = RVM_SIG_NONE};
 
 	tp.fail = false;
 	for (int i = 0; i < 16; i++)
@@ -360,8 +364,8 @@ static void test_degraded_overrun(void **state)
 	for (uint32_t i = 0; i < 64; i++)
 		assert_int_equal(rvm_coh_assign(&coh, i, i / 8), RVM_OK);
 	for (int e = 0; e < 400; e++) {
-		uint32_t a = (uint32_t)(rvm_test_rand(&seed) % 64), b = (a / 8) * 8 +
-								(uint32_t)(rvm_test_rand(&seed) % 8);
+		uint32_t a = (uint32_t)(rvm_test_rand(&seed) % 64),
+			 b = (a / 8) * 8 + (uint32_t)(rvm_test_rand(&seed) % 8);
 
 		if (a != b)
 			assert_int_equal(rvm_coh_observe(&coh, a, b, 10), RVM_OK);

@@ -21,17 +21,19 @@ static void random_graph(uint64_t *seed, uint32_t n, uint32_t pct, uint32_t maxw
 		for (uint32_t i = 1; i < n; i++) {
 			uint32_t j = (uint32_t)(rvm_test_rand(seed) % i);
 
-			assert_int_equal(rvm_mincut_graph_set(&g, i, j,
-							      (uint32_t)(rvm_test_rand(seed) % maxw) + 1),
-					 RVM_OK);
+			assert_int_equal(
+				rvm_mincut_graph_set(&g, i, j,
+						     (uint32_t)(rvm_test_rand(seed) % maxw) + 1),
+				RVM_OK);
 		}
 	}
 	for (uint32_t i = 0; i < n; i++)
 		for (uint32_t j = i + 1; j < n; j++)
 			if (rvm_test_rand(seed) % 100 < pct)
 				assert_int_equal(
-					rvm_mincut_graph_set(&g, i, j,
-							     (uint32_t)(rvm_test_rand(seed) % maxw) + 1),
+					rvm_mincut_graph_set(
+						&g, i, j,
+						(uint32_t)(rvm_test_rand(seed) % maxw) + 1),
 					RVM_OK);
 }
 
@@ -208,7 +210,7 @@ static void test_two_clusters(void **state)
 /* Thousands of random graphs of 2..12 nodes: the value equals the brute-force minimum. */
 static void test_brute_force(void **state)
 {
-	static const uint32_t maxw[] = { 1, 3, 10, 1000, 1u << 20 };
+	static const uint32_t maxw[] = {1, 3, 10, 1000, 1u << 20};
 	uint64_t seed = 0x5eed0001;
 	struct rvm_mincut_result r;
 	uint32_t zero = 0;
@@ -242,7 +244,8 @@ static void test_vs_reference(void **state)
 
 	(void)state;
 	for (int t = 0; t < 120; t++) {
-		uint32_t n = t < 8 ? 256 - (uint32_t)t * 8 : 13 + (uint32_t)(rvm_test_rand(&seed) % 244);
+		uint32_t n =
+			t < 8 ? 256 - (uint32_t)t * 8 : 13 + (uint32_t)(rvm_test_rand(&seed) % 244);
 		/* Alternate average degree ~4, ~n/2, and in between. */
 		uint32_t pct = t % 3 == 0 ? 400 / n : (t % 3 == 1 ? 50 : 10);
 		uint32_t mw = t % 2 ? 1000 : 20;
@@ -252,8 +255,8 @@ static void test_vs_reference(void **state)
 		assert_false(r.exhausted);
 		assert_valid_cut(&r);
 		if (r.value != simple_stoer_wagner())
-			fail_msg("graph %d (n=%u pct=%u): got %u, reference %llu", t, n, pct, r.value,
-				 (unsigned long long)simple_stoer_wagner());
+			fail_msg("graph %d (n=%u pct=%u): got %u, reference %llu", t, n, pct,
+				 r.value, (unsigned long long)simple_stoer_wagner());
 		dense += r.method == RVM_MINCUT_DENSE;
 		sparse += r.method == RVM_MINCUT_SPARSE;
 	}
@@ -302,9 +305,9 @@ static void test_budget(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_graph_api),     cmocka_unit_test(test_solve_bad_input),
-		cmocka_unit_test(test_two_clusters),  cmocka_unit_test(test_brute_force),
-		cmocka_unit_test(test_vs_reference),  cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_graph_api),    cmocka_unit_test(test_solve_bad_input),
+		cmocka_unit_test(test_two_clusters), cmocka_unit_test(test_brute_force),
+		cmocka_unit_test(test_vs_reference), cmocka_unit_test(test_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
