@@ -29,4 +29,6 @@ if(RVM_WASM_SOURCES)
   add_library(rvm_wasm STATIC ${RVM_WASM_SOURCES})
   rvm_core_target(rvm_wasm)
   target_link_libraries(rvm_wasm PUBLIC rvm_lib)
+  # Bit-exact floats: sqrt stays one instruction (no errno path into libm), no FMA fusion.
+  target_compile_options(rvm_wasm PRIVATE -fno-math-errno -ffp-contract=off)
 endif()

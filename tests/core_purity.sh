@@ -37,7 +37,7 @@ if [ -f "$build/aarch64-virt/librvm_wasm.a" ]; then
 fi
 if [ -f "$build/seed/librvm_wasm.a" ]; then
   # wasm/ may use the M3's soft-float helpers.
-  check arm-none-eabi-nm "$build/seed/librvm_wasm.a" "$M3_OK|^__aeabi_[fd]|^__(add|sub|mul|div|fix|float|extend|trunc|eq|ne|lt|le|gt|ge|un)[sdt]f"
+  check arm-none-eabi-nm "$build/seed/librvm_wasm.a" "$M3_OK|^__aeabi_[fd]|^__aeabi_u?[il]2[fd]$|^__(add|sub|mul|div|fix|float|extend|trunc|eq|ne|lt|le|gt|ge|un)[sdt]f"
 fi
 [ $fail = 0 ] && echo "purity: core is freestanding, global-state free and FP free (kernel/, lib/)"
 exit $fail

@@ -12,4 +12,7 @@ struct rvm_cmd {
 /* The table lives in main.c; sub-commands print it on bad usage. */
 extern const struct rvm_cmd rvm_cmds[];
 
+/* rvm wasm validate|run|spec (cmd_wasm.c) */
+int cmd_wasm(int argc, char **argv);
+
 #endif

@@ -12,6 +12,7 @@ static int cmd_version(int argc, char **argv);
 const struct rvm_cmd rvm_cmds[] = {
 	{ "help", "list the sub-commands", cmd_help },
 	{ "version", "print the version and build profile", cmd_version },
+	{ "wasm", "WebAssembly engine: validate, run, spec", cmd_wasm },
 	{ NULL, NULL, NULL },
 };
 

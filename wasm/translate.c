@@ -1,0 +1,1266 @@
+/* wasm/translate.c - validates a function body and translates it to slot-addressed internal code. */
+#include "internal.h"
+
+/*
+ * Every value has a slot in the frame: locals first, then the operand stack, whose height
+ * is static at every instruction. Ops name their operand and result slots directly, so the
+ * interpreter never pushes or pops. local.get is deferred (the stack entry points at the
+ * local's slot) until something could change the local or control flow merges; a result
+ * stored straight into local.set's local rewrites the producing op's destination.
+ */
+
+enum ctl_kind { CTL_FUNC, CTL_BLOCK, CTL_LOOP, CTL_IF, CTL_ELSE };
+
+struct ctl {
+	uint8_t kind;
+	bool unreachable;
+	uint32_t height; /* operand height below the block's params */
+	uint32_t nparams, nresults;
+	const uint8_t *params, *results;
+	uint32_t target;   /* loops: the loop start */
+	uint32_t fixups;   /* forward branch words to patch (chain, index + 1) */
+	uint32_t else_fix; /* ifs: the BR_IFZ target word (index + 1) */
+	bool dead_entry;   /* entered from unreachable code: emit nothing inside */
+};
+
+struct val {
+	uint8_t type; /* 0: unknown (below an unreachable point) */
+	uint32_t src; /* slot holding the value; == own slot unless deferred */
+};
+
+#define NONE UINT32_MAX
+
+struct tr {
+	struct wasm_reader *r;
+	struct rvm_wasm_module *m;
+	uint32_t *code;
+	uint32_t len, cap;
+	struct val *vals;
+	uint32_t nvals, maxvals;
+	struct ctl *ctls;
+	uint32_t nctls, maxctls;
+	uint8_t *local_types;
+	uint32_t nlocals; /* params + locals */
+	uint32_t max_height;
+	uint32_t fuel_at;  /* word holding the current stretch's cost */
+	uint32_t fuel_count;
+	uint32_t last_op;  /* start of the last op, NONE after a label */
+	uint32_t last_dst; /* its destination word, NONE if not rewritable */
+	bool dead;
+	bool has_refs;
+};
+
+static const uint8_t valtype_bytes[] = { RVM_WASM_I32, RVM_WASM_I64, RVM_WASM_F32,
+					 RVM_WASM_F64, RVM_WASM_FUNCREF, RVM_WASM_EXTERNREF };
+
+static const uint8_t *valtype_ptr(uint8_t t)
+{
+	for (unsigned i = 0; i < sizeof(valtype_bytes); i++)
+		if (valtype_bytes[i] == t)
+			return &valtype_bytes[i];
+	return valtype_bytes;
+}
+
+static bool invalid(struct tr *t, const char *msg)
+{
+	return wasm_fail(t->r, RVM_E_INVALID_MODULE, msg);
+}
+
+static bool malformed(struct tr *t, const char *msg)
+{
+	return wasm_fail(t->r, RVM_E_MALFORMED, msg);
+}
+
+static uint32_t slot_of(const struct tr *t, uint32_t height)
+{
+	return t->nlocals + height;
+}
+
+/* ---- emission ---- */
+
+static bool room(struct tr *t, uint32_t n)
+{
+	if (t->cap - t->len < n)
+		return wasm_fail(t->r, RVM_E_NOMEM, "module arena too small for code");
+	return true;
+}
+
+/* Emits op with n operand words; dst_at is the operand index of the destination or -1. */
+static bool emit(struct tr *t, uint32_t op, int dst_at, uint32_t n, const uint32_t *w)
+{
+	if (t->dead)
+		return true;
+	if (!room(t, n + 1))
+		return false;
+	t->last_op = t->len;
+	t->last_dst = dst_at >= 0 ? t->len + 1 + (uint32_t)dst_at : NONE;
+	t->code[t->len++] = op;
+	for (uint32_t i = 0; i < n; i++)
+		t->code[t->len++] = w[i];
+	return true;
+}
+
+#define EMIT(t, op, dst_at, ...)                                                            \
+	emit(t, op, dst_at, sizeof((uint32_t[]){ __VA_ARGS__ }) / 4, (uint32_t[]){ __VA_ARGS__ })
+
+static void label_here(struct tr *t)
+{
+	t->last_op = NONE;
+	t->last_dst = NONE;
+}
+
+static bool fuel_point(struct tr *t)
+{
+	if (t->fuel_at != NONE)
+		t->code[t->fuel_at] = t->fuel_count;
+	t->fuel_count = 0;
+	if (t->dead) {
+		t->fuel_at = NONE;
+		return true;
+	}
+	if (!EMIT(t, OP_FUEL, -1, 0))
+		return false;
+	t->fuel_at = t->len - 1;
+	label_here(t);
+	return true;
+}
+
+/* ---- operand stack ---- */
+
+static bool push(struct tr *t, uint8_t type)
+{
+	if (t->nvals >= t->maxvals)
+		return wasm_fail(t->r, RVM_E_NOMEM, "operand stack too deep");
+	t->vals[t->nvals].type = type;
+	t->vals[t->nvals].src = slot_of(t, t->nvals);
+	t->has_refs |= wasm_is_reftype(type);
+	t->nvals++;
+	if (t->nvals > t->max_height)
+		t->max_height = t->nvals;
+	return true;
+}
+
+static bool pop(struct tr *t, uint8_t want, struct val *out)
+{
+	struct ctl *c = &t->ctls[t->nctls - 1];
+
+	if (t->nvals == c->height) {
+		if (!c->unreachable)
+			return invalid(t, "type mismatch");
+		out->type = 0;
+		out->src = slot_of(t, t->nvals);
+		return true;
+	}
+	*out = t->vals[--t->nvals];
+	if (want && out->type && out->type != want)
+		return invalid(t, "type mismatch");
+	return true;
+}
+
+/* Materializes deferred entries at or above `from`. */
+static bool materialize(struct tr *t, uint32_t from)
+{
+	for (uint32_t i = from; i < t->nvals; i++) {
+		uint32_t own = slot_of(t, i);
+
+		if (t->vals[i].src != own) {
+			if (!EMIT(t, OP_COPY, 0, own, t->vals[i].src))
+				return false;
+			t->vals[i].src = own;
+		}
+	}
+	return true;
+}
+
+/* Materializes entries that read local x (before x changes). */
+static bool materialize_local(struct tr *t, uint32_t x)
+{
+	for (uint32_t i = 0; i < t->nvals; i++) {
+		uint32_t own = slot_of(t, i);
+
+		if (t->vals[i].src == x && own != x) {
+			if (!EMIT(t, OP_COPY, 0, own, x))
+				return false;
+			t->vals[i].src = own;
+		}
+	}
+	return true;
+}
+
+static bool pop_types(struct tr *t, uint32_t n, const uint8_t *types)
+{
+	struct val v = { 0, 0 };
+
+	for (uint32_t i = n; i-- > 0;)
+		if (!pop(t, types[i], &v))
+			return false;
+	return true;
+}
+
+static bool push_types(struct tr *t, uint32_t n, const uint8_t *types)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!push(t, types[i]))
+			return false;
+	return true;
+}
+
+/* Checks the top n values against types and leaves them where they are (deferred or not). */
+static bool keep_types(struct tr *t, uint32_t n, const uint8_t *types)
+{
+	uint32_t before = t->nvals;
+
+	if (!pop_types(t, n, types))
+		return false;
+	if (before - t->nvals != n)
+		return push_types(t, n, types); /* polymorphic stack: dead code */
+	for (uint32_t i = 0; i < n; i++)
+		t->vals[t->nvals + i].type = types[i];
+	t->nvals = before;
+	return true;
+}
+
+/* Checks that the top n values match types without popping. */
+static bool peek_types(struct tr *t, uint32_t n, const uint8_t *types)
+{
+	struct ctl *c = &t->ctls[t->nctls - 1];
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t depth = n - i; /* 1 = top */
+		uint8_t have;
+
+		if (t->nvals < c->height + depth) {
+			if (!c->unreachable)
+				return invalid(t, "type mismatch");
+			continue;
+		}
+		have = t->vals[t->nvals - depth].type;
+		if (have && have != types[i])
+			return invalid(t, "type mismatch");
+	}
+	return true;
+}
+
+/* ---- control ---- */
+
+static bool push_ctl(struct tr *t, uint8_t kind, uint32_t np, const uint8_t *p, uint32_t nr,
+		     const uint8_t *rs)
+{
+	struct ctl *c = NULL;
+
+	if (t->nctls >= t->maxctls)
+		return wasm_fail(t->r, RVM_E_NOMEM, "blocks nested too deep");
+	c = &t->ctls[t->nctls++];
+	rvm_memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->height = t->nvals - np;
+	c->nparams = np, c->params = p;
+	c->nresults = nr, c->results = rs;
+	c->dead_entry = t->dead;
+	return true;
+}
+
+static void set_unreachable(struct tr *t)
+{
+	struct ctl *c = &t->ctls[t->nctls - 1];
+
+	t->nvals = c->height;
+	c->unreachable = true;
+	t->dead = true;
+}
+
+static bool read_blocktype(struct tr *t, uint32_t *np, const uint8_t **p, uint32_t *nr,
+			   const uint8_t **rs)
+{
+	int64_t bt;
+
+	if (t->r->p < t->r->end && *t->r->p == 0x40) {
+		t->r->p++;
+		*np = *nr = 0;
+		*p = *rs = NULL;
+		return true;
+	}
+	if (t->r->p < t->r->end && (*t->r->p & 0xc0) == 0x40) {
+		uint8_t vt;
+
+		if (!wasm_read_valtype(t->r, &vt))
+			return false;
+		*np = 0, *p = NULL;
+		*nr = 1, *rs = valtype_ptr(vt);
+		return true;
+	}
+	if (!wasm_read_s33(t->r, &bt))
+		return false;
+	if (bt < 0 || (uint64_t)bt >= t->m->ntypes)
+		return invalid(t, "unknown type");
+	*np = t->m->types[bt].nparams, *p = t->m->types[bt].params;
+	*nr = t->m->types[bt].nresults, *rs = t->m->types[bt].results;
+	return true;
+}
+
+static void label_types(const struct ctl *c, uint32_t *n, const uint8_t **types)
+{
+	if (c->kind == CTL_LOOP)
+		*n = c->nparams, *types = c->params;
+	else
+		*n = c->nresults, *types = c->results;
+}
+
+/* Fills the branch words {target n src dst} for label c with n values on top. */
+static void branch_words(struct tr *t, const struct ctl *c, uint32_t n, uint32_t w[4])
+{
+	w[0] = c->kind == CTL_LOOP ? c->target : c->fixups;
+	w[1] = n;
+	w[2] = slot_of(t, t->nvals - n);
+	w[3] = slot_of(t, c->height);
+}
+
+static void chain(struct ctl *c, uint32_t word)
+{
+	if (c->kind != CTL_LOOP)
+		c->fixups = word + 1;
+}
+
+static void patch_chain(struct tr *t, uint32_t head, uint32_t to)
+{
+	while (head) {
+		uint32_t next = t->code[head - 1];
+
+		t->code[head - 1] = to;
+		head = next;
+	}
+}
+
+static bool get_label(struct tr *t, struct ctl **c)
+{
+	uint32_t l;
+
+	if (!wasm_read_u32(t->r, &l))
+		return false;
+	if (l >= t->nctls)
+		return invalid(t, "unknown label");
+	*c = &t->ctls[t->nctls - 1 - l];
+	return true;
+}
+
+static bool op_br(struct tr *t)
+{
+	struct ctl *c = NULL;
+	uint32_t n, w[4];
+	const uint8_t *types;
+
+	if (!get_label(t, &c))
+		return false;
+	label_types(c, &n, &types);
+	if (!peek_types(t, n, types) || !materialize(t, 0))
+		return false;
+	if (!t->dead) {
+		branch_words(t, c, n, w);
+		if (n == 0 || w[2] == w[3]) {
+			if (!EMIT(t, OP_BR, -1, w[0]))
+				return false;
+			chain(c, t->len - 1);
+		} else {
+			if (!emit(t, OP_BR_COPY, -1, 4, w))
+				return false;
+			chain(c, t->len - 4);
+		}
+	}
+	set_unreachable(t);
+	return true;
+}
+
+static bool is_i32_cmp(uint32_t op)
+{
+	return op >= 0x46 && op <= 0x4f;
+}
+
+static uint32_t cmp_branch_op(uint32_t cmp, bool negate)
+{
+	/* 0x46 eq 0x47 ne 0x48 lt_s 0x49 lt_u 0x4a gt_s 0x4b gt_u 0x4c le_s 0x4d le_u
+	 * 0x4e ge_s 0x4f ge_u */
+	static const uint8_t direct[10] = { OP_BR_IF_I32_EQ,   OP_BR_IF_I32_NE,
+					    OP_BR_IF_I32_LT_S, OP_BR_IF_I32_LT_U,
+					    OP_BR_IF_I32_GT_S, OP_BR_IF_I32_GT_U,
+					    OP_BR_IF_I32_LE_S, OP_BR_IF_I32_LE_U,
+					    OP_BR_IF_I32_GE_S, OP_BR_IF_I32_GE_U };
+	static const uint8_t inverse[10] = { OP_BR_IF_I32_NE,	OP_BR_IF_I32_EQ,
+					     OP_BR_IF_I32_GE_S, OP_BR_IF_I32_GE_U,
+					     OP_BR_IF_I32_LE_S, OP_BR_IF_I32_LE_U,
+					     OP_BR_IF_I32_GT_S, OP_BR_IF_I32_GT_U,
+					     OP_BR_IF_I32_LT_S, OP_BR_IF_I32_LT_U };
+
+	return negate ? inverse[cmp - 0x46] : direct[cmp - 0x46];
+}
+
+/*
+ * Emits a conditional jump on cond (branch when nonzero, or when zero if `negate`), fusing
+ * it with the compare that produced cond. Returns the index of the target word.
+ */
+static bool cond_jump(struct tr *t, const struct val *cond, bool negate, uint32_t target,
+		      uint32_t *word)
+{
+	if (t->last_op != NONE && t->last_dst != NONE && t->code[t->last_dst] == cond->src &&
+	    cond->src == slot_of(t, t->nvals)) {
+		uint32_t op = t->code[t->last_op], at = t->last_op;
+
+		if (is_i32_cmp(op)) {
+			/* [cmp d a b] becomes [br_if_cmp a b target]. */
+			t->code[at] = cmp_branch_op(op, negate);
+			t->code[at + 1] = t->code[at + 2];
+			t->code[at + 2] = t->code[at + 3];
+			t->code[at + 3] = target;
+			*word = at + 3;
+			label_here(t);
+			return true;
+		}
+		if (op == 0x45) { /* i32.eqz: [eqz d a] becomes [br_if(z) a target] */
+			t->code[at] = negate ? OP_BR_IF : OP_BR_IFZ;
+			t->code[at + 1] = t->code[at + 2];
+			t->code[at + 2] = target;
+			*word = at + 2;
+			label_here(t);
+			return true;
+		}
+	}
+	if (!EMIT(t, negate ? OP_BR_IFZ : OP_BR_IF, -1, cond->src, target))
+		return false;
+	*word = t->len - 1;
+	label_here(t);
+	return true;
+}
+
+static bool op_br_if(struct tr *t)
+{
+	struct ctl *c = NULL;
+	struct val cond = { 0, 0 };
+	uint32_t n, w[4];
+	const uint8_t *types;
+
+	if (!get_label(t, &c) || !pop(t, RVM_WASM_I32, &cond))
+		return false;
+	label_types(c, &n, &types);
+	if (!keep_types(t, n, types))
+		return false;
+	if (t->dead)
+		return true;
+	if (!materialize(t, 0))
+		return false;
+	branch_words(t, c, n, w);
+	if (n == 0 || w[2] == w[3]) {
+		uint32_t word;
+
+		if (!cond_jump(t, &cond, false, w[0], &word))
+			return false;
+		chain(c, word);
+		return true;
+	}
+	if (!EMIT(t, OP_BR_IF_COPY, -1, cond.src, w[0], w[1], w[2], w[3]))
+		return false;
+	chain(c, t->len - 4);
+	label_here(t);
+	return true;
+}
+
+static bool op_br_table(struct tr *t)
+{
+	uint32_t count, arity = 0;
+	struct val cond = { 0, 0 };
+	const uint8_t *start;
+	uint32_t at;
+
+	if (!wasm_read_u32(t->r, &count))
+		return false;
+	if (count > (size_t)(t->r->end - t->r->p))
+		return malformed(t, "unexpected end of section or function");
+	if (!pop(t, RVM_WASM_I32, &cond) || !materialize(t, 0))
+		return false;
+	if (!t->dead && !room(t, 3 + 4 * (count + 1)))
+		return false;
+	at = t->len;
+	if (!t->dead) {
+		t->code[t->len++] = OP_BR_TABLE;
+		t->code[t->len++] = cond.src;
+		t->code[t->len++] = count;
+	}
+	start = t->r->p;
+	for (int pass = 0; pass < 2; pass++) {
+		t->r->p = start;
+		for (uint32_t i = 0; i <= count; i++) {
+			struct ctl *c = NULL;
+			uint32_t n;
+			const uint8_t *types;
+
+			if (!get_label(t, &c))
+				return false;
+			label_types(c, &n, &types);
+			if (pass == 0) {
+				/* The default label fixes the arity every label must share. */
+				if (i == 0)
+					arity = n;
+				else if (n != arity)
+					return invalid(t, "type mismatch");
+				if (!peek_types(t, n, types))
+					return false;
+				continue;
+			}
+			if (t->dead)
+				continue;
+			uint32_t *w = &t->code[t->len];
+
+			branch_words(t, c, n, w);
+			chain(c, t->len);
+			t->len += 4;
+		}
+	}
+	/* Arity rule uses the last label read in pass 0; recheck against the default. */
+	(void)arity;
+	if (!t->dead)
+		t->last_op = at, label_here(t);
+	set_unreachable(t);
+	return true;
+}
+
+static bool op_return(struct tr *t)
+{
+	struct ctl *c = &t->ctls[0];
+
+	if (!peek_types(t, c->nresults, c->results) || !materialize(t, 0))
+		return false;
+	if (!EMIT(t, OP_RETURN, -1, c->nresults, slot_of(t, t->nvals - c->nresults)))
+		return false;
+	set_unreachable(t);
+	return true;
+}
+
+static bool op_block(struct tr *t, uint8_t kind)
+{
+	uint32_t np, nr;
+	const uint8_t *p, *rs;
+	struct val cond = { 0, 0 };
+	uint32_t word = 0;
+
+	if (!read_blocktype(t, &np, &p, &nr, &rs))
+		return false;
+	if (kind == CTL_IF && !pop(t, RVM_WASM_I32, &cond))
+		return false;
+	if (!keep_types(t, np, p) || !materialize(t, 0))
+		return false;
+	if (kind == CTL_IF && !t->dead && !cond_jump(t, &cond, true, 0, &word))
+		return false;
+	if (!push_ctl(t, kind, np, p, nr, rs))
+		return false;
+	if (kind == CTL_LOOP) {
+		if (!fuel_point(t))
+			return false;
+		t->ctls[t->nctls - 1].target = t->fuel_at == NONE ? 0 : t->fuel_at - 1;
+	}
+	if (kind == CTL_IF && !t->dead)
+		t->ctls[t->nctls - 1].else_fix = word + 1;
+	label_here(t);
+	return true;
+}
+
+static bool check_block_end(struct tr *t, struct ctl *c)
+{
+	if (!pop_types(t, c->nresults, c->results))
+		return false;
+	if (t->nvals != c->height)
+		return invalid(t, "type mismatch");
+	return true;
+}
+
+static bool op_else(struct tr *t)
+{
+	struct ctl *c = &t->ctls[t->nctls - 1];
+
+	if (c->kind != CTL_IF)
+		return invalid(t, "else without if");
+	if (!peek_types(t, c->nresults, c->results) || !materialize(t, c->height))
+		return false;
+	if (!check_block_end(t, c))
+		return false;
+	if (!t->dead) {
+		if (!EMIT(t, OP_BR, -1, c->fixups))
+			return false;
+		c->fixups = t->len;
+	}
+	patch_chain(t, c->else_fix, t->len);
+	c->else_fix = 0;
+	c->kind = CTL_ELSE;
+	c->unreachable = false;
+	t->dead = c->dead_entry;
+	label_here(t);
+	return push_types(t, c->nparams, c->params);
+}
+
+static bool types_eq(uint32_t n, const uint8_t *a, uint32_t m, const uint8_t *b)
+{
+	return n == m && (n == 0 || rvm_memcmp(a, b, n) == 0);
+}
+
+static bool op_end(struct tr *t)
+{
+	struct ctl *c = &t->ctls[t->nctls - 1];
+
+	if (c->kind == CTL_IF && !types_eq(c->nparams, c->params, c->nresults, c->results))
+		return invalid(t, "type mismatch");
+	if (!peek_types(t, c->nresults, c->results) || !materialize(t, c->height))
+		return false;
+	if (!check_block_end(t, c))
+		return false;
+	/* Control reaches the end if the block was entered alive. */
+	t->dead = c->dead_entry;
+	patch_chain(t, c->else_fix, t->len);
+	patch_chain(t, c->fixups, t->len);
+	label_here(t);
+	uint8_t kind = c->kind;
+
+	t->nctls--;
+	if (kind == CTL_FUNC) {
+		t->dead = false;
+		if (!EMIT(t, OP_RETURN, -1, c->nresults, slot_of(t, 0)))
+			return false;
+		return true;
+	}
+	if (!push_types(t, c->nresults, c->results))
+		return false;
+	if (kind == CTL_LOOP && !fuel_point(t))
+		return false;
+	return true;
+}
+
+/* ---- locals, globals, memory ---- */
+
+static bool read_local(struct tr *t, uint32_t *x)
+{
+	if (!wasm_read_u32(t->r, x))
+		return false;
+	if (*x >= t->nlocals)
+		return invalid(t, "unknown local");
+	return true;
+}
+
+static bool op_local_set(struct tr *t, bool tee)
+{
+	uint32_t x;
+	struct val v = { 0, 0 };
+
+	if (!read_local(t, &x) || !pop(t, t->local_types[x], &v))
+		return false;
+	if (!t->dead) {
+		bool hazard = false;
+
+		for (uint32_t i = 0; i < t->nvals; i++)
+			if (t->vals[i].src == x)
+				hazard = true;
+		if (!hazard && v.src == slot_of(t, t->nvals) && t->last_op != NONE &&
+		    t->last_dst != NONE && t->code[t->last_dst] == v.src) {
+			t->code[t->last_dst] = x;
+			t->last_dst = NONE;
+		} else {
+			if (!materialize_local(t, x))
+				return false;
+			if (v.src != x && !EMIT(t, OP_COPY, 0, x, v.src))
+				return false;
+			t->last_dst = NONE;
+		}
+	}
+	if (tee) {
+		if (!push(t, t->local_types[x]))
+			return false;
+		t->vals[t->nvals - 1].src = x;
+	}
+	return true;
+}
+
+static bool read_memarg(struct tr *t, uint32_t natural, uint32_t *off)
+{
+	uint32_t align;
+
+	if (!wasm_read_u32(t->r, &align) || !wasm_read_u32(t->r, off))
+		return false;
+	if (t->m->nmems == 0)
+		return invalid(t, "unknown memory");
+	if (align >= 32 || (1u << align) > natural)
+		return invalid(t, "alignment must not be larger than natural");
+	return true;
+}
+
+static bool read_zero(struct tr *t)
+{
+	uint8_t b;
+
+	if (!wasm_read_u8(t->r, &b))
+		return false;
+	if (b != 0)
+		return malformed(t, "zero byte expected");
+	return true;
+}
+
+static bool read_table(struct tr *t, uint32_t *x)
+{
+	if (!wasm_read_u32(t->r, x))
+		return false;
+	if (*x >= t->m->ntables)
+		return invalid(t, "unknown table");
+	return true;
+}
+
+/* ---- numeric ---- */
+
+/* Signature of numeric opcode op (0x45..0xc4): operand types a, b (0 if unary), result. */
+static void numeric_sig(uint32_t op, uint8_t *a, uint8_t *b, uint8_t *res)
+{
+	const uint8_t I = RVM_WASM_I32, L = RVM_WASM_I64, F = RVM_WASM_F32, D = RVM_WASM_F64;
+
+	*b = 0;
+	if (op == 0x45) *a = I, *res = I;
+	else if (op <= 0x4f) *a = *b = I, *res = I;
+	else if (op == 0x50) *a = L, *res = I;
+	else if (op <= 0x5a) *a = *b = L, *res = I;
+	else if (op <= 0x60) *a = *b = F, *res = I;
+	else if (op <= 0x66) *a = *b = D, *res = I;
+	else if (op <= 0x69) *a = I, *res = I;
+	else if (op <= 0x78) *a = *b = I, *res = I;
+	else if (op <= 0x7b) *a = L, *res = L;
+	else if (op <= 0x8a) *a = *b = L, *res = L;
+	else if (op <= 0x91) *a = F, *res = F;
+	else if (op <= 0x98) *a = *b = F, *res = F;
+	else if (op <= 0x9f) *a = D, *res = D;
+	else if (op <= 0xa6) *a = *b = D, *res = D;
+	else if (op == 0xa7) *a = L, *res = I;
+	else if (op <= 0xa9) *a = F, *res = I;
+	else if (op <= 0xab) *a = D, *res = I;
+	else if (op <= 0xad) *a = I, *res = L;
+	else if (op <= 0xaf) *a = F, *res = L;
+	else if (op <= 0xb1) *a = D, *res = L;
+	else if (op <= 0xb3) *a = I, *res = F;
+	else if (op <= 0xb5) *a = L, *res = F;
+	else if (op == 0xb6) *a = D, *res = F;
+	else if (op <= 0xb8) *a = I, *res = D;
+	else if (op <= 0xba) *a = L, *res = D;
+	else if (op == 0xbb) *a = F, *res = D;
+	else if (op == 0xbc) *a = F, *res = I;
+	else if (op == 0xbd) *a = D, *res = L;
+	else if (op == 0xbe) *a = I, *res = F;
+	else if (op == 0xbf) *a = L, *res = D;
+	else if (op <= 0xc1) *a = I, *res = I;
+	else *a = L, *res = L;
+}
+
+static uint32_t imm_form(uint32_t op)
+{
+	switch (op) {
+	case 0x6a: return OP_I32_ADD_IMM;
+	case 0x6b: return OP_I32_SUB_IMM;
+	case 0x6c: return OP_I32_MUL_IMM;
+	case 0x71: return OP_I32_AND_IMM;
+	case 0x72: return OP_I32_OR_IMM;
+	case 0x73: return OP_I32_XOR_IMM;
+	case 0x74: return OP_I32_SHL_IMM;
+	case 0x75: return OP_I32_SHR_S_IMM;
+	case 0x76: return OP_I32_SHR_U_IMM;
+	default: return 0;
+	}
+}
+
+static bool op_numeric(struct tr *t, uint32_t op)
+{
+	uint8_t ta, tb, tr;
+	struct val a = { 0, 0 }, b = { 0, 0 };
+
+	numeric_sig(op, &ta, &tb, &tr);
+	if (tb && !pop(t, tb, &b))
+		return false;
+	if (!pop(t, ta, &a))
+		return false;
+	if (op >= 0xbc && op <= 0xbf) { /* reinterpret: same bits, new type */
+		if (!push(t, tr))
+			return false;
+		t->vals[t->nvals - 1].src = a.src;
+		return true;
+	}
+	if (op == 0xa7) { /* wrap: i32 reads use the low 32 bits only */
+		if (!push(t, tr))
+			return false;
+		t->vals[t->nvals - 1].src = a.src;
+		return true;
+	}
+	uint32_t d = slot_of(t, t->nvals);
+
+	if (!t->dead && tb && t->last_op != NONE && b.src == slot_of(t, t->nvals + 1) &&
+	    t->last_dst == t->last_op + 1 && t->code[t->last_dst] == b.src) {
+		uint32_t last = t->code[t->last_op];
+		uint32_t imm = t->code[t->last_op + 2];
+
+		/* [const b v] [op d a b] becomes [op_imm d a v]. */
+		if (last == OP_CONST32 && imm_form(op) && a.src != b.src) {
+			t->len = t->last_op;
+			if (!push(t, tr))
+				return false;
+			return EMIT(t, imm_form(op), 0, d, a.src, imm);
+		}
+		if (last == OP_CONST64 && op == 0x7c && a.src != b.src) {
+			uint32_t hi = t->code[t->last_op + 3];
+
+			if ((hi == 0 && imm < 0x80000000u) || (hi == 0xffffffffu && imm >= 0x80000000u)) {
+				t->len = t->last_op;
+				if (!push(t, tr))
+					return false;
+				return EMIT(t, OP_I64_ADD_IMM, 0, d, a.src, imm);
+			}
+		}
+	}
+	if (!push(t, tr))
+		return false;
+	if (tb)
+		return EMIT(t, op, 0, d, a.src, b.src);
+	return EMIT(t, op, 0, d, a.src);
+}
+
+/* ---- the 0xfc prefix ---- */
+
+static bool op_prefixed(struct tr *t)
+{
+	uint32_t sub, x, y;
+	struct val a = { 0, 0 }, b = { 0, 0 }, c = { 0, 0 };
+	struct rvm_wasm_module *m = t->m;
+
+	if (!wasm_read_u32(t->r, &sub))
+		return false;
+	if (sub <= 7) {
+		static const uint8_t from[8] = { RVM_WASM_F32, RVM_WASM_F32, RVM_WASM_F64,
+						 RVM_WASM_F64, RVM_WASM_F32, RVM_WASM_F32,
+						 RVM_WASM_F64, RVM_WASM_F64 };
+		uint8_t to = sub < 4 ? RVM_WASM_I32 : RVM_WASM_I64;
+
+		if (!pop(t, from[sub], &a) || !push(t, to))
+			return false;
+		return EMIT(t, OP_SAT_BASE + sub, 0, slot_of(t, t->nvals - 1), a.src);
+	}
+	switch (sub) {
+	case 8: /* memory.init */
+		if (!wasm_read_u32(t->r, &x) || !read_zero(t))
+			return false;
+		if (!m->has_datacount)
+			return malformed(t, "data count section required");
+		if (m->nmems == 0)
+			return invalid(t, "unknown memory");
+		if (x >= m->datacount)
+			return invalid(t, "unknown data segment");
+		if (!pop(t, RVM_WASM_I32, &c) || !pop(t, RVM_WASM_I32, &b) ||
+		    !pop(t, RVM_WASM_I32, &a))
+			return false;
+		return EMIT(t, OP_MEMORY_INIT, -1, x, a.src, b.src, c.src);
+	case 9: /* data.drop */
+		if (!wasm_read_u32(t->r, &x))
+			return false;
+		if (!m->has_datacount)
+			return malformed(t, "data count section required");
+		if (x >= m->datacount)
+			return invalid(t, "unknown data segment");
+		return EMIT(t, OP_DATA_DROP, -1, x);
+	case 10: /* memory.copy */
+	case 11: /* memory.fill */
+		if (!read_zero(t) || (sub == 10 && !read_zero(t)))
+			return false;
+		if (m->nmems == 0)
+			return invalid(t, "unknown memory");
+		if (!pop(t, RVM_WASM_I32, &c) || !pop(t, RVM_WASM_I32, &b) ||
+		    !pop(t, RVM_WASM_I32, &a))
+			return false;
+		return EMIT(t, sub == 10 ? OP_MEMORY_COPY : OP_MEMORY_FILL, -1, a.src, b.src,
+			    c.src);
+	case 12: /* table.init seg table */
+		if (!wasm_read_u32(t->r, &y) || !read_table(t, &x))
+			return false;
+		if (y >= m->nelems)
+			return invalid(t, "unknown elem segment");
+		if (m->elems[y].type != m->tables[x].type)
+			return invalid(t, "type mismatch");
+		if (!pop(t, RVM_WASM_I32, &c) || !pop(t, RVM_WASM_I32, &b) ||
+		    !pop(t, RVM_WASM_I32, &a))
+			return false;
+		return EMIT(t, OP_TABLE_INIT, -1, x, y, a.src, b.src, c.src);
+	case 13: /* elem.drop */
+		if (!wasm_read_u32(t->r, &x))
+			return false;
+		if (x >= m->nelems)
+			return invalid(t, "unknown elem segment");
+		return EMIT(t, OP_ELEM_DROP, -1, x);
+	case 14: /* table.copy dst src */
+		if (!read_table(t, &x) || !read_table(t, &y))
+			return false;
+		if (m->tables[x].type != m->tables[y].type)
+			return invalid(t, "type mismatch");
+		if (!pop(t, RVM_WASM_I32, &c) || !pop(t, RVM_WASM_I32, &b) ||
+		    !pop(t, RVM_WASM_I32, &a))
+			return false;
+		return EMIT(t, OP_TABLE_COPY, -1, x, y, a.src, b.src, c.src);
+	case 15: /* table.grow */
+		if (!read_table(t, &x) || !pop(t, RVM_WASM_I32, &b) ||
+		    !pop(t, m->tables[x].type, &a) || !push(t, RVM_WASM_I32))
+			return false;
+		return EMIT(t, OP_TABLE_GROW, -1, x, slot_of(t, t->nvals - 1), a.src, b.src);
+	case 16: /* table.size */
+		if (!read_table(t, &x) || !push(t, RVM_WASM_I32))
+			return false;
+		return EMIT(t, OP_TABLE_SIZE, -1, x, slot_of(t, t->nvals - 1));
+	case 17: /* table.fill */
+		if (!read_table(t, &x) || !pop(t, RVM_WASM_I32, &c) ||
+		    !pop(t, m->tables[x].type, &b) || !pop(t, RVM_WASM_I32, &a))
+			return false;
+		return EMIT(t, OP_TABLE_FILL, -1, x, a.src, b.src, c.src);
+	default:
+		return malformed(t, "illegal opcode");
+	}
+}
+
+/* ---- calls ---- */
+
+static bool op_call(struct tr *t, uint32_t op, uint32_t f, uint32_t table, uint32_t type,
+		    const struct val *idx)
+{
+	const struct rvm_wasm_functype *ft = &t->m->types[type];
+	uint32_t base;
+
+	if (!pop_types(t, ft->nparams, ft->params))
+		return false;
+	base = t->nvals;
+	/* Arguments must sit in consecutive slots where the callee's frame begins. */
+	if (!t->dead) {
+		t->nvals += ft->nparams;
+		if (!materialize(t, base))
+			return false;
+		t->nvals = base;
+	}
+	if (op == OP_CALL) {
+		if (!EMIT(t, OP_CALL, -1, f, slot_of(t, base)))
+			return false;
+	} else if (!EMIT(t, OP_CALL_INDIRECT, -1, table, type, idx->src, slot_of(t, base))) {
+		return false;
+	}
+	label_here(t);
+	return push_types(t, ft->nresults, ft->results);
+}
+
+/* ---- the instruction loop ---- */
+
+static bool op_memory(struct tr *t, uint8_t op)
+{
+	static const uint8_t natural[23] = { 4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
+					     4, 8, 4, 8, 1, 2, 1, 2, 4 };
+	static const uint8_t type[23] = { 0x7f, 0x7e, 0x7d, 0x7c, 0x7f, 0x7f, 0x7f, 0x7f,
+					  0x7e, 0x7e, 0x7e, 0x7e, 0x7e, 0x7e, 0x7f, 0x7e,
+					  0x7d, 0x7c, 0x7f, 0x7f, 0x7e, 0x7e, 0x7e };
+	uint32_t off;
+	struct val a = { 0, 0 }, v = { 0, 0 };
+	uint8_t k = (uint8_t)(op - 0x28);
+
+	if (!read_memarg(t, natural[k], &off))
+		return false;
+	if (op <= 0x35) {
+		if (!pop(t, RVM_WASM_I32, &a) || !push(t, type[k]))
+			return false;
+		return EMIT(t, op, 0, slot_of(t, t->nvals - 1), a.src, off);
+	}
+	if (!pop(t, type[k], &v) || !pop(t, RVM_WASM_I32, &a))
+		return false;
+	return EMIT(t, op, -1, a.src, v.src, off);
+}
+
+static bool step(struct tr *t, uint8_t op)
+{
+	struct rvm_wasm_module *m = t->m;
+	struct val a = { 0, 0 }, b = { 0, 0 }, c = { 0, 0 };
+	uint32_t x, y;
+
+	switch (op) {
+	case 0x00:
+		if (!EMIT(t, OP_UNREACHABLE, -1, 0))
+			return false;
+		set_unreachable(t);
+		return true;
+	case 0x01: return true;
+	case 0x02: return op_block(t, CTL_BLOCK);
+	case 0x03: return op_block(t, CTL_LOOP);
+	case 0x04: return op_block(t, CTL_IF);
+	case 0x05: return op_else(t);
+	case 0x0b: return op_end(t);
+	case 0x0c: return op_br(t);
+	case 0x0d: return op_br_if(t);
+	case 0x0e: return op_br_table(t);
+	case 0x0f: return op_return(t);
+	case 0x10:
+		if (!wasm_read_u32(t->r, &x))
+			return false;
+		if (x >= m->nfuncs)
+			return invalid(t, "unknown function");
+		return op_call(t, OP_CALL, x, 0, m->func_type[x], NULL);
+	case 0x11:
+		if (!wasm_read_u32(t->r, &y) || !wasm_read_u32(t->r, &x))
+			return false;
+		if (x >= m->ntables)
+			return invalid(t, "unknown table");
+		if (y >= m->ntypes)
+			return invalid(t, "unknown type");
+		if (m->tables[x].type != RVM_WASM_FUNCREF)
+			return invalid(t, "type mismatch");
+		if (!pop(t, RVM_WASM_I32, &a))
+			return false;
+		return op_call(t, OP_CALL_INDIRECT, 0, x, y, &a);
+	case 0x1a: return pop(t, 0, &a);
+	case 0x1b:
+	case 0x1c: {
+		uint8_t want = 0;
+
+		if (op == 0x1c) {
+			if (!wasm_read_u32(t->r, &x))
+				return false;
+			if (x != 1)
+				return invalid(t, "invalid result arity");
+			if (!wasm_read_valtype(t->r, &want))
+				return false;
+		}
+		if (!pop(t, RVM_WASM_I32, &c) || !pop(t, want, &b) || !pop(t, want, &a))
+			return false;
+		if (op == 0x1b) {
+			if (wasm_is_reftype(a.type) || wasm_is_reftype(b.type) ||
+			    (a.type && b.type && a.type != b.type))
+				return invalid(t, "type mismatch");
+			want = a.type ? a.type : b.type;
+		}
+		if (!push(t, want))
+			return false;
+		return EMIT(t, OP_SELECT, 0, slot_of(t, t->nvals - 1), a.src, b.src, c.src);
+	}
+	case 0x20:
+		if (!read_local(t, &x) || !push(t, t->local_types[x]))
+			return false;
+		t->vals[t->nvals - 1].src = x;
+		return true;
+	case 0x21: return op_local_set(t, false);
+	case 0x22: return op_local_set(t, true);
+	case 0x23:
+		if (!wasm_read_u32(t->r, &x))
+			return false;
+		if (x >= m->nglobals)
+			return invalid(t, "unknown global");
+		if (!push(t, m->globals[x].type))
+			return false;
+		return EMIT(t, OP_GLOBAL_GET, 0, slot_of(t, t->nvals - 1), x);
+	case 0x24:
+		if (!wasm_read_u32(t->r, &x))
+			return false;
+		if (x >= m->nglobals)
+			return invalid(t, "unknown global");
+		if (!m->globals[x].mut)
+			return invalid(t, "global is immutable");
+		if (!pop(t, m->globals[x].type, &a))
+			return false;
+		return EMIT(t, OP_GLOBAL_SET, -1, x, a.src);
+	case 0x25:
+		if (!read_table(t, &x) || !pop(t, RVM_WASM_I32, &a) ||
+		    !push(t, m->tables[x].type))
+			return false;
+		return EMIT(t, OP_TABLE_GET, -1, x, slot_of(t, t->nvals - 1), a.src);
+	case 0x26:
+		if (!read_table(t, &x) || !pop(t, m->tables[x].type, &b) ||
+		    !pop(t, RVM_WASM_I32, &a))
+			return false;
+		return EMIT(t, OP_TABLE_SET, -1, x, a.src, b.src);
+	case 0x3f:
+	case 0x40:
+		if (!read_zero(t))
+			return false;
+		if (m->nmems == 0)
+			return invalid(t, "unknown memory");
+		if (op == 0x3f) {
+			if (!push(t, RVM_WASM_I32))
+				return false;
+			return EMIT(t, OP_MEMORY_SIZE, -1, slot_of(t, t->nvals - 1));
+		}
+		if (!pop(t, RVM_WASM_I32, &a) || !push(t, RVM_WASM_I32))
+			return false;
+		return EMIT(t, OP_MEMORY_GROW, -1, slot_of(t, t->nvals - 1), a.src);
+	case 0x41: {
+		int32_t v;
+
+		if (!wasm_read_s32(t->r, &v) || !push(t, RVM_WASM_I32))
+			return false;
+		return EMIT(t, OP_CONST32, 0, slot_of(t, t->nvals - 1), (uint32_t)v);
+	}
+	case 0x42: {
+		int64_t v;
+
+		if (!wasm_read_s64(t->r, &v) || !push(t, RVM_WASM_I64))
+			return false;
+		return EMIT(t, OP_CONST64, 0, slot_of(t, t->nvals - 1), (uint32_t)v,
+			    (uint32_t)((uint64_t)v >> 32));
+	}
+	case 0x43:
+		if (t->r->end - t->r->p < 4)
+			return malformed(t, "unexpected end");
+		x = rvm_load_le32(t->r->p);
+		t->r->p += 4;
+		if (!push(t, RVM_WASM_F32))
+			return false;
+		return EMIT(t, OP_CONST32, 0, slot_of(t, t->nvals - 1), x);
+	case 0x44:
+		if (t->r->end - t->r->p < 8)
+			return malformed(t, "unexpected end");
+		x = rvm_load_le32(t->r->p);
+		y = rvm_load_le32(t->r->p + 4);
+		t->r->p += 8;
+		if (!push(t, RVM_WASM_F64))
+			return false;
+		return EMIT(t, OP_CONST64, 0, slot_of(t, t->nvals - 1), x, y);
+	case 0xd0: {
+		uint8_t rt;
+
+		if (!wasm_read_u8(t->r, &rt))
+			return false;
+		if (!wasm_is_reftype(rt))
+			return malformed(t, "malformed reference type");
+		if (!push(t, rt))
+			return false;
+		return EMIT(t, OP_CONST64, 0, slot_of(t, t->nvals - 1), 0, 0);
+	}
+	case 0xd1:
+		if (!pop(t, 0, &a))
+			return false;
+		if (a.type && !wasm_is_reftype(a.type))
+			return invalid(t, "type mismatch");
+		if (!push(t, RVM_WASM_I32))
+			return false;
+		return EMIT(t, OP_REF_IS_NULL, 0, slot_of(t, t->nvals - 1), a.src);
+	case 0xd2:
+		if (!wasm_read_u32(t->r, &x))
+			return false;
+		if (x >= m->nfuncs)
+			return invalid(t, "unknown function");
+		if (!wasm_bit(m->declared, x))
+			return invalid(t, "undeclared function reference");
+		if (!push(t, RVM_WASM_FUNCREF))
+			return false;
+		return EMIT(t, OP_REF_FUNC, 0, slot_of(t, t->nvals - 1), x);
+	case 0xfc: return op_prefixed(t);
+	default:
+		if (op >= 0x28 && op <= 0x3e)
+			return op_memory(t, op);
+		if (op >= 0x45 && op <= 0xc4)
+			return op_numeric(t, op);
+		t->r->p--;
+		return malformed(t, "illegal opcode");
+	}
+}
+
+static bool read_locals(struct tr *t, const struct rvm_wasm_functype *ft, struct wasm_arena *a,
+			size_t *top)
+{
+	uint32_t groups;
+	uint64_t total = ft->nparams;
+	const uint8_t *start;
+
+	if (!wasm_read_u32(t->r, &groups))
+		return false;
+	start = t->r->p;
+	for (uint32_t i = 0; i < groups; i++) {
+		uint32_t n;
+		uint8_t vt;
+
+		if (!wasm_read_u32(t->r, &n) || !wasm_read_valtype(t->r, &vt))
+			return false;
+		total += n;
+		if (total > 0xffffffffu)
+			return malformed(t, "too many locals");
+	}
+	if (total > 50000)
+		return wasm_fail(t->r, RVM_E_NOMEM, "too many locals for this engine");
+	/* Local types live at the top of the free arena, below the other scratch. */
+	if (*top - a->used < total + 8)
+		return wasm_fail(t->r, RVM_E_NOMEM, "module arena too small");
+	*top -= (size_t)total + 8;
+	t->local_types = a->base + *top;
+	t->nlocals = (uint32_t)total;
+	if (ft->nparams)
+		rvm_memcpy(t->local_types, ft->params, ft->nparams);
+	t->r->p = start;
+	uint32_t k = ft->nparams;
+
+	for (uint32_t i = 0; i < groups; i++) {
+		uint32_t n;
+		uint8_t vt;
+
+		wasm_read_u32(t->r, &n);
+		wasm_read_valtype(t->r, &vt);
+		rvm_memset(t->local_types + k, vt, n);
+		k += n;
+	}
+	return true;
+}
+
+bool wasm_translate(struct rvm_wasm_module *m, uint32_t func, struct wasm_reader *r,
+		    struct wasm_arena *a, struct rvm_wasm_code *code)
+{
+	const struct rvm_wasm_functype *ft = &m->types[m->func_type[func]];
+	size_t body = (size_t)(r->end - r->p);
+	size_t top = a->cap & ~(size_t)7;
+	struct tr t;
+
+	rvm_memset(&t, 0, sizeof(t));
+	t.r = r;
+	t.m = m;
+	a->used = (a->used + 7) & ~(size_t)7;
+	if (top < a->used)
+		return wasm_fail(r, RVM_E_NOMEM, "module arena too small");
+	if (!read_locals(&t, ft, a, &top))
+		return false;
+	body = (size_t)(r->end - r->p);
+	/* Scratch below the local types: operand and control stacks bounded by the body. */
+	t.maxvals = (uint32_t)(body * 2 + 1024);
+	t.maxctls = (uint32_t)(body / 2 + 2);
+	size_t need = ((size_t)t.maxvals * sizeof(struct val) + (size_t)t.maxctls *
+		       sizeof(struct ctl) + 16) & ~(size_t)7;
+
+	if (top - a->used < need + 64)
+		return wasm_fail(r, RVM_E_NOMEM, "module arena too small");
+	top -= need;
+	t.vals = (struct val *)(void *)(a->base + top);
+	t.ctls = (struct ctl *)(void *)(a->base + top + (size_t)t.maxvals * sizeof(struct val));
+	t.code = (uint32_t *)(void *)(a->base + a->used);
+	t.cap = (uint32_t)((top - a->used) / 4);
+	t.fuel_at = NONE;
+	label_here(&t);
+
+	/* The function's params are locals, not operands: the frame starts empty. */
+	if (!push_ctl(&t, CTL_FUNC, 0, NULL, ft->nresults, ft->results) || !fuel_point(&t))
+		return false;
+	while (t.nctls > 0) {
+		uint8_t op;
+
+		if (r->p >= r->end)
+			return malformed(&t, "unexpected end of section or function");
+		if (!wasm_read_u8(r, &op))
+			return false;
+		t.fuel_count++;
+		if (!step(&t, op))
+			return false;
+	}
+	if (r->p != r->end)
+		return malformed(&t, "section size mismatch");
+	if (t.fuel_at != NONE)
+		t.code[t.fuel_at] = t.fuel_count;
+	code->words = t.code;
+	code->nwords = t.len;
+	code->nparams = ft->nparams;
+	code->nlocals = t.nlocals - ft->nparams;
+	code->max_slots = t.nlocals + t.max_height + 1;
+	code->has_refs = t.has_refs;
+	for (uint32_t i = 0; i < t.nlocals; i++)
+		code->has_refs |= wasm_is_reftype(t.local_types[i]);
+	/* Results of a call may exceed its arguments; the caller's max height covers them. */
+	a->used += (size_t)t.len * 4;
+	return true;
+}
