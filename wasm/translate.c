@@ -1181,7 +1181,7 @@ static bool read_locals(struct tr *t, const struct rvm_wasm_functype *ft, struct
 	/* Local types live at the top of the free arena, below the other scratch. */
 	if (*top - a->used < total + 8)
 		return wasm_fail(t->r, RVM_E_NOMEM, "module arena too small");
-	*top -= (size_t)total + 8;
+	*top = (*top - (size_t)total - 8) & ~(size_t)7;
 	t->local_types = a->base + *top;
 	t->nlocals = (uint32_t)total;
 	if (ft->nparams)

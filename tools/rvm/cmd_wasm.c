@@ -107,7 +107,12 @@ int tool_instantiate(struct tool_instance *ti, const struct tool_module *tm,
 	ti->inst = rvm_wasm_instantiate(tm->mod, imports, rvm_wasm_module_import_count(tm->mod),
 					&cfg, ti->arena, INSTANCE_ARENA, err, trap);
 	if (!ti->inst) {
-		tool_instance_free(ti);
+		/*
+		 * A trap in a segment or start function may leave references to this instance's
+		 * functions in imported tables: the caller keeps the storage (tool_instance_free).
+		 */
+		if (err->err != RVM_E_TRAP)
+			tool_instance_free(ti);
 		return -1;
 	}
 	return 0;
@@ -338,6 +343,7 @@ static int wasm_run(int argc, char **argv)
 	}
 	if (tool_instantiate(&ti, &tm, NULL, &err, &trap) != 0) {
 		if (err.err == RVM_E_TRAP) {
+			tool_instance_free(&ti);
 			printf("trap: %s\n", err.msg);
 			rc = 1;
 		} else {

@@ -218,6 +218,11 @@ static enum load_stage load(struct script *s, const char *filename, struct loade
 	}
 	if (tool_instantiate(&l->ti, &l->tm, imports, &err, &trap) != 0) {
 		snprintf(msg, msgcap, "%s", err.msg);
+		if (err.err == RVM_E_TRAP && s->nmods < MAX_MODULES) {
+			/* Its functions may sit in shared tables now: keep it until the end. */
+			s->mods[s->nmods++] = l;
+			return LOAD_TRAP;
+		}
 		free_loaded(l);
 		return err.err == RVM_E_TRAP ? LOAD_TRAP : err.err == RVM_E_LINK ? LOAD_LINK :
 										    LOAD_READ;
