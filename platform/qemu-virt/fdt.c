@@ -15,8 +15,8 @@
 struct fdt_node {
 	const uint8_t *name;
 	size_t name_len;
-	const uint8_t *reg, *compat, *dtype, *irqs, *method, *rng, *kaslr;
-	uint32_t reg_len, compat_len, dtype_len, irqs_len, method_len, rng_len, kaslr_len;
+	const uint8_t *reg, *compat, *dtype, *irqs, *method, *rng, *kaslr, *args;
+	uint32_t reg_len, compat_len, dtype_len, irqs_len, method_len, rng_len, kaslr_len, args_len;
 	uint32_t addr_cells, size_cells; /* what this node declares for its children */
 };
 
@@ -100,6 +100,9 @@ static void classify(struct fdt_walk *w, const struct fdt_node *n, const struct 
 			for (uint32_t k = 0;
 			     src[i] && k < len[i] && in->seed_len < sizeof(in->seed); k++)
 				in->seed[in->seed_len++] = src[i][k];
+		for (uint32_t k = 0;
+		     n->args && k < n->args_len && k + 1 < sizeof(in->bootargs) && n->args[k]; k++)
+			in->bootargs[k] = (char)n->args[k];
 	}
 	if (!n->compat)
 		return;
@@ -160,6 +163,8 @@ static enum rvm_err prop(struct fdt_walk *w, uint32_t *off)
 		n->method = val, n->method_len = len;
 	} else if (!rvm_memcmp(name, "rng-seed", 9)) {
 		n->rng = val, n->rng_len = len;
+	} else if (!rvm_memcmp(name, "bootargs", 9)) {
+		n->args = val, n->args_len = len;
 	} else if (!rvm_memcmp(name, "kaslr-seed", 11)) {
 		n->kaslr = val, n->kaslr_len = len;
 	} else if (!rvm_memcmp(name, "#address-cells", 15) && len == 4) {

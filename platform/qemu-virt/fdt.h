@@ -29,6 +29,8 @@ struct rvm_fdt_info {
 	/* /chosen/rng-seed then kaslr-seed: random bytes QEMU draws from the host for us. */
 	uint8_t seed[64];
 	uint32_t seed_len;
+	/* /chosen/bootargs (QEMU's -append), NUL-terminated, cut at 127 bytes. */
+	char bootargs[128];
 };
 
 /*

@@ -30,6 +30,7 @@ struct opts {
 };
 
 struct capture {
+	const char *out;
 	FILE *witness, *journal, *console;
 	unsigned long long wbytes, jbytes;
 	double launch_ms, first_record_ms, first_line_ms;
@@ -117,6 +118,24 @@ static int hexval(int c)
 	return -1;
 }
 
+/* "@rvm:k:HEX": the image's Ed25519 public key for this boot, kept as DIR/qemu-witness.pub
+ * in the key-file format of rvm keygen (kind line, hex line) for rvm audit --pub. */
+static int pubkey(struct capture *c, const char *hex)
+{
+	char path[4096];
+	size_t n = strcspn(hex, "\r\n");
+	FILE *f;
+
+	if (n != 64 || strspn(hex, "0123456789abcdef") < n)
+		return -1;
+	snprintf(path, sizeof(path), "%s/qemu-witness.pub", c->out);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "RVM-ED25519-PUBLIC-KEY\n%.*s\n", (int)n, hex);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 /* One framed line "@rvm:S:HEX": decoded into the stream's file. Returns -1 if malformed. */
 static int frame(struct capture *c, const char *line, double t)
 {
@@ -128,6 +147,8 @@ static int frame(struct capture *c, const char *line, double t)
 	if (line[strlen(FRAME_PREFIX) + 1] != ':')
 		return -1;
 	switch (line[strlen(FRAME_PREFIX)]) {
+	case 'k':
+		return pubkey(c, hex);
 	case 'w':
 		f = c->witness;
 		break;
@@ -322,7 +343,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mkdir(o.out, 0755);
+	{
+		char stale[4096];
+
+		/* A key from an earlier boot must not pass for this boot's. */
+		snprintf(stale, sizeof(stale), "%s/qemu-witness.pub", o.out);
+		unlink(stale);
+	}
 	c.quiet = o.quiet;
+	c.out = o.out;
 	c.witness = open_out(o.out, "qemu-witness.log");
 	c.journal = open_out(o.out, "qemu-journal.log");
 	c.console = open_out(o.out, "qemu-console.txt");
