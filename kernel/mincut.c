@@ -338,6 +338,16 @@ static void dense_apply_pairs(struct mc *c)
 
 /* ---- sparse representation ------------------------------------------------------------ */
 
+/* Bits of word wd that stand for nodes below n. */
+static uint64_t word_mask(uint32_t n, uint32_t wd)
+{
+	if (n >= (wd + 1u) * 64u)
+		return UINT64_MAX;
+	if (n <= wd * 64u)
+		return 0;
+	return ((uint64_t)1 << (n - wd * 64u)) - 1u;
+}
+
 static void sparse_from_graph(struct mc *c, const struct rvm_mincut_graph *g)
 {
 	struct rvm_mincut_work *wk = c->wk;
@@ -351,7 +361,13 @@ static void sparse_from_graph(struct mc *c, const struct rvm_mincut_graph *g)
 
 		off[i] = pos;
 		for (uint32_t wd = 0; wd < RVM_MINCUT_SET_WORDS; wd++) {
-			for (uint64_t x = g->nz[i].w[wd]; x; x &= x - 1) {
+			uint64_t x = g->nz[i].w[wd] & word_mask(n, wd);
+
+			/* Masked to columns < n and off the diagonal: a corrupt bitmap
+			 * cannot index past the arrays. */
+			if (wd == (i >> 6))
+				x &= ~((uint64_t)1 << (i & 63u));
+			for (; x; x &= x - 1) {
 				uint32_t j = wd * 64u + rvm_ctz64(x);
 
 				av[pos] = (uint16_t)j;

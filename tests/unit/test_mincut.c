@@ -173,6 +173,22 @@ static void test_solve_bad_input(void **state)
 	assert_int_equal(rvm_mincut_solve(&g, &wk, RVM_MINCUT_UNLIMITED, NULL), RVM_E_INVAL);
 	g.total = RVM_MINCUT_MAX_TOTAL + 1;
 	assert_int_equal(rvm_mincut_solve(&g, &wk, RVM_MINCUT_UNLIMITED, &r), RVM_E_CORRUPT);
+	/* Corrupted behind the API's back (bitmaps past n and on the diagonal, an
+	 * asymmetric weight): no crash, and still a proper side. */
+	for (int dense = 0; dense < 2; dense++) {
+		uint64_t seed = 41;
+
+		random_graph(&seed, 100, dense ? 50 : 2, 50, 1);
+		for (uint32_t i = 0; i < g.n; i++) {
+			g.nz[i].w[3] = ~0ull;
+			rvm_nodeset_add(&g.nz[i], i);
+		}
+		g.w[5][6] += 77;
+		assert_int_equal(rvm_mincut_graph_check(&g), RVM_E_CORRUPT);
+		assert_int_equal(rvm_mincut_solve(&g, &wk, RVM_MINCUT_UNLIMITED, &r), RVM_OK);
+		assert_true(rvm_nodeset_count(&r.side) >= 1 && rvm_nodeset_count(&r.side) < g.n);
+		assert_int_equal(r.method, dense ? RVM_MINCUT_DENSE : RVM_MINCUT_SPARSE);
+	}
 }
 
 static void test_two_clusters(void **state)
