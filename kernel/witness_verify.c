@@ -39,7 +39,9 @@ static enum rvm_err pick_key(struct rvm_witness_reader *r)
 	uint8_t id[32];
 
 	if (r->hdr.sig == RVM_SIG_NONE)
-		return RVM_OK;
+		return r->have_key ? stop(r, RVM_E_BADSIG, RVM_WHERE_HEADER,
+					  "the log is unsigned but a signing key is trusted (downgrade)")
+				   : RVM_OK;
 	if (r->hdr.sig == RVM_SIG_ED25519) {
 		if (r->have_key && !rvm_ct_equal(r->key, r->hdr.key, 32))
 			return stop(r, RVM_E_BADSIG, RVM_WHERE_HEADER,

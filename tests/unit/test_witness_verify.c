@@ -302,6 +302,10 @@ static void test_unsigned_and_fnv_logs(void **state)
 	v = verify(ms.buf, ms.len, NULL);
 	assert_int_equal(v->err, RVM_OK);
 	assert_true(v->records == wlog.next_seq && v->clean && !v->sig_checked);
+	/* Expecting signatures from an unsigned log is a downgrade, not a pass. */
+	v = verify(ms.buf, ms.len, hkey);
+	assert_int_equal(v->err, RVM_E_BADSIG);
+	assert_int_equal(v->where, RVM_WHERE_HEADER);
 	ms.buf[UNIT(9) + 33] ^= 0x10;
 	v = verify(ms.buf, ms.len, NULL);
 	assert_int_equal(v->err, RVM_E_TAMPER);

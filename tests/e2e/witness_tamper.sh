@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# tests/e2e/witness_tamper.sh - rvm audit finds every flipped bit, swap, drop, insert and truncation exactly.
+source "$(dirname "$0")/witness_lib.bash"
+
+hmac_key "$WORK/h.key"
+expect_rc 0 "$RVM_BIN" run --out "$WORK/run" --hmac-key "$WORK/h.key" --checkpoint-every 16 \
+  --stress-sync 12
+LOG=$WORK/run/witness.log
+audit() { "$RVM_BIN" audit "$1" --hmac-key "$WORK/h.key"; }
+expect_rc 0 audit "$LOG"
+grep -q '^verdict: OK' <<<"$OUT" || fail "clean log: $OUT"
+grep -q 'clean: shutdown checkpoint' <<<"$OUT" || fail "clean end not reported"
+unit_map "$LOG"
+[ "$NUNITS" -gt 40 ] || fail "log too small: $NUNITS units"
+size=$(stat -c %s "$LOG")
+
+# Flipped bits: header -> header finding; record -> its seq; signature block -> its checkpoint.
+checked=0
+for ((off = 3; off < size; off += 97)); do
+  cp "$LOG" "$WORK/t.log"
+  flip_bit "$WORK/t.log" $off $((off % 8))
+  expect_rc 1 audit "$WORK/t.log"
+  if [ $off -lt 128 ]; then
+    grep -q 'verdict: TAMPERED: header' <<<"$OUT" || fail "header bit $off: $OUT"
+  else
+    u=$(( (off - 128) / 64 ))
+    grep -q "first bad seq ${UNIT_SEQ[$u]} at byte\|first bad seq ${UNIT_SEQ[$u]}: signature" \
+      <<<"$OUT" || fail "byte $off (unit $u, seq ${UNIT_SEQ[$u]}): $OUT"
+    if [ "${UNIT_SIG[$u]}" = 1 ]; then
+      grep -q 'signature block of checkpoint' <<<"$OUT" || fail "sig block $off: $OUT"
+    fi
+  fi
+  checked=$((checked + 1))
+done
+echo "flipped $checked bits, each found at the right place"
+
+# Swap units 5 and 6 (records 5 and 6: no checkpoint before seq 16).
+[ "${UNIT_SIG[5]}${UNIT_SIG[6]}" = 00 ] || fail "unexpected layout"
+{ head -c $((128 + 5 * 64)) "$LOG"; tail -c +$((128 + 6 * 64 + 1)) "$LOG" | head -c 64
+  tail -c +$((128 + 5 * 64 + 1)) "$LOG" | head -c 64; tail -c +$((128 + 7 * 64 + 1)) "$LOG"; } \
+  > "$WORK/swap.log"
+expect_rc 1 audit "$WORK/swap.log"
+grep -q 'first bad seq 5 ' <<<"$OUT" || fail "swap: $OUT"
+
+# Drop record 9.
+{ head -c $((128 + 9 * 64)) "$LOG"; tail -c +$((128 + 10 * 64 + 1)) "$LOG"; } > "$WORK/drop.log"
+expect_rc 1 audit "$WORK/drop.log"
+grep -q 'first bad seq 9 ' <<<"$OUT" || fail "drop: $OUT"
+
+# Insert a copy of record 3 after itself.
+{ head -c $((128 + 4 * 64)) "$LOG"; tail -c +$((128 + 3 * 64 + 1)) "$LOG"; } > "$WORK/ins.log"
+expect_rc 1 audit "$WORK/ins.log"
+grep -q 'first bad seq 4 ' <<<"$OUT" || fail "insert: $OUT"
+
+# Truncated mid-record: torn tail, exit 0, not tampering.
+head -c $((128 + 20 * 64 + 17)) "$LOG" > "$WORK/torn.log"
+expect_rc 0 audit "$WORK/torn.log"
+grep -q "torn tail: 17 bytes ignored after seq $((UNIT_SEQ[19]))" <<<"$OUT" || fail "torn: $OUT"
+grep -q 'NOT CLEAN' <<<"$OUT" || fail "torn log reported clean"
+expect_rc 1 "$RVM_BIN" audit "$WORK/torn.log" --hmac-key "$WORK/h.key" --require-clean
+
+# Truncated at a unit boundary: no torn bytes, but an unpinned tail, never clean.
+head -c $((128 + 22 * 64)) "$LOG" > "$WORK/cut.log"
+expect_rc 0 audit "$WORK/cut.log"
+grep -q 'unpinned tail of' <<<"$OUT" || fail "cut: $OUT"
+
+# Checkpoint record without its signature block.
+for ((u = 0; u < NUNITS; u++)); do [ "${UNIT_SIG[$u]}" = 1 ] && break; done
+head -c $((128 + u * 64)) "$LOG" > "$WORK/nosig.log"
+expect_rc 0 audit "$WORK/nosig.log"
+grep -q "checkpoint seq ${UNIT_SEQ[$u]} lacks its signature block" <<<"$OUT" || fail "nosig: $OUT"
+
+# The wrong HMAC key fails at the header.
+hmac_key "$WORK/other.key"
+expect_rc 1 "$RVM_BIN" audit "$LOG" --hmac-key "$WORK/other.key"
+grep -q 'TAMPERED: header' <<<"$OUT" || fail "other key: $OUT"
+echo "witness_tamper: ok"

@@ -1,0 +1,210 @@
+/* tools/rvm/cmd_query.c - `rvm query LOG`: who did what to X between T1 and T2, as a table or JSON. */
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rvm/witness_file.h>
+
+#include "cmd.h"
+#include "logfile.h"
+
+/* Filters combine with AND; an unset filter matches everything. */
+struct query {
+	bool has_actor, has_target, has_action, json;
+	uint32_t actor;
+	uint64_t target, from, to;
+	uint16_t action;
+	uint64_t matched;
+};
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: rvm query LOG [--actor P] [--target X] [--action NAME] [--from T] [--to T]\n"
+		"                     [--json] [--pub FILE] [--hmac-key FILE]\n"
+		"  Lists the records that match every filter given. NAME is a dotted action\n"
+		"  name (e.g. cap.grant); T is ns since boot, a plain number or with a unit\n"
+		"  (ns, us, ms, s); --from and --to are inclusive. Records are verified while read.\n");
+	return 2;
+}
+
+static int bad_value(const char *opt, const char *val)
+{
+	fprintf(stderr, "rvm query: %s: bad value for %s: '%s'\n", rvm_err_name(RVM_E_INVAL), opt,
+		val);
+	return 2;
+}
+
+static int parse_one(struct query *q, const char *opt, const char *val)
+{
+	uint64_t v;
+
+	if (!strcmp(opt, "--action")) {
+		q->has_action = true;
+		if (rvm_action_parse(val, &q->action) == RVM_OK)
+			return 0;
+		if (rvm_tool_parse_u64(val, false, &v) && v <= UINT16_MAX) {
+			q->action = (uint16_t)v;
+			return 0;
+		}
+		fprintf(stderr, "rvm query: %s: unknown action '%s' (dotted names, e.g. cap.grant)\n",
+			rvm_err_name(RVM_E_NOTFOUND), val);
+		return 2;
+	}
+	if (!rvm_tool_parse_u64(val, !strcmp(opt, "--from") || !strcmp(opt, "--to"), &v))
+		return bad_value(opt, val);
+	if (!strcmp(opt, "--actor")) {
+		if (v > UINT32_MAX)
+			return bad_value(opt, val);
+		q->has_actor = true;
+		q->actor = (uint32_t)v;
+	} else if (!strcmp(opt, "--target")) {
+		q->has_target = true;
+		q->target = v;
+	} else if (!strcmp(opt, "--from")) {
+		q->from = v;
+	} else {
+		q->to = v;
+	}
+	return 0;
+}
+
+static const char *const value_opts[] = { "--actor", "--target", "--action", "--from", "--to",
+					  "--pub", "--hmac-key" };
+
+static int parse(int argc, char **argv, struct query *q, const char **log, const char **pub,
+		 const char **hmac)
+{
+	memset(q, 0, sizeof(*q));
+	q->to = UINT64_MAX;
+	for (int i = 1; i < argc; i++) {
+		bool took = false;
+
+		for (size_t k = 0; k < sizeof(value_opts) / sizeof(value_opts[0]) && !took; k++) {
+			if (strcmp(argv[i], value_opts[k]))
+				continue;
+			if (i + 1 >= argc)
+				return usage();
+			took = true;
+			if (k == 5)
+				*pub = argv[++i];
+			else if (k == 6)
+				*hmac = argv[++i];
+			else if (parse_one(q, argv[i], argv[i + 1]) != 0)
+				return 2;
+			else
+				i++;
+		}
+		if (took)
+			continue;
+		if (!strcmp(argv[i], "--json"))
+			q->json = true;
+		else if (argv[i][0] != '-' && !*log)
+			*log = argv[i];
+		else
+			return usage();
+	}
+	if (!*log)
+		return usage();
+	if (q->from > q->to) {
+		fprintf(stderr, "rvm query: %s: --from is after --to\n", rvm_err_name(RVM_E_RANGE));
+		return 2;
+	}
+	return 0;
+}
+
+static bool matches(const struct query *q, const struct rvm_witness_record *r)
+{
+	return (!q->has_actor || r->actor == q->actor) && (!q->has_target || r->target == q->target) &&
+	       (!q->has_action || r->action == q->action) && r->time_ns >= q->from &&
+	       r->time_ns <= q->to;
+}
+
+static void print_record(void *ctx, const struct rvm_witness_record *r)
+{
+	struct query *q = ctx;
+	const char *name = rvm_action_name(r->action);
+	char hexname[8];
+
+	if (!matches(q, r))
+		return;
+	if (!name) {
+		snprintf(hexname, sizeof(hexname), "0x%04x", r->action);
+		name = hexname;
+	}
+	if (q->json)
+		printf("%s\n  {\"seq\": %" PRIu64 ", \"time_ns\": %" PRIu64 ", \"action\": \"%s\", "
+		       "\"flags\": %u, \"actor\": %" PRIu32 ", \"target\": %" PRIu64
+		       ", \"arg0\": %" PRIu64 ", \"arg1\": %" PRIu64 "}",
+		       q->matched ? "," : "", r->seq, r->time_ns, name, r->flags, r->actor, r->target,
+		       r->arg0, r->arg1);
+	else
+		printf("%10" PRIu64 " %16" PRIu64 "  %-26s %5u %10" PRIu32 " %20" PRIu64 " %20" PRIu64
+		       " %20" PRIu64 "\n",
+		       r->seq, r->time_ns, name, r->flags, r->actor, r->target, r->arg0, r->arg1);
+	q->matched++;
+}
+
+/* Key to check signatures with: the one given, else witness.pub next to the log if any. */
+static const uint8_t *query_key(const char *log, const char *pub, const char *hmac, uint8_t key[32],
+				int *rc)
+{
+	char tmp[4096], dflt[4200];
+
+	*rc = 0;
+	if (hmac) {
+		*rc = rvm_tool_key_read(hmac, RVM_KEY_HMAC, key, 32) == RVM_OK ? 0 : 2;
+		return key;
+	}
+	if (!pub) {
+		snprintf(tmp, sizeof(tmp), "%s", log);
+		snprintf(dflt, sizeof(dflt), "%s/witness.pub", dirname(tmp));
+		if (access(dflt, F_OK) != 0)
+			return NULL;
+		pub = dflt;
+	}
+	*rc = rvm_tool_key_read(pub, RVM_KEY_ED25519_PUBLIC, key, 32) == RVM_OK ? 0 : 2;
+	return key;
+}
+
+int rvm_cmd_query(int argc, char **argv)
+{
+	static struct rvm_witness_reader rd;
+	const char *log = NULL, *pub = NULL, *hmac = NULL;
+	const struct rvm_witness_verdict *v;
+	const uint8_t *keyp;
+	struct query q;
+	uint8_t key[32];
+	int rc = parse(argc, argv, &q, &log, &pub, &hmac);
+
+	if (rc != 0)
+		return rc;
+	keyp = query_key(log, pub, hmac, key, &rc);
+	if (rc != 0)
+		return rc;
+	if (q.json)
+		printf("[");
+	else
+		printf("%10s %16s  %-26s %5s %10s %20s %20s %20s\n", "seq", "time_ns", "action",
+		       "flags", "actor", "target", "arg0", "arg1");
+	rvm_witness_reader_init(&rd, rvm_sha256_detect(), keyp, print_record, &q);
+	if (rvm_tool_verify_file(log, &rd) != RVM_OK)
+		return 2;
+	v = rvm_witness_reader_finish(&rd);
+	if (q.json)
+		printf("%s]\n", q.matched ? "\n" : "");
+	if (v->err != RVM_OK) {
+		fprintf(stderr, "rvm query: %s: %s: %s%s; only records before it were listed\n", log,
+			rvm_err_name(v->err), v->why ? v->why : rvm_err_str(v->err),
+			v->where == RVM_WHERE_HEADER ? " (header)" : "");
+		if (v->where != RVM_WHERE_HEADER)
+			fprintf(stderr, "rvm query: first bad seq %" PRIu64 "\n", v->bad_seq);
+		return rvm_tool_exit_for(v->err);
+	}
+	if (v->torn_bytes || v->torn_checkpoint)
+		fprintf(stderr, "rvm query: %s: torn tail ignored after seq %" PRIu64 "\n", log,
+			v->records ? v->records - 1 : 0);
+	return 0;
+}
