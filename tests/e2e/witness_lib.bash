@@ -29,20 +29,21 @@ expect_rc() {
 }
 
 # unit_map LOG: fills UNIT_SEQ[u] and UNIT_SIG[u] (1 = signature block) for every 64-byte unit.
+# One od call lists each unit's flags (u16 at offset 18, the 10th u16; x86 and Arm are little-endian).
 unit_map() {
-  local log=$1 size units seq=0 u=0 flags
-  size=$(stat -c %s "$log")
-  units=$(( (size - 128) / 64 ))
+  local seq=0 u=0 sig_next=0 flags
   UNIT_SEQ=() UNIT_SIG=()
-  while [ $u -lt $units ]; do
-    flags=$(u16 "$log" $((128 + u * 64 + 18)))
-    UNIT_SEQ[$u]=$seq UNIT_SIG[$u]=0
-    if (( flags & 2 )); then
-      u=$((u + 1)); UNIT_SEQ[$u]=$seq UNIT_SIG[$u]=1
+  while read -r flags; do
+    if [ $sig_next = 1 ]; then
+      UNIT_SEQ[$u]=$((seq - 1)) UNIT_SIG[$u]=1 sig_next=0
+    else
+      UNIT_SEQ[$u]=$seq UNIT_SIG[$u]=0
+      (( flags & 2 )) && sig_next=1
+      seq=$((seq + 1))
     fi
-    u=$((u + 1)); seq=$((seq + 1))
-  done
-  NUNITS=$units
+    u=$((u + 1))
+  done < <(od -An -v -tu2 -w64 -j128 "$1" | awk 'NF == 32 { print $10 }')
+  NUNITS=$u
 }
 
 # hmac_key FILE: a fresh HMAC key file.
