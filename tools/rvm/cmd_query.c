@@ -83,7 +83,7 @@ static int parse(int argc, char **argv, struct query *q, const char **log, const
 		bool took = false;
 
 		for (size_t k = 0; k < sizeof(value_opts) / sizeof(value_opts[0]) && !took; k++) {
-			if (strcmp(argv[i], value_opts[k]))
+			if (strcmp(argv[i], value_opts[k]) != 0)
 				continue;
 			if (i + 1 >= argc)
 				return usage();
