@@ -28,6 +28,16 @@ expect_rc() {
   [ "$rc" = "$want" ] || { echo "$OUT" >&2; fail "'$*' exited $rc, expected $want"; }
 }
 
+# blocks FILE FIRST [COUNT]: 64-byte blocks FIRST.. of FILE (the header is blocks 0-1,
+# unit u is block u+2); all of the rest without COUNT. dd, not head|tail: no SIGPIPE races.
+blocks() {
+  if [ $# -ge 3 ]; then
+    dd if="$1" bs=64 skip="$2" count="$3" status=none
+  else
+    dd if="$1" bs=64 skip="$2" status=none
+  fi
+}
+
 # unit_map LOG: fills UNIT_SEQ[u] and UNIT_SIG[u] (1 = signature block) for every 64-byte unit.
 # One od call lists each unit's flags (u16 at offset 18, the 10th u16; x86 and Arm are little-endian).
 unit_map() {
