@@ -128,9 +128,10 @@ static void mc_boost(void *ctx, uint64_t iters)
 
 /*
  * Builds the cell, checks that all three agree on every graph, then times
- * ours against each peer (interleaved) and reports the faster peer.
+ * ours against each peer (interleaved) and reports the faster peer: the row's
+ * peer id becomes that peer's, and the note carries both peers' figures.
  */
-static void mc_run(struct rvm_bench_result *out, uint32_t n, int dense)
+static void mc_run(struct rvm_bench_result *out, uint32_t n, int dense, struct rvm_bench_row *row)
 {
 	struct mc_cell c = {.n = n};
 	double o1, pi, o2, pb, slow;
@@ -166,16 +167,18 @@ static void mc_run(struct rvm_bench_result *out, uint32_t n, int dense)
 	rvm_bench_pair(mc_ours, &c, mc_boost, &c, iters, 15, &o2, &pb);
 	out->ours_ns = pi < pb ? o1 : o2;
 	out->peer_ns = pi < pb ? pi : pb;
-	snprintf(out->note, sizeof(out->note), "%s faster; igraph %.0f ns, boost %.0f ns; m=%u %s",
-		 pi < pb ? "igraph" : "boost", pi, pb, c.m,
-		 method == RVM_MINCUT_DENSE ? "matrix" : "adjacency");
+	row->peer = pi < pb ? "igraph-mincut" : "boost-stoer-wagner";
+	snprintf(out->note, sizeof(out->note), "igraph %.0f ns, boost %.0f ns; m=%u, %s", pi, pb,
+		 c.m, method == RVM_MINCUT_DENSE ? "matrix" : "adjacency");
 	mc_free(&c);
 }
 
+/* The row is declared first so its run function can name the faster peer in it. */
 #define MC_ROW(kind, n, dense, target)                                                             \
+	static struct rvm_bench_row rvm_bench_row_mincut_##kind##_n##n;                            \
 	static void run_mincut_##kind##_n##n(struct rvm_bench_result *out)                         \
 	{                                                                                          \
-		mc_run(out, n, dense);                                                             \
+		mc_run(out, n, dense, &rvm_bench_row_mincut_##kind##_n##n);                        \
 	}                                                                                          \
 	RVM_BENCH_ROW(mincut_##kind##_n##n, "best(igraph,boost)", target, run_mincut_##kind##_n##n)
 
