@@ -55,7 +55,9 @@ stage2_fault)
   others=$(awk -v f="$fault" '$1 > f && $2 == "agent.hostcall" && $3 != "actor=1"' "$out/records.txt" | wc -l)
   exits=$(awk -v f="$fault" '$1 > f && $2 == "agent.exit" && $3 != "actor=1"' "$out/records.txt" | wc -l)
   echo "after the fault: $others progress records and $exits exits from other partitions"
-  [ "$others" -ge 18 ] && [ "$exits" = 3 ] || { echo "FAIL: other partitions did not keep running"; exit 1; }
+  # The tick may preempt the faulter before its bad store, so how many steps the counters made
+  # before the fault depends on timing; that all three ran on and finished after it does not.
+  [ "$others" -ge 3 ] && [ "$exits" = 3 ] || { echo "FAIL: other partitions did not keep running"; exit 1; }
   # The counters spin for tens of millions of instructions: the 1 ms tick must have preempted them.
   grep -qE "cpu 0: [1-9][0-9]* timer preemptions" "$out/qemu-console.txt" || { echo "FAIL: no timer preemption"; exit 1; }
   audit
