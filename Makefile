@@ -63,7 +63,8 @@ qemu-image: deps $(BUILD)/host/build.ninja $(BUILD)/aarch64-virt/build.ninja
 
 qemu: qemu-image
 	@$(QEMU_RUN) --elf $(QEMU_ELF) --smp 4 --out run
-	@$(QEMU_RUN) --verify run/qemu-witness.log
+	@if [ -f run/qemu-witness.pub ]; then $(RVM) audit run/qemu-witness.log --pub run/qemu-witness.pub; \
+	 else $(RVM) audit run/qemu-witness.log --trust-log-key; fi
 
 qemu-debug: qemu-image
 	@echo "qemu-debug: waiting for gdb: gdb-multiarch $(QEMU_ELF) -ex 'target remote :1234'"

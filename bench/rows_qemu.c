@@ -36,64 +36,84 @@ static int tree_paths(char *runner, char *elf, size_t n)
 	return access(runner, X_OK) == 0 && access(elf, R_OK) == 0 ? 0 : -1;
 }
 
-/*
- * Boots the image QEMU_BOOTS times (one CPU) through the host runner, which
- * measures wall-clock time from launching QEMU until the first witness record
- * has arrived on the host; the image itself reports its own share (from entry).
- * Reports the medians. No peer: QEMU's own start-up is most of the figure.
- */
-static void run_first_witness(struct rvm_bench_result *out)
-{
-	char runner[PATH_MAX], elf[PATH_MAX], cmd[3 * PATH_MAX], line[512],
-		dir[] = "/tmp/rvm-bench-qemu-XXXXXX";
-	double wall[QEMU_BOOTS], guest[QEMU_BOOTS];
-	int ok = 0;
+/* Medians over QEMU_BOOTS boots of one configuration. */
+struct boots {
+	double wall, wall_min, guest;
+	int ok;
+};
 
-	if (system("command -v qemu-system-aarch64 >/dev/null 2>&1") != 0 ||
-	    tree_paths(runner, elf, sizeof(runner)) != 0 || !mkdtemp(dir)) {
-		snprintf(out->note, sizeof(out->note), "skipped: QEMU or the image is missing");
-		return;
-	}
-	snprintf(cmd, sizeof(cmd), "'%s' --elf '%s' --out '%s' --smp 1 --quiet", runner, elf, dir);
+/*
+ * Boots the image QEMU_BOOTS times (one CPU) through the host runner, which measures
+ * wall-clock time from launching QEMU until the first witness record has arrived on the
+ * host; the image reports its own share (from entry). extra: more runner arguments.
+ */
+static void boot_many(const char *runner, const char *elf, const char *dir, const char *extra,
+		      struct boots *b)
+{
+	char cmd[4 * PATH_MAX], line[512];
+	double wall[QEMU_BOOTS], guest[QEMU_BOOTS];
+
+	snprintf(cmd, sizeof(cmd), "'%s' --elf '%s' --out '%s' --smp 1 --quiet %s", runner, elf,
+		 dir, extra);
+	b->ok = 0;
 	for (int i = 0; i < QEMU_BOOTS; i++) {
 		FILE *p = popen(cmd, "r");
-		double w = -1, g = -1, us;
+		double w = -1, g = -1, v;
 
 		while (p && fgets(line, sizeof(line), p)) {
-			if (sscanf(line, "rvm-qemu-run: first witness record after %lf ms", &us) ==
+			if (sscanf(line, "rvm-qemu-run: first witness record after %lf ms", &v) ==
 			    1)
-				w = us;
+				w = v;
 		}
 		if (p)
 			pclose(p);
 		snprintf(line, sizeof(line), "%s/qemu-console.txt", dir);
 		p = fopen(line, "r");
 		while (p && fgets(line, sizeof(line), p)) {
-			if (sscanf(line, "rvm: first witness record %lf us after entry", &us) == 1)
-				g = us / 1e3;
+			if (sscanf(line, "rvm: first witness record %lf us after entry", &v) == 1)
+				g = v / 1e3;
 		}
 		if (p)
 			fclose(p);
 		if (w >= 0 && g >= 0) {
-			wall[ok] = w;
-			guest[ok] = g;
-			ok++;
+			wall[b->ok] = w;
+			guest[b->ok] = g;
+			b->ok++;
 		}
 	}
+	if (!b->ok)
+		return;
+	qsort(wall, (size_t)b->ok, sizeof(double), cmp_double);
+	qsort(guest, (size_t)b->ok, sizeof(double), cmp_double);
+	b->wall = wall[b->ok / 2];
+	b->wall_min = wall[0];
+	b->guest = guest[b->ok / 2];
+}
+
+/* No peer: QEMU's own start-up is most of the figure. */
+static void run_first_witness(struct rvm_bench_result *out)
+{
+	char runner[PATH_MAX], elf[PATH_MAX], cmd[PATH_MAX + 16],
+		dir[] = "/tmp/rvm-bench-qemu-XXXXXX";
+	struct boots b;
+
+	if (system("command -v qemu-system-aarch64 >/dev/null 2>&1") != 0 ||
+	    tree_paths(runner, elf, sizeof(runner)) != 0 || !mkdtemp(dir)) {
+		snprintf(out->note, sizeof(out->note), "skipped: QEMU or the image is missing");
+		return;
+	}
+	boot_many(runner, elf, dir, "", &b);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "bench: could not remove %s\n", dir);
-	if (!ok) {
+	if (!b.ok) {
 		snprintf(out->note, sizeof(out->note), "failed: no boot reported a first witness");
 		return;
 	}
-	qsort(wall, (size_t)ok, sizeof(double), cmp_double);
-	qsort(guest, (size_t)ok, sizeof(double), cmp_double);
-	out->ours_ns = wall[ok / 2] * 1e6;
+	out->ours_ns = b.wall * 1e6;
 	snprintf(out->note, sizeof(out->note),
-		 "median of %d boots: %.1f ms wall from launch (min %.1f), %.1f ms of it in the "
-		 "image",
-		 ok, wall[ok / 2], wall[0], guest[ok / 2]);
+		 "median of %d boots: %.1f ms (min %.1f), %.1f ms of it in the image", b.ok, b.wall,
+		 b.wall_min, b.guest);
 }
 
 RVM_BENCH_ROW(qemu_first_witness, NULL, "< 100 ms from launch", run_first_witness)

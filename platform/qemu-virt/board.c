@@ -3,19 +3,30 @@
 #include "board.h"
 
 #include <rvm/bytes.h>
+#include <rvm/kernel.h>
+#include <rvm/sha256.h>
 #include <rvm/witness.h>
 
 #include "../../arch/aarch64/a64.h"
 #include "../../arch/aarch64/mmu.h"
 #include "gic.h"
 #include "qemu.h"
+#include "scenario.h"
 #include "swarm.h"
 
-extern char __image_start[], __image_end[];
+extern const unsigned char rvm_agent_wasm[];
+extern const unsigned long rvm_agent_wasm_len;
+
+extern char __image_start[], __image_end[], __rodata_end[];
 extern struct rvm_a64_cpu rvm_a64_cpus[RVM_A64_MAX_CPUS];
 
-/* Boot phases of the bare-metal board, witnessed as BOOT_PHASE with target = phase. */
-enum board_phase { PH_PLATFORM = 1, PH_WITNESS, PH_MMU, PH_GIC, PH_SMP, PH_PARTITIONS, PH_RUN };
+/* The board's own bring-up steps, witnessed as BOOT_PHASE after the kernel's boot
+ * (target = phase; 0x100 and up so they never collide with enum rvm_boot_phase). */
+enum board_phase { PH_IMAGE = 0x100, PH_MMU, PH_GIC, PH_SMP, PH_PARTITIONS };
+
+/* Boot arguments (QEMU's -append): "rvm.twin" runs only the deterministic agent scenario with
+ * this fixed boot nonce (the one tests/qemu/twin.c uses). */
+#define RVM_TWIN_NONCE "rvm-twin-nonce01"
 
 /*
  * The machine's one board: platform services, witness log, EL2 page table,
@@ -24,8 +35,9 @@ enum board_phase { PH_PLATFORM = 1, PH_WITNESS, PH_MMU, PH_GIC, PH_SMP, PH_PARTI
  */
 static struct rvm_qemu board;
 static struct rvm_platform plat;
-static struct rvm_witness_log wlog;
+static struct rvm_kernel kernel;
 static struct rvm_lock wlog_lock;
+static struct rvm_scenario_mem *agents_mem;
 static struct rvm_swarm swarm;
 static uint64_t el2_l1[512] __attribute__((aligned(4096)));
 static struct {
@@ -43,20 +55,27 @@ static const uint8_t *find_dtb(uint64_t x0)
 	return (const uint8_t *)RVM_QEMU_RAM_BASE;
 }
 
-void *rvm_board_page_alloc(void *ctx)
+/* n contiguous zeroed bytes (rounded up to pages) of RAM above the image, or NULL. */
+static void *pages_take(uint64_t n)
 {
 	void *p = NULL;
 
-	(void)ctx;
+	n = (n + 4095) & ~4095ul;
 	rvm_lock_take(&pages.lock);
-	if (pages.next + 4096 <= pages.end) {
+	if (n <= pages.end - pages.next) {
 		p = (void *)(uintptr_t)pages.next;
-		pages.next += 4096;
+		pages.next += n;
 	}
 	rvm_lock_give(&pages.lock);
 	if (p)
-		rvm_memset(p, 0, 4096);
+		rvm_memset(p, 0, n);
 	return p;
+}
+
+void *rvm_board_page_alloc(void *ctx)
+{
+	(void)ctx;
+	return pages_take(4096);
 }
 
 enum rvm_err rvm_board_witness(uint16_t action, uint32_t actor, uint64_t target, uint64_t arg0,
@@ -65,10 +84,40 @@ enum rvm_err rvm_board_witness(uint16_t action, uint32_t actor, uint64_t target,
 	enum rvm_err err;
 
 	rvm_lock_take(&wlog_lock);
-	err = rvm_witness_emit(&wlog, action, 0, actor, target, arg0, arg1, NULL);
+	err = rvm_witness_emit(&kernel.witness, action, 0, actor, target, arg0, arg1, NULL);
 	if (err == RVM_OK)
-		err = rvm_witness_flush(&wlog);
+		err = rvm_witness_flush(&kernel.witness);
 	rvm_lock_give(&wlog_lock);
+	return err;
+}
+
+static enum rvm_err scenario_emit(void *ctx, uint16_t action, uint32_t actor, uint64_t target,
+				  uint64_t arg0, uint64_t arg1)
+{
+	(void)ctx;
+	return rvm_board_witness(action, actor, target, arg0, arg1);
+}
+
+static void scenario_print(void *ctx, const char *what, uint32_t agent, uint64_t value)
+{
+	(void)ctx;
+	rvm_board_printf("rvm: wasm agent %u %s (%lu) at EL2 on cpu %u\n", agent, what,
+			 (unsigned long)value, rvm_a64_this_cpu()->index);
+}
+
+/* The WebAssembly agents, in the interpreter at EL2 on the calling CPU. */
+static enum rvm_err run_agents(void)
+{
+	struct rvm_scenario_result res;
+	enum rvm_err err;
+
+	if (!agents_mem)
+		return RVM_E_NOMEM;
+	err = rvm_scenario_run(agents_mem, rvm_agent_wasm, rvm_agent_wasm_len, scenario_emit,
+			       scenario_print, NULL, &res);
+	rvm_board_printf("rvm: wasm agents: %s, %u fuel slices, results %lx %lx %lx\n",
+			 rvm_err_str(err), res.slices, (unsigned long)res.result[0],
+			 (unsigned long)res.result[1], (unsigned long)res.result[2]);
 	return err;
 }
 
@@ -158,20 +207,32 @@ static enum rvm_err phase(enum board_phase p, uint64_t arg0, uint64_t arg1)
 	return rvm_board_witness(RVM_ACT_BOOT_PHASE, 0, p, arg0, arg1);
 }
 
-/* Boot to a running swarm; returns an error for the caller to report before power-off. */
-static enum rvm_err boot(uint64_t t0)
+/* Is word (e.g. "rvm.twin") among the boot arguments (QEMU's -append)? */
+static bool bootarg(const char *word)
 {
-	struct rvm_witness_config wcfg = {.chain = RVM_CHAIN_SHA256, .sig = RVM_SIG_NONE};
-	uint64_t ram[RVM_FDT_MAX_MEM][2];
+	size_t n = rvm_strlen(word);
+
+	for (const char *a = board.fdt.bootargs; *a; a++)
+		if ((a == board.fdt.bootargs || a[-1] == ' ') && !rvm_memcmp(a, word, n) &&
+		    (a[n] == 0 || a[n] == ' '))
+			return true;
+	return false;
+}
+
+/* The kernel's boot: genesis and the first records, streamed before anything else. */
+static enum rvm_err boot_kernel(uint64_t t0, bool twin)
+{
+	struct rvm_witness_config wcfg = {.chain = RVM_CHAIN_SHA256,
+					  .sig = RVM_SIG_NONE,
+					  .checkpoint_every = RVM_WITNESS_CHECKPOINT_EVERY};
 	enum rvm_err err;
 
 	board.cpus_online = 1;
 	rvm_qemu_platform(&board, &plat);
-	err = rvm_witness_init(&wlog, &plat, &wcfg);
-	if (err == RVM_OK)
-		err = phase(PH_PLATFORM, board.fdt.ncpus, board.fdt.nmem);
-	if (err == RVM_OK)
-		err = phase(PH_WITNESS, wcfg.chain, wcfg.sig);
+	if (twin)
+		rvm_memcpy(wcfg.boot_nonce, RVM_TWIN_NONCE, sizeof(wcfg.boot_nonce));
+	/* Unsigned until the witness log signs checkpoints with Ed25519 (lib/ed25519.c). */
+	err = rvm_kernel_boot(&kernel, &plat, &wcfg);
 	if (err != RVM_OK)
 		return err;
 	rvm_board_printf(
@@ -179,6 +240,15 @@ static enum rvm_err boot(uint64_t t0)
 		(unsigned long)(rvm_qemu_ticks_to_ns(&board, rvm_a64_read(cntpct_el0) - t0) / 1000),
 		(unsigned long)(plat.now_ns(plat.ctx) / 1000));
 	describe(&board.fdt);
+	return RVM_OK;
+}
+
+/* MMU, page allocator, agent memory, interrupt controller on the boot CPU. */
+static enum rvm_err boot_board(void)
+{
+	uint64_t ram[RVM_FDT_MAX_MEM][2];
+	enum rvm_err err;
+
 	for (uint32_t i = 0; i < board.fdt.nmem; i++)
 		ram[i][0] = board.fdt.mem[i].base, ram[i][1] = board.fdt.mem[i].size;
 	rvm_a64_mmu_build(el2_l1, (const uint64_t(*)[2])ram, board.fdt.nmem);
@@ -187,6 +257,19 @@ static enum rvm_err boot(uint64_t t0)
 		err = rvm_gic_init(&board.fdt);
 	if (err == RVM_OK)
 		err = cpu_up(0);
+	agents_mem = pages_take(sizeof(*agents_mem));
+	return err;
+}
+
+/* Normal boot: the board's steps witnessed, every CPU up, partitions created. */
+static enum rvm_err boot_swarm(uint64_t t0)
+{
+	uint8_t d[RVM_SHA256_DIGEST];
+	enum rvm_err err;
+
+	/* Measure the image: code and constants, as loaded (arg0 = first 8 digest bytes). */
+	rvm_sha256(plat.sha256, __image_start, (size_t)(__rodata_end - __image_start), d);
+	err = phase(PH_IMAGE, rvm_load_le64(d), (uint64_t)(__rodata_end - __image_start));
 	if (err == RVM_OK)
 		err = phase(PH_MMU, (uintptr_t)el2_l1, pages.end - pages.next);
 	if (err == RVM_OK)
@@ -198,12 +281,43 @@ static enum rvm_err boot(uint64_t t0)
 	if (err == RVM_OK)
 		err = rvm_swarm_create(&swarm, board.cpus_online, board.cntfrq / 1000);
 	if (err == RVM_OK)
-		err = phase(PH_PARTITIONS, swarm.nparts, 0);
-	if (err == RVM_OK)
-		err = rvm_board_witness(RVM_ACT_BOOT_COMPLETE, 0, PH_PARTITIONS,
-					rvm_qemu_ticks_to_ns(&board, rvm_a64_read(cntpct_el0) - t0),
-					0);
+		err = phase(PH_PARTITIONS, swarm.nparts,
+			    rvm_qemu_ticks_to_ns(&board, rvm_a64_read(cntpct_el0) - t0));
 	return err;
+}
+
+/* Closes the log with the kernel's shutdown record and checkpoint. */
+static void shutdown(void)
+{
+	enum rvm_err err;
+
+	rvm_lock_take(&wlog_lock);
+	err = rvm_kernel_shutdown(&kernel);
+	rvm_lock_give(&wlog_lock);
+	if (err != RVM_OK)
+		rvm_board_printf("rvm: FATAL: shutdown: %s\n", rvm_err_str(err));
+	rvm_board_printf("rvm: %lu witness records streamed; shutdown via PSCI SYSTEM_OFF\n",
+			 (unsigned long)kernel.witness.next_seq);
+}
+
+/* Every CPU runs its partitions; CPU 0 first runs the WebAssembly agents. */
+static void run_swarm(void)
+{
+	enum rvm_err err;
+
+	rvm_board_printf("rvm: boot complete: %u CPU(s) online, %u partitions\n", board.cpus_online,
+			 swarm.nparts);
+	__atomic_store_n(&swarm.go, 1, __ATOMIC_RELEASE);
+	__asm__ volatile("sev");
+	err = run_agents();
+	rvm_swarm_run_cpu(&swarm, 0);
+	while (__atomic_load_n(&swarm.cpus_done, __ATOMIC_ACQUIRE) < board.cpus_online)
+		__asm__ volatile("wfe");
+	for (uint32_t i = 0; i < board.cpus_online; i++)
+		rvm_board_printf("rvm: cpu %u: %u timer preemptions\n", i, swarm.preemptions[i]);
+	if (err != RVM_OK)
+		rvm_board_printf("rvm: FATAL: wasm agents: %s\n", rvm_err_str(err));
+	shutdown();
 }
 
 void rvm_qemu_main(uint64_t dtb)
@@ -211,6 +325,7 @@ void rvm_qemu_main(uint64_t dtb)
 	uint64_t t0 = rvm_a64_read(cntpct_el0);
 	const uint8_t *blob;
 	enum rvm_err err;
+	bool twin;
 
 	rvm_board_early_console();
 	blob = find_dtb(dtb);
@@ -223,31 +338,23 @@ void rvm_qemu_main(uint64_t dtb)
 	}
 	if (board.fdt.uart_base)
 		rvm_board_console_set(board.fdt.uart_base);
-	err = boot(t0);
-	if (err != RVM_OK) {
-		rvm_board_printf("rvm: FATAL: boot failed: %s\n", rvm_err_str(err));
-		return;
-	}
-	rvm_board_printf("rvm: boot complete: %u CPU(s) online, %u partitions\n", board.cpus_online,
-			 swarm.nparts);
-	__atomic_store_n(&swarm.go, 1, __ATOMIC_RELEASE);
-	__asm__ volatile("sev");
-	rvm_swarm_run_cpu(&swarm, 0);
-	while (__atomic_load_n(&swarm.cpus_done, __ATOMIC_ACQUIRE) < board.cpus_online)
-		__asm__ volatile("wfe");
-	for (uint32_t i = 0; i < board.cpus_online; i++)
-		rvm_board_printf("rvm: cpu %u: %u timer preemptions\n", i, swarm.preemptions[i]);
-	rvm_lock_take(&wlog_lock);
-	err = rvm_witness_emit(&wlog, RVM_ACT_SHUTDOWN, 0, 0, 0,
-			       rvm_qemu_ticks_to_ns(&board, rvm_a64_read(cntpct_el0) - t0), 0,
-			       NULL);
+	twin = bootarg("rvm.twin");
+	err = boot_kernel(t0, twin);
 	if (err == RVM_OK)
-		err = rvm_witness_close(&wlog);
-	rvm_lock_give(&wlog_lock);
+		err = boot_board();
+	if (err == RVM_OK && twin) {
+		/* The twin scenario: only what the hosted twin does too, on one CPU. */
+		rvm_board_printf("rvm: twin scenario (fixed nonce, agents only)\n");
+		err = run_agents();
+		if (err == RVM_OK)
+			shutdown();
+	} else if (err == RVM_OK) {
+		err = boot_swarm(t0);
+		if (err == RVM_OK)
+			run_swarm();
+	}
 	if (err != RVM_OK)
-		rvm_board_printf("rvm: witness close failed: %s\n", rvm_err_str(err));
-	rvm_board_printf("rvm: %lu witness records streamed; shutdown via PSCI SYSTEM_OFF\n",
-			 (unsigned long)wlog.next_seq);
+		rvm_board_printf("rvm: FATAL: %s\n", rvm_err_str(err));
 }
 
 void rvm_board_irq(void)
