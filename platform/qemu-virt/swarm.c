@@ -2,6 +2,8 @@
  * witnessed and recovered by F1 restart, a timer-driven round robin per CPU. */
 #include "swarm.h"
 
+#include <stdbool.h>
+
 #include <rvm/bytes.h>
 #include <rvm/witness.h>
 
@@ -107,13 +109,19 @@ enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, uint32_t ncpus, uint64_t tic
 }
 
 /* A stage-2 fault or an unexpected trap: witness it, then F1 (restart) or suspend. */
-static void fault(struct rvm_part *p, uint64_t esr, uint64_t ipa, uint32_t cpu)
+static void fault(struct rvm_part *p, uint64_t esr, uint64_t ipa, bool s2, uint32_t cpu)
 {
 	rvm_board_witness(RVM_ACT_FAULT, p->id, ipa, esr, p->regs.elr);
-	rvm_board_printf("rvm: partition %u (%s) fault on cpu %u: IPA %lx outside its stage-2 map "
-			 "(esr %lx, pc %lx)\n",
-			 p->id, p->name, cpu, (unsigned long)ipa, (unsigned long)esr,
-			 (unsigned long)p->regs.elr);
+	if (s2)
+		rvm_board_printf("rvm: partition %u (%s) fault on cpu %u: IPA %lx outside its "
+				 "stage-2 map (esr %lx, pc %lx)\n",
+				 p->id, p->name, cpu, (unsigned long)ipa, (unsigned long)esr,
+				 (unsigned long)p->regs.elr);
+	else
+		rvm_board_printf("rvm: partition %u (%s) fault on cpu %u: trap of class %lx it may "
+				 "not make (esr %lx, pc %lx)\n",
+				 p->id, p->name, cpu, (unsigned long)(esr >> 26),
+				 (unsigned long)esr, (unsigned long)p->regs.elr);
 	if (p->restarts >= RVM_SWARM_MAX_RESTARTS) {
 		rvm_board_witness(RVM_ACT_PARTITION_SUSPEND, 0, p->id, p->restarts, 0);
 		rvm_board_printf("rvm: partition %u suspended after %u restarts\n", p->id,
@@ -143,7 +151,7 @@ static void hypercall(struct rvm_part *p, uint32_t cpu)
 		rvm_board_printf("rvm: partition %u (%s) exited with %lu after %u restart(s)\n",
 				 p->id, p->name, (unsigned long)val, p->restarts);
 	} else {
-		fault(p, rvm_a64_read(esr_el2), 0, cpu);
+		fault(p, rvm_a64_read(esr_el2), 0, false, cpu); /* no such hypercall */
 	}
 }
 
@@ -179,11 +187,11 @@ static void slice(struct rvm_swarm *sw, struct rvm_part *p, uint32_t cpu)
 	if (ec == RVM_EC_HVC64)
 		hypercall(p, cpu);
 	else if (ec == RVM_EC_DABT_LOW || ec == RVM_EC_IABT_LOW)
-		fault(p, esr, rvm_s2_fault_ipa(), cpu);
+		fault(p, esr, rvm_s2_fault_ipa(), true, cpu);
 	else if (ec == RVM_EC_WFX)
 		p->regs.elr += 4; /* WFI/WFE: the guest waits, so let another run */
 	else
-		fault(p, esr, 0, cpu); /* any other trap (SMC, EL1 register writes): a fault */
+		fault(p, esr, 0, false, cpu); /* other traps (SMC, EL1 register writes) */
 }
 
 void rvm_swarm_run_cpu(struct rvm_swarm *sw, uint32_t cpu)
