@@ -55,3 +55,38 @@ rvm_guest_counter:
 	hvc	#0
 	b	.
 rvm_guest_counter_end:
+
+/* Checks the world switch: fills x2..x30 with n * (2^32 + 1), traps by hvc, spins x1
+ * iterations (the tick preempts it many times), traps again, then compares every register.
+ * Exits with 0xc0de when all survived, else 100 + the number of the first one that changed. */
+	.global rvm_guest_regcheck, rvm_guest_regcheck_end
+rvm_guest_regcheck:
+	mov	x9, x1			// spin count, parked until x9's own value is due
+	.irp	n, 2,3,4,5,6,7,8,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30
+	mov	x\n, #\n
+	add	x\n, x\n, x\n, lsl #32
+	.endr
+	mov	x0, #HC_PROGRESS
+	mov	x1, #1
+	hvc	#0			// a synchronous exit and return
+1:	subs	x9, x9, #1		// spin: timer interrupts exit to EL2 and come back
+	b.ne	1b
+	mov	x9, #9
+	add	x9, x9, x9, lsl #32
+	mov	x0, #HC_PROGRESS
+	mov	x1, #2
+	hvc	#0
+	.irp	n, 2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30
+	mov	x0, #\n
+	add	x0, x0, x0, lsl #32
+	cmp	x\n, x0
+	b.ne	2f
+	.endr
+	mov	x1, #0xc0de
+	b	3f
+2:	and	x1, x0, #0xffff		// x0 still holds the expected value: its low half is n
+	add	x1, x1, #100
+3:	mov	x0, #HC_EXIT
+	hvc	#0
+	b	.
+rvm_guest_regcheck_end:

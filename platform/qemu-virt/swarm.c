@@ -29,6 +29,7 @@
 
 extern const char rvm_guest_faulter[], rvm_guest_faulter_end[];
 extern const char rvm_guest_counter[], rvm_guest_counter_end[];
+extern const char rvm_guest_regcheck[], rvm_guest_regcheck_end[];
 
 /* Registers for a (re)start: x0 = restarts, x1 = param, pc = the code page. */
 static void reset_regs(struct rvm_part *p)
@@ -105,6 +106,9 @@ enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, uint32_t ncpus, uint64_t tic
 	for (uint32_t i = 1; err == RVM_OK && i < 4; i++)
 		err = part_create(sw, "counter", rvm_guest_counter, rvm_guest_counter_end,
 				  300000u * i, i % ncpus);
+	if (err == RVM_OK)
+		err = part_create(sw, "regcheck", rvm_guest_regcheck, rvm_guest_regcheck_end,
+				  3000000u, 4 % ncpus);
 	return err;
 }
 
@@ -148,8 +152,9 @@ static void hypercall(struct rvm_part *p, uint32_t cpu)
 		p->result = val;
 		p->state = RVM_PART_EXITED;
 		rvm_board_witness(RVM_ACT_AGENT_EXIT, p->id, p->id, val, p->restarts);
-		rvm_board_printf("rvm: partition %u (%s) exited with %lu after %u restart(s)\n",
-				 p->id, p->name, (unsigned long)val, p->restarts);
+		rvm_board_printf("rvm: partition %u (%s) exited with %lu after %u restart(s), "
+				 "%u preemption(s)\n",
+				 p->id, p->name, (unsigned long)val, p->restarts, p->preempted);
 	} else {
 		fault(p, rvm_a64_read(esr_el2), 0, false, cpu); /* no such hypercall */
 	}
@@ -171,8 +176,10 @@ static void slice(struct rvm_swarm *sw, struct rvm_part *p, uint32_t cpu)
 		/* Acknowledge before stopping the timer: its level-triggered PPI would vanish. */
 		uint32_t intid = rvm_gic_ack();
 
-		if (intid >= TIMER_INTID_BASE && intid < 32)
+		if (intid >= TIMER_INTID_BASE && intid < 32) {
 			sw->preemptions[cpu]++;
+			p->preempted++;
+		}
 		if (intid < 1020)
 			rvm_gic_eoi(intid);
 	}

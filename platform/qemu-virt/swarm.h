@@ -27,7 +27,7 @@ struct rvm_part {
 	struct rvm_a64_regs regs;
 	uint64_t param; /* x1 at entry */
 	uint64_t code_pa, data_pa;
-	uint32_t restarts, progress, slices;
+	uint32_t restarts, progress, slices, preempted;
 	uint64_t result;
 	volatile enum rvm_part_state state;
 };

@@ -208,6 +208,16 @@ static FILE *open_out(const char *dir, const char *name)
 	return f;
 }
 
+/* QEMU runs in its own process group: an interrupted runner must stop it, not orphan it. */
+static volatile pid_t qemu_pid;
+
+static void on_signal(int sig)
+{
+	if (qemu_pid > 0)
+		kill(-qemu_pid, SIGKILL);
+	_exit(128 + sig);
+}
+
 static pid_t launch(const struct opts *o, int out_fd)
 {
 	const char *argv[MAX_ARGS];
@@ -244,6 +254,8 @@ static pid_t launch(const struct opts *o, int out_fd)
 		fprintf(stderr, "rvm-qemu-run: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	if (pid > 0)
+		setpgid(pid, pid); /* also here, so the group exists before any kill(-pid) */
 	return pid;
 }
 
@@ -358,10 +370,14 @@ int main(int argc, char **argv)
 	if (!c.witness || !c.journal || !c.console || pipe(fds) != 0)
 		return 2;
 	c.launch_ms = now_ms();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	pid = launch(&o, fds[1]);
 	close(fds[1]);
 	if (pid < 0)
 		return 2;
+	qemu_pid = pid;
 	timed_out = pump(&c, fds[0], o.gdb ? 1e18 : c.launch_ms + o.timeout_s * 1e3);
 	if (timed_out) {
 		kill(-pid, SIGKILL);
