@@ -25,7 +25,8 @@ extern struct rvm_a64_cpu rvm_a64_cpus[RVM_A64_MAX_CPUS];
 enum board_phase { PH_IMAGE = 0x100, PH_MMU, PH_GIC, PH_SMP, PH_PARTITIONS };
 
 /* Boot arguments (QEMU's -append): "rvm.twin" runs only the deterministic agent scenario with
- * this fixed boot nonce (the one tests/qemu/twin.c uses). */
+ * this fixed boot nonce (the one tests/qemu/twin.c uses); "rvm.test-panic" makes EL2 fault on
+ * purpose once booted, to test the panic path of the vectors. */
 #define RVM_TWIN_NONCE "rvm-twin-nonce01"
 
 /*
@@ -342,6 +343,11 @@ void rvm_qemu_main(uint64_t dtb)
 	err = boot_kernel(t0, twin);
 	if (err == RVM_OK)
 		err = boot_board();
+	if (err == RVM_OK && bootarg("rvm.test-panic")) {
+		/* Fault injection for the tests: a load beyond the 4 GiB the EL2 map covers. */
+		rvm_board_printf("rvm: test: loading from an unmapped address at EL2\n");
+		(void)*(volatile uint64_t *)(uintptr_t)0x100000000ul;
+	}
 	if (err == RVM_OK && twin) {
 		/* The twin scenario: only what the hosted twin does too, on one CPU. */
 		rvm_board_printf("rvm: twin scenario (fixed nonce, agents only)\n");

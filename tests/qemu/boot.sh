@@ -108,6 +108,14 @@ boot_gicv2)
   clean
   audit
   ;;
+panic)
+  # A fault at EL2 itself: the vectors save every register, report, and power off.
+  run --smp 2 -- -append rvm.test-panic
+  expect "PANIC: unexpected EL2 sync exception at EL2 on cpu 0" "esr [0-9a-f]+ \\(class 25\\)" \
+    "far 100000000 " "x30 [0-9a-f]+"
+  # What was streamed before the fault still verifies (it just has no shutdown checkpoint).
+  "$RVM_BIN" audit "$out/qemu-witness.log" --trust-log-key
+  ;;
 wrong_el)
   # Without virtualization=on QEMU enters at EL1: the image must say why it cannot run.
   run --machine virt,gic-version=3
