@@ -1,15 +1,44 @@
 /* wasm/decode.c - binary module decoder: sections into struct rvm_wasm_module, bodies to translate.c. */
 #include "internal.h"
 
-void *wasm_alloc(struct wasm_arena *a, size_t n)
+typedef uint64_t __attribute__((may_alias)) wasm_word;
+
+void wasm_zero(void *p, size_t n)
+{
+	uint8_t *d = p;
+
+	while (n && ((uintptr_t)d & 7)) {
+		*d++ = 0;
+		n--;
+	}
+	for (; n >= 64; n -= 64, d += 64) {
+		wasm_word *w = (wasm_word *)(void *)d;
+
+		w[0] = 0, w[1] = 0, w[2] = 0, w[3] = 0, w[4] = 0, w[5] = 0, w[6] = 0, w[7] = 0;
+	}
+	for (; n >= 8; n -= 8, d += 8)
+		*(wasm_word *)(void *)d = 0;
+	while (n--)
+		*d++ = 0;
+}
+
+void *wasm_alloc_raw(struct wasm_arena *a, size_t n)
 {
 	size_t at = (a->used + 7u) & ~(size_t)7u;
 
 	if (at > a->cap || n > a->cap - at)
 		return NULL;
 	a->used = at + n;
-	rvm_memset(a->base + at, 0, n);
 	return a->base + at;
+}
+
+void *wasm_alloc(struct wasm_arena *a, size_t n)
+{
+	void *p = wasm_alloc_raw(a, n);
+
+	if (p)
+		wasm_zero(p, n);
+	return p;
 }
 
 bool wasm_fail(struct wasm_reader *r, enum rvm_err code, const char *msg)
@@ -93,6 +122,10 @@ bool wasm_read_u32(struct wasm_reader *r, uint32_t *v)
 {
 	uint64_t x;
 
+	if (r->p < r->end && *r->p < 0x80) { /* one byte: the common case */
+		*v = *r->p++;
+		return true;
+	}
 	*v = 0;
 	if (!read_leb(r, 32, false, &x))
 		return false;

@@ -323,7 +323,7 @@ struct rvm_wasm_instance *rvm_wasm_instantiate(const struct rvm_wasm_module *m,
 		mem->max_pages = m->mem.has_max ? m->mem.max : 65536;
 		mem->has_max = m->mem.has_max;
 		if (need)
-			rvm_memset(mem->data, 0, (size_t)need);
+			wasm_zero(mem->data, (size_t)need);
 		inst->mem = mem;
 	}
 	for (uint32_t i = ng; i < m->nglobals; i++) {
@@ -336,7 +336,8 @@ struct rvm_wasm_instance *rvm_wasm_instantiate(const struct rvm_wasm_module *m,
 	}
 	/* The rest of the arena: call frames, then the value stack. */
 	inst->max_frames = cfg->max_call_depth ? cfg->max_call_depth : 10000;
-	if (!ALLOC(&a, inst->frames, inst->max_frames))
+	inst->frames = wasm_alloc_raw(&a, (size_t)inst->max_frames * sizeof(*inst->frames));
+	if (!inst->frames)
 		return fail(err, RVM_E_NOMEM, "instance arena too small for call frames");
 	a.used = (a.used + 7) & ~(size_t)7;
 	inst->stack = (uint64_t *)(void *)(a.base + a.used);

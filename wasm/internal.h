@@ -17,6 +17,10 @@ struct wasm_arena {
 };
 
 void *wasm_alloc(struct wasm_arena *a, size_t n);
+/* Like wasm_alloc, without zeroing (for storage written before it is read). */
+void *wasm_alloc_raw(struct wasm_arena *a, size_t n);
+/* Zeroes n bytes a word at a time (linear memory, tables): rvm_memset goes byte by byte. */
+void wasm_zero(void *p, size_t n);
 
 /* Constant expression: one value-producing instruction (plus end). */
 enum wasm_cexpr_op {

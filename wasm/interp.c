@@ -150,7 +150,7 @@ int64_t wasm_memory_grow(struct rvm_wasm_memory *mem, uint32_t delta)
 
 	if (pages > mem->max_pages || pages * RVM_WASM_PAGE > mem->cap)
 		return -1;
-	rvm_memset(mem->data + mem->size, 0, (size_t)delta * RVM_WASM_PAGE);
+	wasm_zero(mem->data + mem->size, (size_t)delta * RVM_WASM_PAGE);
 	mem->size = pages * RVM_WASM_PAGE;
 	return (int64_t)old;
 }

@@ -1,0 +1,234 @@
+/* bench/rows_wasm.c - RVM's wasm engine vs wabt's wasm-interp (and node's V8) on C kernels. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rvm/wasm.h>
+
+#include "bench.h"
+
+/*
+ * Kernels come from agents/kernels.c, built as bench_<name>.wasm exporting only `run` (fixed
+ * arguments). Ours: load (decode + validate + translate) + instantiate + run, in process.
+ * wasm-interp: a whole process with --run-all-exports, minus the median time of the same
+ * command on bench_empty.wasm (process start-up and module load). node: the run() call alone,
+ * timed inside node after one warm-up call (the JIT ceiling, for scale).
+ */
+
+#ifndef RVM_AGENTS_DIR
+#define RVM_AGENTS_DIR NULL
+#endif
+
+#define ARENA (8u << 20)
+#define MEMORY (32u << 20)
+#define ROUNDS 3
+
+struct engine {
+	uint8_t *bytes;
+	size_t len;
+	uint8_t *mod_arena, *inst_arena, *mem;
+	uint64_t result;
+};
+
+static int path_of(char *out, size_t cap, const char *kernel)
+{
+	if (!RVM_AGENTS_DIR)
+		return -1;
+	snprintf(out, cap, "%s/bench_%s.wasm", RVM_AGENTS_DIR, kernel);
+	return access(out, R_OK);
+}
+
+static int engine_open(struct engine *e, const char *kernel)
+{
+	char path[512];
+	FILE *f;
+
+	memset(e, 0, sizeof(*e));
+	if (path_of(path, sizeof(path), kernel) != 0 || !(f = fopen(path, "rb")))
+		return -1;
+	e->bytes = malloc(1u << 20);
+	e->len = fread(e->bytes, 1, 1u << 20, f);
+	fclose(f);
+	e->mod_arena = malloc(ARENA);
+	e->inst_arena = malloc(ARENA);
+	e->mem = malloc(MEMORY);
+	return 0;
+}
+
+static void engine_close(struct engine *e)
+{
+	free(e->bytes);
+	free(e->mod_arena);
+	free(e->inst_arena);
+	free(e->mem);
+}
+
+/* Load + instantiate (+ run, if run) once; 0 on success. */
+static int engine_once(struct engine *e, int run)
+{
+	struct rvm_wasm_config cfg = { e->mem, MEMORY, 0, 0 };
+	struct rvm_wasm_module *m = rvm_wasm_module_load(e->bytes, e->len, e->mod_arena, ARENA, NULL);
+	struct rvm_wasm_instance *inst;
+	struct rvm_wasm_extern ex;
+
+	if (!m)
+		return -1;
+	inst = rvm_wasm_instantiate(m, NULL, 0, &cfg, e->inst_arena, ARENA, NULL, NULL);
+	if (!inst || !rvm_wasm_export(inst, "run", 3, &ex))
+		return -1;
+	if (!run)
+		return 0;
+	if (rvm_wasm_call(inst, ex.u.func, NULL, 0) != RVM_OK ||
+	    rvm_wasm_run(inst, UINT64_MAX, NULL) != RVM_WASM_DONE)
+		return -1;
+	e->result = rvm_wasm_results(inst, NULL)[0];
+	return 0;
+}
+
+static double run_ours(struct engine *e)
+{
+	uint64_t t0 = rvm_bench_now_ns();
+
+	if (engine_once(e, 1) != 0)
+		return -1;
+	return (double)(rvm_bench_now_ns() - t0);
+}
+
+/* Wall time of one command (stdout and stderr discarded), ns; -1 if it fails. */
+static double run_process(char *const argv[])
+{
+	uint64_t t0 = rvm_bench_now_ns();
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	return (double)(rvm_bench_now_ns() - t0);
+}
+
+static double interp_once(const char *kernel)
+{
+	char path[512];
+	char *argv[] = { "wasm-interp", path, "--run-all-exports", NULL };
+
+	if (path_of(path, sizeof(path), kernel) != 0)
+		return -1;
+	return run_process(argv);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+/* node: ms for one run() after a warm-up call, best of three; -1 if node is unavailable. */
+static double node_ms(const char *kernel)
+{
+	char path[512], script[1024], line[128];
+	FILE *p;
+	double ms = -1;
+
+	if (path_of(path, sizeof(path), kernel) != 0)
+		return -1;
+	snprintf(script, sizeof(script),
+		 "node -e \"const m=new WebAssembly.Instance(new WebAssembly.Module("
+		 "require('fs').readFileSync('%s')));m.exports.run();let b=1e9;"
+		 "for(let i=0;i<3;i++){const t=process.hrtime.bigint();m.exports.run();"
+		 "b=Math.min(b,Number(process.hrtime.bigint()-t)/1e6);}console.log(b)\" 2>/dev/null",
+		 path);
+	p = popen(script, "r");
+	if (!p)
+		return -1;
+	if (fgets(line, sizeof(line), p))
+		ms = atof(line);
+	if (pclose(p) != 0)
+		return -1;
+	return ms;
+}
+
+static void run_kernel(struct rvm_bench_result *out, const char *kernel)
+{
+	struct engine e;
+	double ours[ROUNDS], peer[ROUNDS], base[ROUNDS];
+	double node;
+
+	if (engine_open(&e, kernel) != 0) {
+		snprintf(out->note, sizeof(out->note), "bench_%s.wasm not built", kernel);
+		return;
+	}
+	/* Interleaved: ours, wasm-interp, wasm-interp on the empty module, and again. */
+	for (int r = 0; r < ROUNDS; r++) {
+		ours[r] = run_ours(&e);
+		peer[r] = interp_once(kernel);
+		base[r] = interp_once("empty");
+		if (ours[r] < 0 || peer[r] < 0 || base[r] < 0) {
+			snprintf(out->note, sizeof(out->note), "a run failed (is wabt installed?)");
+			engine_close(&e);
+			return;
+		}
+	}
+	out->ours_ns = median(ours, ROUNDS);
+	out->peer_ns = median(peer, ROUNDS) - median(base, ROUNDS);
+	node = node_ms(kernel);
+	snprintf(out->note, sizeof(out->note),
+		 "%.1fx faster; node %.1f ms (%.1fx ours); peer less %.0f ms start-up",
+		 out->peer_ns / out->ours_ns, node, out->ours_ns / 1e6 / node,
+		 median(base, ROUNDS) / 1e6);
+	engine_close(&e);
+}
+
+static void run_fib(struct rvm_bench_result *out) { run_kernel(out, "fib"); }
+static void run_sieve(struct rvm_bench_result *out) { run_kernel(out, "sieve"); }
+static void run_sha256(struct rvm_bench_result *out) { run_kernel(out, "sha256"); }
+static void run_matmul(struct rvm_bench_result *out) { run_kernel(out, "matmul"); }
+static void run_mix(struct rvm_bench_result *out) { run_kernel(out, "mix"); }
+
+RVM_BENCH_ROW(wasm_fib, "wabt-wasm-interp", "ratio <= 0.1", run_fib)
+RVM_BENCH_ROW(wasm_sieve, "wabt-wasm-interp", "ratio <= 0.1", run_sieve)
+RVM_BENCH_ROW(wasm_sha256, "wabt-wasm-interp", "ratio <= 0.1", run_sha256)
+RVM_BENCH_ROW(wasm_matmul, "wabt-wasm-interp", "ratio <= 0.1", run_matmul)
+RVM_BENCH_ROW(wasm_mix, "wabt-wasm-interp", "ratio <= 0.067", run_mix)
+
+static void instantiate_iter(void *ctx, uint64_t iters)
+{
+	struct engine *e = ctx;
+
+	for (uint64_t i = 0; i < iters; i++)
+		engine_once(e, 0);
+	rvm_bench_sink(e->inst_arena, 8);
+}
+
+/* Decode + validate + translate + instantiate (memory zeroed, segments copied) of ~1 KB. */
+static void run_instantiate(struct rvm_bench_result *out)
+{
+	struct engine e;
+
+	if (engine_open(&e, "sha256") != 0 || engine_once(&e, 0) != 0) {
+		snprintf(out->note, sizeof(out->note), "bench_sha256.wasm not built");
+		return;
+	}
+	out->ours_ns = rvm_bench_time(instantiate_iter, &e, 2000, 11);
+	snprintf(out->note, sizeof(out->note), "bench_sha256.wasm, %zu bytes, 3 pages zeroed; "
+		 "target < 10000 ns", e.len);
+	engine_close(&e);
+}
+
+RVM_BENCH_ROW(wasm_instantiate_1k, NULL, "< 10 us", run_instantiate)
