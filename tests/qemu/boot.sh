@@ -116,6 +116,30 @@ panic)
   # What was streamed before the fault still verifies (it just has no shutdown checkpoint).
   "$RVM_BIN" audit "$out/qemu-witness.log" --trust-log-key
   ;;
+bad_frames)
+  # The capture side on hostile console output: a fake QEMU prints broken frames.
+  cat > "$out/fake-qemu" <<'FAKE'
+#!/bin/sh
+echo "rvm: hello"
+echo "@rvm:w:zz"
+echo "@rvm:q:00"
+echo "@rvm:w:0"
+echo "@rvm:k:1234"
+echo "@rvm:w"
+head -c 3000 /dev/zero | tr '\0' 'a'; echo
+FAKE
+  chmod +x "$out/fake-qemu"
+  rc=0; "$RVM_QEMU_RUN" --elf "$RVM_QEMU_ELF" --out "$out" --qemu "$out/fake-qemu" > "$out/run.txt" 2>&1 || rc=$?
+  cat "$out/run.txt"
+  [ "$rc" = 1 ] || { echo "FAIL: runner exit $rc on malformed frames, want 1"; exit 1; }
+  [ "$(grep -c 'malformed frame' "$out/run.txt")" = 5 ] || { echo "FAIL: not every bad frame reported"; exit 1; }
+  # A log that is not a witness log: a clear verdict, never a crash.
+  head -c 4096 /dev/urandom > "$out/junk.log"
+  rc=0; "$RVM_QEMU_RUN" --verify "$out/junk.log" || rc=$?
+  [ "$rc" = 1 ] || { echo "FAIL: --verify exit $rc on junk, want 1"; exit 1; }
+  rc=0; "$RVM_QEMU_RUN" --elf /nonexistent 2>/dev/null || rc=$?
+  [ "$rc" = 2 ] || { echo "FAIL: runner exit $rc on a missing image, want 2"; exit 1; }
+  ;;
 wrong_el)
   # Without virtualization=on QEMU enters at EL1: the image must say why it cannot run.
   run --machine virt,gic-version=3

@@ -185,7 +185,9 @@ static void line_in(struct capture *c, const char *line, double t)
 	if (!strncmp(line, FRAME_PREFIX, strlen(FRAME_PREFIX))) {
 		if (frame(c, line, t) != 0) {
 			c->bad_frames++;
-			fprintf(stderr, "rvm-qemu-run: malformed frame: %.60s\n", line);
+			fprintf(stderr, "rvm-qemu-run: malformed frame: %.*s\n",
+				(int)(strcspn(line, "\r\n") < 60 ? strcspn(line, "\r\n") : 60),
+				line);
 		}
 		return;
 	}
