@@ -108,7 +108,7 @@ enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, uint32_t ncpus, uint64_t tic
 				  300000u * i, i % ncpus);
 	if (err == RVM_OK)
 		err = part_create(sw, "regcheck", rvm_guest_regcheck, rvm_guest_regcheck_end,
-				  3000000u, 4 % ncpus);
+				  10000000u, 4 % ncpus);
 	return err;
 }
 
