@@ -73,4 +73,13 @@ grep -q "checkpoint seq ${UNIT_SEQ[$u]} lacks its signature block" <<<"$OUT" || 
 hmac_key "$WORK/other.key"
 expect_rc 1 "$RVM_BIN" audit "$LOG" --hmac-key "$WORK/other.key"
 grep -q 'TAMPERED: header' <<<"$OUT" || fail "other key: $OUT"
+# The seed profile's FNV-1a chain: same file, same findings.
+expect_rc 0 "$RVM_BIN" run --out "$WORK/fnv" --chain fnv1a64 --hmac-key "$WORK/h.key" \
+  --checkpoint-every 8 --stress-sync 2
+expect_rc 0 audit "$WORK/fnv/witness.log"
+grep -q 'chain fnv1a64' <<<"$OUT" || fail "fnv: $OUT"
+unit_map "$WORK/fnv/witness.log"
+flip_bit "$WORK/fnv/witness.log" $((128 + 5 * 64 + 35)) 6
+expect_rc 1 audit "$WORK/fnv/witness.log"
+grep -q "first bad seq ${UNIT_SEQ[5]} " <<<"$OUT" || fail "fnv flip: $OUT"
 echo "witness_tamper: ok"
