@@ -20,11 +20,19 @@
 
 #include "support.h"
 
-/* The 32-bit field build runs the slow randomized parts fewer times (it is 5-10x slower). */
-#if defined(RVM_FE25519_FORCE_32)
-#define ROUNDS_SCALE 5
+/*
+ * The 32-bit field build (5-10x slower) and sanitizer builds run the slow randomized
+ * parts fewer times; the plain native build runs them all.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define ROUNDS_SANITIZER 4
 #else
-#define ROUNDS_SCALE 1
+#define ROUNDS_SANITIZER 1
+#endif
+#if defined(RVM_FE25519_FORCE_32)
+#define ROUNDS_SCALE (5 * ROUNDS_SANITIZER)
+#else
+#define ROUNDS_SCALE ROUNDS_SANITIZER
 #endif
 
 static BN_CTX *bn_ctx;
