@@ -153,8 +153,11 @@ static inline void fe_cmov(rvm_fe *h, const rvm_fe *g, unsigned b)
 {
 	uint64_t mask = 0 - (uint64_t)b;
 
-	for (int i = 0; i < 5; i++)
-		h->v[i] ^= mask & (h->v[i] ^ g->v[i]);
+	h->v[0] ^= mask & (h->v[0] ^ g->v[0]);
+	h->v[1] ^= mask & (h->v[1] ^ g->v[1]);
+	h->v[2] ^= mask & (h->v[2] ^ g->v[2]);
+	h->v[3] ^= mask & (h->v[3] ^ g->v[3]);
+	h->v[4] ^= mask & (h->v[4] ^ g->v[4]);
 }
 
 /* h = b ? -h : h, for b in {0, 1}. */

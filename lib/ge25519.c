@@ -26,9 +26,7 @@ struct ge_cached {
 	rvm_fe YplusX, YminusX, Z, T2d;
 };
 
-struct ge_precomp {
-	rvm_fe yplusx, yminusx, xy2d;
-};
+/* precomp points are struct rvm_ge_niels, the type of the generated tables. */
 
 static void p3_identity(struct rvm_ge_p3 *h)
 {
@@ -119,7 +117,7 @@ static void ge_add(struct ge_p1p1 *r, const struct rvm_ge_p3 *p, const struct ge
 }
 
 /* r = p + q for an affine q (Z2 = 1); constant time (q is selected beforehand). */
-static void ge_madd(struct ge_p1p1 *r, const struct rvm_ge_p3 *p, const struct ge_precomp *q)
+static void ge_madd(struct ge_p1p1 *r, const struct rvm_ge_p3 *p, const struct rvm_ge_niels *q)
 {
 	rvm_fe a, b, c, d, t;
 
@@ -135,21 +133,8 @@ static void ge_madd(struct ge_p1p1 *r, const struct rvm_ge_p3 *p, const struct g
 	fe_add(&r->Z, &d, &c);
 }
 
-/* Loads a table entry: three canonical 256-bit values, four little-endian words each. */
-static void precomp_load(struct ge_precomp *r, const uint64_t w[12])
-{
-	uint8_t b[32];
-	rvm_fe *dst[3] = { &r->yplusx, &r->yminusx, &r->xy2d };
-
-	for (int k = 0; k < 3; k++) {
-		for (int i = 0; i < 4; i++)
-			rvm_store_le64(b + 8 * i, w[4 * k + i]);
-		fe_frombytes(dst[k], b);
-	}
-}
-
 /* r = -r for a precomputed point: swap y+x and y-x, negate 2dxy, when neg is 1. */
-static void precomp_cneg(struct ge_precomp *r, unsigned neg)
+static void precomp_cneg(struct rvm_ge_niels *r, unsigned neg)
 {
 	rvm_fe t = r->yplusx;
 
@@ -169,20 +154,24 @@ static inline uint64_t ct_eq(uint32_t a, uint32_t b)
  * the row and keeps the wanted one with masks, so neither the time nor the
  * memory accessed depends on e.
  */
-static void comb_select(struct ge_precomp *r, int pos, int8_t e)
+static void comb_select(struct rvm_ge_niels *r, int pos, int8_t e)
 {
 	uint32_t neg = (uint32_t)(uint8_t)e >> 7;
 	uint32_t abs = (uint32_t)(uint8_t)((e ^ -(int8_t)neg) + (int8_t)neg);
-	uint64_t w[12] = { 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0 }; /* the identity (1, 1, 0) */
+	struct rvm_ge_niels t; /* a local, so the compiler need not fear it aliases the table */
 
+	fe_1(&t.yplusx); /* the identity (1, 1, 0) */
+	fe_1(&t.yminusx);
+	fe_0(&t.xy2d);
 	for (uint32_t k = 0; k < 8; k++) {
-		uint64_t mask = 0 - ct_eq(abs, k + 1);
+		unsigned hit = (unsigned)ct_eq(abs, k + 1);
 
-		for (int i = 0; i < 12; i++)
-			w[i] ^= mask & (w[i] ^ rvm_ed25519_base_comb[pos][k][i]);
+		fe_cmov(&t.yplusx, &rvm_ed25519_base_comb[pos][k].yplusx, hit);
+		fe_cmov(&t.yminusx, &rvm_ed25519_base_comb[pos][k].yminusx, hit);
+		fe_cmov(&t.xy2d, &rvm_ed25519_base_comb[pos][k].xy2d, hit);
 	}
-	precomp_load(r, w);
-	precomp_cneg(r, neg);
+	precomp_cneg(&t, neg);
+	*r = t;
 }
 
 void rvm_ge25519_scalarmult_base(struct rvm_ge_p3 *h, const uint8_t a[32])
@@ -191,7 +180,7 @@ void rvm_ge25519_scalarmult_base(struct rvm_ge_p3 *h, const uint8_t a[32])
 	int8_t carry = 0;
 	struct ge_p1p1 r;
 	struct ge_p2 s;
-	struct ge_precomp t;
+	struct rvm_ge_niels t;
 
 	/* Signed radix 16: a = sum e[i] 16^i with e[i] in [-8, 8) (e[63] in [-8, 8]). */
 	for (int i = 0; i < 32; i++) {
@@ -345,7 +334,7 @@ void rvm_ge25519_double_scalarmult_vartime(uint8_t out[32], const uint8_t a[32],
 	struct ge_p1p1 t;
 	struct rvm_ge_p3 u, a2;
 	struct ge_p2 r;
-	struct ge_precomp bp;
+	struct rvm_ge_niels bp;
 	int i;
 
 	wnaf(anaf, a, 5);
@@ -372,7 +361,7 @@ void rvm_ge25519_double_scalarmult_vartime(uint8_t out[32], const uint8_t a[32],
 		}
 		if (bnaf[i]) {
 			p1p1_to_p3(&u, &t);
-			precomp_load(&bp, rvm_ed25519_base_odd[(bnaf[i] < 0 ? -bnaf[i] : bnaf[i]) / 2]);
+			bp = rvm_ed25519_base_odd[(bnaf[i] < 0 ? -bnaf[i] : bnaf[i]) / 2];
 			if (bnaf[i] < 0) {
 				rvm_fe tmp = bp.yplusx;
 

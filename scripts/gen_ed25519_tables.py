@@ -8,9 +8,9 @@ Python integers, in affine coordinates:
   - d, 2d and sqrt(-1) in both field representations (radix 2^51 and 2^25.5),
   - the group order L and 2^252 - L... as radix-2^21 digits for the scalar code,
   - the canonical y-coordinates of the points of order 1, 2, 4 and 8.
-Table points are stored as (y+x, y-x, 2*d*x*y) mod p, each a canonical 32-byte
-little-endian value packed in four 64-bit words, so one table serves both field
-representations. Run: python3 scripts/gen_ed25519_tables.py > lib/ed25519_tables.h
+Table points are stored as (y+x, y-x, 2*d*x*y) mod p in the limb layout of each
+field representation (the header selects one with RVM_FE25519_RADIX51), so the
+signer's constant-time selection moves limbs and converts nothing. Run: python3 scripts/gen_ed25519_tables.py > lib/ed25519_tables.h
 """
 
 P = 2**255 - 19
@@ -67,13 +67,10 @@ assert (-B[0] ** 2 + B[1] ** 2 - 1 - D * B[0] ** 2 * B[1] ** 2) % P == 0
 assert mul(L, B) == (0, 1)
 
 
-def words(v):
-    return ["0x%016xull" % ((v >> (64 * i)) & (2**64 - 1)) for i in range(4)]
-
-
-def niels(pt):
+def niels(pt, limbs):
     x, y = pt
-    return words((y + x) % P) + words((y - x) % P) + words(2 * D * x * y % P)
+    vals = ((y + x) % P, (y - x) % P, 2 * D * x * y % P)
+    return "{ " + ", ".join("{ { " + ", ".join(limbs(v)) + " } }" for v in vals) + " }"
 
 
 def limbs51(v):
@@ -116,30 +113,45 @@ def emit():
     w("")
     w("/* ge25519.c and the tests take the points; sc25519.c takes the scalar constants. */")
     w("#if defined(RVM_ED25519_TABLES_POINT)")
-    w("/* Points as (y+x, y-x, 2dxy) mod p: three canonical little-endian 256-bit values, 4 words each. */")
-    w("/* Comb table: [j][k] = (k+1) * 256^j * B. */")
-    w("static const uint64_t rvm_ed25519_base_comb[32][8][12] = {")
-    pj = B
-    for j in range(32):
-        w("\t{")
-        q = pj
-        for k in range(8):
-            w("\t\t{ " + ", ".join(niels(q)) + " },")
-            q = add(q, pj)
-        w("\t},")
-        for _ in range(8):
-            pj = add(pj, pj)
+    w("/* An affine point as (y+x, y-x, 2dxy) mod p, in the field's limb layout (fe25519.h first). */")
+    w("struct rvm_ge_niels {")
+    w("\trvm_fe yplusx, yminusx, xy2d;")
     w("};")
     w("")
-    w("/* Odd multiples: [i] = (2i+1) * B. */")
-    w("static const uint64_t rvm_ed25519_base_odd[64][12] = {")
+    combs, odds = [], []
+    pj = B
+    for j in range(32):
+        row = []
+        q = pj
+        for k in range(8):
+            row.append(q)
+            q = add(q, pj)
+        combs.append(row)
+        for _ in range(8):
+            pj = add(pj, pj)
     b2 = add(B, B)
     q = B
     for i in range(64):
-        w("\t{ " + ", ".join(niels(q)) + " },")
+        odds.append(q)
         q = add(q, b2)
-    w("};")
-    w("")
+    for radix, limbs in (("RVM_FE25519_RADIX51", limbs51), ("!RVM_FE25519_RADIX51", limbs25)):
+        w("#if " + radix)
+        w("/* Comb table: [j][k] = (k+1) * 256^j * B. */")
+        w("static const struct rvm_ge_niels rvm_ed25519_base_comb[32][8] = {")
+        for row in combs:
+            w("\t{")
+            for pt in row:
+                w("\t\t" + niels(pt, limbs) + ",")
+            w("\t},")
+        w("};")
+        w("")
+        w("/* Odd multiples: [i] = (2i+1) * B. */")
+        w("static const struct rvm_ge_niels rvm_ed25519_base_odd[64] = {")
+        for pt in odds:
+            w("\t" + niels(pt, limbs) + ",")
+        w("};")
+        w("#endif")
+        w("")
     w("/* d = -121665/121666, 2d and sqrt(-1) mod p, in the field's limb layout. */")
     w("#if RVM_FE25519_RADIX51")
     w("#define RVM_FE_D { { " + ", ".join(limbs51(D)) + " } }")
