@@ -11,6 +11,9 @@ const struct rvm_sha256_impl *rvm_sha256_detect(void)
 #if defined(__x86_64__)
 	if (rvm_sha256_x86_has_shani())
 		return &rvm_sha256_shani_impl;
+#elif defined(__aarch64__) && defined(RVM_SHA256_ARMV8_DETECT)
+	if (rvm_sha256_armv8())
+		return &rvm_sha256_armv8_impl;
 #endif
 	return rvm_sha256_portable();
 }
@@ -24,6 +27,9 @@ size_t rvm_sha256_available(const struct rvm_sha256_impl *out[], size_t max)
 #if defined(__x86_64__)
 	if (n < max && rvm_sha256_x86_has_shani())
 		out[n++] = &rvm_sha256_shani_impl;
+#elif defined(__aarch64__) && defined(RVM_SHA256_ARMV8_DETECT)
+	if (n < max && rvm_sha256_armv8())
+		out[n++] = &rvm_sha256_armv8_impl;
 #endif
 	return n;
 }

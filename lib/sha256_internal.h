@@ -17,7 +17,7 @@ bool rvm_sha256_x86_has_shani(void);
 #endif
 
 #if defined(__aarch64__)
-/* ARMv8 crypto-extension block function (lib/accel/sha256_armv8.c), when linked in. */
+/* ARMv8 crypto-extension block function (lib/sha256_armv8.c, library rvm_lib_simd). */
 extern const struct rvm_sha256_impl rvm_sha256_armv8_impl;
 #endif
 

@@ -32,6 +32,17 @@ for lib in rvm_lib rvm_kernel; do
   check aarch64-linux-gnu-nm "$build/aarch64-virt/lib$lib.a" "$A64_OK"
   check arm-none-eabi-nm "$build/seed/lib$lib.a" "$M3_OK"
 done
+# rvm_lib_simd may use the SIMD registers, so it must hold nothing but the SHA-256 CE file.
+for target in aarch64-virt seed; do
+  lib="$build/$target/librvm_lib_simd.a"
+  nm=aarch64-linux-gnu-nm; ok=$A64_OK
+  [ $target = seed ] && { nm=arm-none-eabi-nm; ok=$M3_OK; }
+  check $nm "$lib" "$ok"
+  members=$(ar t "$lib" 2>/dev/null | tr '\n' ' ')
+  if [ "$members" != "sha256_armv8.c.obj " ]; then
+    echo "purity: $lib must contain only sha256_armv8.c.obj, has: $members"; fail=1
+  fi
+done
 if [ -f "$build/aarch64-virt/librvm_wasm.a" ]; then
   check aarch64-linux-gnu-nm "$build/aarch64-virt/librvm_wasm.a" "$A64_OK"
 fi

@@ -42,6 +42,17 @@ const struct rvm_sha256_impl *rvm_sha256_detect(void);
  */
 size_t rvm_sha256_available(const struct rvm_sha256_impl *out[], size_t max);
 
+#if defined(__aarch64__)
+/*
+ * The ARMv8 crypto-extension implementation when ID_AA64ISAR0_EL1 reports
+ * SHA2, else NULL. It uses the SIMD registers, so it lives in rvm_lib_simd:
+ * hosted builds (RVM_SHA256_ARMV8_DETECT) let rvm_sha256_detect() return it;
+ * at EL2 a platform may call this itself only where the FP/SIMD registers it
+ * clobbers are saved and restored around the core's use of them.
+ */
+const struct rvm_sha256_impl *rvm_sha256_armv8(void);
+#endif
+
 /* impl NULL selects the portable implementation. */
 void rvm_sha256_init(struct rvm_sha256 *ctx, const struct rvm_sha256_impl *impl);
 void rvm_sha256_update(struct rvm_sha256 *ctx, const void *data, size_t n);
