@@ -81,7 +81,14 @@ enum rvm_err rvm_gate_authorize(struct rvm_gate *g, const struct rvm_gate_req *r
 		e = rvm_proof_p3(g->caps, req->caller, req->cap);
 	if (e == RVM_OK && req->check)
 		e = req->check(req->ctx, req, cap);
-	/* Nothing may change unless its witness record can be written. */
+	/*
+	 * Nothing may change unless its witness record can be written. A full
+	 * ring with a sink is flushed now, so a sink that has failed is known
+	 * to have failed before we apply, not after.
+	 */
+	if (e == RVM_OK && g->wlog->has_sink &&
+	    g->wlog->next_seq - g->wlog->flushed_seq >= RVM_WITNESS_RING_RECORDS)
+		(void)rvm_witness_flush(g->wlog);
 	if (e == RVM_OK && !rvm_witness_can_emit(g->wlog, 1))
 		e = RVM_E_FULL;
 	/* Record: charge the quota (check-and-record), then keep the nonce (checked in P2). */
