@@ -97,7 +97,7 @@ enum rvm_err rvm_gate_authorize(struct rvm_gate *g, const struct rvm_gate_req *r
 	if (e != RVM_OK)
 		return rvm_gate_refuse(g, RVM_ACT_GATE_DENIED, actor, req->object, req->action, e);
 	if (req->checks & RVM_GATE_NONCE)
-		(void)rvm_nonce_accept(&g->nonces, req->nonce); /* checked above: cannot fail */
+		rvm_nonce_record(&g->nonces, req->nonce); /* checked in P2 */
 	return RVM_OK;
 }
 

@@ -77,8 +77,13 @@ enum rvm_err rvm_nonce_accept(struct rvm_nonce_ring *r, uint64_t nonce)
 {
 	enum rvm_err e = rvm_nonce_check(r, nonce);
 
-	if (e != RVM_OK)
-		return e;
+	if (e == RVM_OK)
+		rvm_nonce_record(r, nonce);
+	return e;
+}
+
+void rvm_nonce_record(struct rvm_nonce_ring *r, uint64_t nonce)
+{
 	if (r->count == RVM_NONCE_RING) {
 		/* Full: the oldest leaves the ring; the watermark keeps refusing it. */
 		uint64_t old = r->fifo[r->head];
@@ -92,5 +97,4 @@ enum rvm_err rvm_nonce_accept(struct rvm_nonce_ring *r, uint64_t nonce)
 	r->fifo[r->head] = nonce;
 	r->head = (r->head + 1) & (RVM_NONCE_RING - 1);
 	r->count++;
-	return RVM_OK;
 }

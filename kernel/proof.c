@@ -11,18 +11,37 @@ enum rvm_err rvm_proof_p1(uint8_t held, uint8_t required)
 	return (enum rvm_err)(bad * (uint32_t)RVM_E_PERM);
 }
 
-uint32_t rvm_proof_p1_batch(const uint8_t *held, const uint8_t *required, size_t n, uint8_t *out)
+uint32_t rvm_proof_p1_batch(const uint8_t *restrict held, const uint8_t *restrict required, size_t n,
+			    uint8_t *restrict out)
 {
-	uint32_t acc = 0;
+	const uint64_t lo7 = 0x7F7F7F7F7F7F7F7Full, hi = 0x8080808080808080ull;
+	uint64_t any = 0;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	/*
+	 * Eight checks per step (SWAR). For each byte m of missing rights,
+	 * ((m & 0x7F) + 0x7F) | m has its top bit set iff m != 0; no carry
+	 * crosses a byte because (m & 0x7F) + 0x7F <= 0xFE.
+	 */
+	for (; i + 8 <= n; i += 8) {
+		uint64_t m = rvm_load_le64(required + i) & ~rvm_load_le64(held + i);
+		uint64_t e = ((((m & lo7) + lo7) | m) & hi) >> 7;
+
+		e *= (uint64_t)RVM_E_PERM; /* 0 or RVM_E_PERM per byte: RVM_E_PERM < 256 */
+		rvm_store_le64(out + i, e);
+		any |= e;
+	}
+	for (; i < n; i++) {
 		uint32_t missing = (uint32_t)required[i] & ~(uint32_t)held[i];
 		uint32_t e = ((0u - missing) >> 31) * (uint32_t)RVM_E_PERM;
 
 		out[i] = (uint8_t)e;
-		acc |= e;
+		any |= e;
 	}
-	return acc;
+	any |= any >> 32;
+	any |= any >> 16;
+	any |= any >> 8;
+	return (uint32_t)(any & 0xFF);
 }
 
 static const uint8_t rvm_proof_zero_digest[RVM_CAP_DIGEST];

@@ -18,8 +18,8 @@
  */
 enum rvm_err rvm_proof_p1(uint8_t held, uint8_t required);
 /* P1 over n pairs; out[i] = rvm_proof_p1(held[i], required[i]). Returns the OR of all codes. */
-uint32_t rvm_proof_p1_batch(const uint8_t *held, const uint8_t *required, size_t n,
-			    uint8_t *out);
+uint32_t rvm_proof_p1_batch(const uint8_t *restrict held, const uint8_t *restrict required, size_t n,
+			    uint8_t *restrict out);
 
 /* ---- P2: policy rules. Each is a named function returning a precise rvm_err. ---- */
 
@@ -131,6 +131,8 @@ void rvm_nonce_init(struct rvm_nonce_ring *n);
 enum rvm_err rvm_nonce_check(const struct rvm_nonce_ring *n, uint64_t nonce);
 /* Check and record in one step. */
 enum rvm_err rvm_nonce_accept(struct rvm_nonce_ring *n, uint64_t nonce);
+/* Records a nonce that rvm_nonce_check has just accepted (the gate's split of accept). */
+void rvm_nonce_record(struct rvm_nonce_ring *n, uint64_t nonce);
 
 /*
  * Quotas: there is no separate "would it fit" query; a charge checks and
