@@ -1,5 +1,6 @@
 /* kernel/witness_sign.c - signs and verifies witness chain checkpoints. */
 #include <rvm/bytes.h>
+#include <rvm/ed25519.h>
 #include <rvm/hmac.h>
 #include <rvm/witness_file.h>
 #include <rvm/witness_sign.h>
@@ -22,9 +23,21 @@ enum rvm_err rvm_witness_sign_setup(const struct rvm_witness_config *cfg,
 	case RVM_SIG_HMAC_SHA256:
 		rvm_witness_hmac_key_id(cfg->key, key_out);
 		return RVM_OK;
+	case RVM_SIG_ED25519: {
+		uint8_t pk[RVM_ED25519_PUBLIC], sk[RVM_ED25519_SECRET];
+		bool ok;
+
+		/* The secret key's second half must be the public key of its seed. */
+		rvm_ed25519_keypair(pk, sk, cfg->key);
+		ok = rvm_ct_equal(pk, cfg->key + RVM_ED25519_SEED, RVM_ED25519_PUBLIC);
+		rvm_wipe(sk, sizeof(sk));
+		if (!ok)
+			return RVM_E_INVAL;
+		rvm_memcpy(key_out, pk, RVM_ED25519_PUBLIC);
+		return RVM_OK;
+	}
 	default:
-		/* Ed25519 arrives with lib/ed25519.c. */
-		return RVM_E_UNSUPPORTED;
+		return RVM_E_INVAL;
 	}
 }
 
@@ -39,6 +52,8 @@ void rvm_witness_sign_checkpoint(const struct rvm_witness_config *cfg,
 	rvm_memset(block, 0, RVM_WITNESS_SIG_BLOCK);
 	if (cfg->sig == RVM_SIG_HMAC_SHA256)
 		rvm_hmac_sha256(sha, cfg->key, 32, msg, sizeof(msg), block);
+	else if (cfg->sig == RVM_SIG_ED25519)
+		rvm_ed25519_sign(block, cfg->key, msg, sizeof(msg));
 }
 
 static bool zero32(const uint8_t *p)
@@ -61,5 +76,7 @@ bool rvm_witness_sig_verify(enum rvm_witness_sig sig, const struct rvm_sha256_im
 	if (sig == RVM_SIG_HMAC_SHA256)
 		return zero32(block + 32) &&
 		       rvm_hmac_sha256_verify(sha, key, 32, msg, sizeof(msg), block, 32);
+	if (sig == RVM_SIG_ED25519)
+		return rvm_ed25519_verify(block, key, msg, sizeof(msg));
 	return false;
 }

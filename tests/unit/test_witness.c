@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <openssl/sha.h>
+#include <sodium.h>
 
 #include <rvm/bytes.h>
 #include <rvm/fnv.h>
@@ -374,6 +375,7 @@ static void test_header_errors(void **state)
 static void test_bad_config(void **state)
 {
 	struct rvm_witness_config c = cfg_plain(0);
+	uint8_t pk[32];
 
 	(void)state;
 	mp_reset(true);
@@ -383,6 +385,13 @@ static void test_bad_config(void **state)
 	c.sig = 7;
 	assert_int_equal(rvm_witness_init(&wlog, &plat, &c), RVM_E_INVAL);
 	assert_int_equal(rvm_witness_init(NULL, &plat, &c), RVM_E_INVAL);
+	/* An Ed25519 secret key must hold its own public key. */
+	c.sig = RVM_SIG_ED25519;
+	assert_int_equal(crypto_sign_keypair(pk, c.key), 0);
+	assert_int_equal(rvm_witness_init(&wlog, &plat, &c), RVM_OK);
+	assert_memory_equal(wlog.public_key, pk, 32);
+	c.key[40] ^= 1;
+	assert_int_equal(rvm_witness_init(&wlog, &plat, &c), RVM_E_INVAL);
 	/* A zero nonce is drawn from the platform. */
 	c = cfg_plain(0);
 	memset(c.boot_nonce, 0, 16);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include <rvm/bytes.h>
 #include <rvm/witness.h>
 #include <rvm/witness_file.h>
@@ -45,6 +47,7 @@ static enum rvm_err ms_sync(void *ctx, enum rvm_sink_stream s)
 static struct memsink ms;
 static struct rvm_witness_log wlog;
 static const uint8_t hkey[32] = "0123456789abcdef0123456789abcdef";
+static uint8_t ed_pk[32], ed_sk[64]; /* made by libsodium: an independent key pair */
 
 /* Writes a closed log of n user records into ms (checkpoint every `every`). */
 static void make_log(enum rvm_witness_chain chain, enum rvm_witness_sig sig, uint32_t every, int n)
@@ -57,7 +60,10 @@ static void make_log(enum rvm_witness_chain chain, enum rvm_witness_sig sig, uin
 	plat = (struct rvm_platform){ .ctx = &ms, .now_ns = ms_now, .sink_append = ms_append,
 				      .sink_sync = ms_sync };
 	memset(c.boot_nonce, 7, 16);
-	memcpy(c.key, hkey, 32);
+	if (sig == RVM_SIG_ED25519)
+		memcpy(c.key, ed_sk, 64);
+	else
+		memcpy(c.key, hkey, 32);
 	assert_int_equal(rvm_witness_init(&wlog, &plat, &c), RVM_OK);
 	for (int i = 0; i < n; i++)
 		assert_int_equal(rvm_witness_emit(&wlog, (uint16_t)(i % 3 ? RVM_ACT_IPC_SEND
@@ -343,6 +349,91 @@ static void test_bad_input(void **state)
 	assert_int_equal(rvm_witness_reader_feed(&rd, junk, 64), RVM_E_TAMPER);
 }
 
+/* Ed25519 logs: libsodium verifies every signature block; flips and foreign keys are found. */
+static void test_ed25519_log(void **state)
+{
+	const struct rvm_witness_verdict *v;
+	struct rvm_witness_file_header h;
+	uint64_t seq = 0;
+	uint8_t other_pk[32], other_sk[64], d[32];
+	size_t off;
+	int blocks = 0;
+
+	(void)state;
+	make_log(RVM_CHAIN_SHA256, RVM_SIG_ED25519, 5, 17);
+	assert_int_equal(rvm_witness_header_decode(ms.buf, ms.len, &h), RVM_OK);
+	assert_memory_equal(h.key, ed_pk, 32);
+	/* Walk the chain with libsodium's SHA-256 and check every block with its Ed25519. */
+	memcpy(d, h.genesis, 32);
+	for (off = RVM_WFILE_HEADER_SIZE; off + 64 <= ms.len; off += 64, seq++) {
+		uint8_t in[96], msg[RVM_WITNESS_CKPT_MSG];
+
+		memcpy(in, d, 32);
+		memcpy(in + 32, ms.buf + off, 64);
+		memset(in + 88, 0, 8);
+		crypto_hash_sha256(d, in, sizeof(in));
+		assert_memory_equal(ms.buf + off + 56, d, 8);
+		if (!(rvm_load_le16(ms.buf + off + 18) & RVM_WF_SIGNATURE))
+			continue;
+		off += 64;
+		rvm_witness_ckpt_message(seq, d, msg);
+		assert_int_equal(crypto_sign_verify_detached(ms.buf + off, msg, sizeof(msg), ed_pk), 0);
+		blocks++;
+	}
+	assert_int_equal(blocks, 4);
+	v = verify(ms.buf, ms.len, ed_pk);
+	assert_int_equal(v->err, RVM_OK);
+	assert_true(v->key_trusted && v->pinned && v->clean && v->signatures_ok == v->checkpoints);
+	assert_true(v->checkpoints == 4);
+	/* Without a trusted key the header's key is used, and the verdict says so. */
+	v = verify(ms.buf, ms.len, NULL);
+	assert_int_equal(v->err, RVM_OK);
+	assert_true(v->sig_checked && !v->key_trusted);
+	/* Another trusted key: refused at the header. */
+	crypto_sign_keypair(other_pk, other_sk);
+	v = verify(ms.buf, ms.len, other_pk);
+	assert_int_equal(v->err, RVM_E_BADSIG);
+	assert_int_equal(v->where, RVM_WHERE_HEADER);
+	/* Each byte of the last signature block matters. */
+	for (size_t i = 0; i < 64; i++) {
+		ms.buf[ms.len - 64 + i] ^= 0x20;
+		v = verify(ms.buf, ms.len, ed_pk);
+		ms.buf[ms.len - 64 + i] ^= 0x20;
+		assert_int_equal(v->err, RVM_E_BADSIG);
+		assert_int_equal(v->where, RVM_WHERE_SIGNATURE);
+		assert_true(v->bad_seq == wlog.next_seq - 1);
+	}
+}
+
+/* A log re-signed end to end with another key verifies only against that key. */
+static void test_resigned_log_fails_against_expected_key(void **state)
+{
+	uint8_t pk1[32];
+	const struct rvm_witness_verdict *v;
+
+	(void)state;
+	make_log(RVM_CHAIN_SHA256, RVM_SIG_ED25519, 4, 9);
+	memcpy(pk1, ed_pk, 32);
+	crypto_sign_keypair(ed_pk, ed_sk);
+	make_log(RVM_CHAIN_SHA256, RVM_SIG_ED25519, 4, 9); /* same content, new key */
+	v = verify(ms.buf, ms.len, ed_pk);
+	assert_int_equal(v->err, RVM_OK);
+	v = verify(ms.buf, ms.len, pk1);
+	assert_int_equal(v->err, RVM_E_BADSIG);
+	/* Swap in the expected key's id in the header (re-sealing it): signatures then fail. */
+	memcpy(ms.buf + 80, pk1, 32);
+	{
+		uint8_t d[32];
+
+		rvm_sha256(NULL, ms.buf, 120, d);
+		memcpy(ms.buf + 120, d, 8);
+	}
+	v = verify(ms.buf, ms.len, pk1);
+	assert_int_equal(v->err, RVM_E_BADSIG);
+	assert_int_equal(v->where, RVM_WHERE_SIGNATURE);
+	assert_true(v->bad_seq == 4);
+}
+
 static void test_callback_sees_records_in_order(void **state);
 
 static uint64_t cb_next;
@@ -377,8 +468,15 @@ int main(void)
 		cmocka_unit_test(test_unsigned_and_fnv_logs),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_callback_sees_records_in_order),
+		cmocka_unit_test(test_ed25519_log),
+		cmocka_unit_test(test_resigned_log_fails_against_expected_key),
 	};
-	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	int rc;
+
+	if (sodium_init() < 0)
+		return 1;
+	crypto_sign_keypair(ed_pk, ed_sk);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
 
 	free(ms.buf);
 	return rc;

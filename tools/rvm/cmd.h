@@ -9,9 +9,10 @@ struct rvm_cmd {
 	int (*main)(int argc, char **argv);
 };
 
-/* Witness log commands (cmd_audit.c, cmd_query.c, cmd_run.c). */
+/* Witness log commands (cmd_audit.c, cmd_query.c, cmd_keygen.c, cmd_run.c). */
 int rvm_cmd_audit(int argc, char **argv);
 int rvm_cmd_query(int argc, char **argv);
+int rvm_cmd_keygen(int argc, char **argv);
 int rvm_cmd_run(int argc, char **argv);
 
 /* The table lives in main.c; sub-commands print it on bad usage. */

@@ -92,12 +92,11 @@ static int setup_key(const struct run_opts *o, const struct rvm_platform *plat,
 		return rvm_tool_key_read(o->key, RVM_KEY_ED25519_SECRET, cfg->key, 64) == RVM_OK ? 0
 												  : 2;
 	}
-	/* Until lib/ed25519.c lands a run without --key or --hmac-key is unsigned. */
-	(void)seed;
-	(void)pk;
-	(void)plat;
-	cfg->sig = RVM_SIG_NONE;
-	snprintf(desc, n, "unsigned (Ed25519 signing not built yet; use --hmac-key FILE)");
+	if (rvm_platform_entropy(plat, seed, sizeof(seed)) != RVM_OK)
+		return 2;
+	rvm_ed25519_keypair(pk, cfg->key, seed);
+	rvm_wipe(seed, sizeof(seed));
+	snprintf(desc, n, "fresh ed25519 key pair for this run (secret half discarded)");
 	return 0;
 }
 
