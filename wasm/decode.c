@@ -56,6 +56,30 @@ bool wasm_fail(struct wasm_reader *r, enum rvm_err code, const char *msg)
 	return false;
 }
 
+bool wasm_fail_idx(struct wasm_reader *r, enum rvm_err code, const char *msg, uint32_t idx)
+{
+	char buf[80], digits[10];
+	size_t n = rvm_strlen(msg), k = 0;
+
+	if (n > sizeof(buf) - 12)
+		n = sizeof(buf) - 12;
+	rvm_memcpy(buf, msg, n);
+	buf[n++] = ' ';
+	do {
+		digits[k++] = (char)('0' + idx % 10);
+		idx /= 10;
+	} while (idx);
+	while (k)
+		buf[n++] = digits[--k];
+	buf[n] = 0;
+	return wasm_fail(r, code, buf);
+}
+
+const char *wasm_eof_msg(const struct wasm_reader *r)
+{
+	return r->in_section ? "unexpected end of section or function" : "unexpected end";
+}
+
 static bool malformed(struct wasm_reader *r, const char *msg)
 {
 	return wasm_fail(r, RVM_E_MALFORMED, msg);
@@ -70,7 +94,7 @@ bool wasm_read_u8(struct wasm_reader *r, uint8_t *v)
 {
 	*v = 0;
 	if (r->p >= r->end)
-		return malformed(r, "unexpected end");
+		return malformed(r, wasm_eof_msg(r));
 	*v = *r->p++;
 	return true;
 }
@@ -82,11 +106,24 @@ static bool read_leb(struct wasm_reader *r, unsigned bits, bool sign, uint64_t *
 	uint64_t v = 0;
 	unsigned shift = 0;
 	uint8_t b;
+	const uint8_t *start = r->p;
 
 	*out = 0;
 	for (;;) {
-		if (r->p >= r->end)
-			return malformed(r, "unexpected end");
+		if (r->p >= r->end) {
+			/* A number running past its section: report it as the reference
+			 * interpreter does, by what the bytes beyond would make of it. */
+			if (shift && r->mod_end && r->end < r->mod_end) {
+				struct wasm_reader more = *r;
+				uint64_t ignored;
+
+				more.p = start;
+				more.end = r->mod_end;
+				if (!read_leb(&more, bits, sign, &ignored))
+					return false;
+			}
+			return malformed(r, wasm_eof_msg(r));
+		}
 		b = *r->p++;
 		if (shift + 7 >= bits && shift < bits) {
 			/* Last permitted byte: check the bits beyond `bits`. */
@@ -221,7 +258,7 @@ static bool read_name(struct wasm_reader *r, struct wasm_name *nm)
 	if (!wasm_read_u32(r, &n))
 		return false;
 	if (n > (size_t)(r->end - r->p))
-		return malformed(r, "unexpected end of section or function");
+		return malformed(r, "length out of bounds");
 	if (!utf8_ok(r->p, n))
 		return malformed(r, "malformed UTF-8 encoding");
 	nm->s = (const char *)r->p;
@@ -236,8 +273,11 @@ static bool read_limits(struct wasm_reader *r, struct wasm_limits *l, bool memor
 
 	if (!wasm_read_u8(r, &flag))
 		return false;
+	(void)memory;
+	if (flag & 0x80)
+		return malformed(r, "integer representation too long");
 	if (flag > 1)
-		return malformed(r, memory ? "integer too large" : "integer too large");
+		return malformed(r, "integer too large");
 	if (!wasm_read_u32(r, &l->min))
 		return false;
 	l->has_max = flag == 1;
@@ -312,13 +352,13 @@ static bool read_cexpr(struct wasm_reader *r, struct rvm_wasm_module *m, uint32_
 	}
 	case 0x43:
 		if (r->end - r->p < 4)
-			return malformed(r, "unexpected end");
+			return malformed(r, wasm_eof_msg(r));
 		e->op = CEXPR_CONST, e->val = rvm_load_le32(r->p), t = RVM_WASM_F32;
 		r->p += 4;
 		break;
 	case 0x44:
 		if (r->end - r->p < 8)
-			return malformed(r, "unexpected end");
+			return malformed(r, wasm_eof_msg(r));
 		e->op = CEXPR_CONST, e->val = rvm_load_le64(r->p), t = RVM_WASM_F64;
 		r->p += 8;
 		break;
@@ -328,7 +368,7 @@ static bool read_cexpr(struct wasm_reader *r, struct rvm_wasm_module *m, uint32_
 		if (!wasm_read_u32(r, &g))
 			return false;
 		if (g >= nglobals)
-			return invalid(r, "unknown global");
+			return wasm_fail_idx(r, RVM_E_INVALID_MODULE, "unknown global", g);
 		if (m->globals[g].mut)
 			return invalid(r, "constant expression required");
 		e->op = CEXPR_GLOBAL, e->val = g, t = m->globals[g].type;
@@ -347,7 +387,7 @@ static bool read_cexpr(struct wasm_reader *r, struct rvm_wasm_module *m, uint32_
 		if (!wasm_read_u32(r, &f))
 			return false;
 		if (f >= m->nfuncs)
-			return invalid(r, "unknown function");
+			return wasm_fail_idx(r, RVM_E_INVALID_MODULE, "unknown function", f);
 		wasm_bit_set(m->declared, f);
 		e->op = CEXPR_REF_FUNC, e->val = f, t = RVM_WASM_FUNCREF;
 		break;
@@ -362,11 +402,27 @@ static bool read_cexpr(struct wasm_reader *r, struct rvm_wasm_module *m, uint32_
 	}
 	if (!wasm_read_u8(r, &op))
 		return false;
-	if (op != 0x0b) {
-		if (op == 0x41 || op == 0x42 || op == 0x43 || op == 0x44 || op == 0x23 ||
-		    op == 0xd0 || op == 0xd2)
+	/* More than one instruction: a type mismatch if they are all constant ones. */
+	while (op != 0x0b) {
+		int64_t skip;
+
+		if (op == 0x41 || op == 0x42 || op == 0x23 || op == 0xd2) {
+			if (!wasm_read_s64(r, &skip))
+				return false;
+		} else if (op == 0x43 || op == 0x44) {
+			if (r->end - r->p < (op == 0x43 ? 4 : 8))
+				return malformed(r, wasm_eof_msg(r));
+			r->p += op == 0x43 ? 4 : 8;
+		} else if (op == 0xd0) {
+			if (!wasm_read_u8(r, &op))
+				return false;
+		} else {
+			return invalid(r, "constant expression required");
+		}
+		if (!wasm_read_u8(r, &op))
+			return false;
+		if (op == 0x0b)
 			return invalid(r, "type mismatch");
-		return invalid(r, "constant expression required");
 	}
 	if (t != want)
 		return invalid(r, "type mismatch");
@@ -604,7 +660,7 @@ static bool sec_export(struct wasm_reader *r, struct rvm_wasm_module *m, struct 
 			e->kind == 1 ? m->ntables :
 			e->kind == 2 ? m->nmems : m->nglobals;
 		if (e->index >= limit)
-			return invalid(r, unknown[e->kind]);
+			return wasm_fail_idx(r, RVM_E_INVALID_MODULE, unknown[e->kind], e->index);
 		if (e->kind == RVM_WASM_KIND_FUNC)
 			wasm_bit_set(m->declared, e->index);
 		/* Quadratic, but export counts are small and this runs once per load. */
@@ -622,7 +678,7 @@ static bool sec_start(struct wasm_reader *r, struct rvm_wasm_module *m)
 	if (!wasm_read_u32(r, &m->start))
 		return false;
 	if (m->start >= m->nfuncs)
-		return invalid(r, "unknown function");
+		return wasm_fail_idx(r, RVM_E_INVALID_MODULE, "unknown function", m->start);
 	ft = &m->types[m->func_type[m->start]];
 	if (ft->nparams || ft->nresults)
 		return invalid(r, "start function");
@@ -660,7 +716,7 @@ static bool sec_elem(struct wasm_reader *r, struct rvm_wasm_module *m, struct wa
 			if ((flags & 2) && !wasm_read_u32(r, &e->table))
 				return false;
 			if (e->table >= m->ntables)
-				return invalid(r, "unknown table");
+				return wasm_fail_idx(r, RVM_E_INVALID_MODULE, "unknown table", e->table);
 			if (!read_cexpr(r, m, m->nglobal_imports, &e->offset, RVM_WASM_I32))
 				return false;
 		}
@@ -687,7 +743,7 @@ static bool sec_elem(struct wasm_reader *r, struct rvm_wasm_module *m, struct wa
 			if (!wasm_read_u32(r, &f))
 				return false;
 			if (f >= m->nfuncs)
-				return invalid(r, "unknown function");
+				return wasm_fail_idx(r, RVM_E_INVALID_MODULE, "unknown function", f);
 			wasm_bit_set(m->declared, f);
 			e->items[k].op = CEXPR_REF_FUNC;
 			e->items[k].val = f;
@@ -721,7 +777,7 @@ static bool sec_data(struct wasm_reader *r, struct rvm_wasm_module *m, struct wa
 			return false;
 		if (d->mode == SEG_ACTIVE) {
 			if (mem >= m->nmems)
-				return invalid(r, "unknown memory");
+				return wasm_fail_idx(r, RVM_E_INVALID_MODULE, "unknown memory", mem);
 			if (!read_cexpr(r, m, m->nglobal_imports, &d->offset, RVM_WASM_I32))
 				return false;
 		}
@@ -756,6 +812,7 @@ static bool sec_code(struct wasm_reader *r, struct rvm_wasm_module *m, struct wa
 			return malformed(r, "unexpected end of section or function");
 		body = *r;
 		body.end = r->p + size;
+		body.sec_end = r->end;
 		if (!wasm_translate(m, m->nfunc_imports + i, &body, a, &m->codes[i]))
 			return false;
 		m->code_words += m->codes[i].nwords;
@@ -799,10 +856,12 @@ struct rvm_wasm_module *rvm_wasm_module_load(const uint8_t *bytes, size_t len, v
 	m->len = len;
 	m->start = UINT32_MAX;
 	r.p = r.base = copy;
-	r.end = copy + len;
+	r.end = r.mod_end = copy + len;
+	r.sec_end = r.end;
+	r.in_section = false;
 	r.err = err;
 	if (len < 4 || rvm_load_le32(copy) != 0x6d736100u) {
-		malformed(&r, "magic header not detected");
+		malformed(&r, len < 4 ? "unexpected end" : "magic header not detected");
 		return NULL;
 	}
 	r.p += 4;
@@ -830,11 +889,12 @@ struct rvm_wasm_module *rvm_wasm_module_load(const uint8_t *bytes, size_t len, v
 		if (!wasm_read_u8(&r, &id) || !wasm_read_u32(&r, &size))
 			return NULL;
 		if (size > (size_t)(r.end - r.p)) {
-			malformed(&r, "unexpected end of section or function");
+			malformed(&r, "length out of bounds");
 			return NULL;
 		}
 		s = r;
 		s.end = r.p + size;
+		s.in_section = true;
 		if (id != 0) {
 			int rank = section_rank(id);
 
@@ -885,6 +945,13 @@ struct rvm_wasm_module *rvm_wasm_module_load(const uint8_t *bytes, size_t len, v
 	}
 	if (!have_code && m->nfuncs != m->nfunc_imports) {
 		malformed(&r, "function and code section have inconsistent lengths");
+		return NULL;
+	}
+	if (m->data_used) { /* memory.init or data.drop without a data count section */
+		if (m->max_data_idx >= m->ndatas)
+			wasm_fail_idx(&r, RVM_E_INVALID_MODULE, "unknown data segment", m->max_data_idx);
+		else
+			malformed(&r, "data count section required");
 		return NULL;
 	}
 	if (m->has_datacount && m->datas == NULL && datacount != 0) {

@@ -454,6 +454,11 @@ enum rvm_wasm_trap rvm_wasm_trap_of(const struct rvm_wasm_instance *inst)
 	return (enum rvm_wasm_trap)inst->trap;
 }
 
+uint32_t rvm_wasm_trap_index(const struct rvm_wasm_instance *inst)
+{
+	return inst->trap_index;
+}
+
 const uint64_t *rvm_wasm_results(const struct rvm_wasm_instance *inst, uint32_t *count)
 {
 	if (count)

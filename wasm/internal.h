@@ -124,6 +124,8 @@ struct rvm_wasm_module {
 	uint32_t ndatas;
 	bool has_datacount;
 	uint32_t datacount;
+	bool data_used;	       /* memory.init/data.drop seen without a data count section */
+	uint32_t max_data_idx; /* the largest segment index they used */
 	uint8_t *declared; /* bitmap: functions usable by ref.func */
 	struct rvm_wasm_code *codes; /* one per defined function */
 	uint32_t code_words;
@@ -161,6 +163,7 @@ struct rvm_wasm_instance {
 	/* Execution state of the current call. */
 	uint8_t status; /* enum rvm_wasm_status */
 	uint8_t trap;	/* enum rvm_wasm_trap */
+	uint32_t trap_index; /* the table index of an element trap */
 	uint32_t nframes;
 	const uint32_t *pc;
 	uint64_t *fp;
@@ -239,9 +242,15 @@ enum wasm_op {
 struct wasm_reader {
 	const uint8_t *p, *end, *base;
 	struct rvm_wasm_error *err;
+	const uint8_t *sec_end; /* end of the enclosing section (function bodies) */
+	const uint8_t *mod_end; /* end of the module */
+	bool in_section;	/* running out is "unexpected end of section or function" */
 };
 
 bool wasm_fail(struct wasm_reader *r, enum rvm_err code, const char *msg);
+/* wasm_fail with " <idx>" appended, as the reference interpreter words index errors. */
+bool wasm_fail_idx(struct wasm_reader *r, enum rvm_err code, const char *msg, uint32_t idx);
+const char *wasm_eof_msg(const struct wasm_reader *r);
 bool wasm_read_u8(struct wasm_reader *r, uint8_t *v);
 bool wasm_read_u32(struct wasm_reader *r, uint32_t *v);
 bool wasm_read_s32(struct wasm_reader *r, int32_t *v);

@@ -377,6 +377,7 @@ top:
 		struct rvm_wasm_table *t = ci->tables[pc[1]];
 		uint32_t i = R32(3);
 
+		inst->trap_index = i;
 		if (i >= t->size)
 			TRAP(RVM_WASM_TRAP_UNDEF_ELEM);
 		f = (struct rvm_wasm_func *)(uintptr_t)t->elems[i];

@@ -681,7 +681,7 @@ static bool read_memarg(struct tr *t, uint32_t natural, uint32_t *off)
 	if (!wasm_read_u32(t->r, &align) || !wasm_read_u32(t->r, off))
 		return false;
 	if (t->m->nmems == 0)
-		return invalid(t, "unknown memory");
+		return wasm_fail_idx(t->r, RVM_E_INVALID_MODULE, "unknown memory", 0);
 	if (align >= 32 || (1u << align) > natural)
 		return invalid(t, "alignment must not be larger than natural");
 	return true;
@@ -703,7 +703,7 @@ static bool read_table(struct tr *t, uint32_t *x)
 	if (!wasm_read_u32(t->r, x))
 		return false;
 	if (*x >= t->m->ntables)
-		return invalid(t, "unknown table");
+		return wasm_fail_idx(t->r, RVM_E_INVALID_MODULE, "unknown table", *x);
 	return true;
 }
 
@@ -821,6 +821,22 @@ static bool op_numeric(struct tr *t, uint32_t op)
 
 /* ---- the 0xfc prefix ---- */
 
+/* A data segment index: checked now against the data count, or at the end of the module. */
+static bool data_index(struct tr *t, uint32_t x)
+{
+	struct rvm_wasm_module *m = t->m;
+
+	if (m->has_datacount) {
+		if (x >= m->datacount)
+			return wasm_fail_idx(t->r, RVM_E_INVALID_MODULE, "unknown data segment", x);
+		return true;
+	}
+	if (!m->data_used || x > m->max_data_idx)
+		m->max_data_idx = x;
+	m->data_used = true;
+	return true;
+}
+
 static bool op_prefixed(struct tr *t)
 {
 	uint32_t sub, x, y;
@@ -843,12 +859,10 @@ static bool op_prefixed(struct tr *t)
 	case 8: /* memory.init */
 		if (!wasm_read_u32(t->r, &x) || !read_zero(t))
 			return false;
-		if (!m->has_datacount)
-			return malformed(t, "data count section required");
 		if (m->nmems == 0)
-			return invalid(t, "unknown memory");
-		if (x >= m->datacount)
-			return invalid(t, "unknown data segment");
+			return wasm_fail_idx(t->r, RVM_E_INVALID_MODULE, "unknown memory", 0);
+		if (!data_index(t, x))
+			return false;
 		if (!pop(t, RVM_WASM_I32, &c) || !pop(t, RVM_WASM_I32, &b) ||
 		    !pop(t, RVM_WASM_I32, &a))
 			return false;
@@ -856,17 +870,15 @@ static bool op_prefixed(struct tr *t)
 	case 9: /* data.drop */
 		if (!wasm_read_u32(t->r, &x))
 			return false;
-		if (!m->has_datacount)
-			return malformed(t, "data count section required");
-		if (x >= m->datacount)
-			return invalid(t, "unknown data segment");
+		if (!data_index(t, x))
+			return false;
 		return EMIT(t, OP_DATA_DROP, -1, x);
 	case 10: /* memory.copy */
 	case 11: /* memory.fill */
 		if (!read_zero(t) || (sub == 10 && !read_zero(t)))
 			return false;
 		if (m->nmems == 0)
-			return invalid(t, "unknown memory");
+			return wasm_fail_idx(t->r, RVM_E_INVALID_MODULE, "unknown memory", 0);
 		if (!pop(t, RVM_WASM_I32, &c) || !pop(t, RVM_WASM_I32, &b) ||
 		    !pop(t, RVM_WASM_I32, &a))
 			return false;
@@ -876,7 +888,7 @@ static bool op_prefixed(struct tr *t)
 		if (!wasm_read_u32(t->r, &y) || !read_table(t, &x))
 			return false;
 		if (y >= m->nelems)
-			return invalid(t, "unknown elem segment");
+			return wasm_fail_idx(t->r, RVM_E_INVALID_MODULE, "unknown elem segment", y);
 		if (m->elems[y].type != m->tables[x].type)
 			return invalid(t, "type mismatch");
 		if (!pop(t, RVM_WASM_I32, &c) || !pop(t, RVM_WASM_I32, &b) ||
@@ -887,7 +899,7 @@ static bool op_prefixed(struct tr *t)
 		if (!wasm_read_u32(t->r, &x))
 			return false;
 		if (x >= m->nelems)
-			return invalid(t, "unknown elem segment");
+			return wasm_fail_idx(t->r, RVM_E_INVALID_MODULE, "unknown elem segment", x);
 		return EMIT(t, OP_ELEM_DROP, -1, x);
 	case 14: /* table.copy dst src */
 		if (!read_table(t, &x) || !read_table(t, &y))
@@ -996,13 +1008,13 @@ static bool step(struct tr *t, uint8_t op)
 		if (!wasm_read_u32(t->r, &x))
 			return false;
 		if (x >= m->nfuncs)
-			return invalid(t, "unknown function");
+			return wasm_fail_idx(t->r, RVM_E_INVALID_MODULE, "unknown function", x);
 		return op_call(t, OP_CALL, x, 0, m->func_type[x], NULL);
 	case 0x11:
 		if (!wasm_read_u32(t->r, &y) || !wasm_read_u32(t->r, &x))
 			return false;
 		if (x >= m->ntables)
-			return invalid(t, "unknown table");
+			return wasm_fail_idx(t->r, RVM_E_INVALID_MODULE, "unknown table", x);
 		if (y >= m->ntypes)
 			return invalid(t, "unknown type");
 		if (m->tables[x].type != RVM_WASM_FUNCREF)
@@ -1046,7 +1058,7 @@ static bool step(struct tr *t, uint8_t op)
 		if (!wasm_read_u32(t->r, &x))
 			return false;
 		if (x >= m->nglobals)
-			return invalid(t, "unknown global");
+			return wasm_fail_idx(t->r, RVM_E_INVALID_MODULE, "unknown global", x);
 		if (!push(t, m->globals[x].type))
 			return false;
 		return EMIT(t, OP_GLOBAL_GET, 0, slot_of(t, t->nvals - 1), x);
@@ -1054,7 +1066,7 @@ static bool step(struct tr *t, uint8_t op)
 		if (!wasm_read_u32(t->r, &x))
 			return false;
 		if (x >= m->nglobals)
-			return invalid(t, "unknown global");
+			return wasm_fail_idx(t->r, RVM_E_INVALID_MODULE, "unknown global", x);
 		if (!m->globals[x].mut)
 			return invalid(t, "global is immutable");
 		if (!pop(t, m->globals[x].type, &a))
@@ -1075,7 +1087,7 @@ static bool step(struct tr *t, uint8_t op)
 		if (!read_zero(t))
 			return false;
 		if (m->nmems == 0)
-			return invalid(t, "unknown memory");
+			return wasm_fail_idx(t->r, RVM_E_INVALID_MODULE, "unknown memory", 0);
 		if (op == 0x3f) {
 			if (!push(t, RVM_WASM_I32))
 				return false;
@@ -1101,7 +1113,7 @@ static bool step(struct tr *t, uint8_t op)
 	}
 	case 0x43:
 		if (t->r->end - t->r->p < 4)
-			return malformed(t, "unexpected end");
+			return malformed(t, wasm_eof_msg(t->r));
 		x = rvm_load_le32(t->r->p);
 		t->r->p += 4;
 		if (!push(t, RVM_WASM_F32))
@@ -1109,7 +1121,7 @@ static bool step(struct tr *t, uint8_t op)
 		return EMIT(t, OP_CONST32, 0, slot_of(t, t->nvals - 1), x);
 	case 0x44:
 		if (t->r->end - t->r->p < 8)
-			return malformed(t, "unexpected end");
+			return malformed(t, wasm_eof_msg(t->r));
 		x = rvm_load_le32(t->r->p);
 		y = rvm_load_le32(t->r->p + 4);
 		t->r->p += 8;
@@ -1139,7 +1151,7 @@ static bool step(struct tr *t, uint8_t op)
 		if (!wasm_read_u32(t->r, &x))
 			return false;
 		if (x >= m->nfuncs)
-			return invalid(t, "unknown function");
+			return wasm_fail_idx(t->r, RVM_E_INVALID_MODULE, "unknown function", x);
 		if (!wasm_bit(m->declared, x))
 			return invalid(t, "undeclared function reference");
 		if (!push(t, RVM_WASM_FUNCREF))
@@ -1240,8 +1252,11 @@ bool wasm_translate(struct rvm_wasm_module *m, uint32_t func, struct wasm_reader
 	while (t.nctls > 0) {
 		uint8_t op;
 
+		/* Out of body bytes between instructions: the function's end is missing. */
 		if (r->p >= r->end)
-			return malformed(&t, "unexpected end of section or function");
+			return malformed(&t, r->end != r->sec_end ? "END opcode expected" :
+					     r->end == r->mod_end ? "unexpected end of section or function" :
+								    "section size mismatch");
 		if (!wasm_read_u8(r, &op))
 			return false;
 		t.fuel_count++;

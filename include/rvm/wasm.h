@@ -225,6 +225,8 @@ enum rvm_err rvm_wasm_call(struct rvm_wasm_instance *inst, struct rvm_wasm_func 
 enum rvm_wasm_status rvm_wasm_run(struct rvm_wasm_instance *inst, uint64_t fuel,
 				  uint64_t *used);
 enum rvm_wasm_trap rvm_wasm_trap_of(const struct rvm_wasm_instance *inst);
+/* For RVM_WASM_TRAP_UNDEF_ELEM / UNINIT_ELEM: the table index that was called. */
+uint32_t rvm_wasm_trap_index(const struct rvm_wasm_instance *inst);
 /* After RVM_WASM_DONE: the results (count = the function's nresults). */
 const uint64_t *rvm_wasm_results(const struct rvm_wasm_instance *inst, uint32_t *count);
 /* Abandons a suspended or trapped call; the instance is IDLE again. */

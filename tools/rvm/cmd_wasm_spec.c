@@ -359,7 +359,13 @@ static enum act_result run_action(struct script *s, const cJSON *action, uint64_
 	enum rvm_wasm_status st = rvm_wasm_run(l->ti.inst, UINT64_MAX, NULL);
 
 	if (st == RVM_WASM_TRAPPED) {
-		snprintf(msg, msgcap, "%s", rvm_wasm_trap_str(rvm_wasm_trap_of(l->ti.inst)));
+		enum rvm_wasm_trap tr = rvm_wasm_trap_of(l->ti.inst);
+
+		if (tr == RVM_WASM_TRAP_UNDEF_ELEM || tr == RVM_WASM_TRAP_UNINIT_ELEM)
+			snprintf(msg, msgcap, "%s %u", rvm_wasm_trap_str(tr),
+				 rvm_wasm_trap_index(l->ti.inst));
+		else
+			snprintf(msg, msgcap, "%s", rvm_wasm_trap_str(tr));
 		rvm_wasm_reset(l->ti.inst);
 		return ACT_TRAP;
 	}
