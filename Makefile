@@ -1,6 +1,7 @@
 # RVM - a thin front door over CMake presets. `make run` and `make test` are all a newcomer needs.
 .PHONY: all deps build run test test-host test-asan cross purity bench fuzz lint format clean help
 .PHONY: qemu qemu-debug qemu-image
+.PHONY: seed qemu-seed
 
 BUILD      ?= build
 RVM        := $(BUILD)/host/tools/rvm/rvm
@@ -18,6 +19,8 @@ help:
 	@echo "make lint    clang-tidy + cppcheck"
 	@echo "make qemu    boot RVM bare-metal on QEMU virt (EL2, 4 CPUs); witness log in run/"
 	@echo "make qemu-debug  the same, halted for gdb on tcp::1234"
+	@echo "make seed    build the seed image (Cortex-M3, 64 KB RAM) and print its memory report"
+	@echo "make qemu-seed  boot it on QEMU lm3s6965evb; witness log in run/seed-witness.log"
 
 deps:
 	@bash scripts/deps.sh
@@ -69,6 +72,19 @@ qemu: qemu-image
 qemu-debug: qemu-image
 	@echo "qemu-debug: waiting for gdb: gdb-multiarch $(QEMU_ELF) -ex 'target remote :1234'"
 	@$(QEMU_RUN) --elf $(QEMU_ELF) --smp 4 --out run --gdb
+
+# The seed profile: Cortex-M3 lm3s6965evb, 64 KB of SRAM. The link prints the memory report.
+SEED_ELF := $(BUILD)/seed/platform/seed/rvm-seed.elf
+SEED_KEY := $(BUILD)/seed/seed-device.key
+
+seed: deps $(BUILD)/seed/build.ninja
+	@cmake --build $(BUILD)/seed -j $(JOBS) --target rvm-seed.elf
+	@sh platform/seed/memreport.sh $(SEED_ELF)
+
+qemu-seed: seed $(BUILD)/host/build.ninja
+	@cmake --build $(BUILD)/host -j $(JOBS) --target rvm rvm-qemu-run
+	@$(QEMU_RUN) --board seed --elf $(SEED_ELF) --out run --timeout 20
+	@$(RVM) audit run/seed-witness.log --hmac-key $(SEED_KEY) --require-clean
 
 bench: build
 	@$(BUILD)/host/bench/rvm-bench --filter "$(BENCH)"

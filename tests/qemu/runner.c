@@ -23,6 +23,7 @@
 
 struct opts {
 	const char *elf, *out, *qemu, *machine, *cpu;
+	const char *board; /* "virt" (AArch64, EL2) or "seed" (Cortex-M3 lm3s6965evb) */
 	int smp, timeout_s, quiet;
 	bool gdb;
 	const char *extra[16];
@@ -30,7 +31,7 @@ struct opts {
 };
 
 struct capture {
-	const char *out;
+	const char *out, *board;
 	FILE *witness, *journal, *console;
 	unsigned long long wbytes, jbytes;
 	double launch_ms, first_record_ms, first_line_ms;
@@ -49,7 +50,8 @@ static double now_ms(void)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: rvm-qemu-run --elf IMAGE [--out DIR] [--smp N] [--timeout S] [--quiet]\n"
+		"usage: rvm-qemu-run --elf IMAGE [--board virt|seed] [--out DIR] [--smp N] [--timeout S]\n"
+		"                    [--quiet]\n"
 		"                    [--gdb] [--qemu BIN] [--machine OPTS] [--cpu NAME] [-- "
 		"QEMU-ARGS]\n"
 		"       rvm-qemu-run --verify LOG | --dump LOG   (check a log; --dump lists "
@@ -58,6 +60,10 @@ static int usage(void)
 		"DIR/qemu-witness.log\n"
 		"  (and DIR/qemu-journal.log, DIR/qemu-console.txt) from the framed lines.\n"
 		"  --gdb waits for a debugger on tcp::1234 and has no timeout.\n"
+		"  --board seed boots the seed image on lm3s6965evb (qemu-system-arm, "
+		"semihosting exit)\n"
+		"    and writes DIR/seed-witness.log, DIR/seed-journal.log, "
+		"DIR/seed-console.txt.\n"
 		"exit: 0 the machine powered off cleanly, 1 it failed, 2 bad usage, 124 timeout\n");
 	return 2;
 }
@@ -69,7 +75,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			   .machine = "virt,virtualization=on,gic-version=3",
 			   .cpu = "cortex-a72",
 			   .smp = 1,
-			   .timeout_s = 20};
+			   .timeout_s = 20,
+			   .board = "virt"};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -96,6 +103,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->qemu = v;
 		else if (!strcmp(a, "--machine"))
 			o->machine = v;
+		else if (!strcmp(a, "--board"))
+			o->board = v;
 		else if (!strcmp(a, "--cpu"))
 			o->cpu = v;
 		else if (!strcmp(a, "--smp"))
@@ -105,6 +114,17 @@ static int parse(int argc, char **argv, struct opts *o)
 		else
 			return -1;
 		i++;
+	}
+	if (!strcmp(o->board, "seed")) {
+		/* The seed board has one CPU, fixed memory and no -cpu choice. */
+		if (!strcmp(o->qemu, "qemu-system-aarch64"))
+			o->qemu = "qemu-system-arm";
+		o->machine = "lm3s6965evb";
+		o->cpu = NULL;
+		if (o->smp != 1)
+			return -1;
+	} else if (strcmp(o->board, "virt") != 0) {
+		return -1;
 	}
 	return o->elf && o->smp >= 1 && o->smp <= 8 && o->timeout_s > 0 ? 0 : -1;
 }
@@ -128,7 +148,7 @@ static int pubkey(struct capture *c, const char *hex)
 
 	if (n != 64 || strspn(hex, "0123456789abcdef") < n)
 		return -1;
-	snprintf(path, sizeof(path), "%s/qemu-witness.pub", c->out);
+	snprintf(path, sizeof(path), "%s/%s-witness.pub", c->out, c->board);
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
@@ -220,6 +240,15 @@ static void on_signal(int sig)
 	_exit(128 + sig);
 }
 
+/* DIR/PREFIX-NAME, e.g. run/seed-witness.log. */
+static FILE *open_named(const char *dir, const char *prefix, const char *name)
+{
+	char file[256];
+
+	snprintf(file, sizeof(file), "%s-%s", prefix, name);
+	return open_out(dir, file);
+}
+
 static pid_t launch(const struct opts *o, int out_fd)
 {
 	const char *argv[MAX_ARGS];
@@ -230,9 +259,15 @@ static pid_t launch(const struct opts *o, int out_fd)
 	snprintf(smp, sizeof(smp), "%d", o->smp);
 	argv[n++] = o->qemu;
 	argv[n++] = "-M", argv[n++] = o->machine;
-	argv[n++] = "-cpu", argv[n++] = o->cpu;
-	argv[n++] = "-smp", argv[n++] = smp;
-	argv[n++] = "-m", argv[n++] = "128M";
+	if (o->cpu) {
+		argv[n++] = "-cpu", argv[n++] = o->cpu;
+		argv[n++] = "-smp", argv[n++] = smp;
+		argv[n++] = "-m", argv[n++] = "128M";
+	} else {
+		/* The seed ends itself through semihosting SYS_EXIT_EXTENDED with its status. */
+		argv[n++] = "-semihosting-config", argv[n++] = "enable=on,target=native";
+		argv[n++] = "-nic", argv[n++] = "none"; /* the board's Ethernet, unused */
+	}
 	argv[n++] = "-nodefaults"; /* no default NIC and friends: a faster start */
 	argv[n++] = "-display", argv[n++] = "none";
 	argv[n++] = "-monitor", argv[n++] = "none";
@@ -344,6 +379,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct capture c = {.first_record_ms = -1, .first_line_ms = -1};
 	int fds[2], status = 0, timed_out;
+	const char *prefix;
 	pid_t pid;
 
 	if (argc == 3 && !strcmp(argv[1], "--verify"))
@@ -352,6 +388,8 @@ int main(int argc, char **argv)
 		return verify(argv[2], true);
 	if (parse(argc, argv, &o) != 0)
 		return usage();
+	/* Output files are named after the board: qemu-*.log for virt, seed-*.log for the seed. */
+	prefix = !strcmp(o.board, "seed") ? "seed" : "qemu";
 	if (access(o.elf, R_OK) != 0) {
 		fprintf(stderr, "rvm-qemu-run: image %s: %s\n", o.elf, strerror(errno));
 		return 2;
@@ -361,14 +399,15 @@ int main(int argc, char **argv)
 		char stale[4096];
 
 		/* A key from an earlier boot must not pass for this boot's. */
-		snprintf(stale, sizeof(stale), "%s/qemu-witness.pub", o.out);
+		snprintf(stale, sizeof(stale), "%s/%s-witness.pub", o.out, prefix);
 		unlink(stale);
 	}
 	c.quiet = o.quiet;
 	c.out = o.out;
-	c.witness = open_out(o.out, "qemu-witness.log");
-	c.journal = open_out(o.out, "qemu-journal.log");
-	c.console = open_out(o.out, "qemu-console.txt");
+	c.board = prefix;
+	c.witness = open_named(o.out, prefix, "witness.log");
+	c.journal = open_named(o.out, prefix, "journal.log");
+	c.console = open_named(o.out, prefix, "console.txt");
 	if (!c.witness || !c.journal || !c.console || pipe(fds) != 0)
 		return 2;
 	c.launch_ms = now_ms();

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# tests/seed/seed.sh CASE - the seed image: its memory budget, and a boot under QEMU lm3s6965evb
+# with its console and streamed witness log checked. Exit 77 (skip) only when a tool is missing.
+set -euo pipefail
+case=${1:?usage: seed.sh CASE}
+[ -f "$RVM_SEED_ELF" ] || {
+  command -v arm-none-eabi-gcc >/dev/null || { echo "SKIP: arm-none-eabi-gcc not installed (Debian package gcc-arm-none-eabi)"; exit 77; }
+  echo "FAIL: image $RVM_SEED_ELF was not built"; exit 1; }
+out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
+key=$RVM_SEED_DIR/seed-device.key
+
+expect() {
+  for p in "$@"; do
+    grep -qE -- "$p" "$out/seed-console.txt" || { echo "FAIL: console lacks /$p/"; cat "$out/seed-console.txt"; exit 1; }
+  done
+}
+
+case $case in
+memory)
+  # The budget: the report passes for the real image...
+  sh "$RVM_SOURCE/platform/seed/memreport.sh" "$RVM_SEED_ELF" | tee "$out/report.txt"
+  ram=$(awk '$1 == "RAM" { print $2 }' "$out/report.txt")
+  flash=$(awk '$1 == "flash" { print $2 }' "$out/report.txt")
+  [ "$ram" -gt 0 ] && [ "$ram" -le 65536 ] && [ "$flash" -gt 0 ] && [ "$flash" -le 262144 ] ||
+    { echo "FAIL: RAM $ram / flash $flash outside the board's 64 KB / 256 KB"; exit 1; }
+  # ...and the same objects linked with a kernel stack that cannot fit must not link.
+  objs=$(find "$RVM_SEED_DIR/platform/seed/CMakeFiles/rvm-seed.elf.dir" -name '*.obj' | sort)
+  link() {
+    # shellcheck disable=SC2086
+    arm-none-eabi-gcc -mcpu=cortex-m3 -mthumb -nostdlib -static -T "$RVM_SOURCE/platform/seed/linker.ld" \
+      -Wl,--gc-sections "$@" $objs -Wl,--start-group "$RVM_SEED_DIR/librvm_kernel.a" \
+      "$RVM_SEED_DIR/librvm_lib.a" -Wl,--end-group -lgcc -o "$out/relink.elf"
+  }
+  link || { echo "FAIL: the control relink failed"; exit 1; }
+  if link -Wl,--defsym=__main_stack_size=0xF000 2> "$out/link.err"; then
+    echo "FAIL: an image needing more than 64 KB of RAM linked"; exit 1
+  fi
+  grep -E "exceeds the board's 64 KB|overflowed" "$out/link.err" || { echo "FAIL: unexpected link error"; cat "$out/link.err"; exit 1; }
+  echo "oversized image rejected by the linker"
+  ;;
+boot)
+  command -v qemu-system-arm >/dev/null || {
+    echo "SKIP: qemu-system-arm not installed (Debian package qemu-system-arm)"; exit 77; }
+  "$RVM_QEMU_RUN" --board seed --elf "$RVM_SEED_ELF" --out "$out" --timeout 20 2> "$out/stderr.txt" |
+    tee "$out/run.txt" || { echo "FAIL: the seed did not exit cleanly"; cat "$out/stderr.txt"; exit 1; }
+  expect "RVM seed on lm3s6965evb \\(Cortex-M3, 64 KB SRAM\\), profile seed" \
+    "boot complete: 2 phases witnessed, 3 records" \
+    "partition 3 \\(intruder\\) MemManage fault: data access at 0x2000[0-9a-f]{4} \\(CFSR 0x82" \
+    "partition 3 F1 recovery: restart 1" \
+    "partition 1 \\(sensor\\) handled 6 events after 0 restart\\(s\\), last result 21" \
+    "partition 2 \\(filter\\) handled 6 events after 0 restart\\(s\\), last result 21" \
+    "partition 3 \\(intruder\\) handled 5 events after 1 restart\\(s\\)" \
+    "partition 1 data intact: sum 21" "records streamed; exit via semihosting"
+  if grep -E "PANIC|FATAL" "$out/seed-console.txt"; then echo "FAIL: the image reported an error"; exit 1; fi
+  # The records: the fault names partition 3 and the exact address of partition 1's memory,
+  # F1 follows it, and both other partitions keep handling events afterwards.
+  "$RVM_BIN" query "$out/seed-witness.log" --hmac-key "$key" > "$out/records.txt"
+  p1=$(awk '$3 == "partition.create" && $6 == 1 { print $7 }' "$out/records.txt")
+  fault=$(awk '$3 == "recovery.fault" && $5 == 3 { print $1 " " $6; exit }' "$out/records.txt")
+  f1=$(awk '$3 == "recovery.f1_restart_agent" && $6 == 3 { print $1; exit }' "$out/records.txt")
+  [ -n "$p1" ] && [ -n "$fault" ] && [ -n "$f1" ] && [ "${fault#* }" = "$p1" ] && [ "$f1" -gt "${fault% *}" ] ||
+    { echo "FAIL: no FAULT at partition 1's address ($p1) followed by F1"; cat "$out/records.txt"; exit 1; }
+  others=$(awk -v f="${fault% *}" '$1 > f && $3 == "ipc.recv" && $5 != 3' "$out/records.txt" | wc -l)
+  echo "after the fault: $others events handled by the other partitions"
+  [ "$others" -ge 8 ] || { echo "FAIL: the other partitions did not keep running"; exit 1; }
+  "$RVM_BIN" audit "$out/seed-witness.log" --hmac-key "$key" --require-clean | tee "$out/audit.txt"
+  # A flipped byte in the streamed log must be caught.
+  cp "$out/seed-witness.log" "$out/bad.log"
+  printf '\x55' | dd of="$out/bad.log" bs=1 seek=700 conv=notrunc status=none
+  if "$RVM_BIN" audit "$out/bad.log" --hmac-key "$key" >/dev/null; then echo "FAIL: tampering not found"; exit 1; fi
+  # The wrong key must not verify the checkpoints.
+  printf 'RVM-HMAC-SHA256-KEY\n%064d\n' 0 > "$out/wrong.key"
+  if "$RVM_BIN" audit "$out/seed-witness.log" --hmac-key "$out/wrong.key" >/dev/null; then echo "FAIL: wrong key accepted"; exit 1; fi
+  ;;
+*) echo "unknown case $case"; exit 2 ;;
+esac
+echo "PASS: seed $case"
