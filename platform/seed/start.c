@@ -11,6 +11,7 @@ void rvm_seed_fatal_handler(void);
 void rvm_seed_systick_handler(void);
 _Noreturn void rvm_seed_kernel_fault(void);
 int rvm_seed_main(void);
+int rvm_seed_bench_main(void);
 
 typedef void (*rvm_seed_vector)(void);
 
@@ -39,14 +40,19 @@ __attribute__((section(".vectors"), used)) const rvm_seed_vector rvm_seed_vector
 	[16 ... 63] = unexpected_irq,
 };
 
-/* Copies .data from flash, zeroes .bss, runs the board's main and exits with its status. */
+/* Copies .data from flash, zeroes .bss, runs the board's main (the benchmarks in the bench
+ * image) and exits with its status. */
 void rvm_seed_reset(void)
 {
 	for (uint32_t *d = __data_start, *s = __data_load; d < __data_end;)
 		*d++ = *s++;
 	for (uint32_t *d = __bss_start; d < __bss_end;)
 		*d++ = 0;
+#ifdef RVM_SEED_BENCH
+	rvm_seed_exit((uint32_t)rvm_seed_bench_main());
+#else
 	rvm_seed_exit((uint32_t)rvm_seed_main());
+#endif
 }
 
 _Noreturn void rvm_seed_panic(const char *why)

@@ -72,6 +72,22 @@ boot)
   printf 'RVM-HMAC-SHA256-KEY\n%064d\n' 0 > "$out/wrong.key"
   if "$RVM_BIN" audit "$out/seed-witness.log" --hmac-key "$out/wrong.key" >/dev/null; then echo "FAIL: wrong key accepted"; exit 1; fi
   ;;
+bench)
+  # Instruction counts under -icount shift=0: exact, so two boots must agree to the digit,
+  # and the two-instruction calibration loop must read back 2.00.
+  command -v qemu-system-arm >/dev/null || {
+    echo "SKIP: qemu-system-arm not installed (Debian package qemu-system-arm)"; exit 77; }
+  for i in 1 2; do
+    "$RVM_QEMU_RUN" --board seed --elf "${RVM_SEED_ELF%.elf}-bench.elf" --out "$out/$i" --quiet \
+      --timeout 20 -- -icount shift=0 > /dev/null 2>&1 || { echo "FAIL: bench image run $i"; exit 1; }
+    grep '^seed-bench ' "$out/$i/seed-console.txt" > "$out/bench$i.txt"
+  done
+  cat "$out/bench1.txt"
+  grep -q "calibration_loop_2insn ops=100000 insns=200000 insns_per_op=2.00" "$out/bench1.txt" ||
+    { echo "FAIL: calibration is off"; exit 1; }
+  [ "$(grep -c insns_per_op "$out/bench1.txt")" = 3 ] || { echo "FAIL: missing bench lines"; exit 1; }
+  cmp -s "$out/bench1.txt" "$out/bench2.txt" || { echo "FAIL: counts differ run to run"; diff "$out/bench1.txt" "$out/bench2.txt"; exit 1; }
+  ;;
 *) echo "unknown case $case"; exit 2 ;;
 esac
 echo "PASS: seed $case"

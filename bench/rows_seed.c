@@ -1,0 +1,153 @@
+/* bench/rows_seed.c - seed profile costs on the Cortex-M3 board (instructions per operation,
+ * counted exactly under QEMU -icount) next to the same operations on this host (ns). */
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rvm/witness.h>
+
+#include "bench.h"
+#include "hosted.h"
+
+/* The board's figures from one run of the bench image; ok when both runs agreed. */
+struct seed_figures {
+	double emit_sha256, emit_fnv1a, calibration;
+	int runs, agree;
+};
+
+/* Paths of the runner and the bench image in this build tree, found from our own executable. */
+static int tree_paths(char *runner, char *elf, size_t n)
+{
+	char exe[PATH_MAX];
+	const char *dir;
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int a, b;
+
+	if (len <= 0)
+		return -1;
+	exe[len] = 0;
+	dir = dirname(exe); /* rvm-bench lives in BUILD/bench/ */
+	a = snprintf(runner, n, "%s/../tests/qemu/rvm-qemu-run", dir);
+	b = snprintf(elf, n, "%s/../seed-image/platform/seed/rvm-seed-bench.elf", dir);
+	if (a < 0 || b < 0 || (size_t)a >= n || (size_t)b >= n)
+		return -1;
+	return access(runner, X_OK) == 0 && access(elf, R_OK) == 0 ? 0 : -1;
+}
+
+/* One boot of the bench image under -icount shift=0; 0 when every figure was reported. */
+static int board_run(const char *runner, const char *elf, struct seed_figures *f)
+{
+	char cmd[3 * PATH_MAX], line[512], dir[] = "/tmp/rvm-bench-seed-XXXXXX";
+	FILE *p;
+	double v;
+	int got = 0;
+
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' --board seed --elf '%s' --out '%s' --quiet -- -icount shift=0 >/dev/null "
+		 "2>&1 && cat '%s/seed-console.txt'; rm -rf '%s'",
+		 runner, elf, dir, dir, dir);
+	p = popen(cmd, "r");
+	while (p && fgets(line, sizeof(line), p)) {
+		char *s = strstr(line, "insns_per_op=");
+
+		if (!s || sscanf(s, "insns_per_op=%lf", &v) != 1)
+			continue;
+		if (strstr(line, " witness_emit_sha256 "))
+			f->emit_sha256 = v, got |= 1;
+		else if (strstr(line, " witness_emit_fnv1a "))
+			f->emit_fnv1a = v, got |= 2;
+		else if (strstr(line, " calibration_loop_2insn "))
+			f->calibration = v, got |= 4;
+	}
+	if (p)
+		pclose(p);
+	return got == 7 ? 0 : -1;
+}
+
+/* Two boots: the figures must be identical run to run (icount makes them exact). */
+static int board(struct seed_figures *f)
+{
+	static struct seed_figures cached;
+	static int done, status = -1;
+	char runner[PATH_MAX], elf[PATH_MAX];
+	struct seed_figures a = {0}, b = {0};
+
+	if (done) {
+		*f = cached;
+		return status;
+	}
+	done = 1;
+	if (system("command -v qemu-system-arm >/dev/null 2>&1") != 0 ||
+	    tree_paths(runner, elf, sizeof(runner)) != 0)
+		return status;
+	if (board_run(runner, elf, &a) != 0 || board_run(runner, elf, &b) != 0)
+		return status;
+	a.runs = 2;
+	a.agree = a.emit_sha256 == b.emit_sha256 && a.emit_fnv1a == b.emit_fnv1a &&
+		  a.calibration == b.calibration;
+	cached = a;
+	*f = a;
+	status = 0;
+	return status;
+}
+
+static struct rvm_witness_log host_log;
+static struct rvm_hosted host_hosted;
+static struct rvm_platform host_plat;
+
+static void host_emit(void *ctx, uint64_t iters)
+{
+	(void)ctx;
+	for (uint64_t i = 0; i < iters; i++)
+		rvm_witness_emit(&host_log, RVM_ACT_IPC_SEND, 0, 3, i, i, 0, NULL);
+	rvm_bench_sink(host_log.digest, 8);
+}
+
+/* The host's ns per emit with the same chain and the portable SHA-256 the M3 runs. */
+static double host_emit_ns(enum rvm_witness_chain chain)
+{
+	struct rvm_witness_config cfg = {.chain = chain, .sig = RVM_SIG_NONE};
+
+	rvm_hosted_open(&host_hosted, NULL, RVM_HOSTED_QUIET, &host_plat);
+	host_plat.sha256 = rvm_sha256_portable();
+	memset(cfg.boot_nonce, 1, sizeof(cfg.boot_nonce));
+	if (rvm_witness_init(&host_log, &host_plat, &cfg) != RVM_OK)
+		abort();
+	return rvm_bench_time(host_emit, NULL, 50000, 11);
+}
+
+static void emit_row(struct rvm_bench_result *out, enum rvm_witness_chain chain)
+{
+	struct seed_figures f;
+	double host = host_emit_ns(chain);
+
+	if (board(&f) != 0) {
+		snprintf(out->note, sizeof(out->note),
+			 "skipped: qemu-system-arm or the seed bench image missing; host %.0f ns",
+			 host);
+		return;
+	}
+	out->ours_ns = chain == RVM_CHAIN_SHA256 ? f.emit_sha256 : f.emit_fnv1a;
+	snprintf(out->note, sizeof(out->note), "insns/op on M3 (%s run to run, calib %.2f); host %.0f ns",
+		 f.agree ? "equal" : "DIFFERENT", f.calibration, host);
+}
+
+static void run_emit_sha256(struct rvm_bench_result *out)
+{
+	emit_row(out, RVM_CHAIN_SHA256);
+}
+
+static void run_emit_fnv1a(struct rvm_bench_result *out)
+{
+	emit_row(out, RVM_CHAIN_FNV1A);
+}
+
+RVM_BENCH_ROW(seed_witness_emit_insns, NULL, "insns/op on Cortex-M3, reproducible",
+	      run_emit_sha256)
+RVM_BENCH_ROW(seed_witness_emit_fnv_insns, NULL, "insns/op on Cortex-M3, reproducible",
+	      run_emit_fnv1a)
