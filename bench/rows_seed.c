@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rvm/cap.h>
+#include <rvm/gate.h>
 #include <rvm/witness.h>
 
 #include "bench.h"
@@ -14,7 +16,7 @@
 
 /* The board's figures from one run of the bench image; ok when both runs agreed. */
 struct seed_figures {
-	double emit_sha256, emit_fnv1a, calibration;
+	double emit_sha256, emit_fnv1a, p1, send, calibration;
 	int runs, agree;
 };
 
@@ -63,10 +65,14 @@ static int board_run(const char *runner, const char *elf, struct seed_figures *f
 			f->emit_fnv1a = v, got |= 2;
 		else if (strstr(line, " calibration_loop_2insn "))
 			f->calibration = v, got |= 4;
+		else if (strstr(line, " p1_check "))
+			f->p1 = v, got |= 8;
+		else if (strstr(line, " gate_send_p1p2p3 "))
+			f->send = v, got |= 16;
 	}
 	if (p)
 		pclose(p);
-	return got == 7 ? 0 : -1;
+	return got == 31 ? 0 : -1;
 }
 
 /* Two boots: the figures must be identical run to run (icount makes them exact). */
@@ -89,7 +95,7 @@ static int board(struct seed_figures *f)
 		return status;
 	a.runs = 2;
 	a.agree = a.emit_sha256 == b.emit_sha256 && a.emit_fnv1a == b.emit_fnv1a &&
-		  a.calibration == b.calibration;
+		  a.p1 == b.p1 && a.send == b.send && a.calibration == b.calibration;
 	cached = a;
 	*f = a;
 	status = 0;
@@ -151,3 +157,67 @@ RVM_BENCH_ROW(seed_witness_emit_insns, NULL, "insns/op on Cortex-M3, reproducibl
 	      run_emit_sha256)
 RVM_BENCH_ROW(seed_witness_emit_fnv_insns, NULL, "insns/op on Cortex-M3, reproducible",
 	      run_emit_fnv1a)
+
+/* The host's side of the P1 row: the same rvm_cap_check on a cap granted from a kernel root. */
+struct host_gate {
+	struct rvm_obj_table objs;
+	struct rvm_cap_space caps;
+	struct rvm_gate gate;
+	rvm_obj_id edge;
+	rvm_cap_t root, cap;
+};
+
+static void host_p1(void *ctx, uint64_t iters)
+{
+	struct host_gate *h = ctx;
+	uint64_t bad = 0;
+
+	for (uint64_t i = 0; i < iters; i++)
+		bad += rvm_cap_check(&h->gate, 1, h->cap, RVM_OBJ_EDGE, h->edge, RVM_RIGHT_WRITE) !=
+		       RVM_OK;
+	if (bad)
+		abort();
+}
+
+static double host_p1_ns(void)
+{
+	struct host_gate *h = calloc(1, sizeof(*h));
+	struct rvm_witness_config cfg = {.chain = RVM_CHAIN_SHA256, .sig = RVM_SIG_NONE};
+	double ns;
+
+	rvm_hosted_open(&host_hosted, NULL, RVM_HOSTED_QUIET, &host_plat);
+	memset(cfg.boot_nonce, 2, sizeof(cfg.boot_nonce));
+	if (!h || rvm_witness_init(&host_log, &host_plat, &cfg) != RVM_OK)
+		abort();
+	rvm_obj_init(&h->objs);
+	rvm_cap_space_init(&h->caps, &h->objs, host_plat.sha256);
+	rvm_gate_init(&h->gate, &h->caps, &host_log, NULL);
+	if (rvm_obj_create(&h->objs, RVM_OBJ_EDGE, &h->edge) != RVM_OK ||
+	    rvm_cap_mint(&h->gate, RVM_CAP_KERNEL_TABLE, RVM_OBJ_EDGE, h->edge,
+			 RVM_RIGHT_WRITE | RVM_RIGHT_GRANT, &h->root) != RVM_OK ||
+	    rvm_cap_grant(&h->gate, RVM_CAP_KERNEL_TABLE, h->root, 1, RVM_RIGHT_WRITE, &h->cap) !=
+		    RVM_OK)
+		abort();
+	ns = rvm_bench_time(host_p1, h, 200000, 11);
+	free(h);
+	return ns;
+}
+
+static void run_p1(struct rvm_bench_result *out)
+{
+	struct seed_figures f;
+	double host = host_p1_ns();
+
+	if (board(&f) != 0) {
+		snprintf(out->note, sizeof(out->note),
+			 "skipped: qemu-system-arm or the seed bench image missing; host %.1f ns",
+			 host);
+		return;
+	}
+	out->ours_ns = f.p1;
+	snprintf(out->note, sizeof(out->note),
+		 "insns/op on M3 (%s run to run); host %.1f ns; gated send %.0f insns",
+		 f.agree ? "equal" : "DIFFERENT", host, f.send);
+}
+
+RVM_BENCH_ROW(seed_p1_check_insns, NULL, "insns/op on Cortex-M3, reproducible", run_p1)

@@ -2,6 +2,7 @@
 #include <rvm/bytes.h>
 #include <rvm/witness.h>
 
+#include "ipc.h"
 #include "seed.h"
 
 int rvm_seed_bench_main(void);
@@ -10,6 +11,7 @@ int rvm_seed_bench_main(void);
 #define OPS 512u
 
 static struct rvm_witness_log bench_log;
+static struct rvm_seed_ipc bench_ipc;
 
 /* The board's platform with no sink: a ring-only log, so emit is measured without the UART. */
 static enum rvm_err no_sink(void *ctx, enum rvm_sink_stream s, const void *buf, size_t n)
@@ -60,6 +62,32 @@ static void emit_bench(const struct rvm_platform *plat, enum rvm_witness_chain c
 	report(name, OPS, t1 - t0);
 }
 
+/* P1 alone (rvm_cap_check: resolve the handle, check type, object and rights), and a whole
+ * gated send (P1, P2 owner/epoch/nonce, P3 over a chain of two, apply, witness record). */
+static void gate_bench(const struct rvm_platform *plat)
+{
+	struct rvm_witness_config cfg = {.chain = RVM_CHAIN_SHA256, .sig = RVM_SIG_NONE};
+	uint64_t t0, t1;
+
+	rvm_memset(cfg.boot_nonce, 2, sizeof(cfg.boot_nonce));
+	if (rvm_witness_init(&bench_log, plat, &cfg) != RVM_OK ||
+	    rvm_seed_ipc_init(&bench_ipc, &bench_log, plat->sha256) != RVM_OK)
+		rvm_seed_panic("bench: gate set-up");
+	t0 = rvm_seed_ticks();
+	for (uint32_t i = 0; i < OPS; i++)
+		if (rvm_cap_check(&bench_ipc.gate, 1, bench_ipc.cap[1], RVM_OBJ_EDGE, bench_ipc.edge,
+				  RVM_RIGHT_WRITE) != RVM_OK)
+			rvm_seed_panic("bench: P1");
+	t1 = rvm_seed_ticks();
+	report("p1_check", OPS, t1 - t0);
+	t0 = rvm_seed_ticks();
+	for (uint32_t i = 0; i < OPS; i++)
+		if (rvm_seed_ipc_send(&bench_ipc, 1, i) != RVM_OK)
+			rvm_seed_panic("bench: gated send");
+	t1 = rvm_seed_ticks();
+	report("gate_send_p1p2p3", OPS, t1 - t0);
+}
+
 int rvm_seed_bench_main(void)
 {
 	struct rvm_platform plat;
@@ -76,5 +104,6 @@ int rvm_seed_bench_main(void)
 	report("calibration_loop_2insn", 100000, t1 - t0);
 	emit_bench(&plat, RVM_CHAIN_SHA256, "witness_emit_sha256");
 	emit_bench(&plat, RVM_CHAIN_FNV1A, "witness_emit_fnv1a");
+	gate_bench(&plat);
 	return 0;
 }

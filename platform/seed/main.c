@@ -3,13 +3,15 @@
 #include <rvm/kernel.h>
 #include <rvm/sha256.h>
 
+#include "ipc.h"
 #include "seed.h"
 #include "seed_key.h"
 #include "task.h"
 
 int rvm_seed_main(void);
 
-/* Rounds of events each task receives. */
+/* Rounds of events: each round the sensor and the intruder get the round number, the filter
+ * the sensor's result sent through the gate. */
 #define ROUNDS 6u
 
 /* The device key, provisioned into the image at build time (a demo: see docs/seed.md). */
@@ -19,6 +21,7 @@ static const uint8_t device_key[32] = RVM_SEED_DEVICE_KEY;
 static struct rvm_kernel kern;
 static struct rvm_platform plat;
 __attribute__((section(".partitions"))) static struct rvm_seed_part_mem parts[RVM_SEED_TASKS];
+static struct rvm_seed_ipc ipc;
 
 struct seed_task {
 	const char *name;
@@ -84,18 +87,19 @@ static void restart(uint32_t id)
 	rvm_seed_puts("\n");
 }
 
-/* Delivers one event to partition id (1-based); a fault is witnessed, then F1. */
-static void deliver(uint32_t id, uint32_t round)
+/* Delivers one event (a 16-bit payload) to partition id (1-based); a fault is witnessed,
+ * then F1. Returns whether the task handled it. */
+static bool deliver(uint32_t id, uint32_t payload)
 {
 	struct seed_task *t = &tasks[id - 1];
 	struct rvm_seed_fault f;
-	uint32_t r = rvm_seed_task_run(t->fn, &parts[id - 1], t->restarts << 16 | round, &f);
+	uint32_t r = rvm_seed_task_run(t->fn, &parts[id - 1], t->restarts << 16 | payload, &f);
 
 	if (r != RVM_SEED_TASK_FAULTED) {
 		t->events++;
 		t->last = r;
-		emit(RVM_ACT_IPC_RECV, id, round, r, 0);
-		return;
+		emit(RVM_ACT_IPC_RECV, id, payload, r, 0);
+		return true;
 	}
 	emit(RVM_ACT_FAULT, id, f.mmfar, f.cfsr, f.pc);
 	rvm_seed_putu("partition ", id);
@@ -106,6 +110,45 @@ static void deliver(uint32_t id, uint32_t round)
 	rvm_seed_putx(", pc 0x", f.pc);
 	rvm_seed_puts(") outside its partition\n");
 	restart(id);
+	return false;
+}
+
+/* "overflow" on the semihosting command line (QEMU -append) selects the stack-guard test. */
+static bool cmdline_has(const char *word)
+{
+	char cmd[96];
+	size_t n = rvm_seed_cmdline(cmd, sizeof(cmd)), w = 0;
+
+	while (word[w])
+		w++;
+	for (size_t i = 0; i + w <= n; i++)
+		if (rvm_memcmp(cmd + i, word, w) == 0)
+			return true;
+	return false;
+}
+
+/* One round: sensor, then its result through the gate to the filter, then the intruder,
+ * which after its restart tries to send with a read-only cap. */
+static void round_of(uint32_t round, uint32_t *refused, uint64_t *sensor_nonce)
+{
+	enum rvm_err e;
+
+	if (deliver(1, round)) {
+		check(rvm_seed_ipc_send(&ipc, 1, tasks[0].last), "sensor send");
+		*sensor_nonce = ipc.last_nonce;
+		deliver(2, ipc.mailbox);
+	}
+	if (deliver(3, round) && tasks[2].restarts > 0) {
+		e = rvm_seed_ipc_send(&ipc, 3, tasks[2].last);
+		if (e == RVM_OK)
+			rvm_seed_panic("the gate let a read-only cap send");
+		if (!*refused) {
+			rvm_seed_puts("partition 3 (intruder) send refused by the gate: ");
+			rvm_seed_puts(rvm_err_name(e));
+			rvm_seed_puts(" (P1: its cap lacks WRITE)\n");
+		}
+		(*refused)++;
+	}
 }
 
 int rvm_seed_main(void)
@@ -115,7 +158,9 @@ int rvm_seed_main(void)
 		.sig = RVM_SIG_HMAC_SHA256,
 		.checkpoint_every = 16,
 	};
-	uint32_t sum = 0;
+	uint32_t sum = 0, refused = 0, mailbox;
+	uint64_t used_nonce = 0;
+	enum rvm_err e;
 
 	rvm_seed_systick_start();
 	__asm__ volatile("cpsie i" ::: "memory");
@@ -131,16 +176,31 @@ int rvm_seed_main(void)
 
 	rvm_seed_mpu_init();
 	rvm_seed_puts("MPU on: task code read-only, one 1 KiB region per partition, stack guard\n");
+	if (cmdline_has("overflow"))
+		rvm_seed_overflow();
 	for (uint32_t id = 1; id <= RVM_SEED_TASKS; id++) {
 		rvm_memset(&parts[id - 1], 0, sizeof(parts[id - 1]));
 		emit(RVM_ACT_PARTITION_CREATE, 0, id, (uint32_t)(uintptr_t)&parts[id - 1],
 		     RVM_SEED_PART_BYTES);
 	}
+	check(rvm_seed_ipc_init(&ipc, &kern.witness, plat.sha256), "capabilities");
+	rvm_seed_puts("capabilities: sensor WRITE, filter READ, intruder READ on the sensor->filter "
+		      "edge\n");
 	for (uint32_t round = 1; round <= ROUNDS; round++) {
-		for (uint32_t id = 1; id <= RVM_SEED_TASKS; id++)
-			deliver(id, round);
+		round_of(round, &refused, &used_nonce);
 		check(rvm_witness_flush(&kern.witness), "witness flush");
 	}
+	/* The sensor's last nonce, presented again: P2 must refuse the replay. */
+	mailbox = ipc.mailbox;
+	e = rvm_seed_ipc_send_nonce(&ipc, 1, 99, used_nonce);
+	if (e == RVM_OK || ipc.mailbox != mailbox)
+		rvm_seed_panic("the gate accepted a replayed nonce");
+	rvm_seed_puts("replayed nonce refused by the gate: ");
+	rvm_seed_puts(rvm_err_name(e));
+	rvm_seed_puts("\n");
+	rvm_seed_putu("gate: ", ipc.gate.allowed);
+	rvm_seed_putu(" operations allowed, ", ipc.gate.denied);
+	rvm_seed_puts(" refused\n");
 	for (uint32_t id = 1; id <= RVM_SEED_TASKS; id++) {
 		struct seed_task *t = &tasks[id - 1];
 

@@ -45,6 +45,12 @@ _Noreturn void rvm_seed_exit(uint32_t status);
 /* Semihosting SYS_TIME: the host's seconds since 1970 (0 when unavailable). */
 uint32_t rvm_seed_host_time(void);
 
+/* Semihosting SYS_GET_CMDLINE: QEMU's "IMAGE -append text" into buf (NUL-terminated);
+ * returns its length, 0 when unavailable. */
+size_t rvm_seed_cmdline(char *buf, size_t cap);
+/* Recurses on the kernel stack until the MPU guard stops it (platform/seed/overflow.c). */
+void rvm_seed_overflow(void);
+
 /* Fills *out with the board's rvm_platform table. */
 void rvm_seed_platform(struct rvm_platform *out);
 

@@ -2,6 +2,7 @@
 #include "seed.h"
 
 #define SYS_TIME          0x11u
+#define SYS_GET_CMDLINE   0x15u
 #define SYS_EXIT_EXTENDED 0x20u
 /* ADP_Stopped_ApplicationExit: with SYS_EXIT_EXTENDED the second word is the exit status. */
 #define ADP_APPLICATION_EXIT 0x20026u
@@ -29,4 +30,18 @@ _Noreturn void rvm_seed_exit(uint32_t status)
 uint32_t rvm_seed_host_time(void)
 {
 	return semihost(SYS_TIME, 0);
+}
+
+size_t rvm_seed_cmdline(char *buf, size_t cap)
+{
+	uint32_t block[2] = {(uint32_t)(uintptr_t)buf, (uint32_t)cap};
+
+	if (cap == 0)
+		return 0;
+	if (semihost(SYS_GET_CMDLINE, block) != 0 || block[1] >= cap) {
+		buf[0] = 0;
+		return 0;
+	}
+	buf[block[1]] = 0;
+	return block[1];
 }

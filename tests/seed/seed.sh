@@ -48,9 +48,12 @@ boot)
     "partition 3 \\(intruder\\) MemManage fault: data access at 0x2000[0-9a-f]{4} \\(CFSR 0x82" \
     "partition 3 F1 recovery: restart 1" \
     "partition 1 \\(sensor\\) handled 6 events after 0 restart\\(s\\), last result 21" \
-    "partition 2 \\(filter\\) handled 6 events after 0 restart\\(s\\), last result 21" \
+    "partition 2 \\(filter\\) handled 6 events after 0 restart\\(s\\), last result 56" \
     "partition 3 \\(intruder\\) handled 5 events after 1 restart\\(s\\)" \
-    "partition 1 data intact: sum 21" "records streamed; exit via semihosting"
+    "partition 1 data intact: sum 21" "records streamed; exit via semihosting" \
+    "capabilities: sensor WRITE, filter READ, intruder READ" \
+    "partition 3 \\(intruder\\) send refused by the gate: RVM_E_PERM" \
+    "replayed nonce refused by the gate: RVM_E_REPLAY" "gate: 10 operations allowed, 5 refused"
   if grep -E "PANIC|FATAL" "$out/seed-console.txt"; then echo "FAIL: the image reported an error"; exit 1; fi
   # The records: the fault names partition 3 and the exact address of partition 1's memory,
   # F1 follows it, and both other partitions keep handling events afterwards.
@@ -63,6 +66,13 @@ boot)
   others=$(awk -v f="${fault% *}" '$1 > f && $3 == "ipc.recv" && $5 != 3' "$out/records.txt" | wc -l)
   echo "after the fault: $others events handled by the other partitions"
   [ "$others" -ge 8 ] || { echo "FAIL: the other partitions did not keep running"; exit 1; }
+  # The gate: six sends by the sensor witnessed, four refusals of the intruder at P1
+  # (cap.denied) and the replay at P2 (gate.denied).
+  sends=$(awk '$3 == "ipc.send" && $5 == 1' "$out/records.txt" | wc -l)
+  denied=$(awk '$3 == "cap.denied" && $5 == 3' "$out/records.txt" | wc -l)
+  replay=$(awk '$3 == "gate.denied" && $5 == 1' "$out/records.txt" | wc -l)
+  echo "gate records: $sends sends, $denied P1 refusals, $replay replay refusals"
+  [ "$sends" = 6 ] && [ "$denied" = 4 ] && [ "$replay" = 1 ] || { echo "FAIL: gate records"; cat "$out/records.txt"; exit 1; }
   "$RVM_BIN" audit "$out/seed-witness.log" --hmac-key "$key" --require-clean | tee "$out/audit.txt"
   # A flipped byte in the streamed log must be caught.
   cp "$out/seed-witness.log" "$out/bad.log"
@@ -71,6 +81,26 @@ boot)
   # The wrong key must not verify the checkpoints.
   printf 'RVM-HMAC-SHA256-KEY\n%064d\n' 0 > "$out/wrong.key"
   if "$RVM_BIN" audit "$out/seed-witness.log" --hmac-key "$out/wrong.key" >/dev/null; then echo "FAIL: wrong key accepted"; exit 1; fi
+  ;;
+overflow)
+  # The kernel stack runs into its MPU guard: a MemManage fault in privileged code, reported,
+  # and the board stops with status 1 (the bus alone would never fault on this board).
+  command -v qemu-system-arm >/dev/null || {
+    echo "SKIP: qemu-system-arm not installed (Debian package qemu-system-arm)"; exit 77; }
+  if "$RVM_QEMU_RUN" --board seed --elf "$RVM_SEED_ELF" --out "$out" --timeout 20 -- -append overflow \
+    2> "$out/stderr.txt" | tee "$out/run.txt"; then
+    echo "FAIL: the overflow did not stop the board"; exit 1
+  fi
+  guard=$(arm-none-eabi-nm "$RVM_SEED_ELF" 2>/dev/null | awk '$3 == "__main_stack_bottom" { print $1 }')
+  expect "stack overflow test: recursing on the kernel stack" \
+    "FATAL: kernel fault, exception 4, CFSR 0x[0-9a-f]+, MMFAR 0x"
+  if [ -n "$guard" ]; then
+    mmfar=$(sed -nE 's/.*MMFAR 0x([0-9a-f]+).*/\1/p' "$out/seed-console.txt")
+    [ $((0x$mmfar)) -ge $((0x$guard)) ] && [ $((0x$mmfar)) -lt $((0x$guard + 32)) ] ||
+      { echo "FAIL: fault at 0x$mmfar, not in the guard at 0x$guard"; exit 1; }
+    echo "fault address 0x$mmfar is inside the 32-byte guard at 0x$guard"
+  fi
+  if grep -q "the guard did not fire" "$out/seed-console.txt"; then echo "FAIL: no guard"; exit 1; fi
   ;;
 bench)
   # Instruction counts under -icount shift=0: exact, so two boots must agree to the digit,
@@ -85,7 +115,7 @@ bench)
   cat "$out/bench1.txt"
   grep -q "calibration_loop_2insn ops=100000 insns=200000 insns_per_op=2.00" "$out/bench1.txt" ||
     { echo "FAIL: calibration is off"; exit 1; }
-  [ "$(grep -c insns_per_op "$out/bench1.txt")" = 3 ] || { echo "FAIL: missing bench lines"; exit 1; }
+  [ "$(grep -c insns_per_op "$out/bench1.txt")" = 5 ] || { echo "FAIL: missing bench lines"; exit 1; }
   cmp -s "$out/bench1.txt" "$out/bench2.txt" || { echo "FAIL: counts differ run to run"; diff "$out/bench1.txt" "$out/bench2.txt"; exit 1; }
   ;;
 *) echo "unknown case $case"; exit 2 ;;
