@@ -261,6 +261,7 @@ struct rvm_wasm_instance *rvm_wasm_instantiate(const struct rvm_wasm_module *m,
 	if (nimports != m->nimports)
 		return fail(err, RVM_E_LINK, "wrong number of imports");
 	inst = wasm_alloc(&a, sizeof(*inst));
+	/* NOLINTBEGIN(bugprone-sizeof-expression): ALLOC sizes the pointed-to element type */
 	if (!inst || !ALLOC(&a, inst->funcs, m->nfuncs) || !ALLOC(&a, inst->tables, m->ntables) ||
 	    !ALLOC(&a, inst->globals, m->nglobals) ||
 	    !ALLOC(&a, inst->own_funcs, m->nfuncs - m->nfunc_imports) ||
@@ -269,6 +270,7 @@ struct rvm_wasm_instance *rvm_wasm_instantiate(const struct rvm_wasm_module *m,
 	    !ALLOC(&a, inst->elem_dropped, m->nelems / 8 + 1) ||
 	    !ALLOC(&a, inst->data_dropped, m->ndatas / 8 + 1))
 		return fail(err, RVM_E_NOMEM, "instance arena too small");
+	/* NOLINTEND(bugprone-sizeof-expression) */
 	inst->mod = m;
 	for (uint32_t i = 0; i < m->nimports; i++) {
 		const struct rvm_wasm_extern *x = &imports[i];

@@ -300,6 +300,7 @@ static bool read_blocktype(struct tr *t, uint32_t *np, const uint8_t **p, uint32
 
 static void label_types(const struct ctl *c, uint32_t *n, const uint8_t **types)
 {
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): callers pass a label inside the control stack */
 	if (c->kind == CTL_LOOP)
 		*n = c->nparams, *types = c->params;
 	else
@@ -544,6 +545,7 @@ static bool op_block(struct tr *t, uint8_t kind)
 		return false;
 	if (kind == CTL_IF && !pop(t, RVM_WASM_I32, &cond))
 		return false;
+	/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): cond is set by pop() whenever kind is CTL_IF */
 	if (!keep_types(t, np, p) || !materialize(t, 0))
 		return false;
 	if (kind == CTL_IF && !t->dead && !cond_jump(t, &cond, true, 0, &word))
@@ -1217,7 +1219,7 @@ bool wasm_translate(struct rvm_wasm_module *m, uint32_t func, struct wasm_reader
 		    struct wasm_arena *a, struct rvm_wasm_code *code)
 {
 	const struct rvm_wasm_functype *ft = &m->types[m->func_type[func]];
-	size_t body = (size_t)(r->end - r->p);
+	size_t body;
 	size_t top = a->cap & ~(size_t)7;
 	struct tr t;
 

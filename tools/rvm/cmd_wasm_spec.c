@@ -455,6 +455,7 @@ static void command(struct script *s, const cJSON *cmd)
 		uint32_t i = 0;
 
 		if (ok)
+			/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): nres results were written when r == ACT_OK */
 			cJSON_ArrayForEach(e, exp) ok &= value_matches(e, res[i++]);
 		if (r != ACT_OK)
 			snprintf(why, sizeof(why), "%s", msg[0] ? msg : "action failed");
