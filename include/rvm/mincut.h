@@ -21,6 +21,10 @@
 /* Budget meaning "run to the exact answer". */
 #define RVM_MINCUT_UNLIMITED UINT64_MAX
 
+/* Node numbers are uint16_t in the scratch arrays, 0xffff meaning none; sets are whole words. */
+_Static_assert(RVM_MINCUT_MAX_NODES < 0xffffu, "node numbers must fit uint16_t below 0xffff");
+_Static_assert(RVM_MINCUT_MAX_NODES % 64u == 0, "node sets are whole 64-bit words");
+
 /* A set of node indices 0..RVM_MINCUT_MAX_NODES-1, one bit each. */
 struct rvm_nodeset {
 	uint64_t w[RVM_MINCUT_SET_WORDS];
@@ -94,6 +98,15 @@ struct rvm_mincut_work {
 	uint32_t mark[RVM_MINCUT_MAX_NODES];
 	uint16_t stamp[RVM_MINCUT_MAX_NODES];
 };
+
+/*
+ * A phase records at most one merge per unordered pair it scans (the later
+ * end is no longer a candidate when the earlier one is scanned) plus its s-t
+ * pair: n(n-1)/2 + 1, the size of pair_a/pair_b.
+ */
+_Static_assert(sizeof(((struct rvm_mincut_work *)0)->pair_a) / sizeof(uint16_t) ==
+		       RVM_MINCUT_ADJ_CAP / 2u + 1u,
+	       "one recorded merge per scanned pair, plus s-t");
 
 /* How the last solve represented the graph (diagnostics and benchmarks). */
 enum rvm_mincut_method {
