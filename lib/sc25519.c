@@ -104,7 +104,7 @@ static void sc_reduce(uint8_t out[32], int64_t s[SC_LIMBS])
 			u[i + 1] += c;
 		}
 		/* keep = all ones when w < 0 (its top limb negative). */
-		keep = w[12] >> 63;
+		keep = -(int64_t)((uint64_t)w[12] >> 63);
 		for (int i = 0; i < 13; i++)
 			u[i] = (u[i] & keep) | (w[i] & ~keep);
 	}
