@@ -7,7 +7,10 @@
 #include <x86intrin.h>
 #endif
 
+#include <sodium.h>
+
 #include <hosted.h>
+#include <rvm/ed25519.h>
 #include <rvm/gate.h>
 #include <rvm/witness.h>
 
@@ -229,6 +232,66 @@ static void run_p3_depth8(struct rvm_bench_result *out)
 }
 
 RVM_BENCH_ROW(p3_depth8, NULL, "informational", run_p3_depth8)
+
+/* ---- p3_depth8_signed: an exported depth-8 chain, every link Ed25519-signed, verified ---- */
+
+struct signed_chain {
+	struct rvm_cap_token ch[RVM_CAP_MAX_DEPTH + 1];
+	uint8_t body[RVM_CAP_MAX_DEPTH + 1][RVM_CAP_TOKEN_BODY];
+	uint32_t n;
+	uint8_t pk[RVM_ED25519_PUBLIC];
+	const struct rvm_sha256_impl *sha;
+};
+
+static void ours_signed(void *ctx, uint64_t iters)
+{
+	struct signed_chain *s = ctx;
+	uint32_t bad = 0;
+
+	for (uint64_t i = 0; i < iters; i++)
+		bad |= rvm_proof_chain_verify(s->sha, s->ch, s->n, s->pk);
+	if (bad)
+		abort();
+}
+
+/* libsodium checking the same nine signatures (signatures only: no seals, no rights). */
+static void peer_signed(void *ctx, uint64_t iters)
+{
+	struct signed_chain *s = ctx;
+	int bad = 0;
+
+	for (uint64_t i = 0; i < iters; i++)
+		for (uint32_t k = 0; k < s->n; k++)
+			bad |= crypto_sign_verify_detached(s->ch[k].sig, s->body[k],
+							   RVM_CAP_TOKEN_BODY, s->pk);
+	if (bad)
+		abort();
+}
+
+static void run_p3_signed(struct rvm_bench_result *out)
+{
+	struct cap_bench *b = cap_bench_new();
+	struct signed_chain *s = calloc(1, sizeof(*s));
+	uint8_t seed[RVM_ED25519_SEED], sk[RVM_ED25519_SECRET];
+
+	if (!s || sodium_init() < 0)
+		abort();
+	memset(seed, 0x42, sizeof(seed));
+	rvm_ed25519_keypair(s->pk, sk, seed);
+	if (rvm_proof_chain_export(&b->caps, RVM_CAP_MAX_DEPTH + 1, b->leaf, s->ch, &s->n) != RVM_OK)
+		abort();
+	for (uint32_t k = 0; k < s->n; k++) {
+		rvm_proof_token_sign(&s->ch[k], sk);
+		rvm_cap_token_encode(&s->ch[k], s->body[k]);
+	}
+	s->sha = b->plat.sha256;
+	rvm_bench_pair(ours_signed, s, peer_signed, s, 50, 11, &out->ours_ns, &out->peer_ns);
+	snprintf(out->note, sizeof(out->note), "%u links: seals + rights + Ed25519 each", s->n);
+	free(s);
+	cap_bench_free(b);
+}
+
+RVM_BENCH_ROW(p3_depth8_signed, "libsodium-verify-x9", "informational", run_p3_signed)
 
 /* ---- p1_ct: dudect-style leak test: does P1's time depend on which right is missing? ---- */
 
