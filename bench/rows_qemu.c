@@ -36,6 +36,18 @@ static int tree_paths(char *runner, char *elf, size_t n)
 	return access(runner, X_OK) == 0 && access(elf, R_OK) == 0 ? 0 : -1;
 }
 
+/* If line starts with prefix followed by a number, stores the number in *v. */
+static int after(const char *line, const char *prefix, double *v)
+{
+	size_t n = strlen(prefix);
+	char *end;
+
+	if (strncmp(line, prefix, n) != 0)
+		return 0;
+	*v = strtod(line + n, &end);
+	return end != line + n;
+}
+
 /* Medians over QEMU_BOOTS boots of one configuration. */
 struct boots {
 	double wall, wall_min, guest;
@@ -61,8 +73,7 @@ static void boot_many(const char *runner, const char *elf, const char *dir, cons
 		double w = -1, g = -1, v;
 
 		while (p && fgets(line, sizeof(line), p)) {
-			if (sscanf(line, "rvm-qemu-run: first witness record after %lf ms", &v) ==
-			    1)
+			if (after(line, "rvm-qemu-run: first witness record after ", &v))
 				w = v;
 		}
 		if (p)
@@ -70,7 +81,7 @@ static void boot_many(const char *runner, const char *elf, const char *dir, cons
 		snprintf(line, sizeof(line), "%s/qemu-console.txt", dir);
 		p = fopen(line, "r");
 		while (p && fgets(line, sizeof(line), p)) {
-			if (sscanf(line, "rvm: first witness record %lf us after entry", &v) == 1)
+			if (after(line, "rvm: first witness record ", &v))
 				g = v / 1e3;
 		}
 		if (p)

@@ -269,8 +269,10 @@ static enum rvm_err boot_swarm(uint64_t t0)
 	enum rvm_err err;
 
 	/* Measure the image: code and constants, as loaded (arg0 = first 8 digest bytes). */
-	rvm_sha256(plat.sha256, __image_start, (size_t)(__rodata_end - __image_start), d);
-	err = phase(PH_IMAGE, rvm_load_le64(d), (uint64_t)(__rodata_end - __image_start));
+	size_t len = (size_t)((uintptr_t)__rodata_end - (uintptr_t)__image_start);
+
+	rvm_sha256(plat.sha256, __image_start, len, d);
+	err = phase(PH_IMAGE, rvm_load_le64(d), len);
 	if (err == RVM_OK)
 		err = phase(PH_MMU, (uintptr_t)el2_l1, pages.end - pages.next);
 	if (err == RVM_OK)
@@ -331,7 +333,7 @@ void rvm_qemu_main(uint64_t dtb)
 	rvm_board_early_console();
 	blob = find_dtb(dtb);
 	/* The blob lies below the image: it may span at most the gap between them. */
-	err = rvm_fdt_parse(blob, (size_t)((const uint8_t *)__image_start - blob), &board.fdt);
+	err = rvm_fdt_parse(blob, (size_t)((uintptr_t)__image_start - (uintptr_t)blob), &board.fdt);
 	if (err != RVM_OK) {
 		rvm_board_printf("rvm: FATAL: device tree at %p unreadable: %s\n",
 				 (const void *)blob, rvm_err_str(err));

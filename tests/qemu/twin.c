@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	struct rvm_witness_config wcfg = {.chain = RVM_CHAIN_SHA256,
 					  .sig = RVM_SIG_NONE,
 					  .checkpoint_every = RVM_WITNESS_CHECKPOINT_EVERY};
-	struct rvm_scenario_result res;
+	struct rvm_scenario_result res = {0};
 	struct rvm_hosted h;
 	struct rvm_platform plat;
 	enum rvm_err err;
