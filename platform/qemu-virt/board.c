@@ -3,6 +3,7 @@
 #include "board.h"
 
 #include <rvm/bytes.h>
+#include <rvm/ed25519.h>
 #include <rvm/kernel.h>
 #include <rvm/sha256.h>
 #include <rvm/witness.h>
@@ -25,7 +26,8 @@ extern struct rvm_a64_cpu rvm_a64_cpus[RVM_A64_MAX_CPUS];
 enum board_phase { PH_IMAGE = 0x100, PH_MMU, PH_GIC, PH_SMP, PH_PARTITIONS };
 
 /* Boot arguments (QEMU's -append): "rvm.twin" runs only the deterministic agent scenario with
- * this fixed boot nonce (the one tests/qemu/twin.c uses); "rvm.test-panic" makes EL2 fault on
+ * this fixed boot nonce (the one tests/qemu/twin.c uses); "rvm.unsigned" skips the signing key;
+ * "rvm.test-panic" makes EL2 fault on
  * purpose once booted, to test the panic path of the vectors. */
 #define RVM_TWIN_NONCE "rvm-twin-nonce01"
 
@@ -220,20 +222,53 @@ static bool bootarg(const char *word)
 	return false;
 }
 
+/*
+ * A signing key for this boot only: an Ed25519 key pair from the platform's entropy. The
+ * secret half stays in the log's config until shutdown; the public half goes to the host as a
+ * framed "@rvm:k:" line (it is also in the log header), so the host pins it at boot.
+ */
+static enum rvm_err boot_key(struct rvm_witness_config *wcfg)
+{
+	static const char hex[] = "0123456789abcdef";
+	char line[sizeof(RVM_QEMU_FRAME_PREFIX "k:") + 2 * RVM_ED25519_PUBLIC + 1] =
+		RVM_QEMU_FRAME_PREFIX "k:";
+	uint8_t seed[RVM_ED25519_SEED], pk[RVM_ED25519_PUBLIC];
+	size_t n = sizeof(RVM_QEMU_FRAME_PREFIX "k:") - 1;
+	enum rvm_err err = rvm_platform_entropy(&plat, seed, sizeof(seed));
+
+	if (err != RVM_OK)
+		return err;
+	rvm_ed25519_keypair(pk, wcfg->key, seed);
+	rvm_wipe(seed, sizeof(seed));
+	wcfg->sig = RVM_SIG_ED25519;
+	for (size_t i = 0; i < sizeof(pk); i++) {
+		line[n++] = hex[pk[i] >> 4];
+		line[n++] = hex[pk[i] & 15];
+	}
+	line[n++] = '\n';
+	rvm_board_write(line, n);
+	return RVM_OK;
+}
+
 /* The kernel's boot: genesis and the first records, streamed before anything else. */
 static enum rvm_err boot_kernel(uint64_t t0, bool twin)
 {
 	struct rvm_witness_config wcfg = {.chain = RVM_CHAIN_SHA256,
 					  .sig = RVM_SIG_NONE,
 					  .checkpoint_every = RVM_WITNESS_CHECKPOINT_EVERY};
-	enum rvm_err err;
+	enum rvm_err err = RVM_OK;
 
 	board.cpus_online = 1;
 	rvm_qemu_platform(&board, &plat);
 	if (twin)
 		rvm_memcpy(wcfg.boot_nonce, RVM_TWIN_NONCE, sizeof(wcfg.boot_nonce));
-	/* Unsigned until the witness log signs checkpoints with Ed25519 (lib/ed25519.c). */
-	err = rvm_kernel_boot(&kernel, &plat, &wcfg);
+	/* Signed by default; rvm.unsigned skips deriving the key pair (tens of ms under TCG,
+	 * all before the first witness) for the fastest first witness. */
+	if (!bootarg("rvm.unsigned"))
+		err = boot_key(&wcfg);
+	if (err == RVM_OK)
+		err = rvm_kernel_boot(&kernel, &plat, &wcfg);
+	rvm_wipe(wcfg.key, sizeof(wcfg.key));
 	if (err != RVM_OK)
 		return err;
 	rvm_board_printf(
@@ -269,8 +304,10 @@ static enum rvm_err boot_swarm(uint64_t t0)
 	enum rvm_err err;
 
 	/* Measure the image: code and constants, as loaded (arg0 = first 8 digest bytes). */
-	rvm_sha256(plat.sha256, __image_start, (size_t)(__rodata_end - __image_start), d);
-	err = phase(PH_IMAGE, rvm_load_le64(d), (uint64_t)(__rodata_end - __image_start));
+	size_t len = (size_t)((uintptr_t)__rodata_end - (uintptr_t)__image_start);
+
+	rvm_sha256(plat.sha256, __image_start, len, d);
+	err = phase(PH_IMAGE, rvm_load_le64(d), len);
 	if (err == RVM_OK)
 		err = phase(PH_MMU, (uintptr_t)el2_l1, pages.end - pages.next);
 	if (err == RVM_OK)
@@ -331,7 +368,7 @@ void rvm_qemu_main(uint64_t dtb)
 	rvm_board_early_console();
 	blob = find_dtb(dtb);
 	/* The blob lies below the image: it may span at most the gap between them. */
-	err = rvm_fdt_parse(blob, (size_t)((const uint8_t *)__image_start - blob), &board.fdt);
+	err = rvm_fdt_parse(blob, (size_t)((uintptr_t)__image_start - (uintptr_t)blob), &board.fdt);
 	if (err != RVM_OK) {
 		rvm_board_printf("rvm: FATAL: device tree at %p unreadable: %s\n",
 				 (const void *)blob, rvm_err_str(err));

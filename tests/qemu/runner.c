@@ -50,7 +50,8 @@ static double now_ms(void)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: rvm-qemu-run --elf IMAGE [--board virt|seed] [--out DIR] [--smp N] [--timeout S]\n"
+		"usage: rvm-qemu-run --elf IMAGE [--board virt|seed] [--out DIR] [--smp N] "
+		"[--timeout S]\n"
 		"                    [--quiet]\n"
 		"                    [--gdb] [--qemu BIN] [--machine OPTS] [--cpu NAME] [-- "
 		"QEMU-ARGS]\n"
@@ -66,6 +67,15 @@ static int usage(void)
 		"DIR/seed-console.txt.\n"
 		"exit: 0 the machine powered off cleanly, 1 it failed, 2 bad usage, 124 timeout\n");
 	return 2;
+}
+
+/* A positive decimal number, or -1 for anything else (which parse then rejects). */
+static int number(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return end != s && !*end && v > 0 && v < 100000 ? (int)v : -1;
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -108,9 +118,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		else if (!strcmp(a, "--cpu"))
 			o->cpu = v;
 		else if (!strcmp(a, "--smp"))
-			o->smp = atoi(v);
+			o->smp = number(v);
 		else if (!strcmp(a, "--timeout"))
-			o->timeout_s = atoi(v);
+			o->timeout_s = number(v);
 		else
 			return -1;
 		i++;
@@ -164,7 +174,7 @@ static int frame(struct capture *c, const char *line, double t)
 	size_t n = 0;
 	FILE *f;
 
-	if (line[strlen(FRAME_PREFIX) + 1] != ':')
+	if (strlen(line) < strlen(FRAME_PREFIX) + 2 || line[strlen(FRAME_PREFIX) + 1] != ':')
 		return -1;
 	switch (line[strlen(FRAME_PREFIX)]) {
 	case 'k':
@@ -216,6 +226,17 @@ static void line_in(struct capture *c, const char *line, double t)
 		fputs(line, stdout);
 		fflush(stdout);
 	}
+}
+
+static void close_all(struct capture *c)
+{
+	if (c->witness)
+		fclose(c->witness);
+	if (c->journal)
+		fclose(c->journal);
+	if (c->console)
+		fclose(c->console);
+	c->witness = c->journal = c->console = NULL;
 }
 
 static FILE *open_out(const char *dir, const char *name)
@@ -299,7 +320,7 @@ static pid_t launch(const struct opts *o, int out_fd)
 /* Reads QEMU's console until it closes or the deadline passes; returns 1 on timeout. */
 static int pump(struct capture *c, int fd, double deadline)
 {
-	char buf[4096], line[8192];
+	char buf[4096], line[8192] = {0};
 	size_t len = 0;
 
 	for (;;) {
@@ -408,8 +429,10 @@ int main(int argc, char **argv)
 	c.witness = open_named(o.out, prefix, "witness.log");
 	c.journal = open_named(o.out, prefix, "journal.log");
 	c.console = open_named(o.out, prefix, "console.txt");
-	if (!c.witness || !c.journal || !c.console || pipe(fds) != 0)
+	if (!c.witness || !c.journal || !c.console || pipe(fds) != 0) {
+		close_all(&c);
 		return 2;
+	}
 	c.launch_ms = now_ms();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -425,9 +448,7 @@ int main(int argc, char **argv)
 		kill(pid, SIGKILL);
 	}
 	waitpid(pid, &status, 0);
-	fclose(c.witness);
-	fclose(c.journal);
-	fclose(c.console);
+	close_all(&c);
 	if (c.first_record_ms >= 0)
 		printf("rvm-qemu-run: first witness record after %.1f ms (wall clock from "
 		       "launch)\n",

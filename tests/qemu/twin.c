@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sys/random.h>
+
+#include <rvm/ed25519.h>
 #include <rvm/kernel.h>
 
 #include "hosted.h"
@@ -45,9 +48,10 @@ int main(int argc, char **argv)
 {
 	/* As the image (platform/qemu-virt/board.c, boot_kernel). */
 	struct rvm_witness_config wcfg = {.chain = RVM_CHAIN_SHA256,
-					  .sig = RVM_SIG_NONE,
+					  .sig = RVM_SIG_ED25519,
 					  .checkpoint_every = RVM_WITNESS_CHECKPOINT_EVERY};
-	struct rvm_scenario_result res;
+	uint8_t seed[RVM_ED25519_SEED], pk[RVM_ED25519_PUBLIC];
+	struct rvm_scenario_result res = {0};
 	struct rvm_hosted h;
 	struct rvm_platform plat;
 	enum rvm_err err;
@@ -62,6 +66,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	plat.cpu_count = one_cpu;
+	/* As the image: a fresh Ed25519 key pair for this run only. */
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+		fprintf(stderr, "rvm-qemu-twin: no entropy for the key\n");
+		rvm_hosted_close(&h);
+		return 2;
+	}
+	rvm_ed25519_keypair(pk, wcfg.key, seed);
 	memcpy(wcfg.boot_nonce, TWIN_NONCE, sizeof(wcfg.boot_nonce));
 	err = rvm_kernel_boot(&kernel, &plat, &wcfg);
 	if (err == RVM_OK)
