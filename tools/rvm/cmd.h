@@ -18,6 +18,9 @@ int rvm_cmd_run(int argc, char **argv);
 /* The table lives in main.c; sub-commands print it on bad usage. */
 extern const struct rvm_cmd rvm_cmds[];
 
+/* rvm sim: placement on a recorded agent trace (cmd_sim.c) */
+int rvm_cmd_sim(int argc, char **argv);
+
 /* rvm wasm validate|run|spec (cmd_wasm.c) */
 int cmd_wasm(int argc, char **argv);
 
