@@ -4,6 +4,10 @@
 #include <rvm/lease.h>
 #include <rvm/witness.h>
 
+/* A holder must name both a partition slot and a capability table. */
+#define RVM_LEASE_HOLDERS \
+	(RVM_MAX_PARTITIONS < RVM_CAP_TABLES ? RVM_MAX_PARTITIONS : RVM_CAP_TABLES)
+
 #define LEASE_NONE 0xffffu
 
 void rvm_lease_init(struct rvm_lease_table *lt, struct rvm_part_pool *parts)
@@ -98,8 +102,8 @@ enum rvm_err rvm_lease_grant(struct rvm_lease_table *lt, uint32_t holder, uint64
 				    .ctx = &op };
 	enum rvm_err e;
 
-	if (!lt || !id || !cap || holder >= RVM_MAX_PARTITIONS || holder >= RVM_CAP_TABLES ||
-	    duration_ns == 0 || now_ns + duration_ns < now_ns)
+	if (!lt || !id || !cap || holder >= RVM_LEASE_HOLDERS || duration_ns == 0 ||
+	    now_ns + duration_ns < now_ns)
 		return RVM_E_INVAL;
 	g = lt->parts->gate;
 	op.expiry = now_ns + duration_ns;

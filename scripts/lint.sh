@@ -18,6 +18,6 @@ fi
 rm -f "$log"
 echo "lint: cppcheck"
 cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-  --std=c11 --inline-suppr -I include -I platform/hosted \
+  --std=c11 --inline-suppr -I include -I platform/hosted $(pkg-config --cflags-only-I libcjson) \
   --suppress=missingIncludeSystem kernel lib wasm platform/hosted tools/rvm
 echo "lint: clean"

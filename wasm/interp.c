@@ -279,6 +279,8 @@ enum rvm_wasm_status wasm_interp(struct rvm_wasm_instance *inst, int64_t *fuelp)
 {
 #ifdef RVM_WASM_GOTO
 #define LABEL_ADDR(n) [n] = &&L_##n,
+	/* cppcheck reads the GNU label-address operator && as a boolean. */
+	/* cppcheck-suppress assignBoolToPointer */
 	static const void *const dispatch[256] = { WASM_OPS(LABEL_ADDR) };
 #endif
 	const uint32_t *pc = inst->pc;

@@ -527,8 +527,17 @@ static int run_file(const char *path, int verbose, long *tp, long *tf, long *ts,
 	s->dir = dirname(dirbuf);
 	s->verbose = verbose;
 	s->st = malloc(sizeof(*s->st));
+	if (!s->st) {
+		printf("%-40s out of memory\n", path);
+		cJSON_Delete(root);
+		free(text), free(dirbuf), free(s);
+		(*tf)++;
+		return -1;
+	}
 	spectest_init(s->st);
-	cJSON_ArrayForEach(cmd, cJSON_GetObjectItem(root, "commands")) command(s, cmd);
+	cmd = cJSON_GetObjectItem(root, "commands");
+	for (cmd = cmd ? cmd->child : NULL; cmd; cmd = cmd->next)
+		command(s, cmd);
 	char *base = strrchr(path, '/');
 
 	printf("%-28s %6ld passed %5ld failed %5ld skipped %5ld msg-diff\n", base ? base + 1 : path,
