@@ -143,6 +143,20 @@ static int module_ref(struct ctx *c, const char *name, const char *where, uint32
 	return 0;
 }
 
+/* out = dir/name (or name when dir is empty); -1 when it does not fit RUN_PATH. */
+static int join_path(char out[RUN_PATH], const char *dir, const char *name)
+{
+	size_t d = strlen(dir), n = strlen(name);
+
+	if (d + n + 2 > RUN_PATH)
+		return -1;
+	memcpy(out, dir, d);
+	if (d)
+		out[d++] = '/';
+	memcpy(out + d, name, n + 1);
+	return 0;
+}
+
 static int parse_modules(struct ctx *c, const cJSON *o)
 {
 	const cJSON *it;
@@ -165,12 +179,8 @@ static int parse_modules(struct ctx *c, const cJSON *o)
 			return fail(c, "modules: more than %u modules", RUN_MAX_MODULES);
 		md = &c->m->modules[c->m->nmodules++];
 		snprintf(md->name, RUN_NAME, "%s", it->string);
-		if (strlen(c->dir) + strlen(it->valuestring) + 2 > RUN_PATH)
+		if (join_path(md->path, it->valuestring[0] == '/' ? "" : c->dir, it->valuestring))
 			return fail(c, "modules.%s: path too long", it->string);
-		if (it->valuestring[0] == '/')
-			strcpy(md->path, it->valuestring);
-		else
-			sprintf(md->path, "%s/%s", c->dir, it->valuestring);
 	}
 	return 0;
 }
