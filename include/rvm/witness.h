@@ -76,6 +76,8 @@
 	X(RECOVER_F2, 0x0703, "recovery.f2_reconstruct")                       \
 	X(RECOVER_F3, 0x0704, "recovery.f3_rollback")                          \
 	X(RECOVER_F4, 0x0705, "recovery.f4_reboot")                            \
+	X(STATE_DIGEST, 0x0706, "recovery.digest")                             \
+	X(STATE_RESTORE, 0x0707, "recovery.restore")                           \
 	/* scheduling and coherence */                                         \
 	X(SCHED_PLACE, 0x0800, "sched.place")                                  \
 	X(COHERENCE_EPOCH, 0x0801, "coherence.epoch")                          \
