@@ -31,7 +31,21 @@ static bool ckpt_has_region(const struct rvm_ckpt_view *v, rvm_region_id id)
 static void free_blocks(struct rvm_region_space *s, const uint64_t *addr, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
-		(void)rvm_buddy_free(s->buddy, addr[i]);
+		if (addr[i])
+			(void)rvm_buddy_free(s->buddy, addr[i]);
+}
+
+/*
+ * The slot is another partition's now: the region was handed over (or
+ * destroyed and the slot reused) after the checkpoint. Rolling one partition
+ * back never takes memory from another, so it stays where it is.
+ */
+static bool elsewhere(const struct rvm_region_space *s, uint32_t partition,
+		      const struct rvm_ckpt_region *e)
+{
+	const struct rvm_region *live = &s->slots[(uint32_t)e->id];
+
+	return live->used && live->owner != partition;
 }
 
 /*
@@ -49,16 +63,13 @@ static enum rvm_err restore_check(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_
 
 	if (v->partition != partition)
 		return RVM_E_INVAL;
-	while (rvm_ckpt_next_region(v, &pos, &off, &e) == RVM_OK) {
-		const struct rvm_region *live = &s->slots[(uint32_t)e.id];
-
-		if (live->used && live->owner != partition)
-			return RVM_E_EXISTS;
-	}
 	if (!rvm_witness_can_emit(s->wlog, 1))
 		return RVM_E_FULL;
-	pos = 0;
 	while (err == RVM_OK && rvm_ckpt_next_region(v, &pos, &off, &e) == RVM_OK) {
+		if (elsewhere(s, partition, &e)) {
+			c->addr[n++] = 0;
+			continue;
+		}
 		err = rvm_buddy_alloc(s->buddy, e.order, 0, &c->addr[n]);
 		if (err != RVM_OK)
 			break;
@@ -166,9 +177,14 @@ enum rvm_err rvm_checkpoint_restore(struct rvm_ckpt_ctx *c, const struct rvm_ckp
 		local.regions_dropped += !ckpt_has_region(v, region_id(s, i));
 		drop_region(s, i);
 	}
-	while (rvm_ckpt_next_region(v, &pos, &off, &e) == RVM_OK)
-		install_region(s, &e, c->addr[n++]);
-	local.regions = n;
+	while (rvm_ckpt_next_region(v, &pos, &off, &e) == RVM_OK) {
+		if (c->addr[n])
+			install_region(s, &e, c->addr[n]);
+		else
+			local.regions_elsewhere++;
+		n++;
+	}
+	local.regions = n - local.regions_elsewhere;
 	if (c->gate && c->gate->caps)
 		restore_caps(c, v, partition, &local);
 	local.edges = v->nedges;

@@ -104,6 +104,10 @@ static enum rvm_err apply(struct rvm_ckpt_ctx *c, const struct rvm_replay_source
 	case RVM_ACT_REGION_CREATE:
 		if (!rvm_replay_set_has(set, (uint32_t)r->arg0))
 			return RVM_OK;
+		/* Alive under another owner: it left the partition later (a rollback kept it there). */
+		owner = owner_of(s, r->target, &slot);
+		if (owner != NONE && !rvm_replay_set_has(set, (uint32_t)owner))
+			return RVM_OK;
 		err = region_create_at(s, r->actor, r->target, (uint32_t)r->arg0, r->arg1,
 				       (uint32_t)(r->arg0 >> 32) & 0xFFu, (r->arg0 >> 40) & 1u);
 		break;

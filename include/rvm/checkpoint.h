@@ -178,6 +178,7 @@ enum rvm_err rvm_checkpoint_load(const struct rvm_platform *plat, uint64_t id, u
 struct rvm_ckpt_restore_stats {
 	uint32_t regions;         /* regions reinstated from the checkpoint */
 	uint32_t regions_dropped; /* regions of the partition that the checkpoint did not have */
+	uint32_t regions_elsewhere; /* checkpoint regions another partition holds now: left there */
 	uint32_t caps_removed;    /* caps granted after the checkpoint, removed (with subtrees) */
 	uint32_t caps_lost;       /* caps revoked after the checkpoint: never brought back */
 	uint32_t edges;           /* edges the checkpoint names (checked, not rewritten) */
@@ -185,18 +186,19 @@ struct rvm_ckpt_restore_stats {
 
 /*
  * Rolls partition back to a parsed checkpoint of it. Check (changes nothing):
- * every region slot is free or the partition's own, every image decodes to
- * its digest in a freshly allocated block, the log has room. Apply (cannot
- * fail): the partition's current regions are unmapped and freed, the
- * checkpoint's are reinstated under their own ids (resident: Hot or Warm as
- * recorded, Warm for those that were Dormant or Cold) and unmapped; caps of
+ * every image decodes to its digest in a freshly allocated block, the log
+ * has room. Apply (cannot fail): the partition's current regions are
+ * unmapped and freed, the checkpoint's are reinstated under their own ids
+ * (resident: Hot or Warm as recorded, Warm for those that were Dormant or
+ * Cold) and unmapped, except those whose slot another partition holds now
+ * (handed over since: a rollback never takes memory from another
+ * partition; counted in regions_elsewhere); caps of
  * its table that the checkpoint does not hold are removed with their
  * subtrees, caps revoked since stay revoked (authority is never restored).
  * Agents and edges are the caller's: agent snapshots are in the view.
  * Witness STATE_RESTORE (target partition, arg0 checkpoint id, arg1 regions
  * reinstated | caps removed << 32). Errors: RVM_E_INVAL (partition is not the
- * view's), RVM_E_EXISTS (a slot now holds another partition's region),
- * RVM_E_NOMEM (no blocks: nothing changed), RVM_E_CORRUPT (an image does not
+ * view's), RVM_E_NOMEM (no blocks: nothing changed), RVM_E_CORRUPT (an image does not
  * decode to its digest), RVM_E_FULL. st may be NULL.
  */
 enum rvm_err rvm_checkpoint_restore(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,

@@ -321,6 +321,18 @@ static inline struct rfix *rfix_new(void)
 	return x;
 }
 
+/* Empties the space again (a new buddy over the same arena), for the next rebuild. */
+static inline void rfix_reset(struct rfix *x)
+{
+	struct rvm_phys_range r = { (uint64_t)(uintptr_t)x->arena, KF_ARENA };
+
+	assert_int_equal(rvm_buddy_init(&x->buddy, x->bframes, KF_NFRAMES, &r, 1), RVM_OK);
+	rvm_region_store_init(&x->store, x->store_buf, sizeof(x->store_buf));
+	assert_int_equal(rvm_region_space_init(&x->space, &x->buddy, x->rframes, KF_NFRAMES,
+					       &x->store, &x->f->wlog, &x->f->plat),
+			 RVM_OK);
+}
+
 static inline void rfix_free(struct rfix *x)
 {
 	free(x->arena);
