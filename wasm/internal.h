@@ -276,6 +276,13 @@ uint64_t wasm_cexpr_ref(struct rvm_wasm_instance *inst, const struct wasm_cexpr 
 int64_t wasm_memory_grow(struct rvm_wasm_memory *mem, uint32_t delta);
 int64_t wasm_table_grow(struct rvm_wasm_table *t, uint32_t delta, uint64_t init);
 
+/* Does status describe a started call that has not finished (resumable, snapshotted)? */
+static inline bool wasm_call_pending(uint8_t status)
+{
+	return status == RVM_WASM_READY || status == RVM_WASM_OUT_OF_FUEL ||
+	       status == RVM_WASM_SUSPENDED;
+}
+
 static inline bool wasm_bit(const uint8_t *bm, uint32_t i)
 {
 	return (bm[i >> 3] >> (i & 7)) & 1;
