@@ -79,6 +79,8 @@
 	X(RECOVER_F2, 0x0703, "recovery.f2_reconstruct")                       \
 	X(RECOVER_F3, 0x0704, "recovery.f3_rollback")                          \
 	X(RECOVER_F4, 0x0705, "recovery.f4_reboot")                            \
+	X(STATE_DIGEST, 0x0706, "recovery.digest")                             \
+	X(STATE_RESTORE, 0x0707, "recovery.restore")                           \
 	/* scheduling and coherence */                                         \
 	X(SCHED_PLACE, 0x0800, "sched.place")                                  \
 	X(COHERENCE_EPOCH, 0x0801, "coherence.epoch")                          \
@@ -159,6 +161,11 @@ struct rvm_witness_config {
 	uint8_t key[RVM_ED25519_SECRET]; /* Ed25519 secret key, or HMAC key (first 32 bytes) */
 	uint32_t checkpoint_every;       /* signed checkpoint every N records; 0 = never */
 	uint8_t boot_nonce[16];          /* all zero = draw from platform entropy */
+	/* Ed25519: the caller has just made key with rvm_ed25519_keypair, so its second half is
+	 * the seed's public key by construction and setup takes it without deriving it again
+	 * (a fixed-base scalar multiplication: milliseconds on a small core, before the first
+	 * witness). A key read from a file or a config leaves it false and is checked. */
+	bool key_pair_fresh;
 };
 
 /*
