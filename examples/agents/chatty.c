@@ -45,11 +45,11 @@ EXPORT("run") void run(void)
 		msg[2] = (int32_t)ph;
 		while (rvm_send(edge_to(peer), msg, sizeof(msg)) == RVM_FULL) {
 			/* Keep our own inbox moving while we wait: no deadlock between peers. */
-			while (rvm_recv(in, sizeof(in)) >= 0)
+			while (rvm_poll(in, sizeof(in)) >= 0)
 				;
 			rvm_yield();
 		}
-		while (rvm_recv(in, sizeof(in)) >= 0)
+		while (rvm_poll(in, sizeof(in)) >= 0)
 			;
 		if (sent % every == 0)
 			log_num("phase", ph);
