@@ -35,11 +35,11 @@ EXPORT("run") void run(void)
 	for (int64_t sent = 0;; sent++) {
 		int64_t ph = sent / every, peer;
 
-		/* Nine in ten to a teammate, one to anyone (cross-team chatter). */
+		/* Mostly to a teammate; one draw in twenty may go to anyone (cross-team chatter). */
 		do {
 			peer = (int64_t)(rng_next(&rng) % (uint32_t)n);
 		} while (peer == me ||
-			 (rng % 10 != 0 && team_of(peer, ph) != team_of(me, ph)));
+			 (rng % 20 != 0 && team_of(peer, ph) != team_of(me, ph)));
 		msg[0] = (int32_t)me;
 		msg[1] = (int32_t)sent;
 		msg[2] = (int32_t)ph;
