@@ -75,12 +75,12 @@ export function parseHeader(text: string, header: string): ApiItem[] {
           line: start + 1, declaration: decl, doc });
       } else if (/^typedef\b/.test(line)) {
         const m = /(\w+)\s*(\)\s*\([^)]*\))?\s*;\s*$/.exec(decl.replace(/\(\s*\*?\s*(\w+)\s*\)\s*\(/, " $1 ("));
-        const fn = /\(\s*\*?\s*(\w+)\s*\)\s*\(/.exec(decl);
+        const fn = /\(\s*\*?\s*(\w+)\s*\)\s*\(/.exec(decl) ?? /(\w+)\s*\(/.exec(decl);
         const name = fn ? fn[1] : m ? m[1] : "";
         if (name) items.push({ name, kind: "typedef", header, line: start + 1, declaration: decl, doc });
       } else {
         const fn = /(\w+)\s*\(/.exec(decl);
-        if (fn && !/^(if|while|for|return|sizeof)$/.test(fn[1])) {
+        if (fn && !/^(if|while|for|return|sizeof|_Static_assert|static_assert|alignas)$/.test(fn[1])) {
           let sig = decl;
           if (decl.includes("{")) {
             sig = decl.slice(0, decl.indexOf("{")).trimEnd();
@@ -93,7 +93,8 @@ export function parseHeader(text: string, header: string): ApiItem[] {
           items.push({ name: fn[1], kind: "function", header, line: start + 1, declaration: sig, doc });
         }
       }
-      doc = "";
+      // A comment above a run of declarations with no blank line between them documents the
+      // whole group (e.g. "Little-endian loads and stores."); a blank line ends the group.
       continue;
     }
   }

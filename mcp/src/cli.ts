@@ -13,7 +13,7 @@ const POSITIONAL: Record<string, string> = {
 function usage(tools: Tool[]): string {
   return (
     "usage: rvm-docs [--root DIR] [--run-dir DIR]... VERB [WORDS] [--ARG VALUE]...\n" +
-    tools.map((t) => `  ${t.alias}  ${t.name.padEnd(14)} ${Object.keys(t.inputSchema.properties).map((k) => (k === POSITIONAL[t.name] ? k.toUpperCase() : `--${k}`)).join(" ")}`).join("\n") +
+    tools.map((t) => `  ${t.alias}  ${t.name.padEnd(14)} ${Object.keys(t.inputSchema.properties).map((k) => (k === POSITIONAL[t.name] ? k.toUpperCase() : `--${k.replace(/_/g, "-")}`)).join(" ")}`).join("\n") +
     "\nThe answer is JSON on stdout; exit 0 ok, 2 bad usage or input, 1 a tool failure.\n"
   );
 }

@@ -43,6 +43,7 @@ export function slug(heading: string): string {
 /** Markdown without link targets, emphasis and code ticks, for snippets. */
 export function plain(md: string): string {
   return md
+    .replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1")
     .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
     .replace(/[*`]/g, "")
     .replace(/<!--.*?-->/g, "")

@@ -229,11 +229,11 @@ export function makeTools(lib: Library, runs: RunConfig): Tool[] {
         .map((s) => ({ s, n: count(s.heading) * 3 + count(s.text) }))
         .filter((m) => m.n > 0)
         .sort((x, y) => y.n - x.n);
-      const g = lib.glossary.find((e) => e.term.toLowerCase().startsWith(phrase));
+      const g = lib.glossary.filter((e) => e.term.toLowerCase().startsWith(phrase));
       const api = lib.api.filter((x) => x.name.toLowerCase().includes(phrase.replace(/\s+/g, "_")) || count(x.doc) > 0);
       return {
         concept,
-        glossary: g ? { term: g.term, anchor: g.anchor, definition: plain(g.text) } : null,
+        glossary: g.map((e) => ({ term: e.term, anchor: e.anchor, definition: plain(e.text) })),
         sections: mentions.slice(0, 25).map((m) => ({ ...sectionRef(m.s), kind: lib.isGuide(m.s) ? "guide" : "reference", mentions: m.n })),
         api: api.slice(0, 15).map((x) => ({ name: x.name, kind: x.kind, header: x.header, line: x.line })),
       };
