@@ -13,7 +13,7 @@ JOBS       ?= $(shell nproc)
 all: build
 
 help:
-	@echo "make run     run RVM (hosted) and audit its witness log"
+	@echo "make run     run the agent swarm demo (MANIFEST=, RUN_SECONDS=) and audit its witness log"
 	@echo "make test    build everything and run every test (plain and ASan+UBSan)"
 	@echo "make bench   benchmarks against peers (BENCH=substring filters rows)"
 	@echo "make fuzz    libFuzzer targets, FUZZ_SECONDS each"
@@ -34,10 +34,13 @@ $(BUILD)/%/build.ninja:
 build: deps $(BUILD)/host/build.ninja
 	@cmake --build $(BUILD)/host -j $(JOBS)
 
+# The default demo: a swarm of agents for RUN_SECONDS, then the audit verdict of its log.
+MANIFEST    ?= examples/demo.json
+RUN_SECONDS ?= 10
 run: build
 	@rm -rf run
-	@$(RVM) run --out run
-	@$(RVM) audit run/witness.log
+	@$(RVM) run $(MANIFEST) --out run --seconds $(RUN_SECONDS)
+	@$(RVM) audit run/witness.log --pub run/witness.pub
 
 test: deps test-host test-asan cross purity
 

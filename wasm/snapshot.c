@@ -11,9 +11,10 @@
  *   defined globals: value u64 each (references as function index + 1, or raw externref) |
  *   defined tables: size u32 | elements u64 each (encoded like globals) |
  *   elem_dropped bitmap | data_dropped bitmap |
- *   [status READY or OUT_OF_FUEL] entry u32 | cur u32 | pc u32 | fp u64 | nframes u32 |
- *       frames {func u32 | ret_pc u32 | fp u64} | nslots u64 | slots u64[nslots]
+ *   [status READY, OUT_OF_FUEL or SUSPENDED] entry u32 | cur u32 | pc u32 | fp u64 |
+ *       nframes u32 | frames {func u32 | ret_pc u32 | fp u64} | nslots u64 | slots u64[nslots]
  * Any other status is saved as IDLE (a finished call's results are read, not snapshotted).
+ * A suspended call's pc is the call op whose host function said "not now" (it is retried).
  * Code positions are word offsets in the function's translated code, which translation
  * reproduces exactly from the same module. Restore checks every field so a corrupt or hostile
  * snapshot is rejected, never executed: suspended pcs must sit on a fuel op, return addresses
@@ -216,8 +217,7 @@ static enum rvm_err write_all(const struct rvm_wasm_instance *inst, struct wbuf 
 	module_hash(m, hash);
 	put(w, hash, 32);
 	/* Finished or trapped calls leave nothing to resume: they restore as IDLE. */
-	put8(w, inst->status == RVM_WASM_READY || inst->status == RVM_WASM_OUT_OF_FUEL ?
-			inst->status : RVM_WASM_IDLE);
+	put8(w, wasm_call_pending(inst->status) ? inst->status : RVM_WASM_IDLE);
 	put8(w, inst->trap);
 	put8(w, has_mem);
 	put8(w, 0);
@@ -240,7 +240,7 @@ static enum rvm_err write_all(const struct rvm_wasm_instance *inst, struct wbuf 
 	}
 	put(w, inst->elem_dropped, m->nelems / 8 + 1);
 	put(w, inst->data_dropped, m->ndatas / 8 + 1);
-	if (inst->status == RVM_WASM_READY || inst->status == RVM_WASM_OUT_OF_FUEL) {
+	if (wasm_call_pending(inst->status)) {
 		uint32_t entry, cur, fi;
 
 		if (!own_func(inst, inst->entry, &entry) || !own_func(inst, inst->cur, &cur))
@@ -323,7 +323,7 @@ static bool call_before(const struct rvm_wasm_instance *inst, const struct rvm_w
 }
 
 /* Restores the suspended call; the caller has restored everything else. */
-static enum rvm_err read_call(struct rvm_wasm_instance *inst, struct rbuf *r)
+static enum rvm_err read_call(struct rvm_wasm_instance *inst, struct rbuf *r, uint8_t status)
 {
 	const struct rvm_wasm_func *entry = func_of(inst, get32(r));
 	const struct rvm_wasm_func *cur = func_of(inst, get32(r));
@@ -333,9 +333,21 @@ static enum rvm_err read_call(struct rvm_wasm_instance *inst, struct rbuf *r)
 	nframes = get32(r);
 	if (r->bad || !entry || !cur || nframes > inst->max_frames)
 		return RVM_E_CORRUPT;
-	/* Suspension happens only at fuel ops (a READY call sits on its entry's first op). */
-	if (!op_at(cur->code, pc, &prev) || cur->code->words[pc] != OP_FUEL)
+	/*
+	 * Running out of fuel happens only at fuel ops (a READY call sits on its entry's first
+	 * op); a suspended call sits on the call op that invoked a host function (an import).
+	 */
+	if (!op_at(cur->code, pc, &prev))
 		return RVM_E_CORRUPT;
+	if (status == RVM_WASM_SUSPENDED) {
+		const uint32_t *w = cur->code->words + pc;
+
+		if (w[0] != OP_CALL_INDIRECT &&
+		    (w[0] != OP_CALL || w[1] >= inst->mod->nfunc_imports))
+			return RVM_E_CORRUPT;
+	} else if (cur->code->words[pc] != OP_FUEL) {
+		return RVM_E_CORRUPT;
+	}
 	if (nframes == 0 && cur != entry)
 		return RVM_E_CORRUPT;
 	for (uint32_t i = 0; i < nframes; i++) {
@@ -401,7 +413,7 @@ enum rvm_err rvm_wasm_restore(struct rvm_wasm_instance *inst, const uint8_t *buf
 	module_hash(m, want);
 	if (!hash || rvm_memcmp(hash, want, 32) != 0)
 		return RVM_E_INVAL;
-	if (inst->status == RVM_WASM_READY || inst->status == RVM_WASM_OUT_OF_FUEL)
+	if (wasm_call_pending(inst->status))
 		return RVM_E_STATE;
 	status = get8(&r);
 	trap = get8(&r);
@@ -409,7 +421,7 @@ enum rvm_err rvm_wasm_restore(struct rvm_wasm_instance *inst, const uint8_t *buf
 	get8(&r);
 	debt = (int64_t)get64(&r);
 	used = get64(&r);
-	if (r.bad || status > RVM_WASM_READY || trap >= RVM_WASM_TRAP_COUNT || debt > 0 ||
+	if (r.bad || status > RVM_WASM_SUSPENDED || trap >= RVM_WASM_TRAP_COUNT || debt > 0 ||
 	    has_mem != (inst->mem && m->nmem_imports == 0))
 		return RVM_E_CORRUPT;
 	if (has_mem) {
@@ -446,8 +458,8 @@ enum rvm_err rvm_wasm_restore(struct rvm_wasm_instance *inst, const uint8_t *buf
 	rvm_memcpy(inst->elem_dropped, ed, m->nelems / 8 + 1);
 	rvm_memcpy(inst->data_dropped, dd, m->ndatas / 8 + 1);
 	inst->status = RVM_WASM_IDLE;
-	if (status == RVM_WASM_READY || status == RVM_WASM_OUT_OF_FUEL) {
-		enum rvm_err e = read_call(inst, &r);
+	if (wasm_call_pending(status)) {
+		enum rvm_err e = read_call(inst, &r, status);
 
 		if (e != RVM_OK)
 			return e;

@@ -241,6 +241,7 @@ static enum rvm_err boot_key(struct rvm_witness_config *wcfg)
 	rvm_ed25519_keypair(pk, wcfg->key, seed);
 	rvm_wipe(seed, sizeof(seed));
 	wcfg->sig = RVM_SIG_ED25519;
+	wcfg->key_pair_fresh = true; /* derived once, here: the kernel takes it as it is */
 	for (size_t i = 0; i < sizeof(pk); i++) {
 		line[n++] = hex[pk[i] >> 4];
 		line[n++] = hex[pk[i] & 15];

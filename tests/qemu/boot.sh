@@ -51,11 +51,13 @@ boot_smp1|boot_smp4)
   n=${case#boot_smp}
   run --smp "$n"
   expect "RVM on qemu-virt, EL2, $n CPU\\(s\\)" "memory 40000000\\.\\.48000000 \\(128 MiB\\) from the device tree" \
-    "first witness record" "boot complete: $n CPU\\(s\\) online, 5 partitions" \
+    "first witness record" "boot complete: $n CPU\\(s\\) online, 7 partitions" \
     "partition 1 \\(faulter\\) exited with 4 after 1 restart" \
     "partition 2 \\(counter\\) exited with 6" "partition 3 \\(counter\\) exited with 6" \
     "partition 4 \\(counter\\) exited with 6" "witness records streamed; shutdown via PSCI SYSTEM_OFF" \
     "partition 5 \\(regcheck\\) exited with 49374 after 0 restart\\(s\\)" \
+    "partition 6 \\(fpcheck\\) exited with 61453 after 0 restart\\(s\\)" \
+    "partition 7 \\(fpcheck\\) exited with 61453 after 0 restart\\(s\\)" \
     "wasm agent 0 trapped" "wasm agents: success"
   [ "$n" = 1 ] || for c in $(seq 1 $((n - 1))); do expect "cpu $c online"; done
   clean
@@ -77,8 +79,8 @@ stage2_fault)
   exits=$(awk -v f="$fault" '$1 > f && $2 == "agent.exit" && $3 != "actor=1"' "$out/records.txt" | wc -l)
   echo "after the fault: $others progress records and $exits exits from other partitions"
   # The tick may preempt the faulter before its bad store, so how many steps the others made
-  # before the fault depends on timing; that all four ran on and finished after it does not.
-  [ "$others" -ge 3 ] && [ "$exits" = 4 ] || { echo "FAIL: other partitions did not keep running"; exit 1; }
+  # before the fault depends on timing; that all six ran on and finished after it does not.
+  [ "$others" -ge 3 ] && [ "$exits" = 6 ] || { echo "FAIL: other partitions did not keep running"; exit 1; }
   # The counters spin for tens of millions of instructions: the 1 ms tick must have preempted them.
   grep -qE "cpu 0: [1-9][0-9]* timer preemptions" "$out/qemu-console.txt" || { echo "FAIL: no timer preemption"; exit 1; }
   audit
@@ -103,7 +105,7 @@ twin)
 boot_gicv2)
   # The same swarm with the memory-mapped GICv2 CPU interface instead of GICv3.
   run --smp 2 --machine virt,virtualization=on,gic-version=2
-  expect "GICv2 distributor" "boot complete: 2 CPU\\(s\\) online, 5 partitions" \
+  expect "GICv2 distributor" "boot complete: 2 CPU\\(s\\) online, 7 partitions" \
     "partition 1 \\(faulter\\) exited with 4 after 1 restart" "partition 4 \\(counter\\) exited with 6"
   clean
   audit
