@@ -326,7 +326,7 @@ struct rvm_wasm_instance *rvm_wasm_instantiate(const struct rvm_wasm_module *m,
 		mem->size = need;
 		mem->max_pages = m->mem.has_max ? m->mem.max : 65536;
 		mem->has_max = m->mem.has_max;
-		if (need)
+		if (need && !cfg->memory_zeroed)
 			wasm_zero(mem->data, (size_t)need);
 		inst->mem = mem;
 	}

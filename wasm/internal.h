@@ -251,13 +251,47 @@ bool wasm_fail(struct wasm_reader *r, enum rvm_err code, const char *msg);
 /* wasm_fail with " <idx>" appended, as the reference interpreter words index errors. */
 bool wasm_fail_idx(struct wasm_reader *r, enum rvm_err code, const char *msg, uint32_t idx);
 const char *wasm_eof_msg(const struct wasm_reader *r);
-bool wasm_read_u8(struct wasm_reader *r, uint8_t *v);
-bool wasm_read_u32(struct wasm_reader *r, uint32_t *v);
-bool wasm_read_s32(struct wasm_reader *r, int32_t *v);
+/* The readers' general cases (and errors); the inline ones below take the common bytes. */
+bool wasm_read_u8_slow(struct wasm_reader *r, uint8_t *v);
+bool wasm_read_u32_slow(struct wasm_reader *r, uint32_t *v);
+bool wasm_read_s32_slow(struct wasm_reader *r, int32_t *v);
+
+static inline bool wasm_read_u8(struct wasm_reader *r, uint8_t *v)
+{
+	if (r->p < r->end) {
+		*v = *r->p++;
+		return true;
+	}
+	return wasm_read_u8_slow(r, v);
+}
+
+static inline bool wasm_read_u32(struct wasm_reader *r, uint32_t *v)
+{
+	if (r->p < r->end && *r->p < 0x80) { /* one byte: the common case */
+		*v = *r->p++;
+		return true;
+	}
+	return wasm_read_u32_slow(r, v);
+}
+
+static inline bool wasm_read_s32(struct wasm_reader *r, int32_t *v)
+{
+	if (r->p < r->end && *r->p < 0x80) { /* one byte: bit 6 is the sign */
+		uint8_t b = *r->p++;
+
+		*v = (b & 0x40) ? (int32_t)b - 0x80 : (int32_t)b;
+		return true;
+	}
+	return wasm_read_s32_slow(r, v);
+}
+
+static inline bool wasm_is_reftype(uint8_t t)
+{
+	return t == RVM_WASM_FUNCREF || t == RVM_WASM_EXTERNREF;
+}
 bool wasm_read_s33(struct wasm_reader *r, int64_t *v);
 bool wasm_read_s64(struct wasm_reader *r, int64_t *v);
 bool wasm_read_valtype(struct wasm_reader *r, uint8_t *t);
-bool wasm_is_reftype(uint8_t t);
 
 /* Translates one function body [r->p, r->end); fills *code. */
 bool wasm_translate(struct rvm_wasm_module *m, uint32_t func, struct wasm_reader *r,

@@ -189,6 +189,12 @@ struct rvm_wasm_config {
 	uint64_t memory_cap;	  /* bytes in it */
 	uint32_t max_call_depth;  /* default 10000 */
 	uint32_t table_cap_limit; /* most elements a defined table may grow to; default 100000 */
+	/*
+	 * The caller guarantees memory[0, initial pages) is already zero (fresh pages from the
+	 * OS, or a pool zeroed ahead of time), so instantiation need not clear it: zeroing is
+	 * most of the cost of instantiating a small module (64 KiB per page).
+	 */
+	bool memory_zeroed;
 };
 
 /*
