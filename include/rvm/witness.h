@@ -40,6 +40,7 @@
 	X(PARTITION_MIGRATE, 0x0108, "partition.migrate")                      \
 	X(MIGRATE_ABORT, 0x0109, "partition.migrate_abort")                    \
 	X(VMID_ASSIGN, 0x010A, "partition.vmid_assign")                        \
+	X(SPLIT_ABORT, 0x010B, "partition.split_abort")                        \
 	/* capabilities and the security gate */                               \
 	X(CAP_MINT, 0x0200, "cap.mint")                                        \
 	X(CAP_GRANT, 0x0201, "cap.grant")                                      \
@@ -47,6 +48,7 @@
 	X(CAP_REVOKE, 0x0203, "cap.revoke")                                    \
 	X(CAP_DENIED, 0x0204, "cap.denied")                                    \
 	X(GATE_DENIED, 0x0205, "gate.denied")                                  \
+	X(CAP_MOVE, 0x0206, "cap.move")                                        \
 	/* memory */                                                           \
 	X(REGION_MAP, 0x0300, "region.map")                                    \
 	X(REGION_UNMAP, 0x0301, "region.unmap")                                \
@@ -60,6 +62,7 @@
 	X(EDGE_DESTROY, 0x0401, "edge.destroy")                                \
 	X(IPC_SEND, 0x0402, "ipc.send")                                        \
 	X(IPC_RECV, 0x0403, "ipc.recv")                                        \
+	X(EDGE_REPOINT, 0x0404, "edge.repoint")                                \
 	/* device leases */                                                    \
 	X(LEASE_GRANT, 0x0500, "lease.grant")                                  \
 	X(LEASE_REVOKE, 0x0501, "lease.revoke")                                \
