@@ -9,7 +9,7 @@ PACKAGES=(
   gcc-aarch64-linux-gnu gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   libcmocka-dev libsodium-dev libssl-dev liblz4-dev libigraph-dev libboost-graph-dev
   libcjson-dev wabt nodejs cppcheck clang-tidy clang-format valgrind
-  qemu-user libc6-dev-arm64-cross
+  qemu-user libc6-dev-arm64-cross gdb-multiarch
   pandoc graphviz openssl xxd
 )
 
