@@ -2,6 +2,7 @@
 .PHONY: all deps build run test test-host test-asan cross purity bench fuzz lint format clean help
 .PHONY: qemu qemu-debug qemu-image
 .PHONY: seed qemu-seed
+.PHONY: docs
 
 BUILD      ?= build
 RVM        := $(BUILD)/host/tools/rvm/rvm
@@ -21,6 +22,7 @@ help:
 	@echo "make qemu-debug  the same, halted for gdb on tcp::1234"
 	@echo "make seed    build the seed image (Cortex-M3, 64 KB RAM) and print its memory report"
 	@echo "make qemu-seed  boot it on QEMU lm3s6965evb; witness log in run/seed-witness.log"
+	@echo "make docs   the user guide as HTML in build/docs (pandoc, graphviz)"
 
 deps:
 	@bash scripts/deps.sh
@@ -95,6 +97,10 @@ bench: build
 fuzz: deps $(BUILD)/fuzz/build.ninja
 	@cmake --build $(BUILD)/fuzz -j $(JOBS)
 	@bash fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+# The user guide (docs/guide) and the references as HTML, diagrams rendered by graphviz.
+docs: deps
+	@bash scripts/guide_html.sh $(BUILD)/docs
 
 lint: deps $(BUILD)/host/build.ninja
 	@bash scripts/lint.sh $(BUILD)/host
