@@ -1,7 +1,7 @@
 # RVM - a thin front door over CMake presets. `make run` and `make test` are all a newcomer needs.
 .PHONY: all deps build run test test-host test-asan cross purity bench fuzz lint format clean help
 .PHONY: qemu qemu-debug qemu-image
-.PHONY: seed qemu-seed
+.PHONY: seed qemu-seed soak
 .PHONY: docs
 
 BUILD      ?= build
@@ -90,6 +90,18 @@ qemu-seed: seed $(BUILD)/host/build.ninja
 	@cmake --build $(BUILD)/host -j $(JOBS) --target rvm rvm-qemu-run
 	@$(QEMU_RUN) --board seed --elf $(SEED_ELF) --out run --timeout 20
 	@$(RVM) audit run/seed-witness.log --hmac-key $(SEED_KEY) --require-clean
+
+# Soak (not part of make test): 64 agents for SOAK_SECONDS under ASan+UBSan with random
+# injected faults; no message may be lost and the log must audit clean.
+SOAK_SECONDS ?= 600
+SOAK_FAULTS  ?= 0.02
+soak: deps $(BUILD)/host-asan/build.ninja
+	@cmake --build $(BUILD)/host-asan -j $(JOBS) --target rvm
+	@rm -rf run-soak
+	@$(BUILD)/host-asan/tools/rvm/rvm run examples/soak.json --out run-soak --seconds $(SOAK_SECONDS) \
+	  --faults $(SOAK_FAULTS) --cpus 4 --json --agents $(BUILD)/host/examples/agents >run-soak.json
+	@python3 scripts/soak_check.py run-soak.json
+	@$(BUILD)/host-asan/tools/rvm/rvm audit run-soak/witness.log --pub run-soak/witness.pub
 
 bench: build
 	@$(BUILD)/host/bench/rvm-bench --filter "$(BENCH)"

@@ -63,7 +63,9 @@ static enum rvm_wasm_trap h_send(void *ctx, struct rvm_wasm_instance *inst, uint
 	if (!p || len > RVM_MSG_MAX)
 		return RVM_WASM_TRAP_HOST;
 	rvm_kernel_lock(a->w->k);
-	if (!allowed(a, RVM_AGENT_RIGHT_SEND))
+	if (a->fault_pending)
+		r = -4; /* an injected fault: trap */
+	else if (!allowed(a, RVM_AGENT_RIGHT_SEND))
 		r = -3;
 	else if (edge >= a->nout)
 		r = -2;
@@ -87,7 +89,9 @@ static enum rvm_wasm_trap do_recv(struct rvm_agent *a, struct rvm_wasm_instance 
 	if (a->initialising || !p)
 		return RVM_WASM_TRAP_HOST;
 	rvm_kernel_lock(a->w->k);
-	if (!allowed(a, RVM_AGENT_RIGHT_RECV))
+	if (a->fault_pending)
+		r = -4; /* an injected fault: trap */
+	else if (!allowed(a, RVM_AGENT_RIGHT_RECV))
 		r = -3;
 	else if (blocking && !rvm_agent_has_mail(a))
 		r = -5;

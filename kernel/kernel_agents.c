@@ -86,7 +86,9 @@ enum rvm_err rvm_agent_instantiate(struct rvm_agent *a)
 	const struct rvm_agent_module *m = &w->modules[a->module];
 	struct rvm_agent_mem *mem = &w->mem[a->num];
 	struct rvm_wasm_extern ext[RVM_AGENT_IMPORTS];
-	struct rvm_wasm_config cfg = { .memory = mem->memory, .memory_cap = mem->memory_cap };
+	struct rvm_wasm_config cfg = { .memory = mem->memory,
+				       .memory_cap = mem->memory_cap,
+				       .memory_zeroed = true };
 	struct rvm_wasm_extern run;
 	struct rvm_wasm_error werr;
 	enum rvm_wasm_status st;
@@ -95,9 +97,11 @@ enum rvm_err rvm_agent_instantiate(struct rvm_agent *a)
 	err = rvm_agent_link(a, m->mod, ext, RVM_AGENT_IMPORTS, NULL);
 	if (err != RVM_OK)
 		return err;
-	/* A restart must not see the old instance's bytes: memory starts zeroed. */
-	if (mem->memory_cap)
+	/* A restart must not see the old instance's bytes: memory starts zeroed (the
+	 * embedder hands it over zeroed; only a used slot needs clearing). */
+	if (a->mem_dirty && mem->memory_cap)
 		rvm_memset(mem->memory, 0, mem->memory_cap);
+	a->mem_dirty = true;
 	a->inst = rvm_wasm_instantiate(m->mod, ext, rvm_wasm_module_import_count(m->mod), &cfg,
 				       mem->arena, mem->arena_size, &werr, NULL);
 	if (!a->inst)
@@ -125,7 +129,7 @@ enum rvm_err rvm_agent_instantiate(struct rvm_agent *a)
 	if (!rvm_wasm_export(a->inst, "run", 3, &run) || run.kind != RVM_WASM_KIND_FUNC ||
 	    run.u.func->type->nparams != 0)
 		return RVM_E_LINK;
-	a->yielded = a->waiting = false;
+	a->yielded = a->waiting = a->fault_pending = false;
 	a->polls = a->refusals = 0;
 	return rvm_wasm_call(a->inst, run.u.func, NULL, 0);
 }
@@ -363,4 +367,15 @@ int32_t rvm_agent_spawn_child(struct rvm_agent *parent, const uint8_t *name, uin
 	    rvm_kernel_connect(k, child, parent->num, NULL) != RVM_OK)
 		return -1;
 	return (int32_t)out;
+}
+
+enum rvm_err rvm_kernel_inject_fault(struct rvm_kernel *k, uint32_t num)
+{
+	if (!k || !k->w || num >= RVM_AGENT_MAX)
+		return RVM_E_INVAL;
+	if (k->w->agents[num].state != RVM_AGENT_READY)
+		return RVM_E_STATE;
+	k->w->agents[num].fault_pending = true;
+	k->w->agents[num].waiting = false; /* run it: its next receive takes the fault */
+	return RVM_OK;
 }

@@ -95,7 +95,7 @@ struct rvm_agent_module {
 struct rvm_agent_mem {
 	void *arena;	     /* instance arena: globals, tables, stacks */
 	size_t arena_size;
-	uint8_t *memory;     /* linear memory */
+	uint8_t *memory;     /* linear memory, zeroed when handed over */
 	uint64_t memory_cap; /* bytes */
 };
 
@@ -122,6 +122,8 @@ struct rvm_agent {
 	bool yielded;	  /* yield suspended once; its retry returns */
 	bool waiting;	  /* suspended in recv with no mail: not scheduled until some arrives */
 	bool initialising; /* init runs under the kernel lock: host calls trap */
+	bool fault_pending; /* injected fault: its next send or receive traps (tests, soak) */
+	bool mem_dirty;	   /* its memory slot was used: zero it before the next instance */
 	struct rvm_wasm_instance *inst;
 	struct rvm_wasm_func imports[RVM_AGENT_IMPORTS];
 	uint16_t out[RVM_AGENT_EDGES];

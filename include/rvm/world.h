@@ -131,6 +131,12 @@ enum rvm_err rvm_kernel_agent_move(struct rvm_kernel *k, uint32_t a, uint32_t to
  * loses SPAWN (a quarantine no merge undoes). */
 enum rvm_err rvm_kernel_set_trust(struct rvm_kernel *k, uint32_t a, uint8_t trust);
 
+/*
+ * Fault injection (soak tests): agent a's next send or receive traps (RVM_WASM_TRAP_HOST),
+ * taking the real trap and recovery path. RVM_E_STATE unless it is ready to run.
+ */
+enum rvm_err rvm_kernel_inject_fault(struct rvm_kernel *k, uint32_t a);
+
 /* ---- Running (kernel/kernel_run.c) ---- */
 
 /* Outcome of one slice on one CPU. */

@@ -98,6 +98,8 @@ static void fresh(void)
 			mem[i].memory_cap = 2u * RVM_WASM_PAGE;
 			mem[i].memory = malloc(mem[i].memory_cap);
 		}
+		/* The kernel is handed zeroed agent memory. */
+		memset(mem[i].memory, 0, mem[i].memory_cap);
 	}
 }
 

@@ -23,7 +23,7 @@ static int usage(void)
 		"usage: rvm run [MANIFEST] [--out DIR] [--cpus N] [--seconds S] [--graph FILE.dot|.svg]\n"
 		"               [--json] [--plain] [--quiet] [--agents DIR]\n"
 		"               [--key FILE | --hmac-key FILE | --unsigned] [--chain sha256|fnv1a64]\n"
-		"               [--checkpoint-every N]\n"
+		"               [--checkpoint-every N] [--faults P]\n"
 		"  Boots the hosted kernel (seven measured, witnessed phases) and, given a MANIFEST\n"
 		"  (examples/*.json), runs its agents on N virtual CPUs for S seconds while the\n"
 		"  coherence engine splits, merges and migrates partitions. DIR (default run) receives\n"
@@ -32,6 +32,8 @@ static int usage(void)
 		"  --plain      plain status lines even on a terminal; --quiet: no live view\n"
 		"  --agents DIR where module names without a path are found (default: the build's\n"
 		"               example agents, or $RVM_AGENTS)\n"
+		"  --faults P   each epoch, with probability P, a random agent is made to trap\n"
+		"               (fault injection for soak tests: it takes the F1 recovery path)\n"
 		"  --key FILE   sign with this Ed25519 secret key (rvm keygen); default: a fresh\n"
 		"               key pair per run, only its public half kept\n");
 	return 2;
@@ -43,6 +45,17 @@ static bool parse_seconds(const char *s, double *out)
 	double v = strtod(s, &end);
 
 	if (end == s || *end || !(v > 0) || v > 86400)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_fraction(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v >= 0) || v > 1)
 		return false;
 	*out = v;
 	return true;
@@ -98,6 +111,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			 v <= RVM_MAX_CPUS)
 			o->cpus = (uint32_t)v;
 		else if (!strcmp(a, "--seconds") && parse_seconds(val, &o->seconds))
+			;
+		else if (!strcmp(a, "--faults") && parse_fraction(val, &o->faults))
 			;
 		else if (!strcmp(a, "--stress-sync") && rvm_tool_parse_u64(val, false, &v))
 			o->stress = v, o->stress_on = true;

@@ -92,6 +92,7 @@ struct run_opts {
 	uint32_t every;
 	bool unsigned_log;
 	double seconds;
+	double faults; /* --faults P: each epoch, with probability P, an agent is made to trap */
 	uint32_t cpus;
 	bool json, live, plain;
 	uint64_t stress; /* hidden: --stress-sync N emits and syncs N bursts (0 = until killed) */

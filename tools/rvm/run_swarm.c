@@ -172,6 +172,19 @@ static int populate(struct rvm_kernel *k, const struct run_manifest *m, void **a
 	return 0;
 }
 
+/* Fault injection: with probability p, one random agent that is running traps next. */
+static void inject(struct rvm_kernel *k, double p, uint64_t *rng)
+{
+	uint32_t n = k->w->nagents;
+
+	*rng ^= *rng << 13;
+	*rng ^= *rng >> 7;
+	*rng ^= *rng << 17;
+	if (!n || (double)(*rng % 1000000u) >= p * 1e6)
+		return;
+	(void)rvm_kernel_inject_fault(k, (uint32_t)((*rng >> 20) % n));
+}
+
 /* Trust changes due by now (ns since boot); events are applied once, in file order. */
 static void apply_events(struct rvm_kernel *k, const struct run_manifest *m, uint64_t t,
 			 uint32_t *next)
@@ -199,6 +212,7 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 	enum rvm_err err;
 	uint64_t t0, next_epoch, next_view, end, last_msgs = 0, last_t;
 	uint32_t next_event = 0;
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
 	double msgs_per_s = 0;
 	bool tty = o->live && isatty(STDOUT_FILENO) && !o->plain;
 	int rc = 0;
@@ -276,6 +290,8 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 
 			rvm_kernel_lock(&k);
 			apply_events(&k, &m, rvm_platform_now_ns(plat) - k.boot_start_ns, &next_event);
+			if (o->faults > 0)
+				inject(&k, o->faults, &rng);
 			err = rvm_kernel_epoch(&k, &rep);
 			rvm_kernel_unlock(&k);
 			if (err != RVM_OK) {

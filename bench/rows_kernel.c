@@ -1,0 +1,279 @@
+/* bench/rows_kernel.c - the full kernel: agent spawn vs fork+exec, agent IPC vs a pipe between processes. */
+#include <libgen.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <hosted.h>
+#include <rvm/world.h>
+
+#include "bench.h"
+
+#define SPAWN_BATCH 64u
+#define ARENA (256u << 10)
+#define MOD_ARENA (2u << 20)
+
+extern char **environ;
+
+/* A booted full kernel without sinks (ring-only log, counted journal) and its agent memory. */
+struct kbench {
+	struct rvm_kernel k;
+	struct rvm_world *w;
+	struct rvm_hosted hosted;
+	struct rvm_platform plat;
+	struct rvm_agent_mem mem[SPAWN_BATCH];
+	void *mod_arena;
+	uint8_t *bytes;
+	size_t len;
+};
+
+/* The example agents sit next to the bench: BUILD/bench/rvm-bench -> BUILD/examples/agents. */
+static uint8_t *read_agent(const char *name, size_t *len)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	FILE *f;
+	uint8_t *buf;
+	long sz;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	snprintf(path, sizeof(path), "%s/../examples/agents/%s.wasm", dirname(exe), name);
+	if (!(f = fopen(path, "rb")))
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	sz = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)sz);
+	*len = buf ? fread(buf, 1, (size_t)sz, f) : 0;
+	fclose(f);
+	return buf;
+}
+
+static void kb_boot(struct kbench *b, uint32_t ncpus)
+{
+	struct rvm_kernel_config c = { 0 };
+
+	free(b->w);
+	b->w = calloc(1, sizeof(*b->w));
+	for (uint32_t i = 0; i < SPAWN_BATCH; i++) {
+		if (!b->mem[i].arena) {
+			b->mem[i].arena = malloc(ARENA);
+			b->mem[i].arena_size = ARENA;
+			b->mem[i].memory_cap = 2u * RVM_WASM_PAGE;
+			b->mem[i].memory = malloc(b->mem[i].memory_cap);
+		}
+		memset(b->mem[i].memory, 0, b->mem[i].memory_cap);
+	}
+	c.witness.chain = RVM_CHAIN_SHA256;
+	c.witness.sig = RVM_SIG_NONE;
+	memset(c.witness.boot_nonce, 9, 16);
+	c.agent_mem = b->mem;
+	c.agent_mem_count = SPAWN_BATCH;
+	c.ncpus = ncpus;
+	if (!b->w || rvm_kernel_boot_full(&b->k, &b->plat, b->w, &c) != RVM_OK)
+		abort();
+}
+
+static struct kbench *kb_new(const char *agent)
+{
+	struct kbench *b = calloc(1, sizeof(*b));
+
+	if (!b || rvm_hosted_open(&b->hosted, NULL, RVM_HOSTED_QUIET, &b->plat) != RVM_OK)
+		abort();
+	b->bytes = read_agent(agent, &b->len);
+	b->mod_arena = malloc(MOD_ARENA);
+	if (!b->bytes || !b->mod_arena)
+		return b; /* the row reports that the agents are missing */
+	return b;
+}
+
+static void kb_free(struct kbench *b)
+{
+	for (uint32_t i = 0; i < SPAWN_BATCH; i++) {
+		free(b->mem[i].arena);
+		free(b->mem[i].memory);
+	}
+	free(b->w);
+	free(b->bytes);
+	free(b->mod_arena);
+	rvm_hosted_close(&b->hosted);
+	free(b);
+}
+
+static uint32_t kb_load(struct kbench *b, const char *name)
+{
+	uint32_t idx;
+
+	if (rvm_kernel_module_load(&b->k, name, b->bytes, b->len, b->mod_arena, MOD_ARENA, 0, 100,
+				   &idx, NULL) != RVM_OK)
+		abort();
+	return idx;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One agent spawn: a new partition (created, started, queued) and the agent in it. */
+static double time_spawns(struct kbench *b)
+{
+	uint64_t t0;
+	uint32_t mod, part, num;
+
+	kb_boot(b, 1);
+	mod = kb_load(b, "sensor");
+	t0 = rvm_bench_now_ns();
+	for (uint32_t i = 0; i < SPAWN_BATCH; i++)
+		if (rvm_kernel_partition_new(&b->k, 0, &part) != RVM_OK ||
+		    rvm_kernel_agent_spawn(&b->k, mod, "a", part, RVM_AGENT_RIGHT_SEND, 100, NULL,
+					   &num) != RVM_OK)
+			abort();
+	return (double)(rvm_bench_now_ns() - t0) / SPAWN_BATCH;
+}
+
+/*
+ * fork + exec of a trivial program, waited for. posix_spawn (vfork + exec in glibc) is the
+ * fastest form: a plain fork() would copy this process's page tables, which the kernels
+ * the benchmark allocates make large, and would flatter us.
+ */
+static double time_fork_exec(void)
+{
+	char *argv[] = { "true", NULL };
+	uint64_t t0 = rvm_bench_now_ns();
+	const int n = 16;
+
+	for (int i = 0; i < n; i++) {
+		pid_t pid;
+		int st;
+
+		if (posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ) != 0 ||
+		    waitpid(pid, &st, 0) != pid)
+			abort();
+	}
+	return (double)(rvm_bench_now_ns() - t0) / n;
+}
+
+static void run_agent_spawn(struct rvm_bench_result *out)
+{
+	struct kbench *b = kb_new("sensor");
+	double ours[15], peer[15];
+
+	if (!b->bytes) {
+		snprintf(out->note, sizeof(out->note), "example agents not built");
+		kb_free(b);
+		return;
+	}
+	for (int r = 0; r < 15; r++) {
+		ours[r] = time_spawns(b);
+		peer[r] = time_fork_exec();
+	}
+	qsort(ours, 15, sizeof(double), cmp_d);
+	qsort(peer, 15, sizeof(double), cmp_d);
+	out->ours_ns = ours[7];
+	out->peer_ns = peer[7];
+	snprintf(out->note, sizeof(out->note), "partition + %zu B module instance, witnessed; %.0fx",
+		 b->len, peer[7] / ours[7]);
+	kb_free(b);
+}
+RVM_BENCH_ROW(agent_spawn, "posix_spawn+wait /bin/true", ">= 100x faster and < 10 us", run_agent_spawn)
+
+/* Messages from a sensor agent to a sink agent in another partition (through a kernel
+ * CommEdge: gated, witnessed, journaled), one vCPU. */
+static double time_agent_ipc(struct kbench *b, uint64_t want)
+{
+	uint32_t ms, mk, ps, pk, s, k;
+	uint64_t t0, got;
+	size_t len;
+	uint8_t *sink = read_agent("sink", &len);
+
+	kb_boot(b, 1);
+	ms = kb_load(b, "sensor");
+	if (!sink || rvm_kernel_module_load(&b->k, "sink", sink, len, (uint8_t *)b->mod_arena +
+						MOD_ARENA / 2, MOD_ARENA / 2, 0, 100, &mk, NULL) != RVM_OK)
+		abort();
+	free(sink);
+	if (rvm_kernel_partition_new(&b->k, 0, &ps) || rvm_kernel_partition_new(&b->k, 0, &pk) ||
+	    rvm_kernel_agent_spawn(&b->k, ms, "s", ps, RVM_AGENT_RIGHT_SEND, 100,
+				   (const int64_t[4]){ 1, 1, 0, 0 }, &s) ||
+	    rvm_kernel_agent_spawn(&b->k, mk, "k", pk, RVM_AGENT_RIGHT_RECV | RVM_AGENT_RIGHT_LOG, 100,
+				   NULL, &k) ||
+	    rvm_kernel_connect(&b->k, s, k, NULL))
+		abort();
+	t0 = rvm_bench_now_ns();
+	while ((got = b->w->agents[k].received) < want) {
+		struct rvm_slice sl;
+
+		if (rvm_kernel_run_slice(&b->k, 0, 20000, &sl) != RVM_OK)
+			abort();
+	}
+	return (double)(rvm_bench_now_ns() - t0) / (double)got;
+}
+
+/* Two processes, one pipe, 16-byte messages (the sensor's size). */
+static double time_pipe(uint64_t n)
+{
+	int fd[2];
+	pid_t pid;
+	char msg[16] = { 0 };
+	uint64_t t0;
+	int st;
+
+	if (pipe(fd))
+		abort();
+	t0 = rvm_bench_now_ns();
+	if ((pid = fork()) == 0) {
+		close(fd[0]);
+		for (uint64_t i = 0; i < n; i++)
+			if (write(fd[1], msg, sizeof(msg)) != sizeof(msg))
+				_exit(1);
+		_exit(0);
+	}
+	close(fd[1]);
+	for (uint64_t i = 0; i < n; i++) {
+		size_t got = 0;
+
+		while (got < sizeof(msg)) {
+			ssize_t r = read(fd[0], msg + got, sizeof(msg) - got);
+
+			if (r <= 0)
+				abort();
+			got += (size_t)r;
+		}
+	}
+	close(fd[0]);
+	waitpid(pid, &st, 0);
+	return (double)(rvm_bench_now_ns() - t0) / (double)n;
+}
+
+static void run_agent_ipc(struct rvm_bench_result *out)
+{
+	struct kbench *b = kb_new("sensor");
+	double ours[9], peer[9];
+
+	if (!b->bytes) {
+		snprintf(out->note, sizeof(out->note), "example agents not built");
+		kb_free(b);
+		return;
+	}
+	for (int r = 0; r < 9; r++) {
+		ours[r] = time_agent_ipc(b, 20000);
+		peer[r] = time_pipe(200000);
+	}
+	qsort(ours, 9, sizeof(double), cmp_d);
+	qsort(peer, 9, sizeof(double), cmp_d);
+	out->ours_ns = ours[4];
+	out->peer_ns = peer[4];
+	snprintf(out->note, sizeof(out->note), "%.2f M msgs/s vs %.2f M; ours gated+witnessed+journaled",
+		 1e3 / ours[4], 1e3 / peer[4]);
+	kb_free(b);
+}
+RVM_BENCH_ROW(agent_ipc, "pipe between 2 processes", "msgs/s, informational", run_agent_ipc)
