@@ -56,7 +56,6 @@ int32_t rvm_chan_send(struct rvm_agent *a, uint32_t edge, const uint8_t *p, uint
 	enum rvm_err err;
 
 	if (chan_full(c)) {
-		a->refusals++;
 		c->refused++;
 		return -1;
 	}
@@ -66,7 +65,6 @@ int32_t rvm_chan_send(struct rvm_agent *a, uint32_t edge, const uint8_t *p, uint
 
 		err = rvm_ipc_send(&w->ipc, c->edge_src, c->edge.send, &d);
 		if (err == RVM_E_FULL) {
-			a->refusals++;
 			c->refused++;
 			return -1;
 		}
@@ -82,14 +80,6 @@ int32_t rvm_chan_send(struct rvm_agent *a, uint32_t edge, const uint8_t *p, uint
 	if (!via && rvm_witness_batch_add(&w->k->witness, RVM_ACT_IPC_SEND, a->part, a->out[edge],
 					  len) != RVM_OK)
 		return -4;
-	if (a->refusals) {
-		uint8_t b[4];
-
-		rvm_store_le32(b, a->refusals);
-		if (rvm_agent_journal(a, RVM_JK_SEND, edge, b, 4) != RVM_OK)
-			return -4;
-		a->refusals = 0;
-	}
 	if (len)
 		rvm_memcpy(c->data[slot], p, len);
 	c->len[slot] = (uint16_t)len;

@@ -71,6 +71,22 @@ static enum rvm_wasm_trap h_send(void *ctx, struct rvm_wasm_instance *inst, uint
 		r = -2;
 	else
 		r = rvm_chan_send(a, edge, p, len);
+	/* Sends answered "full" are counted; the next other result is journaled with the count
+	 * (a plain success after none is the default and costs nothing). */
+	if (r == 0 && !a->refusals) {
+		a->sends_ok++;
+	} else if (r == -1) {
+		a->refusals++;
+	} else if (r == 0 || r == -2 || r == -3) {
+		uint8_t b[12];
+
+		rvm_store_le32(b, a->sends_ok);
+		rvm_store_le32(b + 4, a->refusals);
+		rvm_store_le32(b + 8, (uint32_t)r);
+		if (rvm_agent_journal(a, RVM_JK_SEND, edge, b, 12) != RVM_OK)
+			r = -4;
+		a->sends_ok = a->refusals = 0;
+	}
 	rvm_kernel_unlock(a->w->k);
 	if (r == -4)
 		return RVM_WASM_TRAP_HOST; /* the log or journal cannot take the record */
@@ -125,7 +141,8 @@ static enum rvm_wasm_trap h_yield(void *ctx, struct rvm_wasm_instance *inst, uin
 
 	(void)inst;
 	(void)s;
-	/* The first call ends the slice; its retry, on the next slice, returns. */
+	/* The first call ends the slice; its retry, on the next slice, returns (replay does the
+	 * same, so a digest taken while an agent sits in yield is reproduced exactly). */
 	if (a->yielded) {
 		a->yielded = false;
 		return RVM_WASM_TRAP_NONE;

@@ -16,6 +16,8 @@ enum rvm_err rvm_agent_journal(struct rvm_agent *a, enum rvm_journal_kind kind, 
 			       const void *payload, uint32_t len);
 /* Journals a (re)start: START entry with the module hash and the agent's arguments. */
 enum rvm_err rvm_agent_journal_start(struct rvm_agent *a);
+/* Journals a's pending counts and a DIGEST of its memory (a not running; lock held). */
+enum rvm_err rvm_agent_digest(struct rvm_agent *a);
 /* rvm.send body (lock held): 0 sent, -1 full, -4 log or journal failure. */
 int32_t rvm_chan_send(struct rvm_agent *a, uint32_t edge, const uint8_t *p, uint32_t len);
 /* rvm.recv body (lock held): bytes, -1 none, -4 log or journal failure. */

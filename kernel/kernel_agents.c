@@ -130,18 +130,21 @@ enum rvm_err rvm_agent_instantiate(struct rvm_agent *a)
 	    run.u.func->type->nparams != 0)
 		return RVM_E_LINK;
 	a->yielded = a->waiting = a->fault_pending = false;
+	a->sends_ok = 0;
+	a->life_fuel = 0;
 	a->polls = a->refusals = 0;
 	return rvm_wasm_call(a->inst, run.u.func, NULL, 0);
 }
 
 enum rvm_err rvm_agent_journal_start(struct rvm_agent *a)
 {
-	uint8_t b[32 + 8 * RVM_AGENT_ARGS];
+	uint8_t b[32 + 8 * RVM_AGENT_ARGS + 4];
 
-	/* What a (re)start runs is an input of the replay: the module and the arguments. */
+	/* What a (re)start runs is an input of the replay: module, arguments, rights. */
 	rvm_memcpy(b, a->w->modules[a->module].sha, 32);
 	for (uint32_t i = 0; i < RVM_AGENT_ARGS; i++)
 		rvm_store_le64(b + 32 + 8 * i, (uint64_t)a->args[i]);
+	rvm_store_le32(b + 32 + 8 * RVM_AGENT_ARGS, a->rights);
 	return rvm_agent_journal(a, RVM_JK_START, a->module, b, sizeof(b));
 }
 
@@ -378,4 +381,31 @@ enum rvm_err rvm_kernel_inject_fault(struct rvm_kernel *k, uint32_t num)
 	k->w->agents[num].fault_pending = true;
 	k->w->agents[num].waiting = false; /* run it: its next receive takes the fault */
 	return RVM_OK;
+}
+
+enum rvm_err rvm_agent_digest(struct rvm_agent *a)
+{
+	struct rvm_agent_mem *mem = &a->w->mem[a->num];
+	struct rvm_wasm_memory *m = a->inst ? rvm_wasm_instance_memory(a->inst) : NULL;
+	uint8_t b[40];
+	enum rvm_err err;
+
+	/* Counts not yet journaled go first, so replay sees every result before the digest. */
+	if (a->polls) {
+		rvm_store_le32(b, a->polls);
+		if ((err = rvm_agent_journal(a, RVM_JK_RECV, RVM_JOURNAL_NO_EDGE, b, 4)) != RVM_OK)
+			return err;
+		a->polls = 0;
+	}
+	if (a->refusals || a->sends_ok) {
+		rvm_store_le32(b, a->sends_ok);
+		rvm_store_le32(b + 4, a->refusals);
+		rvm_store_le32(b + 8, (uint32_t)-1);
+		if ((err = rvm_agent_journal(a, RVM_JK_SEND, 0, b, 12)) != RVM_OK)
+			return err;
+		a->refusals = a->sends_ok = 0;
+	}
+	rvm_store_le64(b, a->life_fuel);
+	rvm_sha256(a->w->k->plat->sha256, m ? m->data : mem->memory, m ? m->size : 0, b + 8);
+	return rvm_agent_journal(a, RVM_JK_DIGEST, 0, b, 40);
 }

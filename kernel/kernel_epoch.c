@@ -9,6 +9,8 @@
 #define EPOCH_MAX_MERGES 2u
 /* Coherence-driven placement of partitions on CPUs every this many epochs. */
 #define EPOCH_PLACE_EVERY 10u
+/* Agent state digests for replay checks (docs/journal.md) every this many epochs. */
+#define EPOCH_DIGEST_EVERY 10u
 
 static uint64_t now_rel(const struct rvm_kernel *k)
 {
@@ -196,6 +198,15 @@ enum rvm_err rvm_kernel_epoch(struct rvm_kernel *k, struct rvm_epoch_report *rep
 			if (q->q[i].part == p)
 				q->q[i].pressure = rvm_coh_pressure(&w->coh, p);
 	}
+	if (w->epochs % EPOCH_DIGEST_EVERY == 0)
+		for (uint32_t i = 0; i < w->nagents; i++) {
+			struct rvm_agent *a = &w->agents[i];
+
+			/* A running agent's memory is moving under us: it is digested next time. */
+			if (a->state == RVM_AGENT_READY && !a->running && a->inst &&
+			    rvm_agent_digest(a) != RVM_OK)
+				break;
+		}
 	err = rvm_witness_emit(&k->witness, RVM_ACT_COHERENCE_EPOCH, 0, 0, w->epochs,
 			       rep->coh.work, (uint64_t)rep->splits << 32 | rep->merges, NULL);
 	if (err == RVM_OK)

@@ -112,6 +112,7 @@ enum rvm_err rvm_kernel_run_slice(struct rvm_kernel *k, uint32_t cpu, uint64_t f
 	out->fuel = used;
 	out->status = (uint8_t)st;
 	a->fuel += used;
+	a->life_fuel += used;
 	a->slices++;
 	if (st == RVM_WASM_TRAPPED) {
 		out->trap = (uint8_t)rvm_wasm_trap_of(a->inst);

@@ -133,7 +133,9 @@ struct rvm_agent {
 	int64_t args[RVM_AGENT_ARGS]; /* passed to its init export, if any, at every (re)start */
 	uint32_t polls;	   /* empty recv results not yet journaled */
 	uint32_t refusals; /* full-ring send results not yet journaled */
+	uint32_t sends_ok; /* accepted sends before them, not yet journaled */
 	uint64_t sent, received, bytes_out, fuel, slices, traps, restarts, logs;
+	uint64_t life_fuel; /* fuel since its last (re)start: where a digest was taken */
 	char name[RVM_AGENT_NAME];
 	char last_log[48];
 };

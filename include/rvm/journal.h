@@ -38,10 +38,13 @@ enum rvm_journal_kind {
 	RVM_JK_RECV = 1,  /* payload: u32 polls, then the message; aux: inbound edge index */
 	RVM_JK_NOW = 2,	  /* payload: u64 time the agent saw */
 	RVM_JK_SPAWN = 3, /* payload: i32 result of rvm.spawn; aux: template index */
-	RVM_JK_SEND = 4,  /* payload: u32 refusals (full ring) before this send went through;
-			   * aux: outbound edge index */
-	RVM_JK_START = 5, /* payload: module SHA-256 (32 bytes) then the 4 i64 init arguments;
-			   * aux: module index; the agent (re)started here */
+	RVM_JK_SEND = 4,  /* payload: u32 sends accepted, then u32 sends answered "full", since
+			   * the last SEND entry, then i32 the result of the send that ended the
+			   * run (0 accepted after refusals, -2, -3; -1: none, counts only) */
+	RVM_JK_START = 5, /* payload: module SHA-256 (32 bytes), the 4 i64 init arguments, u32
+			   * rights; aux: module index; the agent (re)started here */
+	RVM_JK_DIGEST = 6, /* not an input: the agent's state for replay checks; payload: u64
+			    * fuel used since its START, SHA-256 of its linear memory */
 	RVM_JK_COUNT
 };
 
@@ -50,6 +53,8 @@ enum rvm_journal_kind {
  * agents that poll rather than block) then the message bytes.
  */
 #define RVM_JOURNAL_RECV_PREFIX 4u
+/* RECV aux of an entry that only carries counted empty polls (no message). */
+#define RVM_JOURNAL_NO_EDGE UINT32_MAX
 
 /* One decoded entry; payload points into the caller's buffer. */
 struct rvm_journal_entry {

@@ -14,6 +14,8 @@ int rvm_cmd_audit(int argc, char **argv);
 int rvm_cmd_query(int argc, char **argv);
 int rvm_cmd_keygen(int argc, char **argv);
 int rvm_cmd_run(int argc, char **argv);
+/* rvm journal RUNDIR [--check]: the journal of a run, and its replay check (cmd_journal.c) */
+int rvm_cmd_journal(int argc, char **argv);
 
 /* The table lives in main.c; sub-commands print it on bad usage. */
 extern const struct rvm_cmd rvm_cmds[];

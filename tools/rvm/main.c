@@ -18,6 +18,8 @@ const struct rvm_cmd rvm_cmds[] = {
 	{ "query", "who did what to X between T1 and T2, from a witness log", rvm_cmd_query },
 	{ "keygen", "write an Ed25519 key pair for signing witness checkpoints", rvm_cmd_keygen },
 	{ "replay", "rebuild a partition's state at a witness seq from a run directory", rvm_cmd_replay },
+	{ "journal", "list a run's journal; --check replays every agent against its live digests",
+	  rvm_cmd_journal },
 	{ "sim", "place a recorded agent trace: coherence, naive, static", rvm_cmd_sim },
 	{ NULL, NULL, NULL },
 };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rvm/bytes.h>
@@ -110,8 +111,28 @@ static void free_agent_mem(struct rvm_agent_mem *mem, uint32_t n)
 	free(mem);
 }
 
+/* RUNDIR/modules/<index>.wasm: the run directory holds what its agents ran (replay). */
+static int keep_module(const char *dir, uint32_t index, const uint8_t *bytes, size_t len)
+{
+	char path[4200];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/modules", dir);
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(path, sizeof(path), "%s/modules/%u.wasm", dir, index);
+	if (!(f = fopen(path, "wb")))
+		return -1;
+	if (fwrite(bytes, 1, len, f) != len) {
+		fclose(f);
+		return -1;
+	}
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 /* Modules, partitions, agents and edges of the manifest; lock held. Returns 0 or 2. */
-static int populate(struct rvm_kernel *k, const struct run_manifest *m, void **arenas)
+static int populate(struct rvm_kernel *k, const struct run_manifest *m, void **arenas,
+		    const char *dir)
 {
 	uint32_t mod_index[RUN_MAX_MODULES], part_of[RUN_MAX_AGENTS], num[RUN_MAX_AGENTS];
 	enum rvm_err err;
@@ -132,6 +153,9 @@ static int populate(struct rvm_kernel *k, const struct run_manifest *m, void **a
 							 md->is_template ? md->trust : 0, &mod_index[i],
 							 &werr)
 				: RVM_E_NOMEM;
+		if (err == RVM_OK && keep_module(dir, mod_index[i], bytes, len) != 0)
+			fprintf(stderr, "rvm run: cannot keep a copy of module %s in %s/modules\n",
+				md->name, dir);
 		free(bytes);
 		if (err != RVM_OK) {
 			fprintf(stderr, "rvm run: module %s (%s): %s: %s at byte %u\n", md->name,
@@ -263,7 +287,7 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 	res->k = &k;
 	res->m = &m;
 	rvm_kernel_lock(&k);
-	rc = populate(&k, &m, arenas);
+	rc = populate(&k, &m, arenas, o->out);
 	rvm_kernel_unlock(&k);
 	sw.k = &k;
 	sw.fuel = m.fuel;
@@ -332,7 +356,9 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 	}
 	rvm_kernel_unlock(&k);
 	snap.witness_records = k.witness.next_seq;
-	(void)run_status_write(o->out, &k, &snap);
+	/* Only a swarm has a status to show (no manifest: a bare boot, no status.json). */
+	if (m.nagents)
+		(void)run_status_write(o->out, &k, &snap);
 	res->snap = &snap;
 	res->arenas_free = arenas;
 	rvm_hosted_cpus_destroy(&sw.cpus);
