@@ -3,7 +3,7 @@
 # each restart; the rest of the pipeline keeps running.
 source "$(dirname "$0")/run_lib.bash"
 
-run_manifest trap 3 --cpus 2
+MANIFEST=$(trap_variant) run_manifest trap 3 --cpus 2
 check_common trap
 check_summary trap 'd["recoveries"] >= d["expect"]["recoveries"]' 'd["traps"] >= d["recoveries"]' \
   '[a for a in d["agents"] if a["name"] == "flaky"][0]["restarts"] == d["recoveries"]' \
