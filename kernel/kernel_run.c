@@ -61,6 +61,9 @@ static void recover(struct rvm_kernel *k, struct rvm_agent *a, enum rvm_wasm_tra
 	(void)rvm_witness_emit(&k->witness, RVM_ACT_AGENT_TRAP, 0, a->part, a->id, trap, a->fuel,
 			       NULL);
 	(void)rvm_witness_emit(&k->witness, RVM_ACT_FAULT, 0, a->part, a->id, 1, trap, NULL);
+	/* The life ends here: its last state is on record, so a replay can check it trapped
+	 * at the same instruction with the same memory. */
+	(void)rvm_agent_digest(a);
 	rvm_wasm_reset(a->inst);
 	if (a->restarts >= RVM_AGENT_MAX_RESTARTS) {
 		a->state = RVM_AGENT_STOPPED;
