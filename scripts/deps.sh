@@ -10,6 +10,7 @@ PACKAGES=(
   libcmocka-dev libsodium-dev libssl-dev liblz4-dev libigraph-dev libboost-graph-dev
   libcjson-dev wabt nodejs cppcheck clang-tidy clang-format valgrind
   qemu-user libc6-dev-arm64-cross
+  ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd
 )
 
 # dpkg-query in one call: prints the packages that are not fully installed.
