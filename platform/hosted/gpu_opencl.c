@@ -15,6 +15,7 @@
 struct ocl_kernel {
 	cl_program prog;
 	cl_kernel k;
+	size_t wg; /* most work-items per group this kernel takes (0: unknown) */
 };
 
 struct rvm_gpu_opencl {
@@ -24,6 +25,7 @@ struct rvm_gpu_opencl {
 	cl_command_queue io; /* transfers and buffer fills, blocking */
 	cl_mem bufs[OCL_SLOTS];
 	cl_command_queue queues[OCL_SLOTS];
+	cl_command_queue retired[OCL_SLOTS]; /* reset after a timeout; finished at close */
 	struct ocl_kernel kernels[OCL_SLOTS];
 	struct rvm_gpu_limits lim;
 	char name[256];
@@ -191,6 +193,10 @@ void rvm_gpu_opencl_close(struct rvm_gpu_opencl *o)
 	if (!o)
 		return;
 	for (unsigned i = 0; i < OCL_SLOTS; i++) {
+		if (o->retired[i]) {
+			clFinish(o->retired[i]);
+			clReleaseCommandQueue(o->retired[i]);
+		}
 		if (o->queues[i]) {
 			clFinish(o->queues[i]);
 			clReleaseCommandQueue(o->queues[i]);
@@ -340,9 +346,10 @@ static void ocl_queue_free(void *dev, uint64_t h)
 }
 
 /*
- * Recovery: a fresh queue in the same slot. The old one is released; the
- * runtime deletes it once the overrunning kernel ends (OpenCL cannot stop
- * it, and some drivers make the release itself wait for it).
+ * Recovery: a fresh queue in the same slot. OpenCL cannot stop the kernel
+ * that overran, so the old queue is kept aside (close waits for it); a
+ * queue already set aside in this slot is released first (the runtime
+ * deletes it once its work ends).
  */
 static enum rvm_err ocl_queue_reset(void *dev, uint64_t h)
 {
@@ -355,7 +362,9 @@ static enum rvm_err ocl_queue_reset(void *dev, uint64_t h)
 	q = clCreateCommandQueue(o->ctx, o->dev, 0, &err);
 	if (err != CL_SUCCESS)
 		return RVM_E_IO;
-	clReleaseCommandQueue(o->queues[h - 1]);
+	if (o->retired[h - 1])
+		clReleaseCommandQueue(o->retired[h - 1]);
+	o->retired[h - 1] = o->queues[h - 1];
 	o->queues[h - 1] = q;
 	return RVM_OK;
 }
@@ -393,6 +402,9 @@ static enum rvm_err ocl_kernel_load(void *dev, const char *src, size_t src_len, 
 		k->k = NULL;
 		return RVM_E_NOTFOUND;
 	}
+	k->wg = 0;
+	clGetKernelWorkGroupInfo(k->k, o->dev, CL_KERNEL_WORK_GROUP_SIZE, sizeof(k->wg), &k->wg,
+				 NULL);
 	*h = i + 1u;
 	return RVM_OK;
 }
@@ -459,7 +471,7 @@ static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
 			       uint32_t nargs, struct rvm_gpu_run *run)
 {
 	struct rvm_gpu_opencl *o = dev;
-	size_t global[RVM_GPU_DIMS], local[RVM_GPU_DIMS], kwg = 0;
+	size_t global[RVM_GPU_DIMS], local[RVM_GPU_DIMS], kwg;
 	cl_command_queue q;
 	cl_kernel k;
 	cl_event ev;
@@ -473,6 +485,7 @@ static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
 		return RVM_E_INVAL;
 	q = o->queues[queue - 1];
 	k = o->kernels[kernel - 1].k;
+	kwg = o->kernels[kernel - 1].wg;
 	if (!q || !k)
 		return RVM_E_INVAL;
 	for (unsigned d = 0; d < RVM_GPU_DIMS; d++) {
@@ -480,7 +493,6 @@ static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
 		global[d] = (size_t)(cfg->groups[d] * cfg->local[d]); /* validated: no overflow */
 	}
 	/* A kernel may take fewer work-items per group than the device. */
-	clGetKernelWorkGroupInfo(k, o->dev, CL_KERNEL_WORK_GROUP_SIZE, sizeof(kwg), &kwg, NULL);
 	if (kwg && local[0] * local[1] * local[2] > kwg)
 		return RVM_E_RANGE;
 	if ((e = set_args(o, k, args, nargs)) != RVM_OK)

@@ -18,6 +18,7 @@ const struct rvm_cmd rvm_cmds[] = {
 	{ "query", "who did what to X between T1 and T2, from a witness log", rvm_cmd_query },
 	{ "keygen", "write an Ed25519 key pair for signing witness checkpoints", rvm_cmd_keygen },
 	{ "sim", "place a recorded agent trace: coherence, naive, static", rvm_cmd_sim },
+	{ "gpu", "GPU compute demo: matmul + reduction on OpenCL and cpu, compared", rvm_cmd_gpu },
 	{ NULL, NULL, NULL },
 };
 
