@@ -196,7 +196,7 @@ static int fail(const char *what, enum rvm_err e)
 static int setup(struct demo *d, struct part *pt, uint32_t index, const struct opts *o,
 		 const char *ms, size_t ml, const char *rs, size_t rl)
 {
-	const uint64_t lim[RVM_GPU_DIM_COUNT] = {10ull * 1000000000u, 256u << 20, 256u << 20,
+	const uint64_t lim[RVM_GPU_DIM_COUNT] = {60ull * 1000000000u, 256u << 20, 256u << 20,
 						 o->launches};
 	enum rvm_err e;
 
@@ -222,7 +222,8 @@ static struct rvm_gpu_launch_req launch_req(const struct part *pt, rvm_cap_t ker
 	r.kernel = kernel;
 	for (unsigned i = 0; i < RVM_GPU_DIMS; i++)
 		r.cfg.local[i] = 1, r.cfg.groups[i] = 1;
-	r.cfg.timeout_ns = 2000000000u; /* PoCL compiles a kernel at its first launch */
+	/* The longest deadline: PoCL compiles a kernel at its first launch (seconds, cold). */
+	r.cfg.timeout_ns = RVM_GPU_MAX_TIMEOUT_NS;
 	return r;
 }
 
