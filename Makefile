@@ -2,6 +2,7 @@
 .PHONY: all deps build run test test-host test-asan cross purity bench fuzz lint format clean help
 .PHONY: qemu qemu-debug qemu-image
 .PHONY: seed qemu-seed
+.PHONY: docs
 
 BUILD      ?= build
 RVM        := $(BUILD)/host/tools/rvm/rvm
@@ -12,7 +13,7 @@ JOBS       ?= $(shell nproc)
 all: build
 
 help:
-	@echo "make run     run RVM (hosted) and audit its witness log"
+	@echo "make run     run the agent swarm demo (MANIFEST=, RUN_SECONDS=) and audit its witness log"
 	@echo "make test    build everything and run every test (plain and ASan+UBSan)"
 	@echo "make bench   benchmarks against peers (BENCH=substring filters rows)"
 	@echo "make fuzz    libFuzzer targets, FUZZ_SECONDS each"
@@ -21,6 +22,7 @@ help:
 	@echo "make qemu-debug  the same, halted for gdb on tcp::1234"
 	@echo "make seed    build the seed image (Cortex-M3, 64 KB RAM) and print its memory report"
 	@echo "make qemu-seed  boot it on QEMU lm3s6965evb; witness log in run/seed-witness.log"
+	@echo "make docs   the user guide as HTML in build/docs (pandoc, graphviz)"
 
 deps:
 	@bash scripts/deps.sh
@@ -32,10 +34,13 @@ $(BUILD)/%/build.ninja:
 build: deps $(BUILD)/host/build.ninja
 	@cmake --build $(BUILD)/host -j $(JOBS)
 
+# The default demo: a swarm of agents for RUN_SECONDS, then the audit verdict of its log.
+MANIFEST    ?= examples/demo.json
+RUN_SECONDS ?= 10
 run: build
 	@rm -rf run
-	@$(RVM) run --out run
-	@$(RVM) audit run/witness.log
+	@$(RVM) run $(MANIFEST) --out run --seconds $(RUN_SECONDS)
+	@$(RVM) audit run/witness.log --pub run/witness.pub
 
 test: deps test-host test-asan cross purity
 
@@ -92,6 +97,10 @@ bench: build
 fuzz: deps $(BUILD)/fuzz/build.ninja
 	@cmake --build $(BUILD)/fuzz -j $(JOBS)
 	@bash fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+# The user guide (docs/guide) and the references as HTML, diagrams rendered by graphviz.
+docs: deps
+	@bash scripts/guide_html.sh $(BUILD)/docs
 
 lint: deps $(BUILD)/host/build.ninja
 	@bash scripts/lint.sh $(BUILD)/host

@@ -38,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct rvm_wasm_global globals[MAX_IMPORTS];
 	static struct rvm_wasm_memory mem;
 	struct rvm_wasm_extern imports[MAX_IMPORTS];
-	struct rvm_wasm_config cfg = { memory, MEMORY, 2000, 4096 };
+	struct rvm_wasm_config cfg = { .memory = memory, .memory_cap = MEMORY,
+				       .max_call_depth = 2000, .table_cap_limit = 4096 };
 	struct rvm_wasm_module *m;
 	struct rvm_wasm_instance *inst;
 	uint32_t n;

@@ -64,7 +64,8 @@ enum rvm_err region_run(struct rvm_region_space *s, struct region_op *op, region
 	}
 	apply(s, op);
 	/* Room was checked; a failing periodic checkpoint still leaves the record emitted. */
-	(void)rvm_witness_emit(s->wlog, op->action, 0, op->caller, op->id, op->arg0, op->arg1, NULL);
+	(void)rvm_witness_emit(s->wlog, op->action, 0, op->caller, op->id, op->arg0, op->arg1,
+			       &op->seq);
 	return RVM_OK;
 }
 
@@ -175,7 +176,7 @@ static void create_apply(struct rvm_region_space *s, struct region_op *op)
 	r->writable = op->writable;
 	r->last_access = op->epoch;
 	region_claim_frames(s, op->slot);
-	op->arg0 = op->to;
+	op->arg0 = region_create_arg0(op->to, op->type, op->writable);
 	op->arg1 = rvm_region_size(r);
 }
 

@@ -29,7 +29,15 @@ struct region_op {
 	uint8_t digest[RVM_SHA256_DIGEST];
 	/* witness arguments, set by the apply */
 	uint64_t arg0, arg1;
+	uint64_t seq; /* seq of the witness record, set by region_run on success */
+	const uint8_t *data; /* write payload */
 };
+
+/* REGION_CREATE's arg0: owner, then type and writable above it (replay recreates from it). */
+static inline uint64_t region_create_arg0(uint32_t owner, uint32_t type, bool writable)
+{
+	return (uint64_t)owner | (uint64_t)type << 32 | (uint64_t)writable << 40;
+}
 
 typedef enum rvm_err region_check_fn(struct rvm_region_space *s, struct region_op *op);
 typedef void region_apply_fn(struct rvm_region_space *s, struct region_op *op);
@@ -74,5 +82,17 @@ enum rvm_err region_image_encode(struct rvm_region_space *s, const uint8_t *src,
 enum rvm_err region_image_decode(struct rvm_region_space *s, const uint8_t *img, uint32_t len,
 				 uint32_t npages, uint8_t *dst,
 				 const uint8_t digest[RVM_SHA256_DIGEST]);
+
+/* ---- replay (region_replay.c) ---- */
+
+/*
+ * Recreates a region under a given id (the one the log names), zeroed,
+ * witnessed as REGION_CREATE with actor caller. RVM_E_EXISTS if the slot is
+ * taken, else create's errors.
+ */
+enum rvm_err region_create_at(struct rvm_region_space *s, uint32_t caller, rvm_region_id id,
+			      uint32_t owner, uint64_t size, uint32_t type, bool writable);
+/* Drops every mapping of a live region (replay does not track mappings). Not witnessed. */
+void region_unmap_all(struct rvm_region_space *s, uint32_t slot);
 
 #endif

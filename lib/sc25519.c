@@ -9,15 +9,6 @@
 #define SC_LIMBS 25 /* 525 bits: room for a 512-bit digest or a 506-bit product */
 #define SC_MASK ((INT64_C(1) << 21) - 1)
 
-/* Zeroes limbs of secret scalars, a word at a time, in a way the compiler may not elide. */
-static void sc_wipe(int64_t *s, int n)
-{
-	volatile int64_t *v = s;
-
-	while (n--)
-		*v++ = 0;
-}
-
 /* Reads nbytes little-endian into 21-bit limbs s[0..], zeroing the rest. */
 static void sc_unpack(int64_t s[SC_LIMBS], const uint8_t *in, int nbytes)
 {
@@ -127,8 +118,8 @@ static void sc_reduce(uint8_t out[32], int64_t s[SC_LIMBS])
 			acc >>= 8;
 		}
 	}
-	sc_wipe(u, 13);
-	sc_wipe(w, 13);
+	rvm_wipe(u, sizeof(u));
+	rvm_wipe(w, sizeof(w));
 }
 
 void rvm_sc25519_reduce64(uint8_t out[32], const uint8_t in[64])
@@ -137,7 +128,7 @@ void rvm_sc25519_reduce64(uint8_t out[32], const uint8_t in[64])
 
 	sc_unpack(s, in, 64);
 	sc_reduce(out, s);
-	sc_wipe(s, SC_LIMBS);
+	rvm_wipe(s, sizeof(s));
 }
 
 void rvm_sc25519_muladd(uint8_t out[32], const uint8_t a[32], const uint8_t b[32],
@@ -155,9 +146,9 @@ void rvm_sc25519_muladd(uint8_t out[32], const uint8_t a[32], const uint8_t b[32
 	/* Bring every limb but the top back to [0, 2^21) as sc_reduce expects. */
 	sc_carry(s, 0, SC_LIMBS - 1);
 	sc_reduce(out, s);
-	sc_wipe(x, SC_LIMBS);
-	sc_wipe(y, SC_LIMBS);
-	sc_wipe(s, SC_LIMBS);
+	rvm_wipe(x, sizeof(x));
+	rvm_wipe(y, sizeof(y));
+	rvm_wipe(s, sizeof(s));
 }
 
 bool rvm_sc25519_is_canonical(const uint8_t s[32])

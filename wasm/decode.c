@@ -90,7 +90,7 @@ static bool invalid(struct wasm_reader *r, const char *msg)
 	return wasm_fail(r, RVM_E_INVALID_MODULE, msg);
 }
 
-bool wasm_read_u8(struct wasm_reader *r, uint8_t *v)
+bool wasm_read_u8_slow(struct wasm_reader *r, uint8_t *v)
 {
 	*v = 0;
 	if (r->p >= r->end)
@@ -155,13 +155,28 @@ static bool read_leb(struct wasm_reader *r, unsigned bits, bool sign, uint64_t *
 	return true;
 }
 
-bool wasm_read_u32(struct wasm_reader *r, uint32_t *v)
+bool wasm_read_u32_slow(struct wasm_reader *r, uint32_t *v)
 {
+	const uint8_t *p = r->p;
 	uint64_t x;
 
-	if (r->p < r->end && *r->p < 0x80) { /* one byte: the common case */
-		*v = *r->p++;
-		return true;
+	/* Well-formed multi-byte numbers with room to spare; anything else takes read_leb. */
+	if (r->end - p >= 5) {
+		uint32_t acc = 0;
+
+		for (unsigned i = 0; i < 4; i++) {
+			acc |= (uint32_t)(p[i] & 0x7f) << (7 * i);
+			if (!(p[i] & 0x80)) {
+				r->p = p + i + 1;
+				*v = acc;
+				return true;
+			}
+		}
+		if (p[4] < 0x10) {
+			r->p = p + 5;
+			*v = acc | (uint32_t)p[4] << 28;
+			return true;
+		}
 	}
 	*v = 0;
 	if (!read_leb(r, 32, false, &x))
@@ -170,9 +185,33 @@ bool wasm_read_u32(struct wasm_reader *r, uint32_t *v)
 	return true;
 }
 
-bool wasm_read_s32(struct wasm_reader *r, int32_t *v)
+bool wasm_read_s32_slow(struct wasm_reader *r, int32_t *v)
 {
+	const uint8_t *p = r->p;
 	uint64_t x;
+
+	if (r->end - p >= 5) {
+		uint32_t acc = 0;
+
+		for (unsigned i = 0; i < 4; i++) {
+			acc |= (uint32_t)(p[i] & 0x7f) << (7 * i);
+			if (!(p[i] & 0x80)) {
+				unsigned bits = 7 * (i + 1);
+
+				r->p = p + i + 1;
+				if (p[i] & 0x40) /* negative: extend the sign */
+					acc |= ~0u << bits;
+				*v = (int32_t)acc;
+				return true;
+			}
+		}
+		/* The last byte's unused bits must repeat the sign bit (bit 3). */
+		if ((p[4] & 0xf8) == 0 || (p[4] & 0xf8) == 0x78) {
+			r->p = p + 5;
+			*v = (int32_t)(acc | (uint32_t)p[4] << 28);
+			return true;
+		}
+	}
 
 	if (!read_leb(r, 32, true, &x))
 		return false;
@@ -198,11 +237,6 @@ bool wasm_read_s64(struct wasm_reader *r, int64_t *v)
 		return false;
 	*v = (int64_t)x;
 	return true;
-}
-
-bool wasm_is_reftype(uint8_t t)
-{
-	return t == RVM_WASM_FUNCREF || t == RVM_WASM_EXTERNREF;
 }
 
 bool wasm_read_valtype(struct wasm_reader *r, uint8_t *t)

@@ -19,6 +19,8 @@ const char *rvm_wasm_trap_str(enum rvm_wasm_trap trap)
 		"host function trapped",
 	};
 
+	if (trap == RVM_WASM_TRAP_SUSPEND)
+		return "host call suspended";
 	return (unsigned)trap < RVM_WASM_TRAP_COUNT ? s[trap] : "unknown trap";
 }
 
@@ -324,7 +326,7 @@ struct rvm_wasm_instance *rvm_wasm_instantiate(const struct rvm_wasm_module *m,
 		mem->size = need;
 		mem->max_pages = m->mem.has_max ? m->mem.max : 65536;
 		mem->has_max = m->mem.has_max;
-		if (need)
+		if (need && !cfg->memory_zeroed)
 			wasm_zero(mem->data, (size_t)need);
 		inst->mem = mem;
 	}
@@ -393,7 +395,7 @@ struct rvm_wasm_memory *rvm_wasm_instance_memory(struct rvm_wasm_instance *inst)
 enum rvm_err rvm_wasm_call(struct rvm_wasm_instance *inst, struct rvm_wasm_func *f,
 			   const uint64_t *args, uint32_t nargs)
 {
-	if (inst->status == RVM_WASM_OUT_OF_FUEL || inst->status == RVM_WASM_READY)
+	if (wasm_call_pending(inst->status))
 		return RVM_E_STATE;
 	if (nargs != f->type->nparams)
 		return RVM_E_INVAL;
@@ -430,11 +432,15 @@ enum rvm_wasm_status rvm_wasm_run(struct rvm_wasm_instance *inst, uint64_t fuel,
 
 	if (used)
 		*used = 0;
-	if (inst->status != RVM_WASM_READY && inst->status != RVM_WASM_OUT_OF_FUEL)
+	if (!wasm_call_pending(inst->status))
 		return (enum rvm_wasm_status)inst->status;
 	if (inst->entry->host) {
 		enum rvm_wasm_trap tr = inst->entry->host(inst->entry->host_ctx, inst, inst->stack);
 
+		if (tr == RVM_WASM_TRAP_SUSPEND) {
+			inst->status = RVM_WASM_SUSPENDED;
+			return RVM_WASM_SUSPENDED;
+		}
 		inst->trap = (uint8_t)tr;
 		inst->status = tr ? RVM_WASM_TRAPPED : RVM_WASM_DONE;
 		return (enum rvm_wasm_status)inst->status;

@@ -87,6 +87,18 @@ struct wasm_data {
 };
 
 /*
+ * Where a frame holds reference values at a point where it can be suspended: a fuel op, or a
+ * call op (its arguments included). Slots are frame-relative; refslots entries are
+ * slot << 1 | 1 for externref, slot << 1 for funcref, ascending. A point with no references
+ * is not listed.
+ */
+struct wasm_refpoint {
+	uint32_t pc;	/* word offset of the op */
+	uint32_t first; /* into refslots */
+	uint32_t count;
+};
+
+/*
  * Translated function body. Invariant: words[0] is OP_FUEL; every branch target is a valid
  * op start; the body touches slots [0, max_slots) of its frame only.
  */
@@ -96,7 +108,11 @@ struct rvm_wasm_code {
 	uint32_t nparams;
 	uint32_t nlocals; /* beyond the params */
 	uint32_t max_slots;
-	bool has_refs; /* some local or operand is a reference: frames cannot be snapshotted */
+	bool has_refs; /* some local or operand is a reference (snapshots need the map below) */
+	bool refmap_ok; /* has_refs and points/refslots describe every suspension point */
+	const struct wasm_refpoint *points; /* ascending pc */
+	uint32_t npoints;
+	const uint32_t *refslots;
 };
 
 struct rvm_wasm_module {
@@ -251,13 +267,47 @@ bool wasm_fail(struct wasm_reader *r, enum rvm_err code, const char *msg);
 /* wasm_fail with " <idx>" appended, as the reference interpreter words index errors. */
 bool wasm_fail_idx(struct wasm_reader *r, enum rvm_err code, const char *msg, uint32_t idx);
 const char *wasm_eof_msg(const struct wasm_reader *r);
-bool wasm_read_u8(struct wasm_reader *r, uint8_t *v);
-bool wasm_read_u32(struct wasm_reader *r, uint32_t *v);
-bool wasm_read_s32(struct wasm_reader *r, int32_t *v);
+/* The readers' general cases (and errors); the inline ones below take the common bytes. */
+bool wasm_read_u8_slow(struct wasm_reader *r, uint8_t *v);
+bool wasm_read_u32_slow(struct wasm_reader *r, uint32_t *v);
+bool wasm_read_s32_slow(struct wasm_reader *r, int32_t *v);
+
+static inline bool wasm_read_u8(struct wasm_reader *r, uint8_t *v)
+{
+	if (r->p < r->end) {
+		*v = *r->p++;
+		return true;
+	}
+	return wasm_read_u8_slow(r, v);
+}
+
+static inline bool wasm_read_u32(struct wasm_reader *r, uint32_t *v)
+{
+	if (r->p < r->end && *r->p < 0x80) { /* one byte: the common case */
+		*v = *r->p++;
+		return true;
+	}
+	return wasm_read_u32_slow(r, v);
+}
+
+static inline bool wasm_read_s32(struct wasm_reader *r, int32_t *v)
+{
+	if (r->p < r->end && *r->p < 0x80) { /* one byte: bit 6 is the sign */
+		uint8_t b = *r->p++;
+
+		*v = (b & 0x40) ? (int32_t)b - 0x80 : (int32_t)b;
+		return true;
+	}
+	return wasm_read_s32_slow(r, v);
+}
+
+static inline bool wasm_is_reftype(uint8_t t)
+{
+	return t == RVM_WASM_FUNCREF || t == RVM_WASM_EXTERNREF;
+}
 bool wasm_read_s33(struct wasm_reader *r, int64_t *v);
 bool wasm_read_s64(struct wasm_reader *r, int64_t *v);
 bool wasm_read_valtype(struct wasm_reader *r, uint8_t *t);
-bool wasm_is_reftype(uint8_t t);
 
 /* Translates one function body [r->p, r->end); fills *code. */
 bool wasm_translate(struct rvm_wasm_module *m, uint32_t func, struct wasm_reader *r,
@@ -275,6 +325,13 @@ enum rvm_wasm_trap wasm_table_init(struct rvm_wasm_instance *inst, uint32_t tabl
 uint64_t wasm_cexpr_ref(struct rvm_wasm_instance *inst, const struct wasm_cexpr *e);
 int64_t wasm_memory_grow(struct rvm_wasm_memory *mem, uint32_t delta);
 int64_t wasm_table_grow(struct rvm_wasm_table *t, uint32_t delta, uint64_t init);
+
+/* Does status describe a started call that has not finished (resumable, snapshotted)? */
+static inline bool wasm_call_pending(uint8_t status)
+{
+	return status == RVM_WASM_READY || status == RVM_WASM_OUT_OF_FUEL ||
+	       status == RVM_WASM_SUSPENDED;
+}
 
 static inline bool wasm_bit(const uint8_t *bm, uint32_t i)
 {

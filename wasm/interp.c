@@ -298,6 +298,7 @@ enum rvm_wasm_status wasm_interp(struct rvm_wasm_instance *inst, int64_t *fuelp)
 	enum rvm_wasm_trap trap;
 	struct rvm_wasm_func *f;
 	uint64_t *nfp;
+	const uint32_t *at = pc; /* the call op being executed (a suspended host call retries it) */
 
 	LOAD_CTX();
 #ifdef RVM_WASM_GOTO
@@ -373,6 +374,7 @@ top:
 	CASE(0x09) : /* OP_CALL func base */
 		f = ci->funcs[pc[1]];
 		nfp = fp + pc[2];
+		at = pc;
 		pc += 3;
 		goto call;
 	CASE(0x0a) : { /* OP_CALL_INDIRECT table type c base */
@@ -388,6 +390,7 @@ top:
 		if (!rvm_wasm_functype_eq(f->type, &ci->mod->types[pc[2]]))
 			TRAP(RVM_WASM_TRAP_SIG_MISMATCH);
 		nfp = fp + pc[4];
+		at = pc;
 		pc += 5;
 		goto call;
 	}
@@ -879,8 +882,16 @@ call:
 	if (f->host) {
 		inst->pc = pc;
 		trap = f->host(f->host_ctx, ci, nfp);
-		if (trap)
+		if (trap) {
+			if (trap == RVM_WASM_TRAP_SUSPEND) {
+				/* Back to the call op; its stretch is paid, so the retry is free. */
+				pc = at;
+				goto suspend_host;
+			}
+			if ((unsigned)trap >= RVM_WASM_TRAP_COUNT)
+				trap = RVM_WASM_TRAP_HOST;
 			goto trapped;
+		}
 		msize = mem ? mem->size : 0;
 		NEXT();
 	}
@@ -915,6 +926,13 @@ suspend:
 	inst->nframes = nframes;
 	*fuelp = fuel;
 	return RVM_WASM_OUT_OF_FUEL;
+suspend_host:
+	inst->pc = pc;
+	inst->fp = fp;
+	inst->cur = cur;
+	inst->nframes = nframes;
+	*fuelp = fuel;
+	return RVM_WASM_SUSPENDED;
 done:
 	inst->pc = pc;
 	inst->fp = fp;

@@ -9,6 +9,13 @@
  * stored straight into local.set's local rewrites the producing op's destination.
  */
 
+/* The per-instruction helpers are inlined: translation speed is instantiation speed. */
+#if defined(__GNUC__)
+#define HOT static inline __attribute__((always_inline))
+#else
+#define HOT static inline
+#endif
+
 enum ctl_kind { CTL_FUNC, CTL_BLOCK, CTL_LOOP, CTL_IF, CTL_ELSE };
 
 struct ctl {
@@ -48,7 +55,19 @@ struct tr {
 	uint32_t last_dst; /* its destination word, NONE if not rewritable */
 	bool dead;
 	bool has_refs;
+	/* Reference maps (see struct wasm_refpoint), kept once the first reference appears, in
+	 * a region carved from the free space between code and scratch. */
+	bool map_full; /* the region ran out: frames of this function cannot be snapshotted */
+	struct wasm_refpoint *points;
+	uint32_t npoints, maxpoints;
+	uint32_t *refslots;
+	uint32_t nrefslots, maxrefslots;
+	uint8_t *arena_base; /* the module arena, for the region's bounds */
+	size_t code_base;    /* arena offset of code[0] */
 };
+
+static void refs_begin(struct tr *t);
+static void record_point(struct tr *t, uint32_t pc, uint32_t n);
 
 static const uint8_t valtype_bytes[] = { RVM_WASM_I32, RVM_WASM_I64, RVM_WASM_F32,
 					 RVM_WASM_F64, RVM_WASM_FUNCREF, RVM_WASM_EXTERNREF };
@@ -71,14 +90,14 @@ static bool malformed(struct tr *t, const char *msg)
 	return wasm_fail(t->r, RVM_E_MALFORMED, msg);
 }
 
-static uint32_t slot_of(const struct tr *t, uint32_t height)
+HOT uint32_t slot_of(const struct tr *t, uint32_t height)
 {
 	return t->nlocals + height;
 }
 
 /* ---- emission ---- */
 
-static bool room(struct tr *t, uint32_t n)
+HOT bool room(struct tr *t, uint32_t n)
 {
 	if (t->cap - t->len < n)
 		return wasm_fail(t->r, RVM_E_NOMEM, "module arena too small for code");
@@ -86,17 +105,22 @@ static bool room(struct tr *t, uint32_t n)
 }
 
 /* Emits op with n operand words; dst_at is the operand index of the destination or -1. */
-static bool emit(struct tr *t, uint32_t op, int dst_at, uint32_t n, const uint32_t *w)
+HOT bool emit(struct tr *t, uint32_t op, int dst_at, uint32_t n, const uint32_t *w)
 {
 	if (t->dead)
 		return true;
 	if (!room(t, n + 1))
 		return false;
-	t->last_op = t->len;
-	t->last_dst = dst_at >= 0 ? t->len + 1 + (uint32_t)dst_at : NONE;
-	t->code[t->len++] = op;
+	/* Through locals: stores to code[] could alias t's fields and force reloads. */
+	uint32_t at = t->len;
+	uint32_t *c = t->code + at;
+
+	t->last_op = at;
+	t->last_dst = dst_at >= 0 ? at + 1 + (uint32_t)dst_at : NONE;
+	t->len = at + 1 + n;
+	c[0] = op;
 	for (uint32_t i = 0; i < n; i++)
-		t->code[t->len++] = w[i];
+		c[1 + i] = w[i];
 	return true;
 }
 
@@ -122,39 +146,111 @@ static bool fuel_point(struct tr *t)
 		return false;
 	t->fuel_at = t->len - 1;
 	label_here(t);
+	record_point(t, t->len - 2, t->nvals);
 	return true;
 }
 
 /* ---- operand stack ---- */
 
-static bool push(struct tr *t, uint8_t type)
+HOT bool push(struct tr *t, uint8_t type)
 {
-	if (t->nvals >= t->maxvals)
+	uint32_t n = t->nvals;
+
+	if (n >= t->maxvals)
 		return wasm_fail(t->r, RVM_E_NOMEM, "operand stack too deep");
-	t->vals[t->nvals].type = type;
-	t->vals[t->nvals].src = slot_of(t, t->nvals);
-	t->has_refs |= wasm_is_reftype(type);
-	t->nvals++;
-	if (t->nvals > t->max_height)
-		t->max_height = t->nvals;
+	t->nvals = n + 1;
+	if (n + 1 > t->max_height)
+		t->max_height = n + 1;
+	if (wasm_is_reftype(type) && !t->has_refs)
+		refs_begin(t);
+	t->vals[n] = (struct val){ type, t->nlocals + n };
 	return true;
 }
 
-static bool pop(struct tr *t, uint8_t want, struct val *out)
+HOT bool pop(struct tr *t, uint8_t want, struct val *out)
 {
-	struct ctl *c = &t->ctls[t->nctls - 1];
+	const struct ctl *c = &t->ctls[t->nctls - 1];
+	uint32_t n = t->nvals;
 
-	if (t->nvals == c->height) {
+	if (n == c->height) {
 		if (!c->unreachable)
 			return invalid(t, "type mismatch");
 		out->type = 0;
-		out->src = slot_of(t, t->nvals);
+		out->src = slot_of(t, n);
 		return true;
 	}
-	*out = t->vals[--t->nvals];
+	t->nvals = n - 1;
+	*out = t->vals[n - 1];
 	if (want && out->type && out->type != want)
 		return invalid(t, "type mismatch");
 	return true;
+}
+
+/*
+ * The first reference of the function: reserve room for its maps between the code and the
+ * scratch, shrinking the code's room (points before this one hold no references).
+ */
+static void refs_begin(struct tr *t)
+{
+	size_t body = (size_t)(t->r->end - t->r->p) + 16;
+	size_t points = body + 4, slots = body * 4 + 1024;
+	size_t bytes = points * sizeof(struct wasm_refpoint) + slots * 4;
+	size_t code_end = t->code_base + (size_t)t->len * 4;
+	size_t top = t->code_base + (size_t)t->cap * 4;
+
+	t->has_refs = true;
+	/* Halve the request until it fits beside the code emitted so far. */
+	while (bytes > 64 && top - code_end < bytes + 256) {
+		points /= 2, slots /= 2;
+		bytes = points * sizeof(struct wasm_refpoint) + slots * 4;
+	}
+	if (top - code_end < bytes + 256) {
+		t->map_full = true;
+		return;
+	}
+	top = (top - bytes) & ~(size_t)7;
+	t->points = (struct wasm_refpoint *)(void *)(t->arena_base + top);
+	t->refslots = (uint32_t *)(void *)(t->arena_base + top + points * sizeof(struct wasm_refpoint));
+	t->maxpoints = (uint32_t)points;
+	t->maxrefslots = (uint32_t)slots;
+	t->cap = (uint32_t)((top - t->code_base) / 4);
+}
+
+/*
+ * Records the references live in the frame at the op starting at pc, over the locals and
+ * the first n operands. Operands still deferred to a local hold nothing in their own slot.
+ */
+static void record_point(struct tr *t, uint32_t pc, uint32_t n)
+{
+	uint32_t first = t->nrefslots;
+
+	if (!t->has_refs || t->map_full || t->dead)
+		return;
+	for (uint32_t i = 0; i < t->nlocals + n; i++) {
+		uint8_t type;
+
+		if (i < t->nlocals) {
+			type = t->local_types[i];
+		} else {
+			const struct val *v = &t->vals[i - t->nlocals];
+
+			type = v->src == i ? v->type : 0;
+		}
+		if (!wasm_is_reftype(type))
+			continue;
+		if (t->nrefslots >= t->maxrefslots) {
+			t->map_full = true;
+			return;
+		}
+		t->refslots[t->nrefslots++] = i << 1 | (type == RVM_WASM_EXTERNREF);
+	}
+	if (t->nrefslots == first)
+		return;
+	if (t->npoints >= t->maxpoints) {
+		t->map_full = true;
+		return;
+	}
+	t->points[t->npoints++] = (struct wasm_refpoint){ pc, first, t->nrefslots - first };
 }
 
 /* Materializes deferred entries at or above `from`. */
@@ -251,7 +347,7 @@ static bool push_ctl(struct tr *t, uint8_t kind, uint32_t np, const uint8_t *p, 
 	if (t->nctls >= t->maxctls)
 		return wasm_fail(t->r, RVM_E_NOMEM, "blocks nested too deep");
 	c = &t->ctls[t->nctls++];
-	rvm_memset(c, 0, sizeof(*c));
+	*c = (struct ctl){ 0 };
 	c->kind = kind;
 	c->height = t->nvals - np;
 	c->nparams = np, c->params = p;
@@ -711,44 +807,58 @@ static bool read_table(struct tr *t, uint32_t *x)
 
 /* ---- numeric ---- */
 
-/* Signature of numeric opcode op (0x45..0xc4): operand types a, b (0 if unary), result. */
+/*
+ * Signature of numeric opcode op (0x45..0xc4): operand types a, b (0 if unary), result.
+ * One table row per opcode: a, b and the result as 2-bit codes (i32 i64 f32 f64).
+ */
+#define SIG(a, b, r) (uint8_t)((a) | (r) << 2 | (b) << 4)
+#define SIG_UN 0x40 /* unary: no b */
+#define U(a, r) (uint8_t)(SIG(a, 0, r) | SIG_UN)
+enum { I = 0, L = 1, F = 2, D = 3 };
+static const uint8_t numeric_sigs[0xc5 - 0x45] = {
+	U(I, I),								  /* 0x45 eqz */
+	SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I),	  /* 0x46.. */
+	SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I),	  /* ..0x4f */
+	U(L, I),								  /* 0x50 */
+	SIG(L, L, I), SIG(L, L, I), SIG(L, L, I), SIG(L, L, I), SIG(L, L, I),	  /* 0x51.. */
+	SIG(L, L, I), SIG(L, L, I), SIG(L, L, I), SIG(L, L, I), SIG(L, L, I),	  /* ..0x5a */
+	SIG(F, F, I), SIG(F, F, I), SIG(F, F, I), SIG(F, F, I), SIG(F, F, I),	  /* 0x5b.. */
+	SIG(F, F, I),								  /* ..0x60 */
+	SIG(D, D, I), SIG(D, D, I), SIG(D, D, I), SIG(D, D, I), SIG(D, D, I),	  /* 0x61.. */
+	SIG(D, D, I),								  /* ..0x66 */
+	U(I, I), U(I, I), U(I, I),						  /* 0x67..0x69 */
+	SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I),	  /* 0x6a.. */
+	SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I),
+	SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I),	  /* ..0x78 */
+	U(L, L), U(L, L), U(L, L),						  /* 0x79..0x7b */
+	SIG(L, L, L), SIG(L, L, L), SIG(L, L, L), SIG(L, L, L), SIG(L, L, L),	  /* 0x7c.. */
+	SIG(L, L, L), SIG(L, L, L), SIG(L, L, L), SIG(L, L, L), SIG(L, L, L),
+	SIG(L, L, L), SIG(L, L, L), SIG(L, L, L), SIG(L, L, L), SIG(L, L, L),	  /* ..0x8a */
+	U(F, F), U(F, F), U(F, F), U(F, F), U(F, F), U(F, F), U(F, F),		  /* 0x8b..0x91 */
+	SIG(F, F, F), SIG(F, F, F), SIG(F, F, F), SIG(F, F, F), SIG(F, F, F),	  /* 0x92.. */
+	SIG(F, F, F), SIG(F, F, F),						  /* ..0x98 */
+	U(D, D), U(D, D), U(D, D), U(D, D), U(D, D), U(D, D), U(D, D),		  /* 0x99..0x9f */
+	SIG(D, D, D), SIG(D, D, D), SIG(D, D, D), SIG(D, D, D), SIG(D, D, D),	  /* 0xa0.. */
+	SIG(D, D, D), SIG(D, D, D),						  /* ..0xa6 */
+	U(L, I), U(F, I), U(F, I), U(D, I), U(D, I),				  /* 0xa7..0xab */
+	U(I, L), U(I, L), U(F, L), U(F, L), U(D, L), U(D, L),			  /* 0xac..0xb1 */
+	U(I, F), U(I, F), U(L, F), U(L, F), U(D, F),				  /* 0xb2..0xb6 */
+	U(I, D), U(I, D), U(L, D), U(L, D), U(F, D),				  /* 0xb7..0xbb */
+	U(F, I), U(D, L), U(I, F), U(L, D),					  /* 0xbc..0xbf */
+	U(I, I), U(I, I), U(L, L), U(L, L), U(L, L),				  /* 0xc0..0xc4 */
+};
+#undef U
+#undef SIG
+
 static void numeric_sig(uint32_t op, uint8_t *a, uint8_t *b, uint8_t *res)
 {
-	const uint8_t I = RVM_WASM_I32, L = RVM_WASM_I64, F = RVM_WASM_F32, D = RVM_WASM_F64;
+	static const uint8_t types[4] = { RVM_WASM_I32, RVM_WASM_I64, RVM_WASM_F32,
+					  RVM_WASM_F64 };
+	uint8_t s = numeric_sigs[op - 0x45];
 
-	*b = 0;
-	if (op == 0x45) *a = I, *res = I;
-	else if (op <= 0x4f) *a = *b = I, *res = I;
-	else if (op == 0x50) *a = L, *res = I;
-	else if (op <= 0x5a) *a = *b = L, *res = I;
-	else if (op <= 0x60) *a = *b = F, *res = I;
-	else if (op <= 0x66) *a = *b = D, *res = I;
-	else if (op <= 0x69) *a = I, *res = I;
-	else if (op <= 0x78) *a = *b = I, *res = I;
-	else if (op <= 0x7b) *a = L, *res = L;
-	else if (op <= 0x8a) *a = *b = L, *res = L;
-	else if (op <= 0x91) *a = F, *res = F;
-	else if (op <= 0x98) *a = *b = F, *res = F;
-	else if (op <= 0x9f) *a = D, *res = D;
-	else if (op <= 0xa6) *a = *b = D, *res = D;
-	else if (op == 0xa7) *a = L, *res = I;
-	else if (op <= 0xa9) *a = F, *res = I;
-	else if (op <= 0xab) *a = D, *res = I;
-	else if (op <= 0xad) *a = I, *res = L;
-	else if (op <= 0xaf) *a = F, *res = L;
-	else if (op <= 0xb1) *a = D, *res = L;
-	else if (op <= 0xb3) *a = I, *res = F;
-	else if (op <= 0xb5) *a = L, *res = F;
-	else if (op == 0xb6) *a = D, *res = F;
-	else if (op <= 0xb8) *a = I, *res = D;
-	else if (op <= 0xba) *a = L, *res = D;
-	else if (op == 0xbb) *a = F, *res = D;
-	else if (op == 0xbc) *a = F, *res = I;
-	else if (op == 0xbd) *a = D, *res = L;
-	else if (op == 0xbe) *a = I, *res = F;
-	else if (op == 0xbf) *a = L, *res = D;
-	else if (op <= 0xc1) *a = I, *res = I;
-	else *a = L, *res = L;
+	*a = types[s & 3];
+	*res = types[(s >> 2) & 3];
+	*b = (s & SIG_UN) ? 0 : types[(s >> 4) & 3];
 }
 
 static uint32_t imm_form(uint32_t op)
@@ -952,8 +1062,11 @@ static bool op_call(struct tr *t, uint32_t op, uint32_t f, uint32_t table, uint3
 	if (op == OP_CALL) {
 		if (!EMIT(t, OP_CALL, -1, f, slot_of(t, base)))
 			return false;
-	} else if (!EMIT(t, OP_CALL_INDIRECT, -1, table, type, idx->src, slot_of(t, base))) {
-		return false;
+		record_point(t, t->len - 3, base + ft->nparams);
+	} else {
+		if (!EMIT(t, OP_CALL_INDIRECT, -1, table, type, idx->src, slot_of(t, base)))
+			return false;
+		record_point(t, t->len - 5, base + ft->nparams);
 	}
 	label_here(t);
 	return push_types(t, ft->nresults, ft->results);
@@ -1246,7 +1359,14 @@ bool wasm_translate(struct rvm_wasm_module *m, uint32_t func, struct wasm_reader
 	t.code = (uint32_t *)(void *)(a->base + a->used);
 	t.cap = (uint32_t)((top - a->used) / 4);
 	t.fuel_at = NONE;
+	t.arena_base = a->base;
+	t.code_base = a->used;
 	label_here(&t);
+	for (uint32_t i = 0; i < t.nlocals; i++)
+		if (wasm_is_reftype(t.local_types[i])) {
+			refs_begin(&t);
+			break;
+		}
 
 	/* The function's params are locals, not operands: the frame starts empty. */
 	if (!push_ctl(&t, CTL_FUNC, 0, NULL, ft->nresults, ft->results) || !fuel_point(&t))
@@ -1275,9 +1395,24 @@ bool wasm_translate(struct rvm_wasm_module *m, uint32_t func, struct wasm_reader
 	code->nlocals = t.nlocals - ft->nparams;
 	code->max_slots = t.nlocals + t.max_height + 1;
 	code->has_refs = t.has_refs;
-	for (uint32_t i = 0; i < t.nlocals; i++)
-		code->has_refs |= wasm_is_reftype(t.local_types[i]);
+	code->refmap_ok = t.has_refs && !t.map_full;
+	code->points = NULL;
+	code->npoints = 0;
+	code->refslots = NULL;
 	/* Results of a call may exceed its arguments; the caller's max height covers them. */
 	a->used += (size_t)t.len * 4;
+	if (code->refmap_ok && t.npoints) {
+		/* The maps move down to sit right after the code (the regions may overlap). */
+		size_t pbytes = (size_t)t.npoints * sizeof(struct wasm_refpoint);
+		struct wasm_refpoint *pts = (struct wasm_refpoint *)(void *)(a->base + a->used);
+		uint32_t *slots = (uint32_t *)(void *)(a->base + a->used + pbytes);
+
+		rvm_memmove(pts, t.points, pbytes);
+		rvm_memmove(slots, t.refslots, (size_t)t.nrefslots * 4);
+		code->points = pts;
+		code->npoints = t.npoints;
+		code->refslots = slots;
+		a->used += pbytes + (size_t)t.nrefslots * 4;
+	}
 	return true;
 }

@@ -2,6 +2,7 @@
 #ifndef RVM_A64_H
 #define RVM_A64_H
 
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,6 +61,29 @@ _Static_assert(offsetof(struct rvm_a64_regs, sp_el1) == 248, "context.S layout")
 _Static_assert(offsetof(struct rvm_a64_regs, spsr) == 264, "context.S layout");
 
 /*
+ * A vCPU's FP/SIMD state. Offsets are used by fpsimd.S: q0..q31 at 0 (two
+ * words each, low word first), fpsr at 512, fpcr at 520.
+ */
+struct rvm_a64_fpsimd {
+	alignas(16) uint64_t q[32][2];
+	uint64_t fpsr, fpcr;
+};
+_Static_assert(offsetof(struct rvm_a64_fpsimd, fpsr) == 512, "fpsimd.S layout");
+_Static_assert(offsetof(struct rvm_a64_fpsimd, fpcr) == 520, "fpsimd.S layout");
+
+/*
+ * A vCPU's EL1 (and EL0) system registers: everything a guest kernel may set
+ * that outlives a switch to another guest on the same CPU. SP_EL1 travels
+ * with struct rvm_a64_regs. The EL1 virtual timer is part of it, so a guest's
+ * pending timer never fires while another guest runs.
+ */
+struct rvm_a64_el1 {
+	uint64_t sctlr, cpacr, ttbr0, ttbr1, tcr, mair, amair, contextidr;
+	uint64_t vbar, esr, far, afsr0, afsr1, par, elr, spsr;
+	uint64_t tpidr, tpidr_el0, tpidrro_el0, sp_el0, cntkctl, cntv_ctl, cntv_cval, csselr;
+};
+
+/*
  * Per-CPU block; TPIDR_EL2 points at it from entry on. Offsets are used by
  * context.S: host[] (x19..x30 then sp) at 0, guest at 104.
  */
@@ -92,6 +116,16 @@ static inline struct rvm_a64_cpu *rvm_a64_this_cpu(void)
  * and returns when it traps to EL2: regs then hold the guest's state at the trap.
  */
 enum rvm_a64_exit rvm_a64_vcpu_run(struct rvm_a64_cpu *cpu, struct rvm_a64_regs *regs);
+
+/* Stores the calling CPU's FP/SIMD registers in s / loads them from s (fpsimd.S). EL2 code
+ * between the two holds no FP state of its own (kernel/, lib/ and the board are built with
+ * -mgeneral-regs-only), so nothing of the host's needs saving around a guest. */
+void rvm_a64_fpsimd_save(struct rvm_a64_fpsimd *s);
+void rvm_a64_fpsimd_load(const struct rvm_a64_fpsimd *s);
+/* Stores the calling CPU's EL1/EL0 system registers in s / loads them from s (el1.c).
+ * Save stops the EL1 virtual timer, so it cannot fire for the next guest. */
+void rvm_a64_el1_save(struct rvm_a64_el1 *s);
+void rvm_a64_el1_load(const struct rvm_a64_el1 *s);
 
 /* Installs the EL2 vector table on the calling CPU. */
 void rvm_a64_vectors_install(void);

@@ -13,6 +13,8 @@
 #define REGS_SP_EL1 248
 #define REGS_ELR    256
 #define REGS_SPSR   264
+/* struct rvm_a64_fpsimd: q0..q31 at 0, fpsr then fpcr at 512. */
+#define FPSIMD_FPSR 512
 
 #define CPTR_EL2_RES1 0x33ff
 #define HCR_EL2_RW    (1 << 31)

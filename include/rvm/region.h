@@ -112,6 +112,14 @@ struct rvm_region_store {
 };
 
 /*
+ * Where region writes' bytes go so replay can apply them again: called after
+ * the REGION_WRITE record with seq was emitted (the kernel appends them to
+ * its journal). May be NULL.
+ */
+typedef void rvm_region_journal_fn(void *ctx, uint64_t seq, rvm_region_id id, uint64_t offset,
+				   const uint8_t *data, uint32_t len);
+
+/*
  * Every region and what they need, caller-owned. The buddy, frame table,
  * store, witness log and platform are borrowed references.
  */
@@ -125,6 +133,8 @@ struct rvm_region_space {
 	uint8_t scratch[RVM_FRAME_SIZE]; /* one page, to verify images that stay compressed */
 	struct rvm_region slots[RVM_REGION_SLOTS];
 	uint64_t cold_puts; /* checkpoint objects written for cold regions */
+	rvm_region_journal_fn *journal; /* payloads of writes, for replay (may be NULL) */
+	void *journal_ctx;
 };
 
 /* An empty store over buf[0..cap). */
@@ -152,7 +162,7 @@ enum rvm_err rvm_region_space_init(struct rvm_region_space *s, struct rvm_buddy 
 /*
  * A new HOT region of at least size bytes (rounded up to a power-of-two
  * number of frames), zeroed, owned by owner. Witness REGION_CREATE (target
- * id, arg0 owner, arg1 size). RVM_E_NOMEM when no block or slot is free,
+ * id, arg0 owner | type << 32 | writable << 40, arg1 size). RVM_E_NOMEM when no block or slot is free,
  * RVM_E_RANGE for size 0 or above RVM_REGION_MAX_PAGES frames.
  */
 enum rvm_err rvm_region_create(struct rvm_region_space *s, uint32_t caller, uint32_t owner,
@@ -199,6 +209,22 @@ enum rvm_err rvm_region_transfer(struct rvm_region_space *s, uint32_t caller, rv
  */
 enum rvm_err rvm_region_set_tier(struct rvm_region_space *s, uint32_t caller, rvm_region_id id,
 				 enum rvm_tier to);
+/*
+ * Writes data[0..len) at offset of a resident, writable region on behalf of
+ * agent (an id of the caller's choosing, kept for forensics), then hands the
+ * bytes to the space's journal hook. Witness REGION_WRITE: actor = caller,
+ * target = id, arg0 = agent << 32 | offset, arg1 = len | (first 5 bytes of
+ * the SHA-256 of the data, little-endian) << 24, which binds the journaled
+ * payload to the record. RVM_E_STATE if not resident, RVM_E_POLICY for a
+ * read-only region, RVM_E_RANGE for len 0, len >= 2^24 or past the end.
+ * *seq_out (may be NULL) gets the record's seq.
+ */
+enum rvm_err rvm_region_write(struct rvm_region_space *s, uint32_t caller, uint32_t agent,
+			      rvm_region_id id, uint64_t offset, const void *data, uint32_t len,
+			      uint64_t *seq_out);
+/* The payload binding of REGION_WRITE's arg1 for these bytes (exposed for replay and tests). */
+uint64_t rvm_region_write_arg1(const struct rvm_sha256_impl *sha, const void *data, uint32_t len);
+
 /* Records an access at epoch (recency for the tier policy). Not witnessed: no state moves. */
 enum rvm_err rvm_region_touch(struct rvm_region_space *s, rvm_region_id id, uint64_t epoch);
 

@@ -54,7 +54,12 @@ enum rvm_wasm_trap {
 	RVM_WASM_TRAP_STACK_EXHAUSTED,
 	RVM_WASM_TRAP_CALL_DEPTH,
 	RVM_WASM_TRAP_HOST,
-	RVM_WASM_TRAP_COUNT
+	RVM_WASM_TRAP_COUNT,
+	/*
+	 * Not a trap: a host function's "not now" (see rvm_wasm_host_fn). Never stored as an
+	 * instance's trap; rvm_wasm_run reports it as RVM_WASM_SUSPENDED.
+	 */
+	RVM_WASM_TRAP_SUSPEND = 0x80
 };
 
 const char *rvm_wasm_trap_str(enum rvm_wasm_trap trap);
@@ -72,6 +77,16 @@ struct rvm_wasm_instance;
 /*
  * A host function: reads its nparams arguments from slots[0..) and writes its results to
  * slots[0..). Returns RVM_WASM_TRAP_NONE or a trap (RVM_WASM_TRAP_HOST for its own).
+ *
+ * Or RVM_WASM_TRAP_SUSPEND: "not now" (a receive with nothing to receive). Then rvm_wasm_run
+ * returns RVM_WASM_SUSPENDED with the instance exactly as it was before the call
+ * instruction that invoked the host function, and the next rvm_wasm_run retries that
+ * instruction: the host function is called again with the same arguments. A host function
+ * that suspends must not have written slots[] or changed the instance (memory, globals,
+ * tables) - the retry must see the state the first attempt saw. Retries consume no fuel:
+ * the call is paid for once, at the fuel point before it, whatever the number of attempts,
+ * so fuel use and results never depend on how often a call was suspended (replay stays
+ * exact). A snapshot of a suspended instance restores as suspended and retries the call.
  */
 typedef enum rvm_wasm_trap rvm_wasm_host_fn(void *ctx, struct rvm_wasm_instance *caller,
 					    uint64_t *slots);
@@ -174,6 +189,12 @@ struct rvm_wasm_config {
 	uint64_t memory_cap;	  /* bytes in it */
 	uint32_t max_call_depth;  /* default 10000 */
 	uint32_t table_cap_limit; /* most elements a defined table may grow to; default 100000 */
+	/*
+	 * The caller guarantees memory[0, initial pages) is already zero (fresh pages from the
+	 * OS, or a pool zeroed ahead of time), so instantiation need not clear it: zeroing is
+	 * most of the cost of instantiating a small module (64 KiB per page).
+	 */
+	bool memory_zeroed;
 };
 
 /*
@@ -204,6 +225,7 @@ enum rvm_wasm_status {
 	RVM_WASM_TRAPPED,	/* trap: see rvm_wasm_trap_of() */
 	RVM_WASM_OUT_OF_FUEL,	/* suspended; rvm_wasm_run again to resume */
 	RVM_WASM_READY,		/* a call has been started and not yet run */
+	RVM_WASM_SUSPENDED,	/* a host function said "not now"; rvm_wasm_run again retries it */
 };
 
 /*
@@ -214,7 +236,8 @@ enum rvm_wasm_status {
 enum rvm_err rvm_wasm_call(struct rvm_wasm_instance *inst, struct rvm_wasm_func *f,
 			   const uint64_t *args, uint32_t nargs);
 /*
- * Runs the started call until it returns, traps, or fuel runs out. Fuel is charged at
+ * Runs the started call until it returns, traps, fuel runs out, or a host function suspends
+ * (RVM_WASM_SUSPENDED: see rvm_wasm_host_fn; running again retries the host call). Fuel is charged at
  * function entry, at each loop iteration and after each loop ends, by the number of wasm
  * instructions in the straight-line stretch that follows (up to the next such point); a
  * stretch starts only while fuel > 0, so the total charged may exceed `fuel` by at most

@@ -40,6 +40,7 @@
 	X(PARTITION_MIGRATE, 0x0108, "partition.migrate")                      \
 	X(MIGRATE_ABORT, 0x0109, "partition.migrate_abort")                    \
 	X(VMID_ASSIGN, 0x010A, "partition.vmid_assign")                        \
+	X(SPLIT_ABORT, 0x010B, "partition.split_abort")                        \
 	/* capabilities and the security gate */                               \
 	X(CAP_MINT, 0x0200, "cap.mint")                                        \
 	X(CAP_GRANT, 0x0201, "cap.grant")                                      \
@@ -47,6 +48,7 @@
 	X(CAP_REVOKE, 0x0203, "cap.revoke")                                    \
 	X(CAP_DENIED, 0x0204, "cap.denied")                                    \
 	X(GATE_DENIED, 0x0205, "gate.denied")                                  \
+	X(CAP_MOVE, 0x0206, "cap.move")                                        \
 	/* memory */                                                           \
 	X(REGION_MAP, 0x0300, "region.map")                                    \
 	X(REGION_UNMAP, 0x0301, "region.unmap")                                \
@@ -60,6 +62,7 @@
 	X(EDGE_DESTROY, 0x0401, "edge.destroy")                                \
 	X(IPC_SEND, 0x0402, "ipc.send")                                        \
 	X(IPC_RECV, 0x0403, "ipc.recv")                                        \
+	X(EDGE_REPOINT, 0x0404, "edge.repoint")                                \
 	/* device leases */                                                    \
 	X(LEASE_GRANT, 0x0500, "lease.grant")                                  \
 	X(LEASE_REVOKE, 0x0501, "lease.revoke")                                \
@@ -76,6 +79,8 @@
 	X(RECOVER_F2, 0x0703, "recovery.f2_reconstruct")                       \
 	X(RECOVER_F3, 0x0704, "recovery.f3_rollback")                          \
 	X(RECOVER_F4, 0x0705, "recovery.f4_reboot")                            \
+	X(STATE_DIGEST, 0x0706, "recovery.digest")                             \
+	X(STATE_RESTORE, 0x0707, "recovery.restore")                           \
 	/* scheduling and coherence */                                         \
 	X(SCHED_PLACE, 0x0800, "sched.place")                                  \
 	X(COHERENCE_EPOCH, 0x0801, "coherence.epoch")                          \
@@ -163,6 +168,11 @@ struct rvm_witness_config {
 	uint8_t key[RVM_ED25519_SECRET]; /* Ed25519 secret key, or HMAC key (first 32 bytes) */
 	uint32_t checkpoint_every;       /* signed checkpoint every N records; 0 = never */
 	uint8_t boot_nonce[16];          /* all zero = draw from platform entropy */
+	/* Ed25519: the caller has just made key with rvm_ed25519_keypair, so its second half is
+	 * the seed's public key by construction and setup takes it without deriving it again
+	 * (a fixed-base scalar multiplication: milliseconds on a small core, before the first
+	 * witness). A key read from a file or a config leaves it false and is checked. */
+	bool key_pair_fresh;
 };
 
 /*

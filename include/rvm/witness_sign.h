@@ -16,7 +16,8 @@ void rvm_witness_ckpt_message(uint64_t seq, const uint8_t digest[RVM_SHA256_DIGE
 /*
  * Checks cfg's key for cfg->sig and writes what the file header names:
  * the Ed25519 public key, the HMAC key id, or zeros (unsigned). An Ed25519
- * secret key whose second half is not the public key of its seed is RVM_E_INVAL.
+ * secret key whose second half is not the public key of its seed is RVM_E_INVAL,
+ * unless cfg->key_pair_fresh vouches for it (then the half is taken as it is).
  */
 enum rvm_err rvm_witness_sign_setup(const struct rvm_witness_config *cfg,
 				    uint8_t key_out[RVM_ED25519_PUBLIC]);

@@ -90,3 +90,80 @@ rvm_guest_regcheck:
 	hvc	#0
 	b	.
 rvm_guest_regcheck_end:
+
+/* Checks the switch of FP/SIMD and EL1 system registers. Two partitions run this on one CPU
+ * with different x1 = k (1, 2): each enables FP/SIMD at EL1, fills v0..v31, FPCR, FPSR and a
+ * set of EL1/EL0 system registers with values made from k, traps by hvc (the other one runs
+ * and sets its own values), spins x1 << 20 iterations (the tick preempts it), traps again,
+ * then reads everything back. Exits with 0xf00d when it saw only its own values, else with
+ * 100 + n for the first changed v<n>, 200 for FPCR, 201 for FPSR, 210 + i for system
+ * register i (the order of the .irp lists below). */
+#define FP_SYSREGS tpidr_el1, tpidr_el0, tpidrro_el0, contextidr_el1, vbar_el1, ttbr0_el1, \
+	mair_el1, far_el1, sp_el0, elr_el1, par_el1
+	.global rvm_guest_fpcheck, rvm_guest_fpcheck_end
+rvm_guest_fpcheck:
+	mov	x9, x1			// x9 = k for the whole run
+	mov	x2, #(3 << 20)		// CPACR_EL1.FPEN = 0b11: no FP/SIMD trap at EL1
+	msr	cpacr_el1, x2
+	isb
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	mov	x2, #\n			// v<n> = {k << 8 | n, ~(k << 8 | n)}
+	orr	x2, x2, x9, lsl #8
+	mvn	x3, x2
+	fmov	d\n, x2
+	mov	v\n\().d[1], x3
+	.endr
+	lsl	x2, x9, #22		// FPCR.RMode = k (1: towards +inf, 2: towards -inf)
+	msr	fpcr, x2
+	msr	fpsr, x9		// FPSR: k as cumulative flags (IOC, DZC)
+	mov	x4, #0
+	.irp	r, FP_SYSREGS
+	add	x4, x4, #1		// register i gets k << 16 | i << 11 (aligned for VBAR)
+	lsl	x2, x9, #16
+	orr	x2, x2, x4, lsl #11
+	msr	\r, x2
+	.endr
+	mov	x0, #HC_PROGRESS
+	mov	x1, #1
+	hvc	#0			// the other partition runs and sets its own values
+	lsl	x5, x9, #20
+1:	subs	x5, x5, #1		// spin: timer interrupts exit to EL2 and come back
+	b.ne	1b
+	mov	x0, #HC_PROGRESS
+	mov	x1, #2
+	hvc	#0
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	mov	x2, #\n
+	orr	x2, x2, x9, lsl #8
+	mvn	x3, x2
+	fmov	x4, d\n
+	mov	x5, v\n\().d[1]
+	mov	x1, #(100 + \n)
+	cmp	x4, x2
+	b.ne	3f
+	cmp	x5, x3
+	b.ne	3f
+	.endr
+	mov	x1, #200
+	mrs	x2, fpcr
+	cmp	x2, x9, lsl #22
+	b.ne	3f
+	mov	x1, #201
+	mrs	x2, fpsr
+	cmp	x2, x9
+	b.ne	3f
+	mov	x4, #0
+	.irp	r, FP_SYSREGS
+	add	x4, x4, #1
+	lsl	x2, x9, #16
+	orr	x2, x2, x4, lsl #11
+	mrs	x3, \r
+	add	x1, x4, #209
+	cmp	x3, x2
+	b.ne	3f
+	.endr
+	mov	x1, #0xf00d
+3:	mov	x0, #HC_EXIT
+	hvc	#0
+	b	.
+rvm_guest_fpcheck_end:

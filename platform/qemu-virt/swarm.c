@@ -19,17 +19,17 @@
 /* SCTLR_EL1 RES1 bits, MMU off: guests run on stage 2 alone. */
 #define GUEST_SCTLR 0x30d00800ul
 /* HCR_EL2: VM (stage 2), FMO/IMO/AMO (physical interrupts to EL2), TWI/TWE (WFI/WFE trap),
- * TSC (SMC traps), TVM (writes to EL1 translation registers trap: they are not switched),
- * RW (EL1 is AArch64). */
+ * TSC (SMC traps), RW (EL1 is AArch64). EL1's own registers, translation registers included,
+ * are the guest's: they are switched with it (struct rvm_a64_el1), so writes need no trap. */
 #define HCR_GUEST                                                                                  \
-	(1ul << 0 | 1ul << 3 | 1ul << 4 | 1ul << 5 | 1ul << 13 | 1ul << 14 | 1ul << 19 |           \
-	 1ul << 26 | 1ul << 31)
+	(1ul << 0 | 1ul << 3 | 1ul << 4 | 1ul << 5 | 1ul << 13 | 1ul << 14 | 1ul << 19 | 1ul << 31)
 #define HCR_HOST	 (1ul << 31)
 #define TIMER_INTID_BASE 16u
 
 extern const char rvm_guest_faulter[], rvm_guest_faulter_end[];
 extern const char rvm_guest_counter[], rvm_guest_counter_end[];
 extern const char rvm_guest_regcheck[], rvm_guest_regcheck_end[];
+extern const char rvm_guest_fpcheck[], rvm_guest_fpcheck_end[];
 
 /* Registers for a (re)start: x0 = restarts, x1 = param, pc = the code page. */
 static void reset_regs(struct rvm_part *p)
@@ -39,6 +39,10 @@ static void reset_regs(struct rvm_part *p)
 	p->regs.x[1] = p->param;
 	p->regs.elr = GUEST_CODE_IPA;
 	p->regs.spsr = GUEST_SPSR;
+	/* A restart is a reset: FP/SIMD and EL1 registers start from zero too. */
+	rvm_memset(&p->fp, 0, sizeof(p->fp));
+	rvm_memset(&p->el1, 0, sizeof(p->el1));
+	p->el1.sctlr = GUEST_SCTLR;
 }
 
 /* Makes freshly copied instructions visible to instruction fetch. */
@@ -109,6 +113,10 @@ enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, uint32_t ncpus, uint64_t tic
 	if (err == RVM_OK)
 		err = part_create(sw, "regcheck", rvm_guest_regcheck, rvm_guest_regcheck_end,
 				  10000000u, 4 % ncpus);
+	/* Two FP/SIMD and EL1 register checkers share one CPU, so they take turns on it. */
+	for (uint32_t k = 1; err == RVM_OK && k <= 2; k++)
+		err = part_create(sw, "fpcheck", rvm_guest_fpcheck, rvm_guest_fpcheck_end, k,
+				  ncpus > 1 ? 1 : 0);
 	return err;
 }
 
@@ -167,7 +175,8 @@ static void slice(struct rvm_swarm *sw, struct rvm_part *p, uint32_t cpu)
 	uint64_t esr, ec;
 
 	rvm_s2_activate(&p->s2);
-	rvm_a64_write(sctlr_el1, GUEST_SCTLR);
+	rvm_a64_el1_load(&p->el1);
+	rvm_a64_fpsimd_load(&p->fp);
 	rvm_a64_write(hcr_el2, HCR_GUEST);
 	rvm_a64_isb();
 	rvm_timer_arm(sw->tick);
@@ -186,6 +195,8 @@ static void slice(struct rvm_swarm *sw, struct rvm_part *p, uint32_t cpu)
 	rvm_timer_stop();
 	rvm_a64_write(hcr_el2, HCR_HOST);
 	rvm_a64_isb();
+	rvm_a64_fpsimd_save(&p->fp);
+	rvm_a64_el1_save(&p->el1);
 	p->slices++;
 	if (why == RVM_A64_EXIT_IRQ)
 		return;

@@ -25,6 +25,8 @@ struct rvm_part {
 	const char *name;
 	struct rvm_s2 s2;
 	struct rvm_a64_regs regs;
+	struct rvm_a64_fpsimd fp; /* FP/SIMD registers while it is switched out */
+	struct rvm_a64_el1 el1;	  /* EL1/EL0 system registers while it is switched out */
 	uint64_t param; /* x1 at entry */
 	uint64_t code_pa, data_pa;
 	uint32_t restarts, progress, slices, preempted;

@@ -56,6 +56,18 @@ txt=$("$RVM_BIN" sim "$TRACES/clustered.jsonl" --nodes 4 --slots 10 --placement 
 grep -q "^remote_bytes *$(field "$(run clustered coherence 4 10)" remote_bytes) " <<<"$txt" ||
   fail "text output disagrees with JSON: $txt"
 
+# Coherence placement runs on real kernel partitions: the kernel witnessed the creates, splits
+# and merges and refused none of the engine's decisions.
+for t in clustered shifting_teams trust_drop; do
+  n=4 s=10
+  [ "$t" = trust_drop ] && n=3 s=8
+  txt=$("$RVM_BIN" sim "$TRACES/$t.jsonl" --nodes $n --slots $s --placement coherence)
+  line=$(grep '^kernel ' <<<"$txt") || fail "$t: no kernel line in: $txt"
+  recs=$(awk '{print $2}' <<<"$line")
+  [ "$recs" -gt 100 ] || fail "$t: only $recs witness records"
+  grep -q ' 0 refusals$' <<<"$line" || fail "$t: the kernel refused decisions: $line"
+done
+
 # The committed traces are what the generator writes.
 if command -v python3 >/dev/null; then
   tmp=$(mktemp -d /tmp/rvm-e2e-sim.XXXXXX)

@@ -41,7 +41,7 @@ grep -q '"seq": 11,' <<<"$OUT" && fail "window leaks seq 11"
 expect_rc 0 q --json --to 3600s
 [ "$(grep -c '"seq"' <<<"$OUT")" = "$total" ] || fail "--to 3600s"
 expect_rc 0 q --json --action boot.phase
-[ "$(grep -c '"seq"' <<<"$OUT")" = 2 ] || fail "boot phases: $OUT"
+[ "$(grep -c '"seq"' <<<"$OUT")" = 7 ] || fail "boot phases: $OUT"
 expect_rc 0 q --json --action gpu.launch
 [ "$OUT" = "[]" ] || fail "no match must print []: $OUT"
 

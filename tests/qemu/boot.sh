@@ -51,11 +51,13 @@ boot_smp1|boot_smp4)
   n=${case#boot_smp}
   run --smp "$n"
   expect "RVM on qemu-virt, EL2, $n CPU\\(s\\)" "memory 40000000\\.\\.48000000 \\(128 MiB\\) from the device tree" \
-    "first witness record" "boot complete: $n CPU\\(s\\) online, 5 partitions" \
+    "first witness record" "boot complete: $n CPU\\(s\\) online, 7 partitions" \
     "partition 1 \\(faulter\\) exited with 4 after 1 restart" \
     "partition 2 \\(counter\\) exited with 6" "partition 3 \\(counter\\) exited with 6" \
     "partition 4 \\(counter\\) exited with 6" "witness records streamed; shutdown via PSCI SYSTEM_OFF" \
     "partition 5 \\(regcheck\\) exited with 49374 after 0 restart\\(s\\)" \
+    "partition 6 \\(fpcheck\\) exited with 61453 after 0 restart\\(s\\)" \
+    "partition 7 \\(fpcheck\\) exited with 61453 after 0 restart\\(s\\)" \
     "wasm agent 0 trapped" "wasm agents: success"
   [ "$n" = 1 ] || for c in $(seq 1 $((n - 1))); do expect "cpu $c online"; done
   clean
@@ -77,8 +79,8 @@ stage2_fault)
   exits=$(awk -v f="$fault" '$1 > f && $2 == "agent.exit" && $3 != "actor=1"' "$out/records.txt" | wc -l)
   echo "after the fault: $others progress records and $exits exits from other partitions"
   # The tick may preempt the faulter before its bad store, so how many steps the others made
-  # before the fault depends on timing; that all four ran on and finished after it does not.
-  [ "$others" -ge 3 ] && [ "$exits" = 4 ] || { echo "FAIL: other partitions did not keep running"; exit 1; }
+  # before the fault depends on timing; that all six ran on and finished after it does not.
+  [ "$others" -ge 3 ] && [ "$exits" = 6 ] || { echo "FAIL: other partitions did not keep running"; exit 1; }
   # The counters spin for tens of millions of instructions: the 1 ms tick must have preempted them.
   grep -qE "cpu 0: [1-9][0-9]* timer preemptions" "$out/qemu-console.txt" || { echo "FAIL: no timer preemption"; exit 1; }
   audit
@@ -103,7 +105,7 @@ twin)
 boot_gicv2)
   # The same swarm with the memory-mapped GICv2 CPU interface instead of GICv3.
   run --smp 2 --machine virt,virtualization=on,gic-version=2
-  expect "GICv2 distributor" "boot complete: 2 CPU\\(s\\) online, 5 partitions" \
+  expect "GICv2 distributor" "boot complete: 2 CPU\\(s\\) online, 7 partitions" \
     "partition 1 \\(faulter\\) exited with 4 after 1 restart" "partition 4 \\(counter\\) exited with 6"
   clean
   audit
@@ -139,6 +141,30 @@ FAKE
   [ "$rc" = 1 ] || { echo "FAIL: --verify exit $rc on junk, want 1"; exit 1; }
   rc=0; "$RVM_QEMU_RUN" --elf /nonexistent 2>/dev/null || rc=$?
   [ "$rc" = 2 ] || { echo "FAIL: runner exit $rc on a missing image, want 2"; exit 1; }
+  ;;
+gdb)
+  # The `make qemu-debug` flow: QEMU halts at reset until gdb-multiarch attaches; gdb stops at
+  # the board's C entry with the image's symbols, reads registers, and lets it run to PSCI off.
+  command -v gdb-multiarch >/dev/null || {
+    echo "SKIP: gdb-multiarch not installed (make qemu-debug needs it; scripts/deps.sh installs it)"; exit 77; }
+  port=$((20000 + RANDOM % 20000))
+  timeout 60 "$RVM_QEMU_RUN" --elf "$RVM_QEMU_ELF" --out "$out" --smp 1 --gdb-port "$port" \
+    > "$out/run.txt" 2>&1 &
+  runner=$!
+  sleep 1
+  [ ! -s "$out/qemu-console.txt" ] || { echo "FAIL: the image ran before gdb attached"; exit 1; }
+  timeout 60 gdb-multiarch -nx -batch -ex "set tcp connect-timeout 30" -ex "target remote :$port" \
+    -ex "break rvm_qemu_main" -ex continue -ex 'print ($cpsr >> 2) & 3' -ex "info registers pc" \
+    -ex continue "$RVM_QEMU_ELF" > "$out/gdb.txt" 2>&1 || true
+  rc=0; wait "$runner" || rc=$?
+  cat "$out/gdb.txt"
+  grep -qE "Breakpoint 1, (0x[0-9a-f]+ in )?rvm_qemu_main" "$out/gdb.txt" || { echo "FAIL: gdb did not stop at rvm_qemu_main"; exit 1; }
+  grep -qE '^\$1 = 2$' "$out/gdb.txt" || { echo "FAIL: gdb did not read PSTATE.EL = 2"; exit 1; }
+  grep -qE "^pc +0x[0-9a-f]+ +(0x[0-9a-f]+ )?<rvm_qemu_main" "$out/gdb.txt" || { echo "FAIL: no pc at rvm_qemu_main"; exit 1; }
+  [ "$rc" = 0 ] || { echo "FAIL: runner exit $rc after gdb let it run"; cat "$out/run.txt"; exit 1; }
+  expect "boot complete: 1 CPU\\(s\\) online" "shutdown via PSCI SYSTEM_OFF"
+  clean
+  audit
   ;;
 wrong_el)
   # Without virtualization=on QEMU enters at EL1: the image must say why it cannot run.

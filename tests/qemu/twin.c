@@ -73,6 +73,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rvm_ed25519_keypair(pk, wcfg.key, seed);
+	wcfg.key_pair_fresh = true;
 	memcpy(wcfg.boot_nonce, TWIN_NONCE, sizeof(wcfg.boot_nonce));
 	err = rvm_kernel_boot(&kernel, &plat, &wcfg);
 	if (err == RVM_OK)

@@ -54,6 +54,29 @@ static void test_set_cmp_len(void **state)
 	assert_int_equal(rvm_strlen("witness"), 7);
 }
 
+/* Word-wise fill and wipe: every alignment and length against libc, nothing outside touched. */
+static void test_set_wipe_words(void **state)
+{
+	uint8_t a[160], b[160];
+
+	(void)state;
+	for (size_t off = 0; off < 17; off++)
+		for (size_t n = 0; n < 130; n++) {
+			memset(a, 0xAA, sizeof(a));
+			memset(b, 0xAA, sizeof(b));
+			assert_ptr_equal(rvm_memset(a + off, 0x3c + (int)n, n), a + off);
+			memset(b + off, 0x3c + (int)n, n);
+			assert_memory_equal(a, b, sizeof(a));
+			rvm_wipe(a + off, n);
+			memset(b + off, 0, n);
+			assert_memory_equal(a, b, sizeof(a));
+		}
+	/* Only the low byte of c counts, as for memset. */
+	rvm_memset(a, 0x1ff, 40);
+	for (size_t i = 0; i < 40; i++)
+		assert_int_equal(a[i], 0xff);
+}
+
 static void test_ct_equal(void **state)
 {
 	uint8_t a[32] = { 0 }, b[32] = { 0 };
@@ -91,7 +114,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_copy_matches_libc), cmocka_unit_test(test_move_overlaps),
 		cmocka_unit_test(test_set_cmp_len),       cmocka_unit_test(test_ct_equal),
-		cmocka_unit_test(test_endian),
+		cmocka_unit_test(test_endian),            cmocka_unit_test(test_set_wipe_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

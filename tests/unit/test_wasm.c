@@ -284,7 +284,8 @@ static void test_bad_modules(void **state)
 			assert_true(err.err == RVM_E_MALFORMED || err.err == RVM_E_INVALID_MODULE);
 			continue;
 		}
-		struct rvm_wasm_config cfg = { mem, 2 * RVM_WASM_PAGE, 100, 0 };
+		struct rvm_wasm_config cfg = { .memory = mem, .memory_cap = 2 * RVM_WASM_PAGE,
+					       .max_call_depth = 100 };
 		struct rvm_wasm_instance *inst =
 			rvm_wasm_instantiate(m, NULL, 0, &cfg, inst_arena, ARENA, &err, NULL);
 		struct rvm_wasm_extern ex;
@@ -302,9 +303,35 @@ static void test_bad_modules(void **state)
 	free(mem);
 }
 
+/* Linear memory is zeroed at instantiation unless the caller vouches that it already is. */
+static void test_memory_zeroed_flag(void **state)
+{
+	uint8_t *arena = malloc(ARENA), *inst_arena = malloc(ARENA), *mem = malloc(RVM_WASM_PAGE);
+	struct rvm_wasm_error err;
+	struct rvm_wasm_module *m;
+	struct rvm_wasm_config cfg = { .memory = mem, .memory_cap = RVM_WASM_PAGE };
+
+	(void)state;
+	m = rvm_wasm_module_load(work_wasm, sizeof(work_wasm), arena, ARENA, &err);
+	assert_non_null(m);
+	memset(mem, 0xa5, RVM_WASM_PAGE);
+	assert_non_null(rvm_wasm_instantiate(m, NULL, 0, &cfg, inst_arena, ARENA, &err, NULL));
+	for (size_t i = 0; i < RVM_WASM_PAGE; i += 4093)
+		assert_int_equal(mem[i], 0);
+	/* memory_zeroed: the engine takes the caller's word and leaves the bytes alone. */
+	memset(mem, 0xa5, RVM_WASM_PAGE);
+	cfg.memory_zeroed = true;
+	assert_non_null(rvm_wasm_instantiate(m, NULL, 0, &cfg, inst_arena, ARENA, &err, NULL));
+	assert_int_equal(mem[100], 0xa5);
+	free(arena);
+	free(inst_arena);
+	free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_memory_zeroed_flag),
 		cmocka_unit_test(test_results_and_traps),
 		cmocka_unit_test(test_fuel_resume),
 		cmocka_unit_test(test_snapshot_random_points),

@@ -392,6 +392,12 @@ static void test_bad_config(void **state)
 	assert_memory_equal(wlog.public_key, pk, 32);
 	c.key[40] ^= 1;
 	assert_int_equal(rvm_witness_init(&wlog, &plat, &c), RVM_E_INVAL);
+	/* A caller that just derived the pair vouches for it: its half is taken, not derived. */
+	c.key_pair_fresh = true;
+	assert_int_equal(rvm_witness_init(&wlog, &plat, &c), RVM_OK);
+	assert_memory_equal(wlog.public_key, c.key + 32, 32);
+	assert_int_equal(wlog.public_key[8], pk[8] ^ 1);
+	c.key_pair_fresh = false;
 	/* A zero nonce is drawn from the platform. */
 	c = cfg_plain(0);
 	memset(c.boot_nonce, 0, 16);

@@ -8,28 +8,26 @@
 
 #include <rvm/witness_file.h>
 
+#include "audit_report.h"
 #include "cmd.h"
 #include "logfile.h"
 
 struct audit_opts {
 	const char *log, *pub, *hmac_key;
-	bool trust_log_key, require_clean;
-};
-
-struct audit_counts {
-	uint64_t by_action[65536];
-	uint64_t batched_events, denied;
+	bool trust_log_key, require_clean, json;
 };
 
 static int usage(void)
 {
 	fprintf(stderr,
 		"usage: rvm audit LOG [--pub FILE | --trust-log-key] [--hmac-key FILE] [--require-clean]\n"
+		"                     [--json]\n"
 		"  Verifies the hash chain and checkpoint signatures of a witness log.\n"
 		"  --pub FILE        Ed25519 public key to trust (default: witness.pub next to LOG)\n"
 		"  --trust-log-key   no trusted key: check signatures with the key the log names\n"
 		"  --hmac-key FILE   HMAC key for logs signed with HMAC-SHA-256\n"
 		"  --require-clean   exit 1 unless the log ends with its shutdown checkpoint\n"
+		"  --json            the report as one JSON object on stdout (same exit status)\n"
 		"exit: 0 verified (a torn tail is not tampering), 1 tampered, 2 bad usage or input\n");
 	return 2;
 }
@@ -46,6 +44,8 @@ static int parse(int argc, char **argv, struct audit_opts *o)
 			o->trust_log_key = true;
 		else if (!strcmp(argv[i], "--require-clean"))
 			o->require_clean = true;
+		else if (!strcmp(argv[i], "--json"))
+			o->json = true;
 		else if (argv[i][0] != '-' && !o->log)
 			o->log = argv[i];
 		else
@@ -79,12 +79,26 @@ static const char *pub_path(const struct audit_opts *o, char *buf, size_t n)
 }
 
 /* A key was given for another kind of log than this one: a downgrade is a finding. */
-static int downgrade(const char *log, const char *expected, unsigned sig)
+static int downgrade(const struct audit_opts *o, const char *expected, unsigned sig)
 {
-	printf("rvm audit: %s\nverdict: TAMPERED: header: a %s key is trusted for this log but the "
-	       "log says its signatures are '%s' (%s)\n",
-	       log, expected, rvm_tool_sig_name(sig), rvm_err_name(RVM_E_BADSIG));
+	char why[160];
+
+	snprintf(why, sizeof(why), "a %s key is trusted for this log but the log says its "
+		 "signatures are '%s'", expected, rvm_tool_sig_name(sig));
+	if (o->json)
+		rvm_audit_json_early(o->log, 1, RVM_E_BADSIG, why);
+	else
+		printf("rvm audit: %s\nverdict: TAMPERED: header: %s (%s)\n", o->log, why,
+		       rvm_err_name(RVM_E_BADSIG));
 	return 1;
+}
+
+/* Bad input found before verification: stderr already says why; --json also gets an object. */
+static int bad_input(const struct audit_opts *o, enum rvm_err code, const char *why)
+{
+	if (o->json)
+		rvm_audit_json_early(o->log, 2, code, why);
+	return 2;
 }
 
 static int pick_hmac(const struct audit_opts *o, uint8_t key[32], const uint8_t **keyp,
@@ -93,10 +107,10 @@ static int pick_hmac(const struct audit_opts *o, uint8_t key[32], const uint8_t 
 	if (!o->hmac_key) {
 		fprintf(stderr, "rvm audit: %s: log is HMAC-signed; give --hmac-key FILE\n",
 			rvm_err_name(RVM_E_INVAL));
-		return 2;
+		return bad_input(o, RVM_E_INVAL, "log is HMAC-signed; give --hmac-key FILE");
 	}
 	if (rvm_tool_key_read(o->hmac_key, RVM_KEY_HMAC, key, 32) != RVM_OK)
-		return 2;
+		return bad_input(o, RVM_E_INVAL, "cannot read the HMAC key file");
 	*keyp = key;
 	snprintf(desc, desclen, "trusted HMAC-SHA-256 key from %s", o->hmac_key);
 	return 0;
@@ -113,22 +127,23 @@ static int pick_key(const struct audit_opts *o, uint8_t key[32], const uint8_t *
 	*keyp = NULL;
 	snprintf(desc, desclen, "none (unsigned log: the chain detects accidents, not forgers)");
 	if (pub && rvm_tool_key_read(pub, RVM_KEY_ED25519_PUBLIC, key, 32) != RVM_OK)
-		return 2;
+		return bad_input(o, RVM_E_INVAL, "cannot read the public key file");
 	if (!peek_header(o->log, &h))
 		return 0;
 	if (o->hmac_key && h.sig != RVM_SIG_HMAC_SHA256)
-		return downgrade(o->log, "HMAC", h.sig);
+		return downgrade(o, "HMAC", h.sig);
 	if (h.sig == RVM_SIG_HMAC_SHA256)
 		return pick_hmac(o, key, keyp, desc, desclen);
 	if (pub && h.sig != RVM_SIG_ED25519)
-		return downgrade(o->log, "ed25519", h.sig);
+		return downgrade(o, "ed25519", h.sig);
 	if (h.sig != RVM_SIG_ED25519)
 		return 0;
 	if (!pub && !o->trust_log_key) {
 		fprintf(stderr, "rvm audit: %s: no public key to trust: %s not found "
 				"(give --pub FILE, or --trust-log-key)\n",
 			rvm_err_name(RVM_E_NOTFOUND), dflt);
-		return 2;
+		return bad_input(o, RVM_E_NOTFOUND,
+				 "no public key to trust: give --pub FILE, or --trust-log-key");
 	}
 	if (!pub) {
 		rvm_tool_hex(h.key, 32, fp);
@@ -265,15 +280,22 @@ int rvm_cmd_audit(int argc, char **argv)
 		return usage();
 	if (access(o.log, R_OK) != 0) {
 		fprintf(stderr, "rvm audit: %s: cannot read %s\n", rvm_err_name(RVM_E_IO), o.log);
-		return 2;
+		return bad_input(&o, RVM_E_IO, "cannot read the log file");
 	}
 	if ((rc = pick_key(&o, key, &keyp, keydesc, sizeof(keydesc))) != 0)
 		return rc;
 	memset(&counts, 0, sizeof(counts));
 	rvm_witness_reader_init(&rd, rvm_sha256_detect(), keyp, count_record, &counts);
 	if (rvm_tool_verify_file(o.log, &rd) != RVM_OK)
-		return 2;
+		return bad_input(&o, RVM_E_IO, "error reading the log file");
 	rvm_witness_reader_finish(&rd);
+	if (o.json) {
+		rc = rd.v.err != RVM_OK		       ? rvm_tool_exit_for(rd.v.err)
+		     : o.require_clean && !rd.v.clean ? 1
+						       : 0;
+		rvm_audit_json_report(o.log, &rd, &counts, keydesc, o.require_clean, rc);
+		return rc;
+	}
 	printf("rvm audit: %s\n", o.log);
 	if (rd.v.where != RVM_WHERE_HEADER)
 		print_summary(&rd, &counts, keydesc);

@@ -1,4 +1,4 @@
-/* tools/rvm/cmd_run.c - `rvm run --out DIR`: boots the hosted kernel, leaving a witnessed run directory. */
+/* tools/rvm/cmd_run.c - `rvm run [MANIFEST]`: boot the hosted kernel, run a swarm, leave a witnessed run dir. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,31 +6,46 @@
 
 #include <rvm/bytes.h>
 #include <rvm/ed25519.h>
-#include <rvm/kernel.h>
+#include <rvm/world.h>
 
 #include "cmd.h"
 #include "hosted.h"
 #include "logfile.h"
+#include "run.h"
 
-struct run_opts {
-	const char *out, *key, *hmac_key;
-	enum rvm_witness_chain chain;
-	uint32_t every;
-	bool unsigned_log;
-	uint64_t stress; /* hidden: --stress-sync N emits and syncs N bursts (0 = until killed) */
-	bool stress_on;
-};
+#ifndef RVM_EXAMPLE_AGENTS_DIR
+#define RVM_EXAMPLE_AGENTS_DIR NULL
+#endif
 
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: rvm run [--out DIR] [--key FILE | --hmac-key FILE | --unsigned]\n"
-		"               [--chain sha256|fnv1a64] [--checkpoint-every N]\n"
-		"  Boots the hosted kernel as far as it exists and shuts it down; DIR (default run)\n"
-		"  receives witness.log and witness.pub, the public key its checkpoints verify with.\n"
+		"usage: rvm run [MANIFEST] [--out DIR] [--cpus N] [--seconds S] [--graph FILE.dot|.svg]\n"
+		"               [--json] [--plain] [--quiet] [--agents DIR]\n"
+		"               [--key FILE | --hmac-key FILE | --unsigned] [--chain sha256|fnv1a64]\n"
+		"               [--checkpoint-every N]\n"
+		"  Boots the hosted kernel (seven measured, witnessed phases) and, given a MANIFEST\n"
+		"  (examples/*.json), runs its agents on N virtual CPUs for S seconds while the\n"
+		"  coherence engine splits, merges and migrates partitions. DIR (default run) receives\n"
+		"  witness.log, witness.pub, journal.log, checkpoints/, status.json and run.txt.\n"
+		"  --json       print the exit summary as JSON on stdout (no live view)\n"
+		"  --plain      plain status lines even on a terminal; --quiet: no live view\n"
+		"  --agents DIR where module names without a path are found (default: the build's\n"
+		"               example agents, or $RVM_AGENTS)\n"
 		"  --key FILE   sign with this Ed25519 secret key (rvm keygen); default: a fresh\n"
 		"               key pair per run, only its public half kept\n");
 	return 2;
+}
+
+static bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v > 0) || v > 86400)
+		return false;
+	*out = v;
+	return true;
 }
 
 static int parse(int argc, char **argv, struct run_opts *o)
@@ -41,11 +56,24 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	o->out = "run";
 	o->chain = RVM_CHAIN_SHA256;
 	o->every = RVM_WITNESS_CHECKPOINT_EVERY;
+	o->live = true;
+	o->agents_dir = getenv("RVM_AGENTS") ? getenv("RVM_AGENTS") : RVM_EXAMPLE_AGENTS_DIR;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(a, "--unsigned")) {
-			o->unsigned_log = true;
+		if (!strcmp(a, "--unsigned") || !strcmp(a, "--json") || !strcmp(a, "--plain") ||
+		    !strcmp(a, "--quiet")) {
+			o->unsigned_log |= !strcmp(a, "--unsigned");
+			o->json |= !strcmp(a, "--json");
+			o->plain |= !strcmp(a, "--plain");
+			if (!strcmp(a, "--quiet") || !strcmp(a, "--json"))
+				o->live = false;
+			continue;
+		}
+		if (a[0] != '-') {
+			if (o->manifest)
+				return -1;
+			o->manifest = a;
 			continue;
 		}
 		if (!val)
@@ -57,16 +85,27 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			o->key = val;
 		else if (!strcmp(a, "--hmac-key"))
 			o->hmac_key = val;
+		else if (!strcmp(a, "--graph"))
+			o->graph = val;
+		else if (!strcmp(a, "--agents"))
+			o->agents_dir = val;
 		else if (!strcmp(a, "--chain") && (!strcmp(val, "sha256") || !strcmp(val, "fnv1a64")))
 			o->chain = !strcmp(val, "sha256") ? RVM_CHAIN_SHA256 : RVM_CHAIN_FNV1A;
 		else if (!strcmp(a, "--checkpoint-every") && rvm_tool_parse_u64(val, false, &v) &&
 			 v <= UINT32_MAX)
 			o->every = (uint32_t)v;
+		else if (!strcmp(a, "--cpus") && rvm_tool_parse_u64(val, false, &v) && v >= 1 &&
+			 v <= RVM_MAX_CPUS)
+			o->cpus = (uint32_t)v;
+		else if (!strcmp(a, "--seconds") && parse_seconds(val, &o->seconds))
+			;
 		else if (!strcmp(a, "--stress-sync") && rvm_tool_parse_u64(val, false, &v))
 			o->stress = v, o->stress_on = true;
 		else
 			return -1;
 	}
+	if (o->stress_on)
+		o->live = false;
 	return (!!o->key + !!o->hmac_key + o->unsigned_log) > 1 ? -1 : 0;
 }
 
@@ -101,12 +140,15 @@ static int setup_key(const struct run_opts *o, const struct rvm_platform *plat,
 }
 
 /* Writes DIR/witness.pub (Ed25519) and DIR/run.txt naming the signing key. */
-static int write_run_files(const char *dir, const struct rvm_witness_log *w, const char *desc)
+static int write_run_files(const char *dir, const struct rvm_kernel *k, const char *desc,
+			   const struct run_opts *o)
 {
-	char path[4200], fp[65];
+	const struct rvm_witness_log *w = &k->witness;
+	char path[4200], fp[65], attest[65];
 	FILE *f;
 
 	rvm_tool_hex(w->public_key, 32, fp);
+	rvm_tool_hex(k->attest, 32, attest);
 	if (w->cfg.sig == RVM_SIG_ED25519) {
 		snprintf(path, sizeof(path), "%s/witness.pub", dir);
 		if (rvm_tool_key_write(path, RVM_KEY_ED25519_PUBLIC, w->public_key, 32, false))
@@ -115,9 +157,12 @@ static int write_run_files(const char *dir, const struct rvm_witness_log *w, con
 	snprintf(path, sizeof(path), "%s/run.txt", dir);
 	if (!(f = fopen(path, "w")))
 		return 2;
-	fprintf(f, "witness_log witness.log\nchain %s\nsignatures %s\nsigning_key %s\nkey_source %s\n",
+	fprintf(f,
+		"witness_log witness.log\njournal journal.log\nchain %s\nsignatures %s\n"
+		"signing_key %s\nkey_source %s\nboot_attestation %s\nmanifest %s\n",
 		rvm_tool_chain_name(w->cfg.chain), rvm_tool_sig_name(w->cfg.sig),
-		w->cfg.sig == RVM_SIG_NONE ? "none" : fp, desc);
+		w->cfg.sig == RVM_SIG_NONE ? "none" : fp, desc, attest,
+		o->manifest ? o->manifest : "none");
 	return fclose(f) == 0 ? 0 : 2;
 }
 
@@ -163,7 +208,7 @@ static void report(const struct run_opts *o, const struct rvm_kernel *k, const c
 
 int rvm_cmd_run(int argc, char **argv)
 {
-	static struct rvm_kernel k;
+	struct run_result res = { .stress = stress };
 	struct rvm_witness_config cfg;
 	struct rvm_platform plat;
 	struct rvm_hosted h;
@@ -172,6 +217,8 @@ int rvm_cmd_run(int argc, char **argv)
 	enum rvm_err err;
 	int rc;
 
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return usage(), 0;
 	if (parse(argc, argv, &o) != 0)
 		return usage();
 	if ((err = rvm_hosted_open(&h, o.out, RVM_HOSTED_TRUNCATE, &plat)) != RVM_OK) {
@@ -183,23 +230,32 @@ int rvm_cmd_run(int argc, char **argv)
 	cfg.chain = o.chain;
 	cfg.checkpoint_every = o.every;
 	rc = setup_key(&o, &plat, &cfg, desc, sizeof(desc));
-	if (rc == 0 && (err = rvm_kernel_boot(&k, &plat, &cfg)) != RVM_OK) {
-		fprintf(stderr, "rvm run: %s: boot failed: %s\n", rvm_err_name(err), rvm_err_str(err));
-		rc = 2;
-	}
-	rvm_wipe(&cfg, sizeof(cfg));
 	if (rc == 0)
-		rc = write_run_files(o.out, &k.witness, desc);
-	if (rc == 0 && o.stress_on)
-		rc = stress(&k, o.stress);
-	if (rc == 0 && (err = rvm_kernel_shutdown(&k)) != RVM_OK) {
-		fprintf(stderr, "rvm run: %s: shutdown failed: %s\n", rvm_err_name(err),
-			rvm_err_str(err));
-		rc = 2;
+		rc = run_swarm(&o, &plat, &cfg, &res);
+	rvm_wipe(&cfg, sizeof(cfg));
+	if (res.k && res.k->phases_done)
+		rc = write_run_files(o.out, res.k, desc, &o) ? 2 : rc;
+	if (rc == 0 && o.graph) {
+		int g = run_graph_write(o.graph, res.k);
+
+		if (g == -2)
+			fprintf(stderr, "rvm run: --graph %s: Graphviz 'dot' failed or is missing; the "
+					"graph is in %s.dot\n",
+				o.graph, o.graph);
+		else if (g)
+			fprintf(stderr, "rvm run: --graph %s: cannot write it\n", o.graph);
 	}
-	if (rc == 0 && !o.stress_on)
-		report(&o, &k, desc);
-	rvm_wipe(&k.witness.cfg, sizeof(k.witness.cfg));
+	if (rc == 0 && !o.stress_on && res.snap) {
+		if (o.json)
+			run_summary(stdout, res.k, res.m, res.snap, true);
+		else if (o.manifest)
+			run_summary(stdout, res.k, res.m, res.snap, false);
+		else
+			report(&o, res.k, desc);
+	}
+	if (res.k)
+		rvm_wipe(&res.k->witness.cfg, sizeof(res.k->witness.cfg));
+	run_release(&res);
 	rvm_hosted_close(&h);
 	return rc;
 }

@@ -5,37 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "cmd.h"
 #include "sim.h"
-
-#define NAME_MAX_LEN 64
-
-/* Agent names to numbers; a number is free again once its agent exits. */
-struct names {
-	char name[SIM_MAX_AGENTS][NAME_MAX_LEN];
-	bool used[SIM_MAX_AGENTS];
-};
-
-static int name_find(const struct names *n, const char *s)
-{
-	for (int i = 0; i < (int)SIM_MAX_AGENTS; i++)
-		if (n->used[i] && strcmp(n->name[i], s) == 0)
-			return i;
-	return -1;
-}
-
-static int name_add(struct names *n, const char *s)
-{
-	for (int i = 0; i < (int)SIM_MAX_AGENTS; i++)
-		if (!n->used[i]) {
-			n->used[i] = true;
-			snprintf(n->name[i], NAME_MAX_LEN, "%s", s);
-			return i;
-		}
-	return -1;
-}
 
 static void usage(void)
 {
@@ -60,123 +31,6 @@ static int parse_u32(const char *s, uint32_t *out)
 		return -1;
 	*out = (uint32_t)v;
 	return 0;
-}
-
-/* An unsigned integer member of o, at most max. */
-static const char *get_uint(const cJSON *o, const char *key, uint64_t max, uint64_t *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (!v)
-		return "missing field";
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > (double)max ||
-	    v->valuedouble != (double)(uint64_t)v->valuedouble)
-		return "field must be a whole number in range";
-	*out = (uint64_t)v->valuedouble;
-	return NULL;
-}
-
-static const char *get_str(const cJSON *o, const char *key, const char **out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (!v)
-		return "missing field";
-	if (!cJSON_IsString(v) || v->valuestring[0] == '\0' ||
-	    strlen(v->valuestring) >= NAME_MAX_LEN)
-		return "field must be a non-empty string shorter than 64 bytes";
-	*out = v->valuestring;
-	return NULL;
-}
-
-/*
- * Turns one JSON line into an event, resolving agent names. Returns NULL or
- * the problem; *field names the field it concerns.
- */
-static const char *parse_line(const char *line, struct names *nm, uint64_t last_t,
-			      struct sim_event *ev, const char **field)
-{
-	cJSON *o = cJSON_Parse(line);
-	const char *err = NULL, *op, *a = NULL, *b = NULL;
-	uint64_t v = 0;
-	int ia, ib;
-
-	*field = "";
-	if (!o || !cJSON_IsObject(o)) {
-		cJSON_Delete(o);
-		return "not a JSON object";
-	}
-	memset(ev, 0, sizeof(*ev));
-	if ((err = get_uint(o, "t_us", UINT64_MAX >> 12, &ev->t_us))) {
-		*field = "t_us";
-		goto out;
-	}
-	if (ev->t_us < last_t) {
-		err = "time goes backwards";
-		*field = "t_us";
-		goto out;
-	}
-	if ((err = get_str(o, "op", &op))) {
-		*field = "op";
-		goto out;
-	}
-	if (strcmp(op, "spawn") == 0 || strcmp(op, "exit") == 0 || strcmp(op, "trust") == 0) {
-		ev->op = op[0] == 's' ? SIM_SPAWN : op[0] == 'e' ? SIM_EXIT : SIM_TRUST;
-		*field = "agent";
-		if ((err = get_str(o, "agent", &a)))
-			goto out;
-		if (ev->op == SIM_TRUST) {
-			*field = "level";
-			if ((err = get_uint(o, "level", 100, &v)))
-				goto out;
-			ev->value = (uint32_t)v;
-		}
-	} else if (strcmp(op, "send") == 0) {
-		ev->op = SIM_SEND;
-		*field = "from";
-		if ((err = get_str(o, "from", &a)))
-			goto out;
-		*field = "to";
-		if ((err = get_str(o, "to", &b)))
-			goto out;
-		*field = "bytes";
-		if ((err = get_uint(o, "bytes", UINT32_MAX, &v)))
-			goto out;
-		ev->value = (uint32_t)v;
-	} else {
-		*field = "op";
-		err = "unknown op (spawn, send, trust, exit)";
-		goto out;
-	}
-	*field = ev->op == SIM_SEND ? "from" : "agent";
-	ia = name_find(nm, a);
-	if (ev->op == SIM_SPAWN) {
-		if (ia >= 0) {
-			err = "agent is already alive";
-			goto out;
-		}
-		if ((ia = name_add(nm, a)) < 0) {
-			err = "more than 256 agents alive at once";
-			goto out;
-		}
-	} else if (ia < 0) {
-		err = "no such agent alive";
-		goto out;
-	}
-	ev->a = (uint32_t)ia;
-	if (b) {
-		*field = "to";
-		if ((ib = name_find(nm, b)) < 0) {
-			err = "no such agent alive";
-			goto out;
-		}
-		ev->b = (uint32_t)ib;
-	}
-	if (ev->op == SIM_EXIT)
-		nm->used[ia] = false;
-out:
-	cJSON_Delete(o);
-	return err;
 }
 
 static void print_result(const struct sim_config *c, const struct sim_result *r, bool json)
@@ -204,6 +58,9 @@ static void print_result(const struct sim_config *c, const struct sim_result *r,
 	printf("degraded_epochs  %" PRIu64 " of %" PRIu64 "\n", r->degraded_epochs, r->epochs);
 	printf("mincut_p50_ns    %" PRIu64 "\n", r->mincut_p50_ns);
 	printf("mincut_p99_ns    %" PRIu64 "\n", r->mincut_p99_ns);
+	if (c->placement == SIM_COHERENCE)
+		printf("kernel           %" PRIu64 " witness records, %" PRIu64 " refusals\n",
+		       r->witness_records, r->kernel_refusals);
 }
 
 int rvm_cmd_sim(int argc, char **argv)
@@ -212,12 +69,11 @@ int rvm_cmd_sim(int argc, char **argv)
 	const char *path = NULL;
 	bool json = false, have_p = false;
 	struct sim *s;
-	struct names *nm;
+	struct sim_trace *nm;
 	FILE *f;
-	char *line = NULL, msg[160];
+	char *line = NULL, msg[256];
 	size_t cap = 0;
 	ssize_t len;
-	uint64_t lineno = 0, last_t = 0;
 	uint32_t epoch_us = 1000;
 	struct sim_result res;
 	int rc = 0;
@@ -280,6 +136,8 @@ bad_num:
 	}
 	s = malloc(sizeof(*s));
 	nm = calloc(1, sizeof(*nm));
+	if (nm)
+		sim_trace_init(nm);
 	if (!s || !nm || sim_init(s, &cfg, msg, sizeof(msg)) != 0) {
 		fprintf(stderr, "rvm sim: %s\n", s && nm ? msg : "out of memory");
 		free(s);
@@ -288,30 +146,8 @@ bad_num:
 		return 2;
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
-		struct sim_event ev;
-		const char *err, *field;
-
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
-				   line[len - 1] == ' ' || line[len - 1] == '\t'))
-			line[--len] = '\0';
-		if (len == 0)
-			continue;
-		if (strlen(line) != (size_t)len) {
-			fprintf(stderr, "rvm sim: %s:%" PRIu64 ": NUL byte in line\n", path,
-				lineno);
-			rc = 2;
-			break;
-		}
-		if ((err = parse_line(line, nm, last_t, &ev, &field))) {
-			fprintf(stderr, "rvm sim: %s:%" PRIu64 ": %s%s%s\n", path, lineno,
-				*field ? field : "", *field ? ": " : "", err);
-			rc = 2;
-			break;
-		}
-		last_t = ev.t_us;
-		if (sim_event(s, &ev, msg, sizeof(msg)) != 0) {
-			fprintf(stderr, "rvm sim: %s:%" PRIu64 ": %s\n", path, lineno, msg);
+		if (sim_trace_line(nm, s, line, (size_t)len, msg, sizeof(msg)) != 0) {
+			fprintf(stderr, "rvm sim: %s:%s\n", path, msg);
 			rc = 2;
 			break;
 		}

@@ -1,4 +1,5 @@
-/* tools/rvm/sim.c - placement on a recorded workload: naive, static, or the real coherence engine. */
+/* tools/rvm/sim.c - placement on a recorded workload: naive, static, or the real coherence engine
+ * driving real kernel partitions. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@ static uint64_t now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+static enum rvm_err kernel_open(struct sim *s);
 
 int sim_init(struct sim *s, const struct sim_config *cfg, char *msg, size_t msg_len)
 {
@@ -49,6 +52,11 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *msg, size_t msg_
 		snprintf(msg, msg_len, "coherence engine: %s", rvm_err_str(e));
 		return -1;
 	}
+	if (cfg->placement == SIM_COHERENCE && (e = kernel_open(s)) != RVM_OK) {
+		snprintf(msg, msg_len, "kernel: %s", rvm_err_str(e));
+		sim_free(s);
+		return -1;
+	}
 	return 0;
 }
 
@@ -56,15 +64,194 @@ void sim_free(struct sim *s)
 {
 	free(s->used);
 	free(s->epoch_ns);
+	s->used = NULL;
+	s->epoch_ns = NULL;
+	if (s->k) {
+		rvm_hosted_close(&s->k->hosted);
+		free(s->k);
+		s->k = NULL;
+	}
 }
 
-/* A group (partition) number no agent is in. There are as many as agents. */
-static uint32_t free_group(const struct sim *s)
+/* ---- The kernel side: partitions are kernel partitions, agents hold caps in them ---- */
+
+/* New running partition; its pool slot is also its group number in the engine. */
+static enum rvm_err part_new(struct sim *s, uint32_t *slot)
 {
-	for (uint32_t g = 0; g < RVM_COH_MAX_GROUPS; g++)
-		if (s->coh.groups[g].size == 0)
-			return g;
-	return RVM_COH_NO_GROUP; /* unreachable: groups >= agents */
+	struct sim_kernel *k = s->k;
+	rvm_obj_id id;
+	rvm_cap_t cap;
+	enum rvm_err e;
+
+	if ((e = rvm_partition_create(&k->pool, 0, slot, &id, &cap)) != RVM_OK)
+		return e;
+	k->part_cap[*slot] = cap;
+	if (*slot >= RVM_COH_MAX_GROUPS)
+		return RVM_E_RANGE; /* the engine numbers at most this many groups */
+	return rvm_partition_op(&k->pool, 0, cap, RVM_PART_START);
+}
+
+/* Agent a joins partition slot: an agent object and a cap to it in the slot's table. */
+static enum rvm_err agent_join(struct sim *s, uint32_t a, uint32_t slot)
+{
+	struct sim_kernel *k = s->k;
+	rvm_obj_id oid;
+	enum rvm_err e;
+
+	if ((e = rvm_obj_create(&k->objs, RVM_OBJ_AGENT, &oid)) != RVM_OK)
+		return e;
+	if ((e = rvm_cap_mint(&k->gate, slot, RVM_OBJ_AGENT, oid, RVM_RIGHTS_ALL,
+			      &s->agent_cap[a])) != RVM_OK) {
+		(void)rvm_obj_destroy(&k->objs, oid);
+		return e;
+	}
+	k->pool.p[slot].agents++;
+	s->part_of[a] = slot;
+	return RVM_OK;
+}
+
+/* Agent a leaves the kernel: its cap and object go; an empty partition is destroyed. */
+static void agent_leave(struct sim *s, uint32_t a)
+{
+	struct sim_kernel *k = s->k;
+	uint32_t slot = s->part_of[a];
+	const struct rvm_cap *c;
+
+	if (rvm_cap_resolve(&k->caps, slot, s->agent_cap[a], &c) == RVM_OK) {
+		rvm_obj_id oid = c->object;
+
+		(void)rvm_cap_delete(&k->gate, slot, s->agent_cap[a]);
+		(void)rvm_obj_destroy(&k->objs, oid);
+	}
+	s->part_of[a] = SIM_NO_PART;
+	if (--k->pool.p[slot].agents == 0) {
+		(void)rvm_partition_op(&k->pool, 0, k->part_cap[slot], RVM_PART_SUSPEND);
+		(void)rvm_partition_op(&k->pool, 0, k->part_cap[slot], RVM_PART_DESTROY);
+	}
+}
+
+/* Where agent a's cap went if a split or merge moved it out of table `from`. */
+static void follow_cap(struct sim *s, uint32_t a, uint32_t from)
+{
+	uint32_t t;
+	rvm_cap_t h;
+
+	if (rvm_cap_moves_find(&s->k->work.moves, from, s->agent_cap[a], &t, &h) == RVM_OK)
+		s->agent_cap[a] = h;
+}
+
+/*
+ * Splits partition slot in the kernel: the agents in move leave for a new
+ * partition; each agent's cap follows it by the kernel's scored assignment
+ * (each agent uses only its own cap). *to receives the new slot.
+ */
+static enum rvm_err kernel_split(struct sim *s, uint32_t slot, const struct rvm_nodeset *move,
+				 uint32_t cut, uint32_t *to)
+{
+	struct sim_kernel *k = s->k;
+	struct rvm_split_use use[SIM_MAX_AGENTS];
+	struct rvm_split_req req = { .cap = k->part_cap[slot], .move = *move, .use = use,
+				     .cut_weight = cut };
+	struct rvm_split_result out;
+	enum rvm_err e;
+
+	for (uint32_t a = 0; a < SIM_MAX_AGENTS; a++)
+		if (s->part_of[a] == slot) {
+			rvm_nodeset_add(&req.members, a);
+			use[req.nuse++] = (struct rvm_split_use){ .handle = s->agent_cap[a],
+								  .agent = a,
+								  .weight = 1,
+								  .kind = RVM_USE_CAP };
+		}
+	if ((e = rvm_partition_split(&k->env, 0, &req, &out)) != RVM_OK) {
+		s->res.kernel_refusals++;
+		return e;
+	}
+	k->part_cap[out.slot] = out.cap;
+	if (out.slot >= RVM_COH_MAX_GROUPS)
+		return RVM_E_RANGE;
+	for (uint32_t a = 0; a < SIM_MAX_AGENTS; a++)
+		if (s->part_of[a] == slot && rvm_nodeset_has(move, a)) {
+			follow_cap(s, a, slot);
+			s->part_of[a] = out.slot;
+		}
+	*to = out.slot;
+	return RVM_OK;
+}
+
+/* The partition-level graph the kernel's merge checks: the agent graph summed per partition. */
+static void rebuild_partition_graph(struct sim *s)
+{
+	struct rvm_mincut_graph *pg = &s->k->pcoh.graph, *g = &s->coh.graph;
+
+	(void)rvm_mincut_graph_init(pg, RVM_COH_MAX_NODES);
+	for (uint32_t a = 0; a < SIM_MAX_AGENTS; a++)
+		for (uint32_t wd = 0; s->part_of[a] != SIM_NO_PART && wd < RVM_MINCUT_SET_WORDS; wd++)
+			for (uint64_t x = g->nz[a].w[wd]; x; x &= x - 1) {
+				uint32_t b = wd * 64u + rvm_ctz64(x), pa = s->part_of[a];
+				uint32_t pb = s->part_of[b];
+
+				if (b > a && pb != SIM_NO_PART && pa != pb && pa < pg->n && pb < pg->n)
+					(void)rvm_mincut_graph_set(pg, pa, pb,
+								   pg->w[pa][pb] + g->w[a][b]);
+			}
+}
+
+/* Merges partition from into partition into in the kernel; caps move with their agents. */
+static enum rvm_err kernel_merge(struct sim *s, uint32_t from, uint32_t into)
+{
+	struct sim_kernel *k = s->k;
+	struct rvm_merge_limits lim = { .max_agents = s->cfg.slots,
+					.max_mem_bytes = UINT64_MAX,
+					.min_mutual = s->coh.cfg.merge_mutual };
+	enum rvm_err e;
+
+	rebuild_partition_graph(s);
+	e = rvm_partition_merge_env(&k->env, 0, k->part_cap[from], k->part_cap[into], &lim);
+	if (e != RVM_OK) {
+		s->res.kernel_refusals++;
+		return e;
+	}
+	for (uint32_t a = 0; a < SIM_MAX_AGENTS; a++)
+		if (s->part_of[a] == from) {
+			follow_cap(s, a, from);
+			s->part_of[a] = into;
+		}
+	return RVM_OK;
+}
+
+static enum rvm_err kernel_open(struct sim *s)
+{
+	struct rvm_witness_config wc;
+	struct rvm_coh_config cc;
+	struct sim_kernel *k;
+	enum rvm_err e;
+
+	k = s->k = calloc(1, sizeof(*s->k));
+	if (!k)
+		return RVM_E_NOMEM;
+	if ((e = rvm_hosted_open(&k->hosted, NULL, RVM_HOSTED_QUIET, &k->plat)) != RVM_OK) {
+		free(k);
+		s->k = NULL;
+		return e;
+	}
+	memset(&wc, 0, sizeof(wc));
+	wc.chain = RVM_CHAIN_SHA256;
+	wc.sig = RVM_SIG_NONE;
+	memset(wc.boot_nonce, 0x51, sizeof(wc.boot_nonce)); /* fixed: runs are reproducible */
+	if ((e = rvm_witness_init(&k->wlog, &k->plat, &wc)) != RVM_OK)
+		return e;
+	rvm_obj_init(&k->objs);
+	rvm_cap_space_init(&k->caps, &k->objs, k->plat.sha256);
+	rvm_gate_init(&k->gate, &k->caps, &k->wlog, NULL);
+	rvm_part_pool_init(&k->pool, &k->gate);
+	rvm_coh_config_default(&cc);
+	if ((e = rvm_coh_init(&k->pcoh, &cc, RVM_COH_MAX_NODES)) != RVM_OK)
+		return e;
+	k->env = (struct rvm_reshape_env){ .pp = &k->pool, .coh = &k->pcoh, .work = &k->work };
+	for (uint32_t a = 0; a < SIM_MAX_AGENTS; a++)
+		s->part_of[a] = SIM_NO_PART;
+	return RVM_OK;
 }
 
 static void move_agent(struct sim *s, uint32_t a, uint32_t node)
@@ -148,6 +335,9 @@ static bool apply_merge(struct sim *s, const struct rvm_coh_merge *m)
 		}
 	}
 	free(cnt);
+	/* The kernel merges the two partitions (b into a); it may still refuse. */
+	if (kernel_merge(s, m->b, m->a) != RVM_OK)
+		return false;
 	move_group(s, m->a, best);
 	move_group(s, m->b, best);
 	for (uint32_t x = 0; x < SIM_MAX_AGENTS; x++)
@@ -189,7 +379,9 @@ static void epoch(struct sim *s)
 
 		if (rvm_coh_decide_split(&s->coh, &sp) != RVM_OK || !sp.split)
 			break;
-		g = free_group(s);
+		/* The kernel splits the partition along the cut; the engine's group follows. */
+		if (kernel_split(s, sp.group, &sp.move, sp.cut_value, &g) != RVM_OK)
+			break;
 		for (uint32_t x = 0; x < SIM_MAX_AGENTS; x++)
 			if (rvm_nodeset_has(&sp.move, x))
 				(void)rvm_coh_assign(&s->coh, x, g);
@@ -236,12 +428,24 @@ static int place_new(struct sim *s, uint32_t a, char *msg, size_t msg_len)
 			 s->cfg.nodes, s->cfg.slots);
 		return -1;
 	}
+	if (s->cfg.placement == SIM_COHERENCE) {
+		/* A new agent is a new kernel partition of its own. */
+		uint32_t slot;
+		enum rvm_err e = part_new(s, &slot);
+
+		if (e == RVM_OK)
+			e = agent_join(s, a, slot);
+		if (e != RVM_OK) {
+			snprintf(msg, msg_len, "kernel refused a partition for a new agent: %s",
+				 rvm_err_str(e));
+			return -1;
+		}
+		(void)rvm_coh_assign(&s->coh, a, slot);
+	}
 	s->node_of[a] = n;
 	s->used[n]++;
 	s->trust[a] = 100;
 	s->quarantined[a] = false;
-	if (s->cfg.placement == SIM_COHERENCE)
-		(void)rvm_coh_assign(&s->coh, a, free_group(s));
 	return 0;
 }
 
@@ -296,21 +500,34 @@ int sim_event(struct sim *s, const struct sim_event *ev, char *msg, size_t msg_l
 		if (!coh)
 			return 0;
 		if (ev->value < s->cfg.trust_floor && !s->quarantined[ev->a]) {
-			/* Below the floor: split out of its partition; no merge takes it back. */
-			if (s->coh.groups[s->coh.group[ev->a]].size > 1)
+			/* Below the floor: the kernel splits it out into a partition of its own,
+			 * which the engine leaves out of every merge until trust recovers. */
+			uint32_t slot = s->part_of[ev->a], to;
+
+			if (s->k->pool.p[slot].agents > 1) {
+				struct rvm_nodeset one = { { 0 } };
+
+				rvm_nodeset_add(&one, ev->a);
+				if (kernel_split(s, slot, &one, 0, &to) != RVM_OK) {
+					snprintf(msg, msg_len, "kernel refused the trust split");
+					return -1;
+				}
 				s->res.splits++;
+			}
 			(void)rvm_coh_assign(&s->coh, ev->a, RVM_COH_NO_GROUP);
 			s->quarantined[ev->a] = true;
 		} else if (ev->value >= s->cfg.trust_floor && s->quarantined[ev->a]) {
-			(void)rvm_coh_assign(&s->coh, ev->a, free_group(s));
+			(void)rvm_coh_assign(&s->coh, ev->a, s->part_of[ev->a]);
 			s->quarantined[ev->a] = false;
 		}
 		return 0;
 	case SIM_EXIT:
 		s->used[s->node_of[ev->a]]--;
 		s->node_of[ev->a] = SIM_NO_NODE;
-		if (coh)
+		if (coh) {
 			forget(s, ev->a);
+			agent_leave(s, ev->a);
+		}
 		return 0;
 	}
 	return 0;
@@ -325,6 +542,8 @@ static int cmp_u64(const void *a, const void *b)
 
 void sim_finish(struct sim *s, struct sim_result *res)
 {
+	if (s->k)
+		s->res.witness_records = s->k->wlog.next_seq;
 	if (s->epoch_ns_len) {
 		qsort(s->epoch_ns, s->epoch_ns_len, sizeof(*s->epoch_ns), cmp_u64);
 		s->res.mincut_p50_ns = s->epoch_ns[(s->epoch_ns_len - 1) * 50 / 100];

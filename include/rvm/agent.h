@@ -1,0 +1,163 @@
+/* rvm/agent.h - agents: WebAssembly instances bound to RVM's host functions, and their channels. */
+#ifndef RVM_AGENT_H
+#define RVM_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rvm/cap.h>
+#include <rvm/err.h>
+#include <rvm/ipc.h>
+#include <rvm/profile.h>
+#include <rvm/wasm.h>
+
+/*
+ * An agent is one instance of a wasm module, living in one partition. It sees the
+ * world only through the imports of module "rvm" (docs/agents.md):
+ *   send(edge i32, ptr i32, len i32) -> i32   0 sent, -1 ring full (retry), -2 no such
+ *                                             edge, -3 denied by the capability check
+ *   recv(ptr i32, cap i32) -> i32             bytes of the next message on any inbound
+ *                                             edge (copies at most cap), -1 none yet, -3 denied
+ *   yield()                                   gives up the rest of the slice
+ *   now() -> i64                              ns since boot (journaled)
+ *   log(ptr i32, len i32)                     one line of output (not an input: not journaled)
+ *   spawn(ptr i32, len i32) -> i32            starts the template agent named by the bytes in
+ *                                             a new partition, connected both ways; returns the
+ *                                             outbound edge to it, or -1 (no room), -2 (no such
+ *                                             template), -3 (denied)
+ *   edge() -> i32                             inbound edge of the last message received
+ * A module exports run() (the agent's life; returning ends it) and may export
+ * init(i64, i64, i64, i64), called first with the agent's four arguments (init may
+ * not call the host: such a call traps).
+ * A pointer or length outside the agent's memory is a trap, never a crash. Every
+ * input the agent sees (received bytes, times, spawn and send results) is written
+ * to the journal, bound to an agent.hostcall witness record, so a run replays exactly.
+ */
+
+/* Rights of an agent's own capability, one per host service. */
+#define RVM_AGENT_RIGHT_SEND RVM_RIGHT_WRITE
+#define RVM_AGENT_RIGHT_RECV RVM_RIGHT_READ
+#define RVM_AGENT_RIGHT_SPAWN RVM_RIGHT_GRANT
+#define RVM_AGENT_RIGHT_LOG RVM_RIGHT_EXECUTE
+#define RVM_AGENT_RIGHT_TIME RVM_RIGHT_PROVE
+
+#if defined(RVM_PROFILE_SEED)
+#define RVM_AGENT_MAX 8u
+#define RVM_CHAN_MAX 16u
+#define RVM_AGENT_MODULES 2u
+#else
+/* One agent per coherence-graph node. */
+#define RVM_AGENT_MAX 256u
+#define RVM_CHAN_MAX 1024u
+#define RVM_AGENT_MODULES 32u
+#endif
+/* Edges an agent may hold each way. */
+#define RVM_AGENT_EDGES 32u
+/* Messages a channel queues: the kernel edge's ring, so both agree on back-pressure. */
+#define RVM_CHAN_RING RVM_IPC_RING
+/* Largest message body. */
+#define RVM_MSG_MAX 256u
+#define RVM_AGENT_NAME 24u
+#define RVM_AGENT_IMPORTS 7u
+/* F1 restarts an agent at most this many times, then it is stopped (escalation). */
+#define RVM_AGENT_MAX_RESTARTS 8u
+#define RVM_AGENT_NONE 0xffffffffu
+/* Arguments an agent's optional export init(i64, i64, i64, i64) receives. */
+#define RVM_AGENT_ARGS 4u
+/* Fuel init may spend (it only sets the agent up). */
+#define RVM_AGENT_INIT_FUEL 1000000u
+
+enum rvm_agent_state {
+	RVM_AGENT_FREE = 0,
+	RVM_AGENT_READY = 1,   /* runnable */
+	RVM_AGENT_EXITED = 2,  /* its run function returned */
+	RVM_AGENT_STOPPED = 3, /* trapped more often than F1 allows */
+};
+
+/* A loaded module agents are instantiated from (a template when spawnable by name). */
+struct rvm_agent_module {
+	struct rvm_wasm_module *mod; /* NULL: free */
+	uint8_t sha[32];	     /* SHA-256 of the module bytes */
+	char name[RVM_AGENT_NAME];   /* template name */
+	uint32_t size;		     /* module bytes */
+	uint8_t rights;		     /* rights a spawned instance gets */
+	uint8_t trust;
+};
+
+/* Memory the embedder hands the kernel for one agent (the kernel never allocates). */
+struct rvm_agent_mem {
+	void *arena;	     /* instance arena: globals, tables, stacks */
+	size_t arena_size;
+	uint8_t *memory;     /* linear memory */
+	uint64_t memory_cap; /* bytes */
+};
+
+struct rvm_world;
+
+/*
+ * One agent. Invariants: state != FREE iff id is a live RVM_OBJ_AGENT; cap is a
+ * live cap in partition part's table naming id with exactly `rights`; running
+ * is set only by the CPU that picked it, between pick and slice end; out/in list
+ * channel indices whose src/dst is this agent.
+ */
+struct rvm_agent {
+	struct rvm_world *w;
+	rvm_obj_id id;
+	rvm_cap_t cap;
+	uint32_t num;  /* index in the agent table: coherence node, journal agent */
+	uint32_t part; /* partition pool slot */
+	uint32_t module;
+	uint8_t state;
+	uint8_t rights;
+	uint8_t trust; /* 0..100 */
+	bool running;
+	bool quarantined; /* split off for low trust: never merged back */
+	bool yielded;
+	bool initialising; /* init runs under the kernel lock: host calls trap */
+	struct rvm_wasm_instance *inst;
+	struct rvm_wasm_func imports[RVM_AGENT_IMPORTS];
+	uint16_t out[RVM_AGENT_EDGES];
+	uint16_t in[RVM_AGENT_EDGES];
+	uint8_t nout, nin, rr;
+	uint32_t last_edge;
+	int64_t args[RVM_AGENT_ARGS]; /* passed to its init export, if any, at every (re)start */
+	uint32_t polls;	   /* empty recv results not yet journaled */
+	uint32_t refusals; /* full-ring send results not yet journaled */
+	uint64_t sent, received, bytes_out, fuel, slices, traps, restarts, logs;
+	char name[RVM_AGENT_NAME];
+	char last_log[48];
+};
+
+/*
+ * A channel src -> dst between two agents. Its ring holds the message bodies (the
+ * shared region both ends map). While src and dst live in different partitions a
+ * kernel CommEdge carries one descriptor per message (gated, witnessed, counted in the
+ * partition graph); inside one partition messages stay local (batched witness).
+ * Invariants: tail <= head <= tail + RVM_CHAN_RING; via_edge[i] marks the messages
+ * whose descriptor sits on the current edge, and those are the newest ones, in order.
+ */
+struct rvm_chan {
+	uint32_t src, dst; /* agent numbers */
+	uint32_t head, tail;
+	uint16_t len[RVM_CHAN_RING];
+	uint8_t via_edge[RVM_CHAN_RING];
+	uint8_t data[RVM_CHAN_RING][RVM_MSG_MAX];
+	struct rvm_edge_caps edge; /* edge.id == 0: none */
+	uint32_t edge_src, edge_dst;
+	uint64_t sent, received, refused, bytes;
+	bool live;
+};
+
+/* The host-function table agents link against (names and types), for tools and tests. */
+struct rvm_agent_import_desc {
+	const char *name;
+	const struct rvm_wasm_functype *type;
+};
+extern const struct rvm_agent_import_desc rvm_agent_imports[RVM_AGENT_IMPORTS];
+
+/* Binds an instance's imports to agent a's host functions; RVM_E_LINK names a bad import. */
+enum rvm_err rvm_agent_link(struct rvm_agent *a, const struct rvm_wasm_module *m,
+			    struct rvm_wasm_extern *ext, uint32_t cap, uint32_t *bad);
+
+#endif

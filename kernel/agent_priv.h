@@ -1,0 +1,33 @@
+/* kernel/agent_priv.h - internals shared by the agent, channel and run files of the kernel. */
+#ifndef RVM_AGENT_PRIV_H
+#define RVM_AGENT_PRIV_H
+
+#include <rvm/world.h>
+
+/* True while partition slot p exists (its cap table may hold caps). */
+static inline bool rvm_part_live(const struct rvm_world *w, uint32_t p)
+{
+	return p < RVM_MAX_PARTITIONS && w->parts.p[p].state >= RVM_PART_CREATED &&
+	       w->parts.p[p].state <= RVM_PART_HIBERNATED;
+}
+
+/* Witnesses an agent input (HOSTCALL record) and journals it bound to that record. */
+enum rvm_err rvm_agent_journal(struct rvm_agent *a, enum rvm_journal_kind kind, uint32_t aux,
+			       const void *payload, uint32_t len);
+/* Journals a (re)start: START entry with the module hash and the agent's arguments. */
+enum rvm_err rvm_agent_journal_start(struct rvm_agent *a);
+/* rvm.send body (lock held): 0 sent, -1 full, -4 log or journal failure. */
+int32_t rvm_chan_send(struct rvm_agent *a, uint32_t edge, const uint8_t *p, uint32_t len);
+/* rvm.recv body (lock held): bytes, -1 none, -4 log or journal failure. */
+int32_t rvm_chan_recv(struct rvm_agent *a, uint8_t *p, uint32_t cap);
+/* Re-points channel c's kernel edge after its ends moved (lock held). */
+enum rvm_err rvm_chan_rebind(struct rvm_world *w, struct rvm_chan *c);
+/* rvm.spawn body (lock held): the parent's out edge to the child, or -1 / -2. */
+int32_t rvm_agent_spawn_child(struct rvm_agent *parent, const uint8_t *name, uint32_t len,
+			      uint32_t *tmpl);
+/* (Re)creates a's instance from its module in its memory slot. */
+enum rvm_err rvm_agent_instantiate(struct rvm_agent *a);
+/* True if a has a message waiting on some inbound channel. */
+bool rvm_agent_has_mail(const struct rvm_agent *a);
+
+#endif

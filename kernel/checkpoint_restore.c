@@ -1,0 +1,197 @@
+/* kernel/checkpoint_restore.c - rolling a partition back to a checkpoint: check everything, then apply. */
+#include <rvm/bytes.h>
+#include <rvm/checkpoint.h>
+
+#include "region_priv.h"
+
+/* Does the checkpoint hold the live cap in slot (same slot, generation and object)? */
+static bool ckpt_has_cap(const struct rvm_ckpt_view *v, uint32_t slot, const struct rvm_cap *c)
+{
+	struct rvm_ckpt_cap e;
+	uint32_t pos = 0;
+
+	while (rvm_ckpt_next_cap(v, &pos, &e) == RVM_OK)
+		if (e.slot == slot && e.gen == c->gen && e.object == c->object && e.type == c->type)
+			return true;
+	return false;
+}
+
+static bool ckpt_has_region(const struct rvm_ckpt_view *v, rvm_region_id id)
+{
+	struct rvm_ckpt_region e;
+	uint32_t pos = 0;
+	size_t off = 0;
+
+	while (rvm_ckpt_next_region(v, &pos, &off, &e) == RVM_OK)
+		if (e.id == id)
+			return true;
+	return false;
+}
+
+static void free_blocks(struct rvm_region_space *s, const uint64_t *addr, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (addr[i])
+			(void)rvm_buddy_free(s->buddy, addr[i]);
+}
+
+/*
+ * The slot is another partition's now: the region was handed over (or
+ * destroyed and the slot reused) after the checkpoint. Rolling one partition
+ * back never takes memory from another, so it stays where it is.
+ */
+static bool elsewhere(const struct rvm_region_space *s, uint32_t partition,
+		      const struct rvm_ckpt_region *e)
+{
+	const struct rvm_region *live = &s->slots[(uint32_t)e->id];
+
+	return live->used && live->owner != partition;
+}
+
+/*
+ * The check: every slot usable, every image decoded into a block of its own.
+ * On success c->addr[i] holds region i's block with its contents in place.
+ */
+static enum rvm_err restore_check(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
+				  uint32_t partition)
+{
+	struct rvm_region_space *s = c->regions;
+	struct rvm_ckpt_region e;
+	uint32_t pos = 0, n = 0;
+	size_t off = 0;
+	enum rvm_err err = RVM_OK;
+
+	if (v->partition != partition)
+		return RVM_E_INVAL;
+	if (!rvm_witness_can_emit(s->wlog, 1))
+		return RVM_E_FULL;
+	while (err == RVM_OK && rvm_ckpt_next_region(v, &pos, &off, &e) == RVM_OK) {
+		if (elsewhere(s, partition, &e)) {
+			c->addr[n++] = 0;
+			continue;
+		}
+		err = rvm_buddy_alloc(s->buddy, e.order, 0, &c->addr[n]);
+		if (err != RVM_OK)
+			break;
+		n++;
+		err = region_image_decode(s, e.image, e.image_len, 1u << e.order,
+					  rvm_phys_ptr(c->addr[n - 1]), e.digest);
+	}
+	if (err != RVM_OK)
+		free_blocks(s, c->addr, n);
+	return err;
+}
+
+/* Frees a region of the partition in any tier, dropping every mapping of it first. */
+static void drop_region(struct rvm_region_space *s, uint32_t slot)
+{
+	struct rvm_region *r = &s->slots[slot];
+
+	if (r->base) {
+		uint32_t g = region_first_frame(s, r);
+
+		for (uint32_t f = 0; f < (1u << r->order); f++) {
+			s->frames[g + f].writer = 0;
+			s->frames[g + f].readers = 0;
+		}
+		region_release_frames(s, slot);
+	}
+	if (r->tier == RVM_TIER_DORMANT)
+		region_store_remove(s->store, slot);
+	rvm_memset(r->maps, 0, sizeof(r->maps));
+	r->nmaps = 0;
+	r->used = 0;
+}
+
+static void install_region(struct rvm_region_space *s, const struct rvm_ckpt_region *e,
+			   uint64_t addr)
+{
+	uint32_t slot = (uint32_t)e->id;
+	struct rvm_region *r = &s->slots[slot];
+
+	rvm_memset(r, 0, sizeof(*r));
+	r->used = 1;
+	r->generation = (uint32_t)(e->id >> 32);
+	r->base = addr;
+	r->order = e->order;
+	r->owner = e->owner;
+	r->tier = e->tier <= RVM_TIER_WARM ? e->tier : RVM_TIER_WARM;
+	r->type = e->type;
+	r->writable = e->writable;
+	r->last_access = e->last_access;
+	region_claim_frames(s, slot);
+}
+
+/* Removes caps of the table the checkpoint does not hold; counts those it holds that are gone. */
+static void restore_caps(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
+			 uint32_t partition, struct rvm_ckpt_restore_stats *st)
+{
+	struct rvm_cap_space *caps = c->gate->caps;
+	struct rvm_cap_table *t = &caps->tables[partition];
+	struct rvm_ckpt_cap e;
+	uint32_t pos = 0;
+
+	while (rvm_ckpt_next_cap(v, &pos, &e) == RVM_OK) {
+		const struct rvm_cap *live = &t->slots[e.slot];
+
+		if (e.slot >= t->hw || live->state != RVM_CAPS_LIVE || live->gen != e.gen ||
+		    live->object != e.object)
+			st->caps_lost++;
+	}
+	for (uint32_t i = 0; i < t->hw; i++) {
+		const struct rvm_cap *live = &t->slots[i];
+
+		/* A removal may free later slots of this table too (they were its subtree). */
+		if (live->state == RVM_CAPS_LIVE && !ckpt_has_cap(v, i, live))
+			st->caps_removed +=
+				rvm_cap_remove_subtree(caps, rvm_cap_ref(partition, i), true);
+	}
+}
+
+enum rvm_err rvm_checkpoint_restore(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
+				    uint32_t partition, struct rvm_ckpt_restore_stats *st)
+{
+	struct rvm_ckpt_restore_stats local = { 0 };
+	struct rvm_region_space *s;
+	struct rvm_ckpt_region e;
+	uint32_t pos = 0, n = 0;
+	size_t off = 0;
+	enum rvm_err err;
+
+	if (!c || !c->regions || !v || partition >= RVM_MAX_PARTITIONS)
+		return RVM_E_INVAL;
+	s = c->regions;
+	err = restore_check(c, v, partition);
+	if (err != RVM_OK) {
+		if (rvm_witness_can_emit(s->wlog, 1))
+			(void)rvm_witness_emit(s->wlog, RVM_ACT_GATE_DENIED, RVM_WF_DENIED, 0, partition,
+					       RVM_ACT_STATE_RESTORE, (uint64_t)err, NULL);
+		return err;
+	}
+	/* Apply: nothing below can fail. */
+	for (uint32_t i = 0; i < RVM_REGION_SLOTS; i++) {
+		const struct rvm_region *r = &s->slots[i];
+
+		if (!r->used || r->owner != partition)
+			continue;
+		local.regions_dropped += !ckpt_has_region(v, region_id(s, i));
+		drop_region(s, i);
+	}
+	while (rvm_ckpt_next_region(v, &pos, &off, &e) == RVM_OK) {
+		if (c->addr[n])
+			install_region(s, &e, c->addr[n]);
+		else
+			local.regions_elsewhere++;
+		n++;
+	}
+	local.regions = n - local.regions_elsewhere;
+	if (c->gate && c->gate->caps)
+		restore_caps(c, v, partition, &local);
+	local.edges = v->nedges;
+	(void)rvm_witness_emit(s->wlog, RVM_ACT_STATE_RESTORE, 0, 0, partition,
+			       RVM_CKPT_ID(partition, v->seq),
+			       (uint64_t)local.regions | (uint64_t)local.caps_removed << 32, NULL);
+	if (st)
+		*st = local;
+	return RVM_OK;
+}

@@ -1,0 +1,206 @@
+/* kernel/kernel_epoch.c - one coherence epoch of the full kernel: split, merge, migrate, place. */
+#include <rvm/bytes.h>
+#include <rvm/world.h>
+
+#include "agent_priv.h"
+
+/* Splits and merges one epoch may apply: reshaping is gradual, decisions are re-made. */
+#define EPOCH_MAX_SPLITS 2u
+#define EPOCH_MAX_MERGES 2u
+/* Coherence-driven placement of partitions on CPUs every this many epochs. */
+#define EPOCH_PLACE_EVERY 10u
+
+static uint64_t now_rel(const struct rvm_kernel *k)
+{
+	return rvm_platform_now_ns(k->plat) - k->boot_start_ns;
+}
+
+/* Applies a split decision: the agents in sp->move leave for a new partition. */
+static enum rvm_err do_split(struct rvm_kernel *k, const struct rvm_coh_split *sp)
+{
+	struct rvm_world *w = k->w;
+	uint32_t to, n = 0;
+	enum rvm_err err;
+
+	if ((err = rvm_kernel_partition_new(k, RVM_MAX_CPUS, &to)) != RVM_OK)
+		return err;
+	for (uint32_t i = 0; i < w->nagents; i++)
+		if (rvm_nodeset_has(&sp->move, i) && w->agents[i].state != RVM_AGENT_FREE &&
+		    w->agents[i].part == sp->group && rvm_kernel_agent_move(k, i, to) == RVM_OK)
+			n++;
+	err = rvm_witness_emit(&k->witness, RVM_ACT_PARTITION_SPLIT, 0, 0, w->parts.p[to].id,
+			       sp->group, n, NULL);
+	w->splits++;
+	rvm_kernel_note(w, RVM_ACT_PARTITION_SPLIT, sp->group, to, n);
+	return err;
+}
+
+/* Applies a merge decision through the kernel's merge (DC-11 checks on the partition graph). */
+static enum rvm_err do_merge(struct rvm_kernel *k, const struct rvm_coh_merge *m)
+{
+	struct rvm_world *w = k->w;
+	uint32_t from = w->parts.p[m->a].agents <= w->parts.p[m->b].agents ? m->a : m->b;
+	uint32_t into = from == m->a ? m->b : m->a, moved;
+	struct rvm_merge_limits lim = { .max_agents = w->max_group,
+					.max_mem_bytes = UINT64_MAX,
+					.min_mutual = w->coh.cfg.merge_mutual };
+	enum rvm_err err;
+
+	err = rvm_partition_merge(&w->parts, &w->pcoh, RVM_CAP_KERNEL_TABLE, w->pcap[from],
+				  w->pcap[into], &lim);
+	if (err != RVM_OK)
+		return err;
+	(void)rvm_sched_remove(&w->sched, from);
+	if (w->mig.active && w->mig.part == from)
+		w->mig.active = false;
+	/* The merge counted from's agents into `into`; moving each counts it again. */
+	moved = 0;
+	for (uint32_t i = 0; i < w->nagents; i++)
+		if (w->agents[i].state != RVM_AGENT_FREE && w->agents[i].part == from)
+			moved++;
+	w->parts.p[into].agents -= moved;
+	for (uint32_t i = 0; i < w->nagents; i++)
+		if (w->agents[i].state != RVM_AGENT_FREE && w->agents[i].part == from)
+			(void)rvm_kernel_agent_move(k, i, into);
+	(void)rvm_cap_delete(&w->gate, RVM_CAP_KERNEL_TABLE, w->pcap[from]);
+	w->pcap[from] = RVM_CAP_NULL;
+	w->merges++;
+	rvm_kernel_note(w, RVM_ACT_PARTITION_MERGE, from, into, moved);
+	return RVM_OK;
+}
+
+/* Partitions no agent lives in any more (their last agent was split off) are destroyed. */
+static void reap(struct rvm_kernel *k)
+{
+	struct rvm_world *w = k->w;
+
+	for (uint32_t p = RVM_PART_FIRST; p < RVM_KPARTS; p++) {
+		struct rvm_partition *pp = &w->parts.p[p];
+
+		if (pp->state != RVM_PART_RUNNING || pp->agents || pp->migrating)
+			continue;
+		for (uint32_t i = 0; i < w->nagents; i++)
+			if (w->agents[i].state != RVM_AGENT_FREE && w->agents[i].part == p)
+				goto busy; /* exited agents still hold their place */
+		(void)rvm_sched_remove(&w->sched, p);
+		(void)rvm_partition_op(&w->parts, RVM_CAP_KERNEL_TABLE, w->pcap[p],
+				       RVM_PART_SUSPEND);
+		if (rvm_partition_op(&w->parts, RVM_CAP_KERNEL_TABLE, w->pcap[p],
+				     RVM_PART_DESTROY) == RVM_OK) {
+			(void)rvm_cap_delete(&w->gate, RVM_CAP_KERNEL_TABLE, w->pcap[p]);
+			w->pcap[p] = RVM_CAP_NULL;
+		}
+busy:;
+	}
+}
+
+/* Finishes the migration in flight; begins one where CPU loads differ by more than one. */
+static uint32_t migrate(struct rvm_kernel *k)
+{
+	struct rvm_world *w = k->w;
+	uint32_t hi = 0, lo = 0, done = 0;
+
+	if (w->mig.active) {
+		uint32_t from = w->mig.from_cpu, to = w->mig.to_cpu, p = w->mig.part;
+
+		if (rvm_migrate_finish(&w->parts, &w->sched, &w->mig, now_rel(k) + k->boot_start_ns) ==
+		    RVM_OK) {
+			w->migrations++;
+			done = 1;
+			rvm_kernel_note(w, RVM_ACT_PARTITION_MIGRATE, from, to, p);
+		}
+		w->mig.active = false;
+	}
+	for (uint32_t c = 1; c < w->ncpus; c++) {
+		if (w->sched.cpu[c].n > w->sched.cpu[hi].n)
+			hi = c;
+		if (w->sched.cpu[c].n < w->sched.cpu[lo].n)
+			lo = c;
+	}
+	if (w->sched.cpu[hi].n > w->sched.cpu[lo].n + 1u) {
+		/* The partition on the busy CPU with the least traffic to its neighbours there. */
+		const struct rvm_sched_cpu *c = &w->sched.cpu[hi];
+		uint32_t best = RVM_SCHED_NONE;
+		uint64_t best_w = UINT64_MAX;
+
+		for (uint32_t i = 0; i < c->n; i++) {
+			uint32_t p = c->q[i].part;
+			uint64_t sum = 0;
+
+			for (uint32_t j = 0; j < c->n && p < RVM_COH_MAX_NODES; j++)
+				if (c->q[j].part < RVM_COH_MAX_NODES)
+					sum += w->pcoh.graph.w[p][c->q[j].part];
+			if (sum < best_w) {
+				best_w = sum;
+				best = p;
+			}
+		}
+		if (best != RVM_SCHED_NONE)
+			(void)rvm_migrate_begin(&w->parts, &w->sched, RVM_CAP_KERNEL_TABLE, w->pcap[best],
+						lo, rvm_platform_now_ns(k->plat), &w->mig);
+	}
+	return done;
+}
+
+enum rvm_err rvm_kernel_epoch(struct rvm_kernel *k, struct rvm_epoch_report *rep)
+{
+	struct rvm_world *w;
+	struct rvm_coh_report prep;
+	enum rvm_err err;
+	uint32_t moved = 0;
+
+	if (!k || !(w = k->w) || !rep)
+		return RVM_E_INVAL;
+	if (k->state != RVM_KERNEL_RUNNING)
+		return RVM_E_STATE;
+	rvm_memset(rep, 0, sizeof(*rep));
+	(void)rvm_witness_batch_flush(&k->witness);
+	w->epochs++;
+	if (RVM_HAS_COHERENCE) {
+		err = rvm_coh_epoch(&w->coh, &k->witness, &rep->coh);
+		if (err != RVM_OK && err != RVM_E_FULL)
+			return err;
+		(void)rvm_coh_epoch(&w->pcoh, NULL, &prep);
+		for (uint32_t i = 0; i < EPOCH_MAX_SPLITS && !rep->coh.degraded; i++) {
+			struct rvm_coh_split sp;
+
+			if (rvm_coh_decide_split(&w->coh, &sp) != RVM_OK || !sp.split ||
+			    do_split(k, &sp) != RVM_OK)
+				break;
+			rep->splits++;
+		}
+		for (uint32_t i = 0; i < EPOCH_MAX_MERGES && !rep->coh.degraded; i++) {
+			struct rvm_coh_merge m;
+
+			if (rvm_coh_decide_merge(&w->coh, &m) != RVM_OK || !m.merge ||
+			    do_merge(k, &m) != RVM_OK)
+				break;
+			rep->merges++;
+		}
+	}
+	reap(k);
+	if (w->ncpus > 1) {
+		rep->migrations = migrate(k);
+		if (w->epochs % EPOCH_PLACE_EVERY == 0 && !w->mig.active &&
+		    rvm_sched_place(&w->sched, &w->pcoh, w->ncpus, &moved) == RVM_OK && moved) {
+			w->migrations += moved;
+			rep->migrations += moved;
+			rvm_kernel_note(w, RVM_ACT_SCHED_PLACE, 0, w->ncpus, moved);
+		}
+	}
+	for (uint32_t p = RVM_PART_FIRST; p < RVM_KPARTS; p++) {
+		uint32_t c = w->sched.cpu_of[p];
+		struct rvm_sched_cpu *q = c < RVM_MAX_CPUS ? &w->sched.cpu[c] : NULL;
+
+		for (uint32_t i = 0; q && i < q->n; i++)
+			if (q->q[i].part == p)
+				q->q[i].pressure = rvm_coh_pressure(&w->coh, p);
+	}
+	err = rvm_witness_emit(&k->witness, RVM_ACT_COHERENCE_EPOCH, 0, 0, w->epochs,
+			       rep->coh.work, (uint64_t)rep->splits << 32 | rep->merges, NULL);
+	if (err == RVM_OK)
+		err = rvm_journal_flush(&w->journal);
+	if (err == RVM_OK && k->witness.has_sink)
+		err = rvm_witness_flush(&k->witness);
+	return err;
+}

@@ -1,0 +1,131 @@
+/* tools/rvm/run.h - `rvm run`: the manifest, the swarm driver, and its views (live, status, summary). */
+#ifndef RVM_TOOL_RUN_H
+#define RVM_TOOL_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rvm/world.h>
+
+#define RUN_MAX_MODULES RVM_AGENT_MODULES
+#define RUN_MAX_AGENTS RVM_AGENT_MAX
+#define RUN_MAX_EDGES RVM_CHAN_MAX
+#define RUN_MAX_EVENTS 64u
+#define RUN_NAME 32u
+#define RUN_PATH 4096u
+
+struct run_module {
+	char name[RUN_NAME];
+	char path[RUN_PATH];
+	bool is_template; /* spawnable by name */
+	uint8_t rights, trust;
+};
+
+struct run_agent_spec {
+	char name[RUN_NAME];
+	uint32_t module;
+	char partition[RUN_NAME];
+	uint8_t rights, trust;
+	int64_t args[RVM_AGENT_ARGS];
+};
+
+struct run_event {
+	uint64_t at_ns;
+	uint32_t agent;
+	uint8_t trust;
+};
+
+/* A parsed manifest (docs/run.md); limits hold defaults where the file is silent. */
+struct run_manifest {
+	char name[64];
+	struct run_module modules[RUN_MAX_MODULES];
+	uint32_t nmodules;
+	struct run_agent_spec agents[RUN_MAX_AGENTS];
+	uint32_t nagents;
+	uint32_t edges[RUN_MAX_EDGES][2];
+	uint32_t nedges;
+	struct run_event events[RUN_MAX_EVENTS];
+	uint32_t nevents;
+	double seconds;
+	uint32_t cpus, epoch_ms, max_partition_agents, trust_floor, memory_pages, max_agents;
+	uint64_t fuel;
+	/* What the scenario promises, checked by the tests from the summary. */
+	uint32_t expect_splits, expect_merges, expect_recoveries;
+};
+
+/*
+ * Reads and checks a manifest. Module names without a path resolve to
+ * AGENTS_DIR/<name>.wasm; relative paths to the manifest's directory. Returns 0, or -1
+ * with msg naming the key and the problem ("agents[2].trust: ...").
+ */
+int run_manifest_load(const char *path, const char *agents_dir, struct run_manifest *m, char *msg,
+		      size_t msg_len);
+
+/* One partition in a snapshot. */
+struct run_part_view {
+	uint32_t slot, cpu, agents;
+	uint16_t coherence, pressure;
+	bool migrating;
+	uint32_t members[16];
+	uint32_t nmembers;
+};
+
+/* What the views show, copied under the kernel lock. */
+struct run_snapshot {
+	double t;
+	bool running;
+	uint32_t nparts;
+	struct run_part_view parts[RVM_KPARTS];
+	uint64_t witness_records, journal_entries, messages, bytes;
+	uint64_t splits, merges, migrations, recoveries, epochs, traps;
+	double msgs_per_s;
+	struct rvm_reshape_event recent[RVM_RECENT_EVENTS];
+	uint32_t nrecent;
+	bool degraded;
+};
+
+struct run_opts {
+	const char *manifest, *out, *key, *hmac_key, *graph, *agents_dir;
+	enum rvm_witness_chain chain;
+	uint32_t every;
+	bool unsigned_log;
+	double seconds;
+	uint32_t cpus;
+	bool json, live, plain;
+	uint64_t stress; /* hidden: --stress-sync N emits and syncs N bursts (0 = until killed) */
+	bool stress_on;
+};
+
+/* What a run leaves for the report; run_release frees it. */
+struct run_result {
+	struct rvm_kernel *k;
+	const struct run_manifest *m;
+	const struct run_snapshot *snap;
+	double seconds;
+	int (*stress)(struct rvm_kernel *k, uint64_t bursts); /* the hidden crash-test writer */
+	void **arenas_free;
+	struct rvm_agent_mem *mem;
+	uint32_t nmem;
+};
+
+/*
+ * Boots the full kernel (no manifest: no agents), populates it from the manifest, runs
+ * the swarm on its virtual CPUs for the run's seconds with epochs, live view and
+ * DIR/status.json, then shuts down. Returns the exit status.
+ */
+int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
+	      const struct rvm_witness_config *wcfg, struct run_result *res);
+void run_release(struct run_result *res);
+
+/* Views (run_view.c). */
+void run_snapshot_take(const struct rvm_kernel *k, double t, double msgs_per_s, bool running,
+		       struct run_snapshot *s);
+void run_view_live(const struct rvm_kernel *k, const struct run_snapshot *s, bool tty);
+int run_status_write(const char *dir, const struct rvm_kernel *k, const struct run_snapshot *s);
+void run_summary(FILE *f, const struct rvm_kernel *k, const struct run_manifest *m,
+		 const struct run_snapshot *s, bool json);
+int run_graph_write(const char *path, const struct rvm_kernel *k);
+
+#endif
