@@ -9,8 +9,9 @@ PACKAGES=(
   gcc-aarch64-linux-gnu gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   libcmocka-dev libsodium-dev libssl-dev liblz4-dev libigraph-dev libboost-graph-dev
   libcjson-dev wabt nodejs cppcheck clang-tidy clang-format valgrind
-  qemu-user libc6-dev-arm64-cross
+  qemu-user libc6-dev-arm64-cross gdb-multiarch
   pandoc graphviz openssl xxd python3
+  ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd
 )
 
 # The documentation MCP server (mcp/) installs its locked npm packages once, when they are missing.

@@ -87,6 +87,18 @@ struct wasm_data {
 };
 
 /*
+ * Where a frame holds reference values at a point where it can be suspended: a fuel op, or a
+ * call op (its arguments included). Slots are frame-relative; refslots entries are
+ * slot << 1 | 1 for externref, slot << 1 for funcref, ascending. A point with no references
+ * is not listed.
+ */
+struct wasm_refpoint {
+	uint32_t pc;	/* word offset of the op */
+	uint32_t first; /* into refslots */
+	uint32_t count;
+};
+
+/*
  * Translated function body. Invariant: words[0] is OP_FUEL; every branch target is a valid
  * op start; the body touches slots [0, max_slots) of its frame only.
  */
@@ -96,7 +108,11 @@ struct rvm_wasm_code {
 	uint32_t nparams;
 	uint32_t nlocals; /* beyond the params */
 	uint32_t max_slots;
-	bool has_refs; /* some local or operand is a reference: frames cannot be snapshotted */
+	bool has_refs; /* some local or operand is a reference (snapshots need the map below) */
+	bool refmap_ok; /* has_refs and points/refslots describe every suspension point */
+	const struct wasm_refpoint *points; /* ascending pc */
+	uint32_t npoints;
+	const uint32_t *refslots;
 };
 
 struct rvm_wasm_module {

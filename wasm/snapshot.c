@@ -13,6 +13,9 @@
  *   elem_dropped bitmap | data_dropped bitmap |
  *   [status READY, OUT_OF_FUEL or SUSPENDED] entry u32 | cur u32 | pc u32 | fp u64 |
  *       nframes u32 | frames {func u32 | ret_pc u32 | fp u64} | nslots u64 | slots u64[nslots]
+ * Slots holding references (per the function's map at the point each frame stopped, see
+ * struct wasm_refpoint) are encoded like globals: a funcref as function index + 1 (0 = null),
+ * an externref raw; restore turns indices back into the new instance's function pointers.
  * Any other status is saved as IDLE (a finished call's results are read, not snapshotted).
  * A suspended call's pc is the call op whose host function said "not now" (it is retried).
  * Code positions are word offsets in the function's translated code, which translation
@@ -200,11 +203,92 @@ static void module_hash(const struct rvm_wasm_module *m, uint8_t out[32])
 	rvm_sha256(NULL, m->bytes, m->len, out);
 }
 
+/* Can frames of this code be saved? Those holding references need their maps. */
+static bool code_ok(const struct rvm_wasm_code *c)
+{
+	return c && (!c->has_refs || c->refmap_ok);
+}
+
 static bool own_func(const struct rvm_wasm_instance *inst, const struct rvm_wasm_func *f,
 		     uint32_t *idx)
 {
-	return f && f->inst == inst && f->code && !f->code->has_refs &&
+	return f && f->inst == inst && code_ok(f->code) &&
 	       func_index(inst, (uint64_t)(uintptr_t)f, idx);
+}
+
+/* The reference map of code at op position pc; NULL when the frame holds no references. */
+static const struct wasm_refpoint *point_at(const struct rvm_wasm_code *c, uint32_t pc)
+{
+	uint32_t lo = 0, hi = c->npoints;
+
+	if (!c->has_refs)
+		return NULL;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (c->points[mid].pc == pc)
+			return &c->points[mid];
+		if (c->points[mid].pc < pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The map of a caller frame: at the call op that ends at its return address. */
+static const struct wasm_refpoint *caller_point(const struct wasm_frame *fr)
+{
+	const struct rvm_wasm_code *c = fr->func->code;
+	uint32_t prev;
+
+	if (!c->has_refs || !op_at(c, (uint32_t)(fr->ret_pc - c->words), &prev) ||
+	    prev == UINT32_MAX)
+		return NULL;
+	return point_at(c, prev);
+}
+
+/*
+ * Writes n slots of one frame from base; those the map names as references go through
+ * put_ref (function indices, raw externrefs). False if a funcref is not the instance's.
+ */
+static bool put_slots(struct wbuf *w, const struct rvm_wasm_instance *inst,
+		      const struct rvm_wasm_code *c, const struct wasm_refpoint *pt,
+		      const uint64_t *base, uint64_t n)
+{
+	uint32_t k = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		if (pt && k < pt->count && c->refslots[pt->first + k] >> 1 == i) {
+			uint32_t e = c->refslots[pt->first + k++];
+
+			if (!put_ref(w, inst, e & 1 ? RVM_WASM_EXTERNREF : RVM_WASM_FUNCREF, base[i]))
+				return false;
+			continue;
+		}
+		put64(w, base[i]);
+	}
+	return true;
+}
+
+/* Reads n slots of one frame into base, decoding the references its map names. */
+static bool get_slots(struct rbuf *r, const struct rvm_wasm_instance *inst,
+		      const struct rvm_wasm_code *c, const struct wasm_refpoint *pt, uint64_t *base,
+		      uint64_t n)
+{
+	uint32_t k = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		if (pt && k < pt->count && c->refslots[pt->first + k] >> 1 == i) {
+			uint32_t e = c->refslots[pt->first + k++];
+
+			if (!get_ref(r, inst, e & 1 ? RVM_WASM_EXTERNREF : RVM_WASM_FUNCREF, &base[i]))
+				return false;
+			continue;
+		}
+		base[i] = get64(r);
+	}
+	return !r->bad;
 }
 
 static enum rvm_err write_all(const struct rvm_wasm_instance *inst, struct wbuf *w)
@@ -260,10 +344,21 @@ static enum rvm_err write_all(const struct rvm_wasm_instance *inst, struct wbuf 
 			put64(w, (uint64_t)(fr->fp - inst->stack));
 		}
 		uint64_t nslots = (uint64_t)(inst->fp - inst->stack) + inst->cur->code->max_slots;
+		const struct rvm_wasm_code *c = inst->cur->code;
 
 		put64(w, nslots);
-		for (uint64_t i = 0; i < nslots; i++)
-			put64(w, inst->stack[i]);
+		/* Frame by frame: each names its references at the point where it stopped. */
+		for (uint32_t i = 0; i < inst->nframes; i++) {
+			const struct wasm_frame *fr = &inst->frames[i];
+			const uint64_t *end = i + 1 < inst->nframes ? inst->frames[i + 1].fp : inst->fp;
+
+			if (!put_slots(w, inst, fr->func->code, caller_point(fr), fr->fp,
+				       (uint64_t)(end - fr->fp)))
+				return RVM_E_UNSUPPORTED;
+		}
+		if (!put_slots(w, inst, c, point_at(c, (uint32_t)(inst->pc - c->words)), inst->fp,
+			       c->max_slots))
+			return RVM_E_UNSUPPORTED;
 	}
 	return RVM_OK;
 }
@@ -297,7 +392,7 @@ static const struct rvm_wasm_func *func_of(const struct rvm_wasm_instance *inst,
 
 	if (idx < m->nfunc_imports || idx >= m->nfuncs)
 		return NULL;
-	if (m->codes[idx - m->nfunc_imports].has_refs)
+	if (!code_ok(&m->codes[idx - m->nfunc_imports]))
 		return NULL;
 	return inst->funcs[idx];
 }
@@ -387,9 +482,17 @@ static enum rvm_err read_call(struct rvm_wasm_instance *inst, struct rbuf *r, ui
 	nslots = get64(r);
 	if (r->bad || nslots != fp + cur->code->max_slots)
 		return RVM_E_CORRUPT;
-	for (uint64_t i = 0; i < nslots; i++)
-		inst->stack[i] = get64(r);
-	if (r->bad)
+	/* Frame by frame (the layout was checked above): references come back as pointers. */
+	for (uint32_t i = 0; i < nframes; i++) {
+		const struct wasm_frame *fr = &inst->frames[i];
+		uint64_t *end = i + 1 < nframes ? inst->frames[i + 1].fp : inst->stack + fp;
+
+		if (!get_slots(r, inst, fr->func->code, caller_point(fr), fr->fp,
+			       (uint64_t)(end - fr->fp)))
+			return RVM_E_CORRUPT;
+	}
+	if (!get_slots(r, inst, cur->code, point_at(cur->code, pc), inst->stack + fp,
+		       cur->code->max_slots))
 		return RVM_E_CORRUPT;
 	inst->entry = (struct rvm_wasm_func *)entry;
 	inst->cur = (struct rvm_wasm_func *)cur;

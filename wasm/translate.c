@@ -55,7 +55,19 @@ struct tr {
 	uint32_t last_dst; /* its destination word, NONE if not rewritable */
 	bool dead;
 	bool has_refs;
+	/* Reference maps (see struct wasm_refpoint), kept once the first reference appears, in
+	 * a region carved from the free space between code and scratch. */
+	bool map_full; /* the region ran out: frames of this function cannot be snapshotted */
+	struct wasm_refpoint *points;
+	uint32_t npoints, maxpoints;
+	uint32_t *refslots;
+	uint32_t nrefslots, maxrefslots;
+	uint8_t *arena_base; /* the module arena, for the region's bounds */
+	size_t code_base;    /* arena offset of code[0] */
 };
+
+static void refs_begin(struct tr *t);
+static void record_point(struct tr *t, uint32_t pc, uint32_t n);
 
 static const uint8_t valtype_bytes[] = { RVM_WASM_I32, RVM_WASM_I64, RVM_WASM_F32,
 					 RVM_WASM_F64, RVM_WASM_FUNCREF, RVM_WASM_EXTERNREF };
@@ -134,6 +146,7 @@ static bool fuel_point(struct tr *t)
 		return false;
 	t->fuel_at = t->len - 1;
 	label_here(t);
+	record_point(t, t->len - 2, t->nvals);
 	return true;
 }
 
@@ -148,7 +161,8 @@ HOT bool push(struct tr *t, uint8_t type)
 	t->nvals = n + 1;
 	if (n + 1 > t->max_height)
 		t->max_height = n + 1;
-	t->has_refs |= wasm_is_reftype(type);
+	if (wasm_is_reftype(type) && !t->has_refs)
+		refs_begin(t);
 	t->vals[n] = (struct val){ type, t->nlocals + n };
 	return true;
 }
@@ -170,6 +184,73 @@ HOT bool pop(struct tr *t, uint8_t want, struct val *out)
 	if (want && out->type && out->type != want)
 		return invalid(t, "type mismatch");
 	return true;
+}
+
+/*
+ * The first reference of the function: reserve room for its maps between the code and the
+ * scratch, shrinking the code's room (points before this one hold no references).
+ */
+static void refs_begin(struct tr *t)
+{
+	size_t body = (size_t)(t->r->end - t->r->p) + 16;
+	size_t points = body + 4, slots = body * 4 + 1024;
+	size_t bytes = points * sizeof(struct wasm_refpoint) + slots * 4;
+	size_t code_end = t->code_base + (size_t)t->len * 4;
+	size_t top = t->code_base + (size_t)t->cap * 4;
+
+	t->has_refs = true;
+	/* Halve the request until it fits beside the code emitted so far. */
+	while (bytes > 64 && top - code_end < bytes + 256) {
+		points /= 2, slots /= 2;
+		bytes = points * sizeof(struct wasm_refpoint) + slots * 4;
+	}
+	if (top - code_end < bytes + 256) {
+		t->map_full = true;
+		return;
+	}
+	top = (top - bytes) & ~(size_t)7;
+	t->points = (struct wasm_refpoint *)(void *)(t->arena_base + top);
+	t->refslots = (uint32_t *)(void *)(t->arena_base + top + points * sizeof(struct wasm_refpoint));
+	t->maxpoints = (uint32_t)points;
+	t->maxrefslots = (uint32_t)slots;
+	t->cap = (uint32_t)((top - t->code_base) / 4);
+}
+
+/*
+ * Records the references live in the frame at the op starting at pc, over the locals and
+ * the first n operands. Operands still deferred to a local hold nothing in their own slot.
+ */
+static void record_point(struct tr *t, uint32_t pc, uint32_t n)
+{
+	uint32_t first = t->nrefslots;
+
+	if (!t->has_refs || t->map_full || t->dead)
+		return;
+	for (uint32_t i = 0; i < t->nlocals + n; i++) {
+		uint8_t type;
+
+		if (i < t->nlocals) {
+			type = t->local_types[i];
+		} else {
+			const struct val *v = &t->vals[i - t->nlocals];
+
+			type = v->src == i ? v->type : 0;
+		}
+		if (!wasm_is_reftype(type))
+			continue;
+		if (t->nrefslots >= t->maxrefslots) {
+			t->map_full = true;
+			return;
+		}
+		t->refslots[t->nrefslots++] = i << 1 | (type == RVM_WASM_EXTERNREF);
+	}
+	if (t->nrefslots == first)
+		return;
+	if (t->npoints >= t->maxpoints) {
+		t->map_full = true;
+		return;
+	}
+	t->points[t->npoints++] = (struct wasm_refpoint){ pc, first, t->nrefslots - first };
 }
 
 /* Materializes deferred entries at or above `from`. */
@@ -981,8 +1062,11 @@ static bool op_call(struct tr *t, uint32_t op, uint32_t f, uint32_t table, uint3
 	if (op == OP_CALL) {
 		if (!EMIT(t, OP_CALL, -1, f, slot_of(t, base)))
 			return false;
-	} else if (!EMIT(t, OP_CALL_INDIRECT, -1, table, type, idx->src, slot_of(t, base))) {
-		return false;
+		record_point(t, t->len - 3, base + ft->nparams);
+	} else {
+		if (!EMIT(t, OP_CALL_INDIRECT, -1, table, type, idx->src, slot_of(t, base)))
+			return false;
+		record_point(t, t->len - 5, base + ft->nparams);
 	}
 	label_here(t);
 	return push_types(t, ft->nresults, ft->results);
@@ -1275,7 +1359,14 @@ bool wasm_translate(struct rvm_wasm_module *m, uint32_t func, struct wasm_reader
 	t.code = (uint32_t *)(void *)(a->base + a->used);
 	t.cap = (uint32_t)((top - a->used) / 4);
 	t.fuel_at = NONE;
+	t.arena_base = a->base;
+	t.code_base = a->used;
 	label_here(&t);
+	for (uint32_t i = 0; i < t.nlocals; i++)
+		if (wasm_is_reftype(t.local_types[i])) {
+			refs_begin(&t);
+			break;
+		}
 
 	/* The function's params are locals, not operands: the frame starts empty. */
 	if (!push_ctl(&t, CTL_FUNC, 0, NULL, ft->nresults, ft->results) || !fuel_point(&t))
@@ -1304,9 +1395,24 @@ bool wasm_translate(struct rvm_wasm_module *m, uint32_t func, struct wasm_reader
 	code->nlocals = t.nlocals - ft->nparams;
 	code->max_slots = t.nlocals + t.max_height + 1;
 	code->has_refs = t.has_refs;
-	for (uint32_t i = 0; i < t.nlocals; i++)
-		code->has_refs |= wasm_is_reftype(t.local_types[i]);
+	code->refmap_ok = t.has_refs && !t.map_full;
+	code->points = NULL;
+	code->npoints = 0;
+	code->refslots = NULL;
 	/* Results of a call may exceed its arguments; the caller's max height covers them. */
 	a->used += (size_t)t.len * 4;
+	if (code->refmap_ok && t.npoints) {
+		/* The maps move down to sit right after the code (the regions may overlap). */
+		size_t pbytes = (size_t)t.npoints * sizeof(struct wasm_refpoint);
+		struct wasm_refpoint *pts = (struct wasm_refpoint *)(void *)(a->base + a->used);
+		uint32_t *slots = (uint32_t *)(void *)(a->base + a->used + pbytes);
+
+		rvm_memmove(pts, t.points, pbytes);
+		rvm_memmove(slots, t.refslots, (size_t)t.nrefslots * 4);
+		code->points = pts;
+		code->npoints = t.npoints;
+		code->refslots = slots;
+		a->used += pbytes + (size_t)t.nrefslots * 4;
+	}
 	return true;
 }

@@ -10,6 +10,8 @@
 
 #include "../../arch/aarch64/a64.h"
 #include "../../arch/aarch64/mmu.h"
+#include "../common/board_phase.h"
+#include "../common/frame.h"
 #include "gic.h"
 #include "qemu.h"
 #include "scenario.h"
@@ -21,9 +23,6 @@ extern const unsigned long rvm_agent_wasm_len;
 extern char __image_start[], __image_end[], __rodata_end[];
 extern struct rvm_a64_cpu rvm_a64_cpus[RVM_A64_MAX_CPUS];
 
-/* The board's own bring-up steps, witnessed as BOOT_PHASE after the kernel's boot
- * (target = phase; 0x100 and up so they never collide with enum rvm_boot_phase). */
-enum board_phase { PH_IMAGE = 0x100, PH_MMU, PH_GIC, PH_SMP, PH_PARTITIONS };
 
 /* Boot arguments (QEMU's -append): "rvm.twin" runs only the deterministic agent scenario with
  * this fixed boot nonce (the one tests/qemu/twin.c uses); "rvm.unsigned" skips the signing key;
@@ -205,7 +204,7 @@ void rvm_qemu_secondary(uint64_t index)
 	rvm_swarm_run_cpu(&swarm, (uint32_t)index);
 }
 
-static enum rvm_err phase(enum board_phase p, uint64_t arg0, uint64_t arg1)
+static enum rvm_err phase(enum rvm_board_phase p, uint64_t arg0, uint64_t arg1)
 {
 	return rvm_board_witness(RVM_ACT_BOOT_PHASE, 0, p, arg0, arg1);
 }
@@ -229,11 +228,7 @@ static bool bootarg(const char *word)
  */
 static enum rvm_err boot_key(struct rvm_witness_config *wcfg)
 {
-	static const char hex[] = "0123456789abcdef";
-	char line[sizeof(RVM_QEMU_FRAME_PREFIX "k:") + 2 * RVM_ED25519_PUBLIC + 1] =
-		RVM_QEMU_FRAME_PREFIX "k:";
 	uint8_t seed[RVM_ED25519_SEED], pk[RVM_ED25519_PUBLIC];
-	size_t n = sizeof(RVM_QEMU_FRAME_PREFIX "k:") - 1;
 	enum rvm_err err = rvm_platform_entropy(&plat, seed, sizeof(seed));
 
 	if (err != RVM_OK)
@@ -242,12 +237,7 @@ static enum rvm_err boot_key(struct rvm_witness_config *wcfg)
 	rvm_wipe(seed, sizeof(seed));
 	wcfg->sig = RVM_SIG_ED25519;
 	wcfg->key_pair_fresh = true; /* derived once, here: the kernel takes it as it is */
-	for (size_t i = 0; i < sizeof(pk); i++) {
-		line[n++] = hex[pk[i] >> 4];
-		line[n++] = hex[pk[i] & 15];
-	}
-	line[n++] = '\n';
-	rvm_board_write(line, n);
+	rvm_frame_write(rvm_board_write, 'k', pk, sizeof(pk));
 	return RVM_OK;
 }
 
@@ -308,19 +298,19 @@ static enum rvm_err boot_swarm(uint64_t t0)
 	size_t len = (size_t)((uintptr_t)__rodata_end - (uintptr_t)__image_start);
 
 	rvm_sha256(plat.sha256, __image_start, len, d);
-	err = phase(PH_IMAGE, rvm_load_le64(d), len);
+	err = phase(RVM_PH_IMAGE, rvm_load_le64(d), len);
 	if (err == RVM_OK)
-		err = phase(PH_MMU, (uintptr_t)el2_l1, pages.end - pages.next);
+		err = phase(RVM_PH_PROTECT, (uintptr_t)el2_l1, pages.end - pages.next);
 	if (err == RVM_OK)
-		err = phase(PH_GIC, board.fdt.gic_version, board.fdt.gicd_base);
+		err = phase(RVM_PH_IRQ, board.fdt.gic_version, board.fdt.gicd_base);
 	if (err != RVM_OK)
 		return err;
 	rvm_a64_cpus[0].online = 1;
-	err = phase(PH_SMP, start_secondaries(), board.fdt.ncpus);
+	err = phase(RVM_PH_SMP, start_secondaries(), board.fdt.ncpus);
 	if (err == RVM_OK)
 		err = rvm_swarm_create(&swarm, board.cpus_online, board.cntfrq / 1000);
 	if (err == RVM_OK)
-		err = phase(PH_PARTITIONS, swarm.nparts,
+		err = phase(RVM_PH_PARTITIONS, swarm.nparts,
 			    rvm_qemu_ticks_to_ns(&board, rvm_a64_read(cntpct_el0) - t0));
 	return err;
 }

@@ -4,6 +4,7 @@
 #include <rvm/bytes.h>
 
 #include "../../arch/aarch64/a64.h"
+#include "../common/frame.h"
 #include "board.h"
 
 uint64_t rvm_qemu_ticks_to_ns(const struct rvm_qemu *q, uint64_t ticks)
@@ -48,38 +49,12 @@ static bool qemu_irq_mask(void *ctx, bool masked)
 	return (daif & (1u << 7)) != 0;
 }
 
-/*
- * The console is the only channel to the host, so sinks travel on it as
- * framed lines ("@rvm:w:<hex>\n" for the witness stream, "@rvm:j:" for the
- * journal) that the host's capture tool turns back into files. Each line is
- * written in one locked console write, so lines from other CPUs never split it.
- */
+/* The console is the only channel to the host: sinks travel on it as framed lines, each
+ * written in one locked console write, so lines from other CPUs never split it. */
 static enum rvm_err qemu_sink_append(void *ctx, enum rvm_sink_stream s, const void *buf, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	const uint8_t *p = buf;
-	char line[sizeof(RVM_QEMU_FRAME_PREFIX) + 3 + 2 * RVM_QEMU_FRAME_BYTES];
-
 	(void)ctx;
-	if ((unsigned)s >= RVM_SINK_COUNT)
-		return RVM_E_INVAL;
-	while (n) {
-		size_t k = n < RVM_QEMU_FRAME_BYTES ? n : RVM_QEMU_FRAME_BYTES, len = 0;
-
-		for (const char *q = RVM_QEMU_FRAME_PREFIX; *q; q++)
-			line[len++] = *q;
-		line[len++] = s == RVM_SINK_WITNESS ? 'w' : 'j';
-		line[len++] = ':';
-		for (size_t i = 0; i < k; i++) {
-			line[len++] = hex[p[i] >> 4];
-			line[len++] = hex[p[i] & 15];
-		}
-		line[len++] = '\n';
-		rvm_board_write(line, len);
-		p += k;
-		n -= k;
-	}
-	return RVM_OK;
+	return rvm_frame_sink_append(rvm_board_write, s, buf, n);
 }
 
 /* The PL011 write returns once the byte is in QEMU's hands: appended is durable. */

@@ -11,9 +11,7 @@
 #include "fdt.h"
 #include "lock.h"
 
-/* Framed sink lines on the console: PREFIX, stream letter, ':', hex of up to 64 bytes. */
-#define RVM_QEMU_FRAME_PREFIX "@rvm:"
-#define RVM_QEMU_FRAME_BYTES  64u
+/* Sink lines on the console: platform/common/frame.h. */
 #define RVM_QEMU_CKPT_SLOTS   4u
 #define RVM_QEMU_CKPT_BYTES   16384u
 

@@ -3,10 +3,16 @@
 #include <rvm/kernel.h>
 #include <rvm/sha256.h>
 
+#include "../common/board_phase.h"
 #include "ipc.h"
 #include "seed.h"
 #include "seed_key.h"
 #include "task.h"
+#include "wasm_task.h"
+
+extern const unsigned char rvm_seed_agent_wasm[];
+extern const unsigned long rvm_seed_agent_wasm_len;
+extern const uint8_t __data_load[], __data_start[], __data_end[];
 
 int rvm_seed_main(void);
 
@@ -22,6 +28,12 @@ static struct rvm_kernel kern;
 static struct rvm_platform plat;
 __attribute__((section(".partitions"))) static struct rvm_seed_part_mem parts[RVM_SEED_TASKS];
 static struct rvm_seed_ipc ipc;
+static struct rvm_seed_wasm wasm;
+/* The WebAssembly task's partition: after the MPU tasks'. */
+#define WASM_ID (RVM_SEED_TASKS + 1u)
+static struct {
+	uint32_t events, restarts, last;
+} wasm_task;
 
 struct seed_task {
 	const char *name;
@@ -113,6 +125,68 @@ static bool deliver(uint32_t id, uint32_t payload)
 	return false;
 }
 
+/* Delivers one event to the WebAssembly task; a trap is witnessed, then F1 (a fresh instance). */
+static void deliver_wasm(uint32_t payload)
+{
+	uint32_t r = 0;
+	enum rvm_err e = rvm_seed_wasm_event(&wasm, wasm_task.restarts << 16 | payload, &r);
+
+	if (e == RVM_OK) {
+		wasm_task.events++;
+		wasm_task.last = r;
+		emit(RVM_ACT_IPC_RECV, WASM_ID, payload, r, 0);
+		return;
+	}
+	if (e != RVM_E_TRAP)
+		check(e, "wasm task");
+	emit(RVM_ACT_AGENT_TRAP, WASM_ID, wasm.trap, wasm.fuel, wasm_task.restarts);
+	rvm_seed_putu("partition ", WASM_ID);
+	rvm_seed_puts(" (wasm) trapped: ");
+	rvm_seed_puts(rvm_wasm_trap_str(wasm.trap));
+	rvm_seed_puts("\n");
+	wasm_task.restarts++;
+	emit(RVM_ACT_RECOVER_F1, 0, WASM_ID, wasm_task.restarts, wasm.trap);
+	check(rvm_seed_wasm_restart(&wasm), "wasm restart");
+	rvm_seed_putu("partition ", WASM_ID);
+	rvm_seed_putu(" F1 recovery: restart ", wasm_task.restarts);
+	rvm_seed_puts("\n");
+}
+
+/* Measures the image as it sits in flash (code, constants, the data image). */
+static void measure_image(void)
+{
+	size_t len = (size_t)(__data_load - (const uint8_t *)0) + (size_t)(__data_end - __data_start);
+	uint8_t d[RVM_SHA256_DIGEST];
+
+	rvm_sha256(plat.sha256, (const void *)0, len, d);
+	emit(RVM_ACT_BOOT_PHASE, 0, RVM_PH_IMAGE, rvm_load_le64(d), len);
+}
+
+/* Loads the WebAssembly task's module, measured and witnessed. */
+static void load_wasm(void)
+{
+	uint8_t d[RVM_SHA256_DIGEST];
+
+	rvm_sha256(plat.sha256, rvm_seed_agent_wasm, rvm_seed_agent_wasm_len, d);
+	enum rvm_err e = rvm_seed_wasm_load(&wasm, rvm_seed_agent_wasm, rvm_seed_agent_wasm_len,
+					    &kern.witness, WASM_ID);
+
+	if (e != RVM_OK) {
+		rvm_seed_puts("wasm load: ");
+		rvm_seed_puts(wasm.err.msg);
+		rvm_seed_puts("\n");
+		check(e, "wasm load");
+	}
+	emit(RVM_ACT_BOOT_PHASE, 0, RVM_PH_AGENTS, rvm_load_le64(d), rvm_seed_agent_wasm_len);
+	emit(RVM_ACT_AGENT_SPAWN, 0, WASM_ID, rvm_load_le64(d), rvm_seed_agent_wasm_len);
+	rvm_seed_putu("wasm task: module of ", rvm_seed_agent_wasm_len);
+	rvm_seed_putu(" bytes, no linear memory; arena ", RVM_SEED_WASM_ARENA);
+	rvm_seed_putu(" B: module ", wasm.mod_bytes);
+	rvm_seed_putu(" B, instance ", RVM_SEED_WASM_ARENA - wasm.mod_bytes);
+	rvm_seed_putu(" B; fuel slice ", RVM_SEED_WASM_FUEL);
+	rvm_seed_puts("\n");
+}
+
 /* "overflow" on the semihosting command line (QEMU -append) selects the stack-guard test. */
 static bool cmdline_has(const char *word)
 {
@@ -138,6 +212,7 @@ static void round_of(uint32_t round, uint32_t *refused, uint64_t *sensor_nonce)
 		*sensor_nonce = ipc.last_nonce;
 		deliver(2, ipc.mailbox);
 	}
+	deliver_wasm(round);
 	if (deliver(3, round) && tasks[2].restarts > 0) {
 		e = rvm_seed_ipc_send(&ipc, 3, tasks[2].last);
 		if (e == RVM_OK)
@@ -173,8 +248,10 @@ int rvm_seed_main(void)
 	rvm_seed_putu("boot complete: ", kern.phases_done);
 	rvm_seed_putu(" phases witnessed, ", kern.witness.next_seq);
 	rvm_seed_puts(" records, HMAC-SHA-256 checkpoints\n");
+	measure_image();
 
 	rvm_seed_mpu_init();
+	emit(RVM_ACT_BOOT_PHASE, 0, RVM_PH_PROTECT, RVM_SEED_TASKS + 2u, RVM_SEED_PART_BYTES);
 	rvm_seed_puts("MPU on: task code read-only, one 1 KiB region per partition, stack guard\n");
 	if (cmdline_has("overflow"))
 		rvm_seed_overflow();
@@ -183,6 +260,9 @@ int rvm_seed_main(void)
 		emit(RVM_ACT_PARTITION_CREATE, 0, id, (uint32_t)(uintptr_t)&parts[id - 1],
 		     RVM_SEED_PART_BYTES);
 	}
+	emit(RVM_ACT_PARTITION_CREATE, 0, WASM_ID, (uint32_t)(uintptr_t)&wasm, sizeof(wasm));
+	emit(RVM_ACT_BOOT_PHASE, 0, RVM_PH_PARTITIONS, WASM_ID, 0);
+	load_wasm();
 	check(rvm_seed_ipc_init(&ipc, &kern.witness, plat.sha256), "capabilities");
 	rvm_seed_puts("capabilities: sensor WRITE, filter READ, intruder READ on the sensor->filter "
 		      "edge\n");
@@ -212,6 +292,14 @@ int rvm_seed_main(void)
 		rvm_seed_putu(" restart(s), last result ", t->last);
 		rvm_seed_puts("\n");
 	}
+	rvm_seed_putu("partition ", WASM_ID);
+	rvm_seed_putu(" (wasm) handled ", wasm_task.events);
+	rvm_seed_putu(" events after ", wasm_task.restarts);
+	rvm_seed_putu(" restart(s), last result ", wasm_task.last);
+	rvm_seed_putu(", fuel ", wasm.fuel);
+	rvm_seed_putu(" in ", wasm.slices);
+	rvm_seed_putu(" slices, ", wasm.reports);
+	rvm_seed_puts(" host calls\n");
 	for (uint32_t round = 1; round <= ROUNDS; round++)
 		sum += round;
 	/* The intruder's write must not have landed in partition 1. */

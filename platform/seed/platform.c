@@ -1,6 +1,8 @@
 /* platform/seed/platform.c - rvm_platform on the seed board: SysTick clock, UART0, framed sinks. */
 #include "seed.h"
 
+#include "../common/frame.h"
+
 #include <rvm/sha256.h>
 
 static uint64_t seed_now_ns(void *ctx)
@@ -41,36 +43,12 @@ static bool seed_irq_mask(void *ctx, bool masked)
 	return (primask & 1u) != 0;
 }
 
-/*
- * UART0 is the only channel to the host, so sinks travel on it as framed lines
- * (the same framing as the qemu-virt image), turned back into files by rvm-qemu-run.
- */
+/* UART0 is the only channel to the host: sinks travel on it as framed lines (the framing of
+ * every bare-metal board), turned back into files by rvm-qemu-run. */
 static enum rvm_err seed_sink_append(void *ctx, enum rvm_sink_stream s, const void *buf, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	const uint8_t *p = buf;
-	char line[sizeof(RVM_SEED_FRAME_PREFIX) + 3 + 2 * RVM_SEED_FRAME_BYTES];
-
 	(void)ctx;
-	if ((unsigned)s >= RVM_SINK_COUNT)
-		return RVM_E_INVAL;
-	while (n) {
-		size_t k = n < RVM_SEED_FRAME_BYTES ? n : RVM_SEED_FRAME_BYTES, len = 0;
-
-		for (const char *q = RVM_SEED_FRAME_PREFIX; *q; q++)
-			line[len++] = *q;
-		line[len++] = s == RVM_SINK_WITNESS ? 'w' : 'j';
-		line[len++] = ':';
-		for (size_t i = 0; i < k; i++) {
-			line[len++] = hex[p[i] >> 4];
-			line[len++] = hex[p[i] & 15];
-		}
-		line[len++] = '\n';
-		rvm_seed_uart_write(line, len);
-		p += k;
-		n -= k;
-	}
-	return RVM_OK;
+	return rvm_frame_sink_append(rvm_seed_uart_write, s, buf, n);
 }
 
 /* A UART write returns once QEMU holds the byte: appended is durable. */

@@ -16,12 +16,6 @@
 #define RVM_SEED_CFSR  0xE000ED28u /* configurable fault status (MMFSR = low byte) */
 #define RVM_SEED_MMFAR 0xE000ED34u /* MemManage fault address (valid when CFSR bit 7) */
 
-/* Console lines that carry sink bytes: "@rvm:w:<hex>\n" (witness) or "@rvm:j:" (journal),
- * at most 64 bytes per line: the framing of the bare-metal images, which the host's
- * rvm-qemu-run turns back into files. */
-#define RVM_SEED_FRAME_PREFIX "@rvm:"
-#define RVM_SEED_FRAME_BYTES  64u
-
 /* UART0: writes one byte at a time, waiting while its FIFO is full. */
 void rvm_seed_uart_write(const char *s, size_t n);
 /* Writes a NUL-terminated string. */

@@ -142,6 +142,30 @@ FAKE
   rc=0; "$RVM_QEMU_RUN" --elf /nonexistent 2>/dev/null || rc=$?
   [ "$rc" = 2 ] || { echo "FAIL: runner exit $rc on a missing image, want 2"; exit 1; }
   ;;
+gdb)
+  # The `make qemu-debug` flow: QEMU halts at reset until gdb-multiarch attaches; gdb stops at
+  # the board's C entry with the image's symbols, reads registers, and lets it run to PSCI off.
+  command -v gdb-multiarch >/dev/null || {
+    echo "SKIP: gdb-multiarch not installed (make qemu-debug needs it; scripts/deps.sh installs it)"; exit 77; }
+  port=$((20000 + RANDOM % 20000))
+  timeout 60 "$RVM_QEMU_RUN" --elf "$RVM_QEMU_ELF" --out "$out" --smp 1 --gdb-port "$port" \
+    > "$out/run.txt" 2>&1 &
+  runner=$!
+  sleep 1
+  [ ! -s "$out/qemu-console.txt" ] || { echo "FAIL: the image ran before gdb attached"; exit 1; }
+  timeout 60 gdb-multiarch -nx -batch -ex "set tcp connect-timeout 30" -ex "target remote :$port" \
+    -ex "break rvm_qemu_main" -ex continue -ex 'print ($cpsr >> 2) & 3' -ex "info registers pc" \
+    -ex continue "$RVM_QEMU_ELF" > "$out/gdb.txt" 2>&1 || true
+  rc=0; wait "$runner" || rc=$?
+  cat "$out/gdb.txt"
+  grep -qE "Breakpoint 1, (0x[0-9a-f]+ in )?rvm_qemu_main" "$out/gdb.txt" || { echo "FAIL: gdb did not stop at rvm_qemu_main"; exit 1; }
+  grep -qE '^\$1 = 2$' "$out/gdb.txt" || { echo "FAIL: gdb did not read PSTATE.EL = 2"; exit 1; }
+  grep -qE "^pc +0x[0-9a-f]+ +(0x[0-9a-f]+ )?<rvm_qemu_main" "$out/gdb.txt" || { echo "FAIL: no pc at rvm_qemu_main"; exit 1; }
+  [ "$rc" = 0 ] || { echo "FAIL: runner exit $rc after gdb let it run"; cat "$out/run.txt"; exit 1; }
+  expect "boot complete: 1 CPU\\(s\\) online" "shutdown via PSCI SYSTEM_OFF"
+  clean
+  audit
+  ;;
 wrong_el)
   # Without virtualization=on QEMU enters at EL1: the image must say why it cannot run.
   run --machine virt,gic-version=3

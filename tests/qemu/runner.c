@@ -26,6 +26,7 @@ struct opts {
 	const char *board; /* "virt" (AArch64, EL2) or "seed" (Cortex-M3 lm3s6965evb) */
 	int smp, timeout_s, quiet;
 	bool gdb;
+	char gdb_dev[32]; /* QEMU -gdb device: tcp::1234 unless --gdb-port says otherwise */
 	const char *extra[16];
 	int nextra;
 };
@@ -53,14 +54,15 @@ static int usage(void)
 		"usage: rvm-qemu-run --elf IMAGE [--board virt|seed] [--out DIR] [--smp N] "
 		"[--timeout S]\n"
 		"                    [--quiet]\n"
-		"                    [--gdb] [--qemu BIN] [--machine OPTS] [--cpu NAME] [-- "
+		"                    [--gdb] [--gdb-port N] [--qemu BIN] [--machine OPTS] [--cpu NAME] [-- "
 		"QEMU-ARGS]\n"
 		"       rvm-qemu-run --verify LOG | --dump LOG   (check a log; --dump lists "
 		"records)\n"
 		"  Boots IMAGE on QEMU virt at EL2, prints its console, writes "
 		"DIR/qemu-witness.log\n"
 		"  (and DIR/qemu-journal.log, DIR/qemu-console.txt) from the framed lines.\n"
-		"  --gdb waits for a debugger on tcp::1234 and has no timeout.\n"
+		"  --gdb waits for a debugger on tcp::1234 (--gdb-port N: on N) and has no "
+		"timeout.\n"
 		"  --board seed boots the seed image on lm3s6965evb (qemu-system-arm, "
 		"semihosting exit)\n"
 		"    and writes DIR/seed-witness.log, DIR/seed-journal.log, "
@@ -105,6 +107,17 @@ static int parse(int argc, char **argv, struct opts *o)
 		}
 		if (!v)
 			return -1;
+		if (!strcmp(a, "--gdb-port")) {
+			char *end;
+			long port = strtol(v, &end, 10);
+
+			if (*end || port < 1 || port > 65535)
+				return -1;
+			o->gdb = true;
+			snprintf(o->gdb_dev, sizeof(o->gdb_dev), "tcp::%ld", port);
+			i++;
+			continue;
+		}
 		if (!strcmp(a, "--elf"))
 			o->elf = v;
 		else if (!strcmp(a, "--out"))
@@ -296,7 +309,8 @@ static pid_t launch(const struct opts *o, int out_fd)
 	argv[n++] = "-no-reboot";
 	argv[n++] = "-kernel", argv[n++] = o->elf;
 	if (o->gdb)
-		argv[n++] = "-s", argv[n++] = "-S";
+		argv[n++] = "-gdb", argv[n++] = o->gdb_dev[0] ? o->gdb_dev : "tcp::1234",
+		argv[n++] = "-S";
 	for (int i = 0; i < o->nextra; i++)
 		argv[n++] = o->extra[i];
 	argv[n] = NULL;

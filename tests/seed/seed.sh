@@ -24,12 +24,17 @@ memory)
   [ "$ram" -gt 0 ] && [ "$ram" -le 65536 ] && [ "$flash" -gt 0 ] && [ "$flash" -le 262144 ] ||
     { echo "FAIL: RAM $ram / flash $flash outside the board's 64 KB / 256 KB"; exit 1; }
   # ...and the same objects linked with a kernel stack that cannot fit must not link.
-  objs=$(find "$RVM_SEED_DIR/platform/seed/CMakeFiles/rvm-seed.elf.dir" -name '*.obj' | sort)
+  # The objects the image was linked from, as its map lists them (not whatever lies in the
+  # build tree: objects of deleted sources may linger there).
+  objs=$(awk -v d="$RVM_SEED_DIR" '$1 == "LOAD" && $2 ~ /\.obj$/ { print d "/" $2 }' \
+    "$RVM_SEED_DIR/platform/seed/rvm-seed.elf.map")
+  [ -n "$objs" ] || { echo "FAIL: no objects in the link map"; exit 1; }
   link() {
     # shellcheck disable=SC2086
     arm-none-eabi-gcc -mcpu=cortex-m3 -mthumb -nostdlib -static -T "$RVM_SOURCE/platform/seed/linker.ld" \
-      -Wl,--gc-sections "$@" $objs -Wl,--start-group "$RVM_SEED_DIR/librvm_kernel.a" \
-      "$RVM_SEED_DIR/librvm_lib.a" -Wl,--end-group -lgcc -o "$out/relink.elf"
+      -Wl,--gc-sections "$@" $objs -Wl,--start-group "$RVM_SEED_DIR/librvm_wasm.a" \
+      "$RVM_SEED_DIR/librvm_kernel.a" "$RVM_SEED_DIR/librvm_lib.a" -Wl,--end-group -lgcc \
+      -o "$out/relink.elf"
   }
   link || { echo "FAIL: the control relink failed"; exit 1; }
   if link -Wl,--defsym=__main_stack_size=0xF000 2> "$out/link.err"; then
@@ -53,7 +58,10 @@ boot)
     "partition 1 data intact: sum 21" "records streamed; exit via semihosting" \
     "capabilities: sensor WRITE, filter READ, intruder READ" \
     "partition 3 \\(intruder\\) send refused by the gate: RVM_E_PERM" \
-    "replayed nonce refused by the gate: RVM_E_REPLAY" "gate: 10 operations allowed, 5 refused"
+    "replayed nonce refused by the gate: RVM_E_REPLAY" "gate: 10 operations allowed, 5 refused" \
+    "wasm task: module of [0-9]+ bytes, no linear memory; arena 16384 B" \
+    "partition 4 \\(wasm\\) trapped: integer divide by zero" "partition 4 F1 recovery: restart 1" \
+    "partition 4 \\(wasm\\) handled 5 events after 1 restart\\(s\\), last result [0-9]+, fuel [0-9]+ in [0-9]+ slices, 5 host calls"
   if grep -E "PANIC|FATAL" "$out/seed-console.txt"; then echo "FAIL: the image reported an error"; exit 1; fi
   # The records: the fault names partition 3 and the exact address of partition 1's memory,
   # F1 follows it, and both other partitions keep handling events afterwards.
@@ -73,6 +81,30 @@ boot)
   replay=$(awk '$3 == "gate.denied" && $5 == 1' "$out/records.txt" | wc -l)
   echo "gate records: $sends sends, $denied P1 refusals, $replay replay refusals"
   [ "$sends" = 6 ] && [ "$denied" = 4 ] && [ "$replay" = 1 ] || { echo "FAIL: gate records"; cat "$out/records.txt"; exit 1; }
+  # The WebAssembly task (partition 4): its trap witnessed and F1 after it, then five events
+  # handled in more fuel slices than events (the interpreter was interrupted and resumed).
+  trap=$(awk '$3 == "agent.trap" && $5 == 4 { print $1; exit }' "$out/records.txt")
+  wf1=$(awk '$3 == "recovery.f1_restart_agent" && $6 == 4 { print $1; exit }' "$out/records.txt")
+  wrecv=$(awk '$3 == "ipc.recv" && $5 == 4' "$out/records.txt" | wc -l)
+  wcalls=$(awk '$3 == "agent.hostcall" && $5 == 4' "$out/records.txt" | wc -l)
+  [ -n "$trap" ] && [ -n "$wf1" ] && [ "$wf1" -gt "$trap" ] && [ "$wrecv" = 5 ] && [ "$wcalls" = 5 ] ||
+    { echo "FAIL: wasm task records (trap $trap, F1 $wf1, $wrecv events, $wcalls host calls)"; exit 1; }
+  slices=$(sed -nE 's/.*\(wasm\) handled .* in ([0-9]+) slices.*/\1/p' "$out/seed-console.txt")
+  [ "$slices" -gt 10 ] || { echo "FAIL: the wasm task was not fuel-sliced ($slices slices)"; exit 1; }
+  # The board's boot phases: image (0x100), MPU (0x101), partitions (0x104), agent (0x105);
+  # the image measurement is the SHA-256 of the flash image the ELF gives.
+  "$RVM_QEMU_RUN" --dump "$out/seed-witness.log" > "$out/dump.txt"
+  for ph in 100 101 104 105; do
+    grep -qE "boot.phase .*target=$ph " "$out/dump.txt" || { echo "FAIL: no boot phase 0x$ph"; exit 1; }
+  done
+  rec=$(awk '$2 == "boot.phase" && $4 == "target=100" { print $5, $6 }' "$out/dump.txt")
+  arg0=$(printf '%016x' "0x$(sed -E 's/^arg0=([0-9a-f]+) .*/\1/' <<<"$rec")")
+  size=$(sed -E 's/.*arg1=([0-9a-f]+)$/\1/' <<<"$rec")
+  arm-none-eabi-objcopy -O binary "$RVM_SEED_ELF" "$out/flash.bin"
+  [ "$(stat -c %s "$out/flash.bin")" = $((16#$size)) ] || { echo "FAIL: measured $((16#$size)) bytes, the flash image has $(stat -c %s "$out/flash.bin")"; exit 1; }
+  want=$(sha256sum "$out/flash.bin" | cut -c1-16 | fold -w2 | tac | tr -d '\n')
+  [ "$want" = "$arg0" ] || { echo "FAIL: image measurement $arg0, the ELF gives $want"; exit 1; }
+  echo "image measured: $arg0 over 0x$size bytes matches the ELF's flash image"
   "$RVM_BIN" audit "$out/seed-witness.log" --hmac-key "$key" --require-clean | tee "$out/audit.txt"
   # A flipped byte in the streamed log must be caught.
   cp "$out/seed-witness.log" "$out/bad.log"

@@ -1,4 +1,4 @@
-# platform/qemu-virt/embed.cmake - cmake -DIN=file -DOUT=file.c -DNAME=sym -P embed.cmake:
+# platform/common/embed.cmake - cmake -DIN=file -DOUT=file.c -DNAME=sym -P embed.cmake:
 # writes the bytes of IN as `const unsigned char NAME[]` and `const unsigned long NAME_len`.
 file(READ ${IN} hex HEX)
 string(LENGTH "${hex}" n)

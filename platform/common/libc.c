@@ -1,4 +1,4 @@
-/* platform/seed/libc.c - memcpy & co, which the compiler may call for struct copies. */
+/* platform/common/libc.c - memcpy & co for the bare-metal boards: the compiler may call them. */
 #include <stddef.h>
 
 #include <rvm/bytes.h>
