@@ -404,7 +404,7 @@ static int show(const struct opts *o, struct run *run, struct space *sp)
 		       !has_live ? "null"
 				 : (memcmp(live, d, 16) != 0 ? "\"differs\"" : "\"match\""));
 	} else {
-		printf("  agents: not rebuilt here (their snapshots are in the checkpoints)\n");
+		printf("  agents: not rebuilt (regions only; agent snapshots are in the checkpoints)\n");
 		printf("  digest %s\n", dh);
 		if (has_live)
 			printf("  live digest recorded at this seq: %s\n",
