@@ -63,8 +63,11 @@ static enum rvm_err restore_check(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_
 
 	if (v->partition != partition)
 		return RVM_E_INVAL;
-	if (!rvm_witness_can_emit(s->wlog, 1))
+	/* The restore's record, and in a gated space a CAP_MINT per region (new objects). */
+	if (!rvm_witness_can_emit(s->wlog, 1 + (s->gate ? v->nregions : 0)))
 		return RVM_E_FULL;
+	if (!region_gate_room(s, partition, v->nregions))
+		return RVM_E_NOMEM;
 	while (err == RVM_OK && rvm_ckpt_next_region(v, &pos, &off, &e) == RVM_OK) {
 		if (elsewhere(s, partition, &e)) {
 			c->addr[n++] = 0;
@@ -100,6 +103,7 @@ static void drop_region(struct rvm_region_space *s, uint32_t slot)
 		region_store_remove(s->store, slot);
 	rvm_memset(r->maps, 0, sizeof(r->maps));
 	r->nmaps = 0;
+	region_gate_detach(s, slot);
 	r->used = 0;
 }
 
@@ -120,6 +124,8 @@ static void install_region(struct rvm_region_space *s, const struct rvm_ckpt_reg
 	r->writable = e->writable;
 	r->last_access = e->last_access;
 	region_claim_frames(s, slot);
+	/* Caps to the dropped object went stale with it; the owner gets a root cap anew. */
+	(void)region_gate_attach(s, slot);
 }
 
 /* Removes caps of the table the checkpoint does not hold; counts those it holds that are gone. */
@@ -177,6 +183,9 @@ enum rvm_err rvm_checkpoint_restore(struct rvm_ckpt_ctx *c, const struct rvm_ckp
 		local.regions_dropped += !ckpt_has_region(v, region_id(s, i));
 		drop_region(s, i);
 	}
+	/* Caps first: the reinstated regions' new root caps are not the checkpoint's to judge. */
+	if (c->gate && c->gate->caps)
+		restore_caps(c, v, partition, &local);
 	while (rvm_ckpt_next_region(v, &pos, &off, &e) == RVM_OK) {
 		if (c->addr[n])
 			install_region(s, &e, c->addr[n]);
@@ -185,8 +194,6 @@ enum rvm_err rvm_checkpoint_restore(struct rvm_ckpt_ctx *c, const struct rvm_ckp
 		n++;
 	}
 	local.regions = n - local.regions_elsewhere;
-	if (c->gate && c->gate->caps)
-		restore_caps(c, v, partition, &local);
 	local.edges = v->nedges;
 	(void)rvm_witness_emit(s->wlog, RVM_ACT_STATE_RESTORE, 0, 0, partition,
 			       RVM_CKPT_ID(partition, v->seq),

@@ -54,7 +54,7 @@ enum rvm_err region_run(struct rvm_region_space *s, struct region_op *op, region
 {
 	enum rvm_err err = check(s, op);
 
-	if (err == RVM_OK && !rvm_witness_can_emit(s->wlog, 1))
+	if (err == RVM_OK && !rvm_witness_can_emit(s->wlog, s->gate ? 2 : 1))
 		err = RVM_E_FULL;
 	if (err != RVM_OK) {
 		if (rvm_witness_can_emit(s->wlog, 1))
@@ -156,6 +156,8 @@ static enum rvm_err create_check(struct rvm_region_space *s, struct region_op *o
 	if (op->gen == 0)
 		op->gen = 1;
 	op->id = (uint64_t)op->gen << 32 | op->slot;
+	if (!region_gate_room(s, op->to, 1))
+		return RVM_E_NOMEM;
 	return rvm_buddy_peek(s->buddy, order, &op->addr);
 }
 
@@ -176,30 +178,41 @@ static void create_apply(struct rvm_region_space *s, struct region_op *op)
 	r->writable = op->writable;
 	r->last_access = op->epoch;
 	region_claim_frames(s, op->slot);
+	op->cap = region_gate_attach(s, op->slot);
 	op->arg0 = region_create_arg0(op->to, op->type, op->writable);
 	op->arg1 = rvm_region_size(r);
 }
 
-enum rvm_err rvm_region_create(struct rvm_region_space *s, uint32_t caller, uint32_t owner,
-			       uint64_t size, enum rvm_region_type type, bool writable,
-			       uint64_t epoch, rvm_region_id *out)
+enum rvm_err rvm_region_create_cap(struct rvm_region_space *s, uint32_t caller, uint32_t owner,
+				   uint64_t size, enum rvm_region_type type, bool writable,
+				   uint64_t epoch, rvm_region_id *id, rvm_cap_t *cap)
 {
 	struct region_op op = { .action = RVM_ACT_REGION_CREATE, .caller = caller, .to = owner,
 				.size = size, .type = (uint32_t)type, .writable = writable,
 				.epoch = epoch };
 	enum rvm_err err;
 
-	if (!s || !out)
+	if (!s || !id)
 		return RVM_E_INVAL;
 	err = region_run(s, &op, create_check, create_apply);
-	if (err == RVM_OK)
-		*out = op.id;
+	if (err == RVM_OK) {
+		*id = op.id;
+		if (cap)
+			*cap = op.cap;
+	}
 	return err;
+}
+
+enum rvm_err rvm_region_create(struct rvm_region_space *s, uint32_t caller, uint32_t owner,
+			       uint64_t size, enum rvm_region_type type, bool writable,
+			       uint64_t epoch, rvm_region_id *out)
+{
+	return rvm_region_create_cap(s, caller, owner, size, type, writable, epoch, out, NULL);
 }
 
 /* ---- destroy ---- */
 
-static enum rvm_err destroy_check(struct rvm_region_space *s, struct region_op *op)
+enum rvm_err region_destroy_check(struct rvm_region_space *s, struct region_op *op)
 {
 	struct rvm_region *r;
 	enum rvm_err err = region_owned(s, op, &r);
@@ -209,7 +222,7 @@ static enum rvm_err destroy_check(struct rvm_region_space *s, struct region_op *
 	return r->nmaps ? RVM_E_BUSY : RVM_OK;
 }
 
-static void destroy_apply(struct rvm_region_space *s, struct region_op *op)
+void region_destroy_apply(struct rvm_region_space *s, struct region_op *op)
 {
 	struct rvm_region *r = &s->slots[op->slot];
 
@@ -220,6 +233,7 @@ static void destroy_apply(struct rvm_region_space *s, struct region_op *op)
 	if (r->tier == RVM_TIER_DORMANT)
 		region_store_remove(s->store, op->slot);
 	/* A cold image stays in the checkpoint store: the platform API has no delete. */
+	region_gate_detach(s, op->slot);
 	r->used = 0;
 }
 
@@ -229,7 +243,7 @@ enum rvm_err rvm_region_destroy(struct rvm_region_space *s, uint32_t caller, rvm
 
 	if (!s)
 		return RVM_E_INVAL;
-	return region_run(s, &op, destroy_check, destroy_apply);
+	return region_run(s, &op, region_destroy_check, region_destroy_apply);
 }
 
 /* ---- map / unmap ---- */
@@ -242,7 +256,7 @@ static int map_slot(const struct rvm_region *r, uint32_t partition)
 	return -1;
 }
 
-static enum rvm_err map_check(struct rvm_region_space *s, struct region_op *op)
+enum rvm_err region_map_check(struct rvm_region_space *s, struct region_op *op)
 {
 	struct rvm_region *r;
 	enum rvm_err err = region_owned(s, op, &r);
@@ -271,7 +285,7 @@ static enum rvm_err map_check(struct rvm_region_space *s, struct region_op *op)
 	return RVM_OK;
 }
 
-static void map_apply(struct rvm_region_space *s, struct region_op *op)
+void region_map_apply(struct rvm_region_space *s, struct region_op *op)
 {
 	struct rvm_region *r = &s->slots[op->slot];
 	uint32_t g = region_first_frame(s, r);
@@ -302,10 +316,10 @@ enum rvm_err rvm_region_map(struct rvm_region_space *s, uint32_t caller, rvm_reg
 
 	if (!s)
 		return RVM_E_INVAL;
-	return region_run(s, &op, map_check, map_apply);
+	return region_run(s, &op, region_map_check, region_map_apply);
 }
 
-static enum rvm_err unmap_check(struct rvm_region_space *s, struct region_op *op)
+enum rvm_err region_unmap_check(struct rvm_region_space *s, struct region_op *op)
 {
 	struct rvm_region *r;
 	enum rvm_err err = region_owned(s, op, &r);
@@ -318,7 +332,7 @@ static enum rvm_err unmap_check(struct rvm_region_space *s, struct region_op *op
 	return map_slot(r, op->to) >= 0 ? RVM_OK : RVM_E_NOTFOUND;
 }
 
-static void unmap_apply(struct rvm_region_space *s, struct region_op *op)
+void region_unmap_apply(struct rvm_region_space *s, struct region_op *op)
 {
 	struct rvm_region *r = &s->slots[op->slot];
 	int i = map_slot(r, op->to);
@@ -345,12 +359,12 @@ enum rvm_err rvm_region_unmap(struct rvm_region_space *s, uint32_t caller, rvm_r
 
 	if (!s)
 		return RVM_E_INVAL;
-	return region_run(s, &op, unmap_check, unmap_apply);
+	return region_run(s, &op, region_unmap_check, region_unmap_apply);
 }
 
 /* ---- transfer ---- */
 
-static enum rvm_err transfer_check(struct rvm_region_space *s, struct region_op *op)
+enum rvm_err region_transfer_check(struct rvm_region_space *s, struct region_op *op)
 {
 	struct rvm_region *r;
 	enum rvm_err err = region_owned(s, op, &r);
@@ -361,16 +375,21 @@ static enum rvm_err transfer_check(struct rvm_region_space *s, struct region_op 
 		return RVM_E_RANGE;
 	if (op->to == r->owner)
 		return RVM_E_INVAL;
-	return r->nmaps ? RVM_E_BUSY : RVM_OK;
+	if (r->nmaps)
+		return RVM_E_BUSY;
+	/* The object is made anew for the new owner (old caps go stale): room for it. */
+	return region_gate_room(s, op->to, 1) ? RVM_OK : RVM_E_NOMEM;
 }
 
-static void transfer_apply(struct rvm_region_space *s, struct region_op *op)
+void region_transfer_apply(struct rvm_region_space *s, struct region_op *op)
 {
 	struct rvm_region *r = &s->slots[op->slot];
 
 	op->arg0 = r->owner;
 	op->arg1 = op->to;
+	region_gate_detach(s, op->slot);
 	r->owner = op->to;
+	op->cap = region_gate_attach(s, op->slot);
 }
 
 enum rvm_err rvm_region_transfer(struct rvm_region_space *s, uint32_t caller, rvm_region_id id,
@@ -381,7 +400,7 @@ enum rvm_err rvm_region_transfer(struct rvm_region_space *s, uint32_t caller, rv
 
 	if (!s)
 		return RVM_E_INVAL;
-	return region_run(s, &op, transfer_check, transfer_apply);
+	return region_run(s, &op, region_transfer_check, region_transfer_apply);
 }
 
 /* ---- access and queries ---- */

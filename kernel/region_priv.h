@@ -30,6 +30,7 @@ struct region_op {
 	/* witness arguments, set by the apply */
 	uint64_t arg0, arg1;
 	uint64_t seq; /* seq of the witness record, set by region_run on success */
+	uint64_t cap; /* root cap minted for the owner (gated spaces), 0 if none */
 	const uint8_t *data; /* write payload */
 };
 
@@ -82,6 +83,28 @@ enum rvm_err region_image_encode(struct rvm_region_space *s, const uint8_t *src,
 enum rvm_err region_image_decode(struct rvm_region_space *s, const uint8_t *img, uint32_t len,
 				 uint32_t npages, uint8_t *dst,
 				 const uint8_t digest[RVM_SHA256_DIGEST]);
+
+/* ---- checks and applies the gated entry points reuse (region.c) ---- */
+
+enum rvm_err region_destroy_check(struct rvm_region_space *s, struct region_op *op);
+void region_destroy_apply(struct rvm_region_space *s, struct region_op *op);
+enum rvm_err region_map_check(struct rvm_region_space *s, struct region_op *op);
+void region_map_apply(struct rvm_region_space *s, struct region_op *op);
+enum rvm_err region_unmap_check(struct rvm_region_space *s, struct region_op *op);
+void region_unmap_apply(struct rvm_region_space *s, struct region_op *op);
+enum rvm_err region_transfer_check(struct rvm_region_space *s, struct region_op *op);
+void region_transfer_apply(struct rvm_region_space *s, struct region_op *op);
+enum rvm_err region_write_check(struct rvm_region_space *s, struct region_op *op);
+void region_write_apply(struct rvm_region_space *s, struct region_op *op);
+
+/* ---- the registry object and root cap of a region in a gated space (region_gate.c) ---- */
+
+/* Room for n more regions of owner: registry slots and owner's cap table (always, ungated). */
+bool region_gate_room(const struct rvm_region_space *s, uint32_t owner, uint32_t n);
+/* Gives slot's region a registry object and its owner a root cap (CAP_MINT). Returns the cap. */
+uint64_t region_gate_attach(struct rvm_region_space *s, uint32_t slot);
+/* Destroys slot's registry object: every cap to the region goes stale. */
+void region_gate_detach(struct rvm_region_space *s, uint32_t slot);
 
 /* ---- replay (region_replay.c) ---- */
 

@@ -16,6 +16,8 @@ static enum rvm_err create_at_check(struct rvm_region_space *s, struct region_op
 		return RVM_E_RANGE;
 	if (s->slots[op->slot].used)
 		return RVM_E_EXISTS;
+	if (!region_gate_room(s, op->to, 1))
+		return RVM_E_NOMEM;
 	if (op->size == 0 || op->size > (uint64_t)RVM_REGION_MAX_PAGES * RVM_FRAME_SIZE)
 		return RVM_E_RANGE;
 	pages = (op->size + RVM_FRAME_SIZE - 1) >> RVM_FRAME_SHIFT;
@@ -41,6 +43,7 @@ static void create_at_apply(struct rvm_region_space *s, struct region_op *op)
 	r->type = (uint8_t)op->type;
 	r->writable = op->writable;
 	region_claim_frames(s, op->slot);
+	op->cap = region_gate_attach(s, op->slot);
 	op->arg0 = region_create_arg0(op->to, op->type, op->writable);
 	op->arg1 = rvm_region_size(r);
 }

@@ -18,7 +18,7 @@ uint64_t rvm_region_write_arg1(const struct rvm_sha256_impl *sha, const void *da
 	return (uint64_t)(len & WRITE_MAX) | bind << 24;
 }
 
-static enum rvm_err write_check(struct rvm_region_space *s, struct region_op *op)
+enum rvm_err region_write_check(struct rvm_region_space *s, struct region_op *op)
 {
 	struct rvm_region *r;
 	enum rvm_err err = region_owned(s, op, &r);
@@ -35,7 +35,7 @@ static enum rvm_err write_check(struct rvm_region_space *s, struct region_op *op
 	return RVM_OK;
 }
 
-static void write_apply(struct rvm_region_space *s, struct region_op *op)
+void region_write_apply(struct rvm_region_space *s, struct region_op *op)
 {
 	const struct rvm_region *r = &s->slots[op->slot];
 
@@ -56,7 +56,7 @@ enum rvm_err rvm_region_write(struct rvm_region_space *s, uint32_t caller, uint3
 
 	if (!s || (!data && len))
 		return RVM_E_INVAL;
-	err = region_run(s, &op, write_check, write_apply);
+	err = region_run(s, &op, region_write_check, region_write_apply);
 	if (err != RVM_OK)
 		return err;
 	if (s->journal)

@@ -206,34 +206,44 @@ static uint64_t latest_checkpoint(const struct rvm_replay_source *src, uint32_t 
 }
 
 /*
- * Which partitions to rebuild and from where: partition from its latest
- * checkpoint, plus every partition that hands it (or another member) a
- * region after the start, each from its own latest checkpoint before that.
+ * Which partitions to rebuild and from where (c->from[p], NONE = not a
+ * member): the partition from its latest checkpoint; then, until nothing
+ * changes, for every transfer into a member M at t after M's start, the
+ * giver X must be known just before t: X joins (or starts earlier) from its
+ * latest checkpoint before t, or from genesis. Returns the earliest start.
  */
-static uint64_t plan(const struct rvm_replay_source *src, uint32_t partition, uint64_t seq,
-		     struct rvm_replay_set *set)
+static uint64_t plan(struct rvm_ckpt_ctx *c, const struct rvm_replay_source *src,
+		     uint32_t partition, uint64_t seq)
 {
-	uint64_t start = latest_checkpoint(src, partition, seq);
+	uint64_t *from = c->replay_from, start;
 	bool grew = true;
 
-	rvm_replay_set_add(set, partition);
-	if (start == NONE)
-		start = 0;
+	for (uint32_t i = 0; i < RVM_MAX_PARTITIONS; i++)
+		from[i] = NONE;
+	start = latest_checkpoint(src, partition, seq);
+	from[partition] = start == NONE ? 0 : start;
+	start = from[partition];
 	while (grew) {
 		struct rvm_witness_record r;
 
 		grew = false;
-		for (uint64_t t = start; t <= seq && !grew; t++) {
-			uint64_t from;
+		for (uint64_t t = start; t <= seq; t++) {
+			uint32_t giver, taker;
+			uint64_t at;
 
 			if (src->record(src->ctx, t, &r) != RVM_OK ||
 			    r.action != RVM_ACT_REGION_TRANSFER || (r.flags & RVM_WF_DENIED) ||
-			    !rvm_replay_set_has(set, (uint32_t)r.arg1) ||
-			    rvm_replay_set_has(set, (uint32_t)r.arg0))
+			    r.arg0 >= RVM_MAX_PARTITIONS || r.arg1 >= RVM_MAX_PARTITIONS)
 				continue;
-			rvm_replay_set_add(set, (uint32_t)r.arg0);
-			from = latest_checkpoint(src, (uint32_t)r.arg0, start);
-			start = from == NONE ? 0 : (from < start ? from : start);
+			giver = (uint32_t)r.arg0;
+			taker = (uint32_t)r.arg1;
+			if (from[taker] == NONE || t <= from[taker] ||
+			    (from[giver] != NONE && from[giver] < t))
+				continue;
+			at = t ? latest_checkpoint(src, giver, t - 1) : NONE;
+			from[giver] = at == NONE ? 0 : at;
+			if (from[giver] < start)
+				start = from[giver];
 			grew = true;
 		}
 	}
@@ -258,11 +268,16 @@ enum rvm_err rvm_replay_rebuild(struct rvm_ckpt_ctx *c, const struct rvm_replay_
 		st = &local;
 	rvm_memset(&set, 0, sizeof(set));
 	rvm_memset(&est, 0, sizeof(est));
-	start = plan(src, partition, seq, &set);
+	start = plan(c, src, partition, seq);
+	for (uint32_t p = 0; p < RVM_MAX_PARTITIONS; p++) {
+		if (c->replay_from[p] == NONE)
+			continue;
+		rvm_replay_set_add(&set, p);
+		/* From genesis (no checkpoint before it), a member's whole history is in the log. */
+		if (c->replay_from[p] == 0)
+			rvm_replay_set_add(&est, p);
+	}
 	st->start_seq = start;
-	/* From genesis, every member's whole history is in the log. */
-	if (start == 0)
-		est = set;
 	for (uint64_t t = start; t <= seq && err == RVM_OK; t++) {
 		err = src->record(src->ctx, t, &r);
 		if (err != RVM_OK)

@@ -352,10 +352,18 @@ struct rvm_wasm_instance *rvm_wasm_instantiate(const struct rvm_wasm_module *m,
 	enum rvm_wasm_trap tr = run_segments(inst);
 
 	if (tr == RVM_WASM_TRAP_NONE && m->start != UINT32_MAX) {
-		if (rvm_wasm_call(inst, inst->funcs[m->start], NULL, 0) == RVM_OK &&
-		    rvm_wasm_run(inst, UINT64_MAX, NULL) == RVM_WASM_TRAPPED)
+		uint64_t fuel = cfg->start_fuel ? cfg->start_fuel : RVM_WASM_START_FUEL;
+		enum rvm_wasm_status st = RVM_WASM_IDLE;
+
+		if (rvm_wasm_call(inst, inst->funcs[m->start], NULL, 0) == RVM_OK)
+			st = rvm_wasm_run(inst, fuel, NULL);
+		if (st == RVM_WASM_TRAPPED)
 			tr = rvm_wasm_trap_of(inst);
 		rvm_wasm_reset(inst);
+		if (st == RVM_WASM_OUT_OF_FUEL)
+			return fail(err, RVM_E_FUEL, "start function ran out of fuel");
+		if (st == RVM_WASM_SUSPENDED)
+			return fail(err, RVM_E_STATE, "start function suspended in a host call");
 	}
 	if (tr) {
 		if (trap)
@@ -460,6 +468,11 @@ enum rvm_wasm_status rvm_wasm_run(struct rvm_wasm_instance *inst, uint64_t fuel,
 enum rvm_wasm_trap rvm_wasm_trap_of(const struct rvm_wasm_instance *inst)
 {
 	return (enum rvm_wasm_trap)inst->trap;
+}
+
+uint64_t rvm_wasm_fuel_total(const struct rvm_wasm_instance *inst)
+{
+	return inst->fuel_used_total;
 }
 
 uint32_t rvm_wasm_trap_index(const struct rvm_wasm_instance *inst)

@@ -58,13 +58,14 @@ struct rvm_ckpt_agent {
  * required: its witness log announces checkpoints and restores, its platform
  * stores them. gate (may be NULL) gives the cap tables; ipc (may be NULL)
  * the edges. addr is restore's scratch (the blocks it allocates before it
- * changes anything).
+ * changes anything), replay_from rebuild's (where each partition starts).
  */
 struct rvm_ckpt_ctx {
 	struct rvm_region_space *regions;
 	struct rvm_gate *gate;
 	struct rvm_ipc *ipc;
 	uint64_t addr[RVM_REGION_SLOTS];
+	uint64_t replay_from[RVM_MAX_PARTITIONS]; /* rvm_replay_rebuild's plan */
 };
 
 /* What rvm_checkpoint_take wrote. */

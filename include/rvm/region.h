@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <rvm/buddy.h>
+#include <rvm/cap.h>
 #include <rvm/err.h>
 #include <rvm/lz4.h>
 #include <rvm/platform.h>
@@ -75,6 +76,7 @@ struct rvm_region {
 	uint8_t pad[2];
 	struct rvm_region_map maps[RVM_REGION_MAX_MAPS];
 	uint8_t digest[RVM_SHA256_DIGEST];
+	uint64_t obj; /* registry object capabilities name (gated spaces), 0 otherwise */
 };
 
 /*
@@ -135,6 +137,7 @@ struct rvm_region_space {
 	uint64_t cold_puts; /* checkpoint objects written for cold regions */
 	rvm_region_journal_fn *journal; /* payloads of writes, for replay (may be NULL) */
 	void *journal_ctx;
+	struct rvm_gate *gate; /* NULL: ungated (rvm_region_space_set_gate) */
 };
 
 /* An empty store over buf[0..cap). */
@@ -235,6 +238,41 @@ static inline uint64_t rvm_region_size(const struct rvm_region *r)
 {
 	return (uint64_t)RVM_FRAME_SIZE << r->order;
 }
+
+/*
+ * ---- Through the security gate ----
+ * With a gate set, every region is an object of the gate's registry
+ * (RVM_OBJ_REGION) and its owner holds a root cap to it with every right,
+ * minted when the region is created (witness CAP_MINT) and made anew when it
+ * is transferred (the old object is destroyed, so every cap to it held by
+ * anyone goes stale: ownership moves, authority does not linger). The _cap
+ * entry points below are how partitions act: the gate runs P1 (the cap holds
+ * the rights), P2.1 (the caller owns the region or the cap names it), then
+ * the operation's own checks (including the frame-by-frame no-aliasing rule),
+ * room in the log; refusals are witnessed by the gate (CAP_DENIED,
+ * GATE_DENIED). The applied operation is witnessed as on the cap-less path,
+ * with the region id as target. Rights: READ to map read-only or unmap,
+ * READ|WRITE to map writable, WRITE to write, GRANT to transfer, REVOKE to
+ * destroy. The cap-less entry points stay the kernel's own (tier policy,
+ * recovery, replay); for a partition caller they check ownership only.
+ */
+void rvm_region_space_set_gate(struct rvm_region_space *s, struct rvm_gate *gate);
+/* rvm_region_create, and the owner's root cap (0 when ungated) in *cap. */
+enum rvm_err rvm_region_create_cap(struct rvm_region_space *s, uint32_t caller, uint32_t owner,
+				   uint64_t size, enum rvm_region_type type, bool writable,
+				   uint64_t epoch, rvm_region_id *id, rvm_cap_t *cap);
+enum rvm_err rvm_region_map_cap(struct rvm_region_space *s, uint32_t caller, rvm_cap_t cap,
+				rvm_region_id id, uint32_t partition, bool writable);
+enum rvm_err rvm_region_unmap_cap(struct rvm_region_space *s, uint32_t caller, rvm_cap_t cap,
+				  rvm_region_id id, uint32_t partition);
+/* The new owner's root cap goes to *new_cap (may be NULL). */
+enum rvm_err rvm_region_transfer_cap(struct rvm_region_space *s, uint32_t caller, rvm_cap_t cap,
+				     rvm_region_id id, uint32_t to, rvm_cap_t *new_cap);
+enum rvm_err rvm_region_write_cap(struct rvm_region_space *s, uint32_t caller, rvm_cap_t cap,
+				  uint32_t agent, rvm_region_id id, uint64_t offset, const void *data,
+				  uint32_t len, uint64_t *seq_out);
+enum rvm_err rvm_region_destroy_cap(struct rvm_region_space *s, uint32_t caller, rvm_cap_t cap,
+				    rvm_region_id id);
 
 /* Checks every invariant above plus the buddy's; RVM_OK or RVM_E_CORRUPT. */
 enum rvm_err rvm_region_check_invariants(const struct rvm_region_space *s);

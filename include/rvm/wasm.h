@@ -195,15 +195,25 @@ struct rvm_wasm_config {
 	 * most of the cost of instantiating a small module (64 KiB per page).
 	 */
 	bool memory_zeroed;
+	/*
+	 * Fuel for the start function, charged like rvm_wasm_run's; default (0)
+	 * RVM_WASM_START_FUEL, UINT64_MAX for unlimited. A start function that runs out fails
+	 * instantiation with RVM_E_FUEL, so a hostile module cannot hang its embedder there.
+	 */
+	uint64_t start_fuel;
 };
+
+#define RVM_WASM_START_FUEL 100000000ull
 
 /*
  * Instantiates m. imports[i] satisfies import i (see rvm_wasm_module_import). All instance
  * state comes from arena; what remains after tables and globals becomes the value stack
- * and call frames. Runs active element/data segments and the start function (with
- * unlimited fuel: modules with start functions that never end are the embedder's risk;
- * RVM's agents use none). Returns NULL with *err on failure: RVM_E_LINK (unlinkable),
- * RVM_E_TRAP (a segment or the start function trapped: *trap says which), RVM_E_NOMEM.
+ * and call frames. Runs active element/data segments and the start function, metered by
+ * cfg->start_fuel (the fuel it used counts in rvm_wasm_fuel_total). Returns NULL with *err
+ * on failure: RVM_E_LINK (unlinkable), RVM_E_TRAP (a segment or the start function
+ * trapped: *trap says which), RVM_E_FUEL (the start function ran out of fuel), RVM_E_STATE
+ * (a host function called by the start function suspended: there is no run to resume),
+ * RVM_E_NOMEM.
  */
 struct rvm_wasm_instance *rvm_wasm_instantiate(const struct rvm_wasm_module *m,
 					       const struct rvm_wasm_extern *imports,
@@ -248,6 +258,8 @@ enum rvm_err rvm_wasm_call(struct rvm_wasm_instance *inst, struct rvm_wasm_func 
 enum rvm_wasm_status rvm_wasm_run(struct rvm_wasm_instance *inst, uint64_t fuel,
 				  uint64_t *used);
 enum rvm_wasm_trap rvm_wasm_trap_of(const struct rvm_wasm_instance *inst);
+/* Fuel charged over the instance's life: its start function and every rvm_wasm_run. */
+uint64_t rvm_wasm_fuel_total(const struct rvm_wasm_instance *inst);
 /* For RVM_WASM_TRAP_UNDEF_ELEM / UNINIT_ELEM: the table index that was called. */
 uint32_t rvm_wasm_trap_index(const struct rvm_wasm_instance *inst);
 /* After RVM_WASM_DONE: the results (count = the function's nresults). */

@@ -303,6 +303,69 @@ static void test_bad_modules(void **state)
 	free(mem);
 }
 
+/* start_wasm: global g (exported); init() adds 0..999 into g; (start init); export "init". */
+static const uint8_t start_wasm[] = {
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+	0x03, 0x03, 0x02, 0x00, 0x00, 0x06, 0x06, 0x01, 0x7f, 0x01, 0x41, 0x00, 0x0b, 0x07,
+	0x0c, 0x02, 0x01, 0x67, 0x03, 0x00, 0x04, 0x69, 0x6e, 0x69, 0x74, 0x00, 0x01, 0x08,
+	0x01, 0x00, 0x0a, 0x24, 0x02, 0x1d, 0x01, 0x01, 0x7f, 0x03, 0x40, 0x23, 0x00, 0x20,
+	0x00, 0x6a, 0x24, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x21, 0x00, 0x20, 0x00, 0x41,
+	0xe8, 0x07, 0x49, 0x0d, 0x00, 0x0b, 0x0b, 0x04, 0x00, 0x10, 0x00, 0x0b,
+};
+
+/* spin_wasm: (func $s (loop $l (br $l))) (start $s) - a start function that never ends. */
+static const uint8_t spin_wasm[] = {
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+	0x03, 0x02, 0x01, 0x00, 0x08, 0x01, 0x00, 0x0a, 0x09, 0x01, 0x07, 0x00, 0x03, 0x40,
+	0x0c, 0x00, 0x0b, 0x0b,
+};
+
+/* The start function is metered: exactly its fuel suffices, less fails, endless fails. */
+static void test_start_function_fuel(void **state)
+{
+	uint8_t *arena = malloc(ARENA), *inst_arena = malloc(ARENA);
+	struct rvm_wasm_error err;
+	struct rvm_wasm_module *m;
+	struct rvm_wasm_instance *inst;
+	struct rvm_wasm_config cfg = { 0 };
+	struct rvm_wasm_extern ex;
+	uint64_t need, used = 0;
+
+	(void)state;
+	m = rvm_wasm_module_load(start_wasm, sizeof(start_wasm), arena, ARENA, &err);
+	assert_non_null(m);
+	inst = rvm_wasm_instantiate(m, NULL, 0, &cfg, inst_arena, ARENA, &err, NULL);
+	assert_non_null(inst);
+	assert_true(rvm_wasm_export(inst, "g", 1, &ex));
+	assert_int_equal(ex.u.global->value, 499500);
+	need = rvm_wasm_fuel_total(inst);
+	assert_true(need > 1000); /* at least one per loop iteration */
+	/* Running init again costs the same plus the wrapper's own stretch. */
+	assert_true(rvm_wasm_export(inst, "init", 4, &ex));
+	assert_int_equal(rvm_wasm_call(inst, ex.u.func, NULL, 0), RVM_OK);
+	assert_int_equal(rvm_wasm_run(inst, UINT64_MAX, &used), RVM_WASM_DONE);
+	assert_int_equal(used, need + 2); /* call + end of the wrapper */
+	assert_int_equal(rvm_wasm_fuel_total(inst), need + used);
+	cfg.start_fuel = need;
+	assert_non_null(rvm_wasm_instantiate(m, NULL, 0, &cfg, inst_arena, ARENA, &err, NULL));
+	/* Less fuel than it needs, minus at most the one stretch a run may overshoot. */
+	cfg.start_fuel = need / 2;
+	assert_null(rvm_wasm_instantiate(m, NULL, 0, &cfg, inst_arena, ARENA, &err, NULL));
+	assert_int_equal(err.err, RVM_E_FUEL);
+	assert_string_equal(err.msg, "start function ran out of fuel");
+	/* An endless start function ends in an error, not a hang (default fuel too). */
+	m = rvm_wasm_module_load(spin_wasm, sizeof(spin_wasm), arena, ARENA, &err);
+	assert_non_null(m);
+	cfg.start_fuel = 100000;
+	assert_null(rvm_wasm_instantiate(m, NULL, 0, &cfg, inst_arena, ARENA, &err, NULL));
+	assert_int_equal(err.err, RVM_E_FUEL);
+	cfg.start_fuel = 0;
+	assert_null(rvm_wasm_instantiate(m, NULL, 0, &cfg, inst_arena, ARENA, &err, NULL));
+	assert_int_equal(err.err, RVM_E_FUEL);
+	free(arena);
+	free(inst_arena);
+}
+
 /* Linear memory is zeroed at instantiation unless the caller vouches that it already is. */
 static void test_memory_zeroed_flag(void **state)
 {
@@ -332,6 +395,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memory_zeroed_flag),
+		cmocka_unit_test(test_start_function_fuel),
 		cmocka_unit_test(test_results_and_traps),
 		cmocka_unit_test(test_fuel_resume),
 		cmocka_unit_test(test_snapshot_random_points),

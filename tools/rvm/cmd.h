@@ -21,7 +21,13 @@ extern const struct rvm_cmd rvm_cmds[];
 /* rvm sim: placement on a recorded agent trace (cmd_sim.c) */
 int rvm_cmd_sim(int argc, char **argv);
 
+/* rvm replay: a partition's state at a seq, rebuilt from checkpoint + log + journal (cmd_replay.c) */
+int rvm_cmd_replay(int argc, char **argv);
+
 /* rvm wasm validate|run|spec (cmd_wasm.c) */
 int cmd_wasm(int argc, char **argv);
+
+/* rvm gpu demo: matrix multiply and reduction through the GPU objects (cmd_gpu.c) */
+int rvm_cmd_gpu(int argc, char **argv);
 
 #endif
