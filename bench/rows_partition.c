@@ -1,4 +1,5 @@
-/* bench/rows_partition.c - IPC round trip and partition switch, ours vs a pipe and a futex ping-pong. */
+/* bench/rows_partition.c - IPC round trip and partition switch, ours vs a pipe and a futex ping-pong;
+ * split + merge. */
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,6 +12,7 @@
 #include <hosted.h>
 #include <rvm/gate.h>
 #include <rvm/ipc.h>
+#include <rvm/reshape.h>
 #include <rvm/sched.h>
 #include <rvm/vmid.h>
 #include <rvm/witness.h>
@@ -211,3 +213,114 @@ static void run_partition_switch(struct rvm_bench_result *out)
 }
 
 RVM_BENCH_ROW(partition_switch, "futex", "ratio <= 1.0", run_partition_switch)
+
+/*
+ * Split + merge: partition a (4 agents, each with a cap of its own, and both
+ * edge caps) splits off agents 2 and 3 along with their caps and the send
+ * edge, then the new partition merges back (caps move back). No peer: no
+ * library splits a capability-holding domain.
+ */
+#define SB_CAPS 6u
+
+struct split_bench {
+	struct part_bench *b;
+	struct rvm_coherence coh;
+	struct rvm_reshape_work work;
+	struct rvm_reshape_env env;
+	struct rvm_split_use use[SB_CAPS];
+	uint32_t table[SB_CAPS]; /* where each used cap lives now */
+	rvm_cap_t ca;
+	struct rvm_split_req req;
+	struct rvm_merge_limits lim;
+};
+
+/* Each used cap's current table and handle, after a split or merge moved some. */
+static void sb_follow(struct split_bench *sb)
+{
+	for (uint32_t i = 0; i < SB_CAPS; i++) {
+		uint32_t t;
+		rvm_cap_t h;
+
+		if (rvm_cap_moves_find(&sb->work.moves, sb->table[i], sb->use[i].handle, &t, &h) ==
+		    RVM_OK) {
+			sb->table[i] = t;
+			sb->use[i].handle = h;
+		}
+	}
+}
+
+static void ours_split_merge(void *ctx, uint64_t iters)
+{
+	struct split_bench *sb = ctx;
+	struct rvm_split_result out;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		if (rvm_partition_split(&sb->env, 0, &sb->req, &out) != RVM_OK)
+			abort();
+		sb_follow(sb);
+		if (out.caps != 3 || out.edges != 1 ||
+		    rvm_partition_merge_env(&sb->env, 0, out.cap, sb->ca, &sb->lim) != RVM_OK)
+			abort();
+		sb_follow(sb);
+		/* The cap to the merged-away partition is dead: its holder drops it. */
+		if (rvm_cap_delete(&sb->b->gate, 0, out.cap) != RVM_OK)
+			abort();
+	}
+}
+
+static void run_split_merge(struct rvm_bench_result *out)
+{
+	struct split_bench *sb = calloc(1, sizeof(*sb));
+	struct rvm_coh_config cc;
+	const struct rvm_cap *c;
+	rvm_obj_id oid;
+	uint64_t seq0;
+
+	if (!sb)
+		abort();
+	sb->b = part_bench_new();
+	rvm_coh_config_default(&cc);
+	if (rvm_coh_init(&sb->coh, &cc, 16) != RVM_OK)
+		abort();
+	sb->env = (struct rvm_reshape_env){ .pp = &sb->b->pool, .coh = &sb->coh,
+					    .ipc = &sb->b->ipc, .work = &sb->work };
+	/* The kernel's cap to a: the partition's root cap is in table 0 at slot 0. */
+	sb->ca = rvm_cap_handle_of(&sb->b->caps, rvm_cap_ref(0, 0));
+	if (rvm_cap_resolve(&sb->b->caps, 0, sb->ca, &c) != RVM_OK ||
+	    rvm_partition_find(&sb->b->pool, c->object) != &sb->b->pool.p[sb->b->a])
+		abort();
+	sb->b->pool.p[sb->b->a].agents = 4;
+	for (uint32_t i = 0; i < 4; i++) {
+		rvm_cap_t h;
+
+		if (rvm_obj_create(&sb->b->objs, RVM_OBJ_AGENT, &oid) != RVM_OK ||
+		    rvm_cap_mint(&sb->b->gate, sb->b->a, RVM_OBJ_AGENT, oid, RVM_RIGHTS_ALL, &h) !=
+			    RVM_OK)
+			abort();
+		sb->use[i] = (struct rvm_split_use){ h, i, 1, RVM_USE_CAP };
+		rvm_nodeset_add(&sb->req.members, i);
+	}
+	sb->use[4] = (struct rvm_split_use){ sb->b->ab.send, 2, 5, RVM_USE_CAP };
+	sb->use[5] = (struct rvm_split_use){ sb->b->ba.recv, 0, 5, RVM_USE_CAP };
+	for (uint32_t i = 0; i < SB_CAPS; i++)
+		sb->table[i] = sb->b->a;
+	rvm_nodeset_add(&sb->req.move, 2);
+	rvm_nodeset_add(&sb->req.move, 3);
+	sb->req.cap = sb->ca;
+	sb->req.use = sb->use;
+	sb->req.nuse = SB_CAPS;
+	sb->req.cut_weight = 100;
+	sb->lim = (struct rvm_merge_limits){ .max_agents = 8, .max_mem_bytes = UINT64_MAX,
+					     .min_mutual = 5000 };
+	seq0 = sb->b->wlog.next_seq;
+	out->ours_ns = rvm_bench_time(ours_split_merge, sb, 200, 15);
+	out->peer_ns = 0;
+	/* rvm_bench_time runs one warm-up pass and 15 timed ones. */
+	snprintf(out->note, sizeof(out->note),
+		 "split 4 agents 2|2 (3 caps, 1 edge move) + merge back + drop cap; %.0f witness rec/iter",
+		 (double)(sb->b->wlog.next_seq - seq0) / (200.0 * 16.0));
+	part_bench_free(sb->b);
+	free(sb);
+}
+
+RVM_BENCH_ROW(partition_split_merge, NULL, "< 10000 ns", run_split_merge)

@@ -133,7 +133,7 @@ int32_t rvm_chan_recv(struct rvm_agent *a, uint8_t *p, uint32_t cap)
 		}
 	}
 	if (!c) {
-		a->polls++;
+		a->polls++; /* an input too: how many empty polls came before the next message */
 		return -1;
 	}
 	i = (a->rr + i) % a->nin;

@@ -17,7 +17,7 @@ static const struct rvm_wasm_functype ft_edge = { 0, 1, t_i32, t_i32 };
 const struct rvm_agent_import_desc rvm_agent_imports[RVM_AGENT_IMPORTS] = {
 	{ "send", &ft_send },	       { "recv", &ft_i32i32_i32 }, { "yield", &ft_void },
 	{ "now", &ft_now },	       { "log", &ft_log },	   { "spawn", &ft_i32i32_i32 },
-	{ "edge", &ft_edge },
+	{ "edge", &ft_edge },	       { "poll", &ft_i32i32_i32 },
 };
 
 /* The agent's memory range [p, p + n), or NULL when it leaves the memory (a trap). */
@@ -76,25 +76,43 @@ static enum rvm_wasm_trap h_send(void *ctx, struct rvm_wasm_instance *inst, uint
 	return RVM_WASM_TRAP_NONE;
 }
 
-static enum rvm_wasm_trap h_recv(void *ctx, struct rvm_wasm_instance *inst, uint64_t *s)
+/* recv and poll: blocking decides what "nothing waiting" does. */
+static enum rvm_wasm_trap do_recv(struct rvm_agent *a, struct rvm_wasm_instance *inst,
+				  uint64_t *s, bool blocking)
 {
-	struct rvm_agent *a = ctx;
 	uint32_t cap = (uint32_t)s[1];
 	uint8_t *p = span(inst, (uint32_t)s[0], cap);
 	int32_t r;
 
-	if (a->initialising)
-		return RVM_WASM_TRAP_HOST;
-
-	if (!p)
+	if (a->initialising || !p)
 		return RVM_WASM_TRAP_HOST;
 	rvm_kernel_lock(a->w->k);
-	r = allowed(a, RVM_AGENT_RIGHT_RECV) ? rvm_chan_recv(a, p, cap) : -3;
+	if (!allowed(a, RVM_AGENT_RIGHT_RECV))
+		r = -3;
+	else if (blocking && !rvm_agent_has_mail(a))
+		r = -5;
+	else
+		r = rvm_chan_recv(a, p, cap);
+	/* Suspended: the retry happens once mail is there; nothing was consumed or written. */
+	if (r == -5)
+		a->waiting = true;
 	rvm_kernel_unlock(a->w->k);
+	if (r == -5)
+		return RVM_WASM_TRAP_SUSPEND;
 	if (r == -4)
 		return RVM_WASM_TRAP_HOST;
 	s[0] = (uint32_t)r;
 	return RVM_WASM_TRAP_NONE;
+}
+
+static enum rvm_wasm_trap h_recv(void *ctx, struct rvm_wasm_instance *inst, uint64_t *s)
+{
+	return do_recv(ctx, inst, s, true);
+}
+
+static enum rvm_wasm_trap h_poll(void *ctx, struct rvm_wasm_instance *inst, uint64_t *s)
+{
+	return do_recv(ctx, inst, s, false);
 }
 
 static enum rvm_wasm_trap h_yield(void *ctx, struct rvm_wasm_instance *inst, uint64_t *s)
@@ -103,8 +121,13 @@ static enum rvm_wasm_trap h_yield(void *ctx, struct rvm_wasm_instance *inst, uin
 
 	(void)inst;
 	(void)s;
+	/* The first call ends the slice; its retry, on the next slice, returns. */
+	if (a->yielded) {
+		a->yielded = false;
+		return RVM_WASM_TRAP_NONE;
+	}
 	a->yielded = true;
-	return RVM_WASM_TRAP_NONE;
+	return RVM_WASM_TRAP_SUSPEND;
 }
 
 static enum rvm_wasm_trap h_now(void *ctx, struct rvm_wasm_instance *inst, uint64_t *s)
@@ -141,7 +164,6 @@ static enum rvm_wasm_trap h_log(void *ctx, struct rvm_wasm_instance *inst, uint6
 
 	if (a->initialising)
 		return RVM_WASM_TRAP_HOST;
-
 	if (!p)
 		return RVM_WASM_TRAP_HOST;
 	rvm_kernel_lock(a->w->k);
@@ -167,7 +189,6 @@ static enum rvm_wasm_trap h_spawn(void *ctx, struct rvm_wasm_instance *inst, uin
 
 	if (a->initialising)
 		return RVM_WASM_TRAP_HOST;
-
 	if (!p)
 		return RVM_WASM_TRAP_HOST;
 	rvm_kernel_lock(a->w->k);
@@ -192,7 +213,7 @@ static enum rvm_wasm_trap h_edge(void *ctx, struct rvm_wasm_instance *inst, uint
 }
 
 static rvm_wasm_host_fn *const host_fns[RVM_AGENT_IMPORTS] = {
-	h_send, h_recv, h_yield, h_now, h_log, h_spawn, h_edge,
+	h_send, h_recv, h_yield, h_now, h_log, h_spawn, h_edge, h_poll,
 };
 
 static bool name_is(const char *s, uint32_t n, const char *want)

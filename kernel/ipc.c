@@ -78,6 +78,8 @@ static void create_apply(void *ctx, const struct rvm_gate_req *req, uint64_t arg
 	e->src = rvm_partition_slot(op->ipc->parts, op->src);
 	e->dst = rvm_partition_slot(op->ipc->parts, op->dst);
 	op->ipc->by_obj[rvm_handle_slot(op->id)] = (uint16_t)op->index;
+	if (op->index >= op->ipc->hw)
+		op->ipc->hw = op->index + 1u;
 	args[0] = e->src;
 	args[1] = e->dst;
 }

@@ -125,7 +125,7 @@ enum rvm_err rvm_agent_instantiate(struct rvm_agent *a)
 	if (!rvm_wasm_export(a->inst, "run", 3, &run) || run.kind != RVM_WASM_KIND_FUNC ||
 	    run.u.func->type->nparams != 0)
 		return RVM_E_LINK;
-	a->yielded = false;
+	a->yielded = a->waiting = false;
 	a->polls = a->refusals = 0;
 	return rvm_wasm_call(a->inst, run.u.func, NULL, 0);
 }

@@ -12,7 +12,9 @@ static struct rvm_agent *agent_in(struct rvm_world *w, uint32_t p)
 	for (uint32_t i = 0; i < w->nagents; i++) {
 		struct rvm_agent *a = &w->agents[(*cursor + i) % w->nagents];
 
-		if (a->part == p && a->state == RVM_AGENT_READY && !a->running) {
+		if (a->part == p && a->state == RVM_AGENT_READY && !a->running &&
+		    (!a->waiting || rvm_agent_has_mail(a))) {
+			a->waiting = false;
 			*cursor = (uint16_t)((a->num + 1) % w->nagents);
 			return a;
 		}
@@ -103,7 +105,6 @@ enum rvm_err rvm_kernel_run_slice(struct rvm_kernel *k, uint32_t cpu, uint64_t f
 	if (!a)
 		return RVM_OK;
 	/* Only this CPU touches the instance while running is set: no lock while it runs. */
-	a->yielded = false;
 	st = rvm_wasm_run(a->inst, fuel, &used);
 	rvm_kernel_lock(k);
 	out->agent = a->num;

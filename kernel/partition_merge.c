@@ -101,7 +101,7 @@ static uint32_t count_edges(const struct rvm_ipc *ipc, uint32_t fs)
 {
 	uint32_t n = 0;
 
-	for (uint32_t i = 0; ipc && i < RVM_IPC_MAX_EDGES; i++)
+	for (uint32_t i = 0; ipc && i < ipc->hw && i < RVM_IPC_MAX_EDGES; i++)
 		n += ipc->e[i].id != RVM_OBJ_NULL && (ipc->e[i].src == fs || ipc->e[i].dst == fs);
 	return n;
 }
@@ -123,7 +123,7 @@ static enum rvm_err merge_steps(struct part_run *r)
 		if (rs->slots[i].used && rs->slots[i].owner == r->from &&
 		    (e = part_run_region(r, (uint64_t)rs->slots[i].generation << 32 | i)) != RVM_OK)
 			return e;
-	for (uint32_t i = 0; ipc && i < RVM_IPC_MAX_EDGES; i++)
+	for (uint32_t i = 0; ipc && i < ipc->hw && i < RVM_IPC_MAX_EDGES; i++)
 		if (ipc->e[i].id != RVM_OBJ_NULL &&
 		    (ipc->e[i].src == r->from || ipc->e[i].dst == r->from) &&
 		    (e = part_run_edge(r, i)) != RVM_OK)

@@ -126,7 +126,7 @@ static void decide_edges(struct split_op *op)
 
 	if (!ipc)
 		return;
-	for (uint32_t i = 0; i < RVM_IPC_MAX_EDGES; i++) {
+	for (uint32_t i = 0; i < ipc->hw && i < RVM_IPC_MAX_EDGES; i++) {
 		const struct rvm_edge *e = &ipc->e[i];
 		uint32_t peer;
 		bool go = false;
@@ -137,7 +137,8 @@ static void decide_edges(struct split_op *op)
 			go = t->slots[j].state == RVM_CAPS_LIVE && t->slots[j].object == e->id &&
 			     (w->cap_go[j] & GO_MOVE);
 		peer = e->src == op->ps ? e->dst : e->src;
-		if (peer < RVM_MAX_PARTITIONS) {
+		/* Only graph nodes matter (split_apply reads x < graph n <= RVM_COH_MAX_NODES). */
+		if (peer < RVM_COH_MAX_NODES && peer < RVM_MAX_PARTITIONS) {
 			w->total_w[peer] += e->weight;
 			if (go)
 				w->moved_w[peer] += e->weight;
@@ -155,7 +156,7 @@ static enum rvm_err split_check(void *ctx, const struct rvm_gate_req *req,
 	const struct rvm_split_req *rq = op->rq;
 	struct rvm_reshape_work *w = op->env->work;
 	uint32_t nmove = rvm_nodeset_count(&rq->move), nmem = rvm_nodeset_count(&rq->members);
-	uint32_t records;
+	uint32_t records, hw, nodes;
 	enum rvm_err e;
 
 	(void)cap;
@@ -173,13 +174,20 @@ static enum rvm_err split_check(void *ctx, const struct rvm_gate_req *req,
 	    nmem != op->p->agents)
 		return RVM_E_INVAL;
 	op->agents = nmove;
-	rvm_memset(w->score, 0, sizeof(w->score));
-	rvm_memset(w->rscore, 0, sizeof(w->rscore));
+	/* Only what this split reads: the table's used slots, the graph's nodes, used edges. */
+	hw = op->env->pp->gate->caps->tables[op->ps].hw;
+	rvm_memset(w->score[0], 0, hw * sizeof(w->score[0][0]));
+	rvm_memset(w->score[1], 0, hw * sizeof(w->score[1][0]));
 	rvm_memset(w->cap_go, 0, sizeof(w->cap_go));
-	rvm_memset(w->region_go, 0, sizeof(w->region_go));
-	rvm_memset(w->edge_go, 0, sizeof(w->edge_go));
-	rvm_memset(w->moved_w, 0, sizeof(w->moved_w));
-	rvm_memset(w->total_w, 0, sizeof(w->total_w));
+	if (op->env->regions) {
+		rvm_memset(w->rscore, 0, sizeof(w->rscore));
+		rvm_memset(w->region_go, 0, sizeof(w->region_go));
+	}
+	if (op->env->ipc)
+		rvm_memset(w->edge_go, 0, op->env->ipc->hw * sizeof(w->edge_go[0]));
+	nodes = RVM_COH_MAX_NODES < RVM_MAX_PARTITIONS ? RVM_COH_MAX_NODES : RVM_MAX_PARTITIONS;
+	rvm_memset(w->moved_w, 0, nodes * sizeof(w->moved_w[0]));
+	rvm_memset(w->total_w, 0, nodes * sizeof(w->total_w[0]));
 	if ((e = score_uses(op)) != RVM_OK)
 		return e;
 	decide_caps(op);
@@ -222,7 +230,7 @@ static void split_apply(void *ctx, const struct rvm_gate_req *req, uint64_t args
 	if (coh && op->ps < coh->graph.n && op->qs < coh->graph.n) {
 		struct rvm_mincut_graph *g = &coh->graph;
 
-		for (uint32_t x = 0; x < g->n && x < RVM_MAX_PARTITIONS; x++) {
+		for (uint32_t x = 0; x < g->n && x < RVM_COH_MAX_NODES && x < RVM_MAX_PARTITIONS; x++) {
 			uint32_t sh;
 
 			if (!w->moved_w[x] || x == op->ps || x == op->qs)
@@ -326,7 +334,7 @@ static enum rvm_err split_steps(struct part_run *r, struct split_op *op, uint32_
 		    (e = part_run_region(r, (uint64_t)r->env->regions->slots[i].generation << 32 |
 						    i)) != RVM_OK)
 			return e;
-	for (uint32_t i = 0; r->env->ipc && i < RVM_IPC_MAX_EDGES; i++)
+	for (uint32_t i = 0; r->env->ipc && i < r->env->ipc->hw && i < RVM_IPC_MAX_EDGES; i++)
 		if (w->edge_go[i] && (e = part_run_edge(r, i)) != RVM_OK)
 			return e;
 	if ((e = part_run_fault(r)) != RVM_OK)

@@ -11,6 +11,7 @@ PACKAGES=(
   libcjson-dev wabt nodejs cppcheck clang-tidy clang-format valgrind
   qemu-user libc6-dev-arm64-cross gdb-multiarch
   pandoc graphviz openssl xxd
+  ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd
 )
 
 # The documentation MCP server (mcp/) installs its locked npm packages once, when they are missing.

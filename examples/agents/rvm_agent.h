@@ -15,6 +15,7 @@ IMPORT("now") int64_t rvm_now(void);
 IMPORT("log") void rvm_log(const char *p, int32_t len);
 IMPORT("spawn") int32_t rvm_spawn(const char *name, int32_t len);
 IMPORT("edge") int32_t rvm_edge(void);
+IMPORT("poll") int32_t rvm_poll(void *p, int32_t cap);
 
 #define RVM_FULL (-1)
 #define RVM_NO_EDGE (-2)
@@ -29,14 +30,10 @@ static inline int32_t send_wait(int32_t edge, const void *p, int32_t len)
 	return r;
 }
 
-/* Receives the next message, waiting for one. */
+/* Receives the next message; rvm.recv blocks (the host suspends the call) until one comes. */
 static inline int32_t recv_wait(void *p, int32_t cap)
 {
-	int32_t r;
-
-	while ((r = rvm_recv(p, cap)) == -1)
-		rvm_yield();
-	return r;
+	return rvm_recv(p, cap);
 }
 
 static inline uint32_t rng_next(uint32_t *s)

@@ -15,10 +15,16 @@
 /*
  * An agent is one instance of a wasm module, living in one partition. It sees the
  * world only through the imports of module "rvm" (docs/agents.md):
- *   send(edge i32, ptr i32, len i32) -> i32   0 sent, -1 ring full (retry), -2 no such
+ *   send(edge i32, ptr i32, len i32) -> i32   0 sent, -1 ring full (retry; never blocks, so
+ *                                             two agents sending to each other cannot
+ *                                             deadlock), -2 no such
  *                                             edge, -3 denied by the capability check
  *   recv(ptr i32, cap i32) -> i32             bytes of the next message on any inbound
- *                                             edge (copies at most cap), -1 none yet, -3 denied
+ *                                             edge (copies at most cap); blocks until there
+ *                                             is one (the call suspends, costing no fuel,
+ *                                             and the agent is not scheduled until mail
+ *                                             arrives); -3 denied
+ *   poll(ptr i32, cap i32) -> i32             recv that does not block: -1 when nothing waits
  *   yield()                                   gives up the rest of the slice
  *   now() -> i64                              ns since boot (journaled)
  *   log(ptr i32, len i32)                     one line of output (not an input: not journaled)
@@ -59,7 +65,7 @@
 /* Largest message body. */
 #define RVM_MSG_MAX 256u
 #define RVM_AGENT_NAME 24u
-#define RVM_AGENT_IMPORTS 7u
+#define RVM_AGENT_IMPORTS 8u
 /* F1 restarts an agent at most this many times, then it is stopped (escalation). */
 #define RVM_AGENT_MAX_RESTARTS 8u
 #define RVM_AGENT_NONE 0xffffffffu
@@ -113,7 +119,8 @@ struct rvm_agent {
 	uint8_t trust; /* 0..100 */
 	bool running;
 	bool quarantined; /* split off for low trust: never merged back */
-	bool yielded;
+	bool yielded;	  /* yield suspended once; its retry returns */
+	bool waiting;	  /* suspended in recv with no mail: not scheduled until some arrives */
 	bool initialising; /* init runs under the kernel lock: host calls trap */
 	struct rvm_wasm_instance *inst;
 	struct rvm_wasm_func imports[RVM_AGENT_IMPORTS];

@@ -54,6 +54,7 @@ struct rvm_ipc {
 	uint16_t by_obj[RVM_OBJ_SLOTS]; /* registry slot -> edge index */
 	struct rvm_part_pool *parts;
 	struct rvm_coherence *coh;
+	uint32_t hw; /* edges e[hw..] have never been used: scans stop here */
 };
 
 /* Caps an edge creation hands out. */

@@ -19,6 +19,7 @@ const struct rvm_cmd rvm_cmds[] = {
 	{ "keygen", "write an Ed25519 key pair for signing witness checkpoints", rvm_cmd_keygen },
 	{ "replay", "rebuild a partition's state at a witness seq from a run directory", rvm_cmd_replay },
 	{ "sim", "place a recorded agent trace: coherence, naive, static", rvm_cmd_sim },
+	{ "gpu", "GPU compute demo: matmul + reduction on OpenCL and cpu, compared", rvm_cmd_gpu },
 	{ NULL, NULL, NULL },
 };
 

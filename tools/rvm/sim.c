@@ -85,9 +85,9 @@ static enum rvm_err part_new(struct sim *s, uint32_t *slot)
 
 	if ((e = rvm_partition_create(&k->pool, 0, slot, &id, &cap)) != RVM_OK)
 		return e;
-	k->part_cap[*slot] = cap;
-	if (*slot >= RVM_COH_MAX_GROUPS)
+	if (*slot >= RVM_COH_MAX_GROUPS || *slot >= RVM_MAX_PARTITIONS)
 		return RVM_E_RANGE; /* the engine numbers at most this many groups */
+	k->part_cap[*slot] = cap;
 	return rvm_partition_op(&k->pool, 0, cap, RVM_PART_START);
 }
 
@@ -167,9 +167,9 @@ static enum rvm_err kernel_split(struct sim *s, uint32_t slot, const struct rvm_
 		s->res.kernel_refusals++;
 		return e;
 	}
-	k->part_cap[out.slot] = out.cap;
-	if (out.slot >= RVM_COH_MAX_GROUPS)
+	if (out.slot >= RVM_COH_MAX_GROUPS || out.slot >= RVM_MAX_PARTITIONS)
 		return RVM_E_RANGE;
+	k->part_cap[out.slot] = out.cap;
 	for (uint32_t a = 0; a < SIM_MAX_AGENTS; a++)
 		if (s->part_of[a] == slot && rvm_nodeset_has(move, a)) {
 			follow_cap(s, a, slot);

@@ -1,0 +1,595 @@
+/* tests/unit/test_kernel.c - the full kernel: measured seven-phase boot, injected phase failures,
+ * agents exchanging messages, journal bound to the log, merges, F1 recovery, hostile agents. */
+#include "support.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rvm/bytes.h>
+#include <rvm/witness_file.h>
+#include <rvm/world.h>
+
+#define CAP (64u << 20)
+#define NMEM 8u
+
+struct msink {
+	uint8_t *buf[RVM_SINK_COUNT];
+	size_t len[RVM_SINK_COUNT];
+	uint64_t clock;
+	uint32_t cpus;
+};
+
+static uint64_t ms_now(void *ctx)
+{
+	return ((struct msink *)ctx)->clock += 1000;
+}
+
+static uint32_t ms_cpus(void *ctx)
+{
+	return ((struct msink *)ctx)->cpus;
+}
+
+static enum rvm_err ms_append(void *ctx, enum rvm_sink_stream s, const void *b, size_t n)
+{
+	struct msink *m = ctx;
+
+	if ((unsigned)s >= RVM_SINK_COUNT || m->len[s] + n > CAP)
+		return RVM_E_IO;
+	memcpy(m->buf[s] + m->len[s], b, n);
+	m->len[s] += n;
+	return RVM_OK;
+}
+
+static enum rvm_err ms_sync(void *ctx, enum rvm_sink_stream s)
+{
+	(void)ctx;
+	(void)s;
+	return RVM_OK;
+}
+
+static enum rvm_err ms_entropy(void *ctx, void *buf, size_t n)
+{
+	(void)ctx;
+	memset(buf, 0x5a, n);
+	return RVM_OK;
+}
+
+static struct msink ms;
+static const struct rvm_platform plat = { .ctx = &ms, .name = "test", .now_ns = ms_now,
+					  .cpu_count = ms_cpus, .sink_append = ms_append,
+					  .sink_sync = ms_sync, .entropy = ms_entropy };
+static struct rvm_kernel kern;
+static struct rvm_world *world;
+static struct rvm_agent_mem mem[NMEM];
+static uint8_t hkey[32] = { 7 };
+
+static void cfg_default(struct rvm_kernel_config *c, uint32_t ncpus)
+{
+	memset(c, 0, sizeof(*c));
+	c->witness.chain = RVM_CHAIN_SHA256;
+	c->witness.sig = RVM_SIG_HMAC_SHA256;
+	c->witness.checkpoint_every = 256;
+	memcpy(c->witness.key, hkey, 32);
+	memset(c->witness.boot_nonce, 3, 16);
+	c->agent_mem = mem;
+	c->agent_mem_count = NMEM;
+	c->ncpus = ncpus;
+}
+
+/* A fresh platform and zeroed world. */
+static void fresh(void)
+{
+	for (int s = 0; s < RVM_SINK_COUNT; s++) {
+		if (!ms.buf[s])
+			ms.buf[s] = malloc(CAP);
+		ms.len[s] = 0;
+	}
+	ms.clock = 0;
+	ms.cpus = 4;
+	free(world);
+	world = calloc(1, sizeof(*world));
+	assert_non_null(world);
+	for (uint32_t i = 0; i < NMEM; i++) {
+		if (!mem[i].arena) {
+			mem[i].arena = malloc(256u << 10);
+			mem[i].arena_size = 256u << 10;
+			mem[i].memory_cap = 2u * RVM_WASM_PAGE;
+			mem[i].memory = malloc(mem[i].memory_cap);
+		}
+	}
+}
+
+static struct rvm_witness_record *recs;
+static size_t nrecs;
+
+static void collect(void *ctx, const struct rvm_witness_record *r)
+{
+	(void)ctx;
+	recs[nrecs++] = *r;
+}
+
+/* Verifies the witness stream written so far and collects its records. */
+static void read_log(void)
+{
+	static struct rvm_witness_reader rd;
+	const struct rvm_witness_verdict *v;
+
+	if (kern.state == RVM_KERNEL_RUNNING)
+		assert_int_equal(rvm_witness_flush(&kern.witness), RVM_OK);
+	free(recs);
+	recs = malloc((ms.len[RVM_SINK_WITNESS] / 64 + 1) * sizeof(*recs));
+	nrecs = 0;
+	rvm_witness_reader_init(&rd, NULL, hkey, collect, NULL);
+	rvm_witness_reader_feed(&rd, ms.buf[RVM_SINK_WITNESS], ms.len[RVM_SINK_WITNESS]);
+	v = rvm_witness_reader_finish(&rd);
+	assert_int_equal(v->err, RVM_OK);
+}
+
+static const struct rvm_witness_record *rec_at(uint64_t seq)
+{
+	return seq < nrecs && recs[seq].seq == seq ? &recs[seq] : NULL;
+}
+
+static size_t count_action(uint16_t action)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nrecs; i++)
+		n += recs[i].action == action;
+	return n;
+}
+
+static const uint8_t full_order[7] = { 1, 3, 4, 2, 5, 6, 7 };
+
+static void test_boot_measured_and_witnessed(void **state)
+{
+	struct rvm_kernel_config c;
+	uint8_t attest1[32];
+	uint64_t m1[8];
+
+	(void)state;
+	fresh();
+	cfg_default(&c, 2);
+	assert_int_equal(rvm_kernel_boot_full(&kern, &plat, world, &c), RVM_OK);
+	assert_int_equal(kern.state, RVM_KERNEL_RUNNING);
+	assert_int_equal(kern.phases_done, RVM_BOOT_FULL_PHASES);
+	assert_int_equal(world->ncpus, 2);
+	read_log();
+	assert_true(nrecs >= 8);
+	for (int i = 0; i < 7; i++) {
+		assert_int_equal(recs[i].action, RVM_ACT_BOOT_PHASE);
+		assert_int_equal(recs[i].target, full_order[i]);
+		assert_true(recs[i].arg1 == kern.measure[full_order[i]] && recs[i].arg1 != 0);
+		assert_int_equal(recs[i].flags, 0);
+	}
+	assert_true(recs[0].arg0 == 4 && recs[4].arg0 == 2); /* CPUs seen, CPUs used */
+	assert_int_equal(recs[1].arg0, NMEM);
+	assert_int_equal(recs[7].action, RVM_ACT_BOOT_COMPLETE);
+	assert_true(recs[7].target == 7 && recs[7].arg1 == rvm_load_le64(kern.attest));
+	memcpy(attest1, kern.attest, 32);
+	memcpy(m1, kern.measure, sizeof(m1));
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+
+	/* The same machine and configuration measure the same. */
+	fresh();
+	assert_int_equal(rvm_kernel_boot_full(&kern, &plat, world, &c), RVM_OK);
+	assert_memory_equal(kern.attest, attest1, 32);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+	/* One CPU fewer: platform and partition phases measure differently, the others not,
+	 * and the attestation changes. */
+	fresh();
+	cfg_default(&c, 1);
+	assert_int_equal(rvm_kernel_boot_full(&kern, &plat, world, &c), RVM_OK);
+	assert_memory_not_equal(kern.attest, attest1, 32);
+	assert_true(kern.measure[RVM_BOOT_PLATFORM] != m1[RVM_BOOT_PLATFORM]);
+	assert_true(kern.measure[RVM_BOOT_PARTITIONS] != m1[RVM_BOOT_PARTITIONS]);
+	assert_true(kern.measure[RVM_BOOT_CAPS] == m1[RVM_BOOT_CAPS]);
+	assert_true(kern.measure[RVM_BOOT_WITNESS] == m1[RVM_BOOT_WITNESS]);
+	assert_true(kern.measure[RVM_BOOT_AGENTS] == m1[RVM_BOOT_AGENTS]);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+/* A failure injected into each phase stops the boot there, on record when a log exists. */
+static void test_boot_phase_failures(void **state)
+{
+	struct rvm_kernel_config c;
+
+	(void)state;
+	for (int i = 0; i < 7; i++) {
+		uint32_t p = full_order[i];
+
+		fresh();
+		cfg_default(&c, 2);
+		c.fail_phase = p;
+		assert_int_equal(rvm_kernel_boot_full(&kern, &plat, world, &c), RVM_E_BOOT);
+		assert_int_equal(kern.state, RVM_KERNEL_OFF);
+		assert_int_equal(rvm_kernel_shutdown(&kern), RVM_E_STATE);
+		if (p == RVM_BOOT_PLATFORM || p == RVM_BOOT_WITNESS) {
+			/* Nothing to witness with: no log at all. */
+			assert_int_equal(ms.len[RVM_SINK_WITNESS], 0);
+			continue;
+		}
+		read_log();
+		/* The phases before it, in order, then the failure (flag DENIED, arg1 the error);
+		 * the failure is made durable before boot returns. */
+		assert_int_equal(nrecs, (size_t)i + 1);
+		for (int j = 0; j < i; j++)
+			assert_true(recs[j].action == RVM_ACT_BOOT_PHASE &&
+				    recs[j].target == full_order[j] && recs[j].flags == 0);
+		assert_true(recs[i].action == RVM_ACT_BOOT_PHASE && recs[i].target == p &&
+			    recs[i].flags == RVM_WF_DENIED && recs[i].arg1 == RVM_E_BOOT);
+		assert_int_equal(count_action(RVM_ACT_BOOT_COMPLETE), 0);
+	}
+	/* Bad arguments and a bad memory pool are refused. */
+	fresh();
+	cfg_default(&c, 2);
+	assert_int_equal(rvm_kernel_boot_full(NULL, &plat, world, &c), RVM_E_INVAL);
+	assert_int_equal(rvm_kernel_boot_full(&kern, &plat, NULL, &c), RVM_E_INVAL);
+	c.ncpus = RVM_MAX_CPUS + 1;
+	assert_int_equal(rvm_kernel_boot_full(&kern, &plat, world, &c), RVM_E_RANGE);
+	fresh();
+	cfg_default(&c, 2);
+	c.agent_mem_count = RVM_AGENT_MAX + 1;
+	assert_int_equal(rvm_kernel_boot_full(&kern, &plat, world, &c), RVM_E_RANGE);
+}
+
+/* ---- agents ---- */
+
+static char agents_dir[1024];
+
+static bool have_agents(void)
+{
+	const char *bin = getenv("RVM_BIN");
+	char tmp[1024], probe[1100];
+	FILE *f;
+
+	if (!bin)
+		return false;
+	snprintf(tmp, sizeof(tmp), "%s", bin);
+	/* RVM_BIN is BUILD/tools/rvm/rvm; the example agents are in BUILD/examples/agents. */
+	snprintf(agents_dir, sizeof(agents_dir), "%s/../../examples/agents", dirname(tmp));
+	snprintf(probe, sizeof(probe), "%s/sensor.wasm", agents_dir);
+	if (!(f = fopen(probe, "rb")))
+		return false;
+	fclose(f);
+	return true;
+}
+
+static void *arenas[16];
+static int narenas;
+
+static uint32_t load(const char *name, uint8_t rights)
+{
+	char path[1200];
+	size_t len;
+	uint8_t *bytes;
+	uint32_t idx;
+	struct rvm_wasm_error werr;
+
+	snprintf(path, sizeof(path), "%s/%s.wasm", agents_dir, name);
+	bytes = (uint8_t *)rvm_test_read_file(path, &len);
+	assert_non_null(bytes);
+	if (!arenas[narenas])
+		arenas[narenas] = malloc(2u << 20);
+	assert_int_equal(rvm_kernel_module_load(&kern, name, bytes, len, arenas[narenas], 2u << 20,
+						rights, 100, &idx, &werr),
+			 RVM_OK);
+	narenas++;
+	free(bytes);
+	return idx;
+}
+
+#define ALL_RIGHTS                                                                                 \
+	(RVM_AGENT_RIGHT_SEND | RVM_AGENT_RIGHT_RECV | RVM_AGENT_RIGHT_LOG | RVM_AGENT_RIGHT_TIME)
+
+static void boot_swarm(uint32_t ncpus)
+{
+	struct rvm_kernel_config c;
+
+	fresh();
+	narenas = 0;
+	cfg_default(&c, ncpus);
+	c.max_partition_agents = 4;
+	assert_int_equal(rvm_kernel_boot_full(&kern, &plat, world, &c), RVM_OK);
+}
+
+static uint32_t new_part(void)
+{
+	uint32_t p;
+
+	assert_int_equal(rvm_kernel_partition_new(&kern, RVM_MAX_CPUS, &p), RVM_OK);
+	return p;
+}
+
+static uint32_t spawn(uint32_t mod, const char *name, uint32_t part, uint8_t rights, int64_t a0,
+		      int64_t a1)
+{
+	int64_t args[4] = { a0, a1, 0, 0 };
+	uint32_t n;
+
+	assert_int_equal(rvm_kernel_agent_spawn(&kern, mod, name, part, rights, 100, args, &n), RVM_OK);
+	return n;
+}
+
+/* Runs n slices round robin over the CPUs. */
+static void slices(uint32_t n, uint64_t fuel)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct rvm_slice s;
+
+		assert_int_equal(rvm_kernel_run_slice(&kern, i % world->ncpus, fuel, &s), RVM_OK);
+	}
+}
+
+static void check_channels(void)
+{
+	for (uint32_t i = 0; i < world->nchans; i++) {
+		const struct rvm_chan *c = &world->chans[i];
+
+		assert_true(c->head - c->tail <= RVM_CHAN_RING);
+		assert_int_equal(c->sent, c->received + (c->head - c->tail));
+	}
+	assert_int_equal(world->sig_refused, 0);
+}
+
+/* Every journal entry is bound to its agent.hostcall record by seq and hash. */
+static size_t check_journal(uint16_t kind)
+{
+	struct rvm_journal_entry e;
+	size_t off = RVM_JOURNAL_HEADER, n = 0;
+	enum rvm_err err;
+
+	assert_int_equal(rvm_journal_flush(&world->journal), RVM_OK);
+	assert_int_equal(rvm_witness_flush(&kern.witness), RVM_OK);
+	read_log();
+	assert_int_equal(rvm_journal_check_header(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL]),
+			 RVM_OK);
+	while ((err = rvm_journal_next(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL], &off,
+				       &e)) == RVM_OK) {
+		const struct rvm_witness_record *r = rec_at(e.seq);
+
+		assert_non_null(r);
+		assert_int_equal(r->action, RVM_ACT_HOSTCALL);
+		assert_int_equal(r->target, e.agent);
+		assert_true(r->arg0 == ((uint64_t)e.kind << 32 | e.len));
+		assert_true(r->arg1 == rvm_load_le64(e.hash8));
+		assert_true(r->arg1 == rvm_journal_hash8(NULL, e.payload, e.len));
+		n += e.kind == kind;
+	}
+	assert_int_equal(err, RVM_E_EMPTY);
+	return n;
+}
+
+static void test_pipeline_messages_journaled(void **state)
+{
+	uint32_t ms_, mk, s, k, ps, pk;
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	boot_swarm(1);
+	ms_ = load("sensor", 0);
+	mk = load("sink", 0);
+	ps = new_part();
+	pk = new_part();
+	s = spawn(ms_, "s", ps, ALL_RIGHTS, 1, 1);
+	k = spawn(mk, "k", pk, ALL_RIGHTS, 0, 0);
+	assert_int_equal(rvm_kernel_connect(&kern, s, k, NULL), RVM_OK);
+	assert_int_equal(rvm_kernel_connect(&kern, s, k, NULL), RVM_E_EXISTS);
+	assert_int_equal(rvm_kernel_connect(&kern, s, s, NULL), RVM_E_INVAL);
+	/* Different partitions: the channel rides a kernel CommEdge. */
+	assert_true(world->chans[0].edge.id != RVM_OBJ_NULL);
+	slices(200, 20000);
+	check_channels();
+	assert_true(world->agents[k].received > 100);
+	assert_int_equal(world->agents[s].traps + world->agents[k].traps, 0);
+	/* Every received message is in the journal, bound to its record. */
+	assert_int_equal(check_journal(RVM_JK_RECV), world->agents[k].received);
+	assert_true(count_action(RVM_ACT_IPC_SEND) > 0 && count_action(RVM_ACT_IPC_RECV) > 0);
+	/* Moving the receiver in with the sender: the edge goes, delivery continues, in order. */
+	assert_int_equal(rvm_kernel_agent_move(&kern, k, ps), RVM_OK);
+	assert_true(world->chans[0].edge.id == RVM_OBJ_NULL);
+	assert_int_equal(world->parts.p[ps].agents, 2);
+	slices(100, 20000);
+	check_channels();
+	assert_int_equal(check_journal(RVM_JK_RECV), world->agents[k].received);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+/* Two chatty partitions merge through the epochs; messages keep flowing, none lost. */
+static void test_epochs_merge(void **state)
+{
+	uint32_t ms_, mk, s, k, ps, pk;
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	boot_swarm(2);
+	ms_ = load("sensor", 0);
+	mk = load("sink", 0);
+	ps = new_part();
+	pk = new_part();
+	s = spawn(ms_, "s", ps, ALL_RIGHTS, 1, 1);
+	k = spawn(mk, "k", pk, ALL_RIGHTS, 0, 0);
+	assert_int_equal(rvm_kernel_connect(&kern, s, k, NULL), RVM_OK);
+	for (int e = 0; e < 30 && world->merges == 0; e++) {
+		struct rvm_epoch_report rep;
+
+		slices(20, 20000);
+		assert_int_equal(rvm_kernel_epoch(&kern, &rep), RVM_OK);
+	}
+	assert_int_equal(world->merges, 1);
+	assert_int_equal(world->agents[s].part, world->agents[k].part);
+	slices(40, 20000);
+	check_channels();
+	read_log();
+	assert_int_equal(count_action(RVM_ACT_PARTITION_MERGE), 1);
+	assert_true(count_action(RVM_ACT_COHERENCE_EPOCH) >= 1);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+/* A trapping agent takes F1 (restart, witnessed) until the escalation stops it. */
+static void test_trap_recovery(void **state)
+{
+	uint32_t ms_, mf, s, f, p;
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	boot_swarm(1);
+	ms_ = load("sensor", 0);
+	mf = load("flaky", 0);
+	p = new_part();
+	s = spawn(ms_, "s", p, ALL_RIGHTS, 1, 1);
+	f = spawn(mf, "f", new_part(), ALL_RIGHTS, 0, 5);
+	assert_int_equal(rvm_kernel_connect(&kern, s, f, NULL), RVM_OK);
+	slices(400, 20000);
+	assert_int_equal(world->agents[f].restarts, RVM_AGENT_MAX_RESTARTS);
+	assert_int_equal(world->agents[f].traps, RVM_AGENT_MAX_RESTARTS + 1);
+	assert_int_equal(world->agents[f].state, RVM_AGENT_STOPPED);
+	assert_int_equal(world->recoveries, RVM_AGENT_MAX_RESTARTS);
+	/* Each life handled exactly 4 messages (the 5th divides by zero). */
+	assert_int_equal(world->agents[f].received, 5u * (RVM_AGENT_MAX_RESTARTS + 1));
+	check_channels();
+	assert_int_equal(check_journal(RVM_JK_START), 2 + RVM_AGENT_MAX_RESTARTS);
+	assert_int_equal(count_action(RVM_ACT_AGENT_TRAP), RVM_AGENT_MAX_RESTARTS + 1);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_F1), RVM_AGENT_MAX_RESTARTS);
+	for (size_t i = 0; i < nrecs; i++)
+		if (recs[i].action == RVM_ACT_AGENT_TRAP)
+			assert_int_equal(recs[i].arg0, RVM_WASM_TRAP_DIV_ZERO);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+/* Hostile agents: bad pointers and sizes trap; missing rights are refused and witnessed. */
+static void test_rogue_agents(void **state)
+{
+	static const struct {
+		int64_t mode;
+		uint8_t rights;
+		bool traps;
+		const char *log;
+	} cases[] = {
+		{ 1, ALL_RIGHTS, true, "" },
+		{ 2, ALL_RIGHTS, true, "" },
+		{ 3, ALL_RIGHTS, true, "" },
+		{ 4, ALL_RIGHTS & ~RVM_AGENT_RIGHT_SEND, false, "result -3" },
+		{ 5, ALL_RIGHTS, false, "result -3" },
+		{ 6, ALL_RIGHTS, false, "result -2" },
+	};
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t mr, mk, r, k;
+
+		boot_swarm(1);
+		mr = load("rogue", 0);
+		mk = load("sink", 0);
+		r = spawn(mr, "r", new_part(), cases[i].rights, cases[i].mode, 0);
+		k = spawn(mk, "k", new_part(), ALL_RIGHTS, 0, 0);
+		assert_int_equal(rvm_kernel_connect(&kern, r, k, NULL), RVM_OK);
+		slices(6, 20000);
+		if (cases[i].traps) {
+			assert_true(world->agents[r].traps >= 1);
+		} else {
+			assert_int_equal(world->agents[r].traps, 0);
+			assert_string_equal(world->agents[r].last_log, cases[i].log);
+		}
+		assert_int_equal(world->agents[k].received, 0);
+		read_log();
+		if (cases[i].mode == 4 || cases[i].mode == 5)
+			assert_true(count_action(RVM_ACT_CAP_DENIED) >= 1);
+		for (size_t j = 0; cases[i].traps && j < nrecs; j++)
+			if (recs[j].action == RVM_ACT_AGENT_TRAP)
+				assert_int_equal(recs[j].arg0, RVM_WASM_TRAP_HOST);
+		assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+	}
+}
+
+/* Trust below the floor: split off alone, spawning taken away, witnessed. */
+static void test_trust_quarantine(void **state)
+{
+	uint32_t ms_, mk, s, k, p;
+	int64_t before;
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	boot_swarm(1);
+	ms_ = load("sensor", 0);
+	mk = load("sink", 0);
+	p = new_part();
+	s = spawn(ms_, "s", p, ALL_RIGHTS | RVM_AGENT_RIGHT_SPAWN, 1, 1);
+	k = spawn(mk, "k", p, ALL_RIGHTS, 0, 0);
+	assert_int_equal(rvm_kernel_connect(&kern, s, k, NULL), RVM_OK);
+	slices(20, 20000);
+	assert_int_equal(rvm_kernel_set_trust(&kern, s, 80), RVM_OK);
+	assert_int_equal(world->agents[s].part, p);
+	assert_int_equal(rvm_kernel_set_trust(&kern, s, 10), RVM_OK);
+	assert_true(world->agents[s].part != p && world->agents[s].quarantined);
+	assert_int_equal(world->agents[s].rights & RVM_AGENT_RIGHT_SPAWN, 0);
+	assert_int_equal(world->parts.p[world->agents[s].part].agents, 1);
+	assert_int_equal(world->coh.group[s], RVM_COH_NO_GROUP);
+	before = (int64_t)world->agents[k].received;
+	slices(40, 20000);
+	assert_true((int64_t)world->agents[k].received > before);
+	check_channels();
+	read_log();
+	assert_int_equal(count_action(RVM_ACT_PARTITION_SPLIT), 1);
+	assert_int_equal(rvm_kernel_set_trust(&kern, 200, 10), RVM_E_INVAL);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+/* rvm.spawn: a hub starts its clients from a template and answers each of them. */
+static void test_spawn_hub(void **state)
+{
+	uint32_t mh, h;
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	boot_swarm(2);
+	mh = load("hub", 0);
+	(void)load("client", RVM_AGENT_RIGHT_SEND | RVM_AGENT_RIGHT_RECV);
+	h = spawn(mh, "hub", new_part(), ALL_RIGHTS | RVM_AGENT_RIGHT_SPAWN, 3, 0);
+	slices(300, 20000);
+	assert_int_equal(world->nagents, 4);
+	for (uint32_t i = 0; i < 4; i++) {
+		assert_int_equal(world->agents[i].traps, 0);
+		assert_true(world->agents[i].received > 10);
+	}
+	assert_int_equal(world->agents[h].nout, 3);
+	check_channels();
+	assert_int_equal(check_journal(RVM_JK_SPAWN), 3);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_boot_measured_and_witnessed),
+		cmocka_unit_test(test_boot_phase_failures),
+		cmocka_unit_test(test_pipeline_messages_journaled),
+		cmocka_unit_test(test_epochs_merge),
+		cmocka_unit_test(test_trap_recovery),
+		cmocka_unit_test(test_rogue_agents),
+		cmocka_unit_test(test_trust_quarantine),
+		cmocka_unit_test(test_spawn_hub),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	for (int s = 0; s < RVM_SINK_COUNT; s++)
+		free(ms.buf[s]);
+	for (uint32_t i = 0; i < NMEM; i++) {
+		free(mem[i].arena);
+		free(mem[i].memory);
+	}
+	for (int i = 0; i < 16; i++)
+		free(arenas[i]);
+	free(world);
+	free(recs);
+	return rc;
+}
