@@ -229,6 +229,26 @@ struct rvm_gpu_launch_req {
 };
 
 /*
+ * The launch request as an agent passes it to the rvm.gpu_launch host function: bytes in its
+ * linear memory, little-endian, version 1:
+ *   0 device cap u64 | 8 queue cap u64 | 16 kernel cap u64 | 24 dims u32 | 28 nargs u32 |
+ *   32 local[3] u32 | 44 zero u32 | 48 groups[3] u64 | 72 local_mem u64 | 80 timeout_ns u64 |
+ *   88 nargs x { kind u32 | size u32 | value u64 } (a buffer argument's value is its cap).
+ */
+#define RVM_GPU_WIRE_HEAD 88u
+#define RVM_GPU_WIRE_ARG  16u
+#define RVM_GPU_WIRE_MAX  (RVM_GPU_WIRE_HEAD + RVM_GPU_MAX_ARGS * RVM_GPU_WIRE_ARG)
+
+/*
+ * Decodes len bytes into *out. RVM_E_MALFORMED when len is not exactly the head plus nargs
+ * arguments, nargs exceeds RVM_GPU_MAX_ARGS or the reserved word is not zero. Only the
+ * layout is checked here; rvm_gpu_launch checks the contents.
+ */
+enum rvm_err rvm_gpu_wire_decode(const uint8_t *buf, size_t len, struct rvm_gpu_launch_req *out);
+/* The inverse, for agents written in C and for tests: RVM_GPU_WIRE_HEAD + 16 * nargs bytes. */
+size_t rvm_gpu_wire_encode(const struct rvm_gpu_launch_req *req, uint8_t out[RVM_GPU_WIRE_MAX]);
+
+/*
  * Validates (rvm_gpu_validate), charges one launch and the whole deadline to
  * the budget (RVM_E_BUDGET_LAUNCHES, RVM_E_BUDGET_COMPUTE), runs the kernel
  * and gives back the unused time. Witness GPU_LAUNCH (target kernel, arg0

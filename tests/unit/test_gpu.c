@@ -658,6 +658,49 @@ static void test_property_budget_never_exceeded(void **state)
 	gf_free(g);
 }
 
+/* The bytes an agent hands rvm.gpu_launch: round trip, a launch through them, malformed ones. */
+static void test_wire(void **state)
+{
+	struct gpu_fixture *g = gf_new();
+	struct part a;
+	struct rvm_gpu_launch_req r, back;
+	uint8_t buf[RVM_GPU_WIRE_MAX + 1];
+	size_t n;
+
+	(void)state;
+	attach(g, P_A, big, &a);
+	r = one_item(&a, a.kempty);
+	r.cfg.groups[0] = 3;
+	r.cfg.local[0] = 4;
+	r.cfg.timeout_ns = 12345678;
+	r.nargs = 2;
+	r.args[0] = (struct rvm_gpu_arg){RVM_GPU_ARG_SCALAR, 8, 0x0102030405060708ull};
+	r.args[1] = (struct rvm_gpu_arg){RVM_GPU_ARG_LOCAL, 64, 0};
+	n = rvm_gpu_wire_encode(&r, buf);
+	assert_int_equal(n, RVM_GPU_WIRE_HEAD + 2 * RVM_GPU_WIRE_ARG);
+	assert_int_equal(buf[0], (uint8_t)a.dev);
+	assert_int_equal(buf[24], 1);
+	assert_int_equal(buf[88 + 8], 0x08);
+	assert_int_equal(rvm_gpu_wire_decode(buf, n, &back), RVM_OK);
+	assert_memory_equal(&back, &r, sizeof(r));
+	assert_int_equal(rvm_gpu_launch(&g->gs, P_A, &back), RVM_OK);
+	assert_int_equal(cap_fixture_last(g->f)->arg0, 12);
+	/* Wrong lengths, too many arguments, a reserved word that is not zero. */
+	assert_int_equal(rvm_gpu_wire_decode(buf, n - 1, &back), RVM_E_MALFORMED);
+	assert_int_equal(rvm_gpu_wire_decode(buf, n + 1, &back), RVM_E_MALFORMED);
+	assert_int_equal(rvm_gpu_wire_decode(buf, 10, &back), RVM_E_MALFORMED);
+	assert_int_equal(rvm_gpu_wire_decode(NULL, n, &back), RVM_E_MALFORMED);
+	buf[44] = 1;
+	assert_int_equal(rvm_gpu_wire_decode(buf, n, &back), RVM_E_MALFORMED);
+	buf[44] = 0;
+	buf[28] = RVM_GPU_MAX_ARGS + 1;
+	assert_int_equal(
+		rvm_gpu_wire_decode(
+			buf, RVM_GPU_WIRE_HEAD + (RVM_GPU_MAX_ARGS + 1) * RVM_GPU_WIRE_ARG, &back),
+		RVM_E_MALFORMED);
+	gf_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -674,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_buffers_zeroed),
 		cmocka_unit_test(test_move_owner_and_buffer),
 		cmocka_unit_test(test_property_budget_never_exceeded),
+		cmocka_unit_test(test_wire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
