@@ -45,7 +45,7 @@ before(async () => {
   mkdirSync(runs);
   execFileSync(rvm, ["run", "--out", join(runs, "good"), "--checkpoint-every", "4"]);
   // A real run of agents: status.json as `rvm run` leaves it when it ends.
-  execFileSync(rvm, ["run", join(root, "examples/demo.json"), "--out", join(runs, "real"), "--seconds", "1", "--quiet"]);
+  execFileSync(rvm, ["run", join(root, "examples/sensor_fusion.json"), "--out", join(runs, "real"), "--seconds", "1", "--quiet"]);
   // A tampered copy: one bit of record 2's target field flipped.
   mkdirSync(join(runs, "bad"));
   const log = readFileSync(join(runs, "good/witness.log"));
@@ -235,9 +235,10 @@ describe("tools", () => {
     assert.ok(real.partitions >= 1 && real.partitions === real.status.partitions.length);
     assert.ok(Array.isArray(real.status.recent));
     assert.equal(real.audit.verdict, "OK");
-    assert.ok(real.audit.actions["partition.merge"] >= 1, "the demo merges partitions");
+    assert.ok(real.audit.actions["agent.spawn"] >= 8, "the manifest's agents were spawned");
+    // How many merges a one-second run gets to depends on the machine's load; the two tools agree.
     const merges = await call("witness_query", { path: "real", action: "partition.merge" });
-    assert.equal(merges.matched, real.audit.actions["partition.merge"]);
+    assert.equal(merges.matched, real.audit.actions["partition.merge"] ?? 0);
     const bare = await call("run_status", { run_dir: "good" }); // rvm run without agents
     assert.equal(bare.running, false);
     assert.equal(bare.partitions, 0);
