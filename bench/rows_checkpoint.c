@@ -1,4 +1,5 @@
-/* bench/rows_checkpoint.c - checkpoint take/restore per MiB vs memcpy + liblz4, replay per 1k writes vs memcpy. */
+/* bench/rows_checkpoint.c - checkpoint take/restore per MiB vs memcpy + liblz4, replay per 1k
+ * writes vs memcpy. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,12 @@
 
 #include "bench.h"
 
-#define ARENA (16u << 20)
-#define NFRAMES (ARENA / 4096u)
-#define MIB (1u << 20)
-#define NREG 4
-#define PAGE 4096u
-#define NWRITES 1000u
+#define ARENA	  (16u << 20)
+#define NFRAMES	  (ARENA / 4096u)
+#define MIB	  (1u << 20)
+#define NREG	  4
+#define PAGE	  4096u
+#define NWRITES	  1000u
 #define WRITE_LEN 256u
 
 /*
@@ -77,9 +78,9 @@ static void fill_struct(uint64_t *s, uint8_t *p, size_t n)
 	while (i < n) {
 		char tmp[64];
 		uint64_t r = next_rand(s);
-		int k = snprintf(tmp, sizeof(tmp), "{\"seq\":%u,\"owner\":\"agent-%u\",\"tier\":%u},\n",
-				 (unsigned)(r >> 8) % 5000u, (unsigned)(r >> 32) % 64u,
-				 (unsigned)r % 4u);
+		int k = snprintf(
+			tmp, sizeof(tmp), "{\"seq\":%u,\"owner\":\"agent-%u\",\"tier\":%u},\n",
+			(unsigned)(r >> 8) % 5000u, (unsigned)(r >> 32) % 64u, (unsigned)r % 4u);
 
 		for (int j = 0; j < k && i < n; j++)
 			p[i++] = (uint8_t)tmp[j];
@@ -88,7 +89,7 @@ static void fill_struct(uint64_t *s, uint8_t *p, size_t n)
 
 static void setup(void)
 {
-	struct rvm_witness_config cfg = { .chain = RVM_CHAIN_SHA256, .boot_nonce = { 3 } };
+	struct rvm_witness_config cfg = {.chain = RVM_CHAIN_SHA256, .boot_nonce = {3}};
 	struct rvm_phys_range r;
 	uint8_t *arena = aligned_alloc(4u << 20, ARENA);
 	uint64_t s = 2026;
@@ -114,7 +115,8 @@ static void setup(void)
 		if (rvm_region_create(&b->space, 0, 1, MIB / NREG, RVM_REGION_DATA, true, 0,
 				      &b->ids[i]) != RVM_OK)
 			abort();
-		fill_struct(&s, rvm_phys_ptr(rvm_region_get(&b->space, b->ids[i])->base), MIB / NREG);
+		fill_struct(&s, rvm_phys_ptr(rvm_region_get(&b->space, b->ids[i])->base),
+			    MIB / NREG);
 	}
 	if (rvm_checkpoint_bound(&b->ck, 1, NULL, 0, &b->cap) != RVM_OK)
 		abort();
@@ -147,11 +149,12 @@ static void peer_take(void *c, uint64_t iters)
 	for (uint64_t i = 0; i < iters; i++) {
 		for (int r = 0; r < NREG; r++)
 			memcpy(b->staging + (size_t)r * (MIB / NREG),
-			       rvm_phys_ptr(rvm_region_get(&b->space, b->ids[r])->base), MIB / NREG);
+			       rvm_phys_ptr(rvm_region_get(&b->space, b->ids[r])->base),
+			       MIB / NREG);
 		for (unsigned p = 0; p < MIB / PAGE; p++)
-			b->block_len[p] = LZ4_compress_default((const char *)b->staging + p * PAGE,
-							       b->blocks + (size_t)p * (size_t)bound,
-							       PAGE, bound);
+			b->block_len[p] = LZ4_compress_default(
+				(const char *)b->staging + p * PAGE,
+				b->blocks + (size_t)p * (size_t)bound, PAGE, bound);
 	}
 }
 
@@ -200,7 +203,8 @@ static void run_restore(struct rvm_bench_result *out)
 	if (rvm_checkpoint_parse(b->buf, b->len, b->plat.sha256, &b->view) != RVM_OK)
 		abort();
 	rvm_bench_pair(restore, NULL, peer_restore, NULL, 3, 9, &out->ours_ns, &out->peer_ns);
-	snprintf(out->note, sizeof(out->note), "per MiB; ours decodes, verifies SHA-256, reinstates");
+	snprintf(out->note, sizeof(out->note),
+		 "per MiB; ours decodes, verifies SHA-256, reinstates");
 }
 
 RVM_BENCH_ROW(checkpoint_restore_1m, "liblz4", "<= 2x (ours also verifies)", run_restore)
@@ -228,7 +232,7 @@ static enum rvm_err src_payload(void *ctx, uint64_t seq, const uint8_t **data, s
 
 static void replay(void *c, uint64_t iters)
 {
-	struct rvm_replay_source src = { src_record, src_payload, NULL, NULL };
+	struct rvm_replay_source src = {src_record, src_payload, NULL, NULL};
 
 	(void)c;
 	for (uint64_t i = 0; i < iters; i++)
@@ -268,7 +272,8 @@ static void run_replay(struct rvm_bench_result *out)
 		b->rec[w] = *rvm_witness_get(&b->wlog, seq);
 	}
 	rvm_bench_pair(replay, NULL, peer_replay, NULL, 3, 9, &out->ours_ns, &out->peer_ns);
-	snprintf(out->note, sizeof(out->note), "per 1k records of 256 B; ours verifies + re-witnesses");
+	snprintf(out->note, sizeof(out->note),
+		 "per 1k records of 256 B; ours verifies + re-witnesses");
 }
 
 RVM_BENCH_ROW(replay_writes_1k, "memcpy", "none: the cost of verification", run_replay)

@@ -1,78 +1,63 @@
 /* bench/rows_seed.c - seed profile costs on the Cortex-M3 board (instructions per operation,
  * counted exactly under QEMU -icount) next to the same operations on this host (ns). */
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <rvm/cap.h>
 #include <rvm/gate.h>
 #include <rvm/witness.h>
 
 #include "bench.h"
+#include "board_boot.h"
 #include "hosted.h"
 
 /* The board's figures from one run of the bench image; ok when both runs agreed. */
 struct seed_figures {
-	double emit_sha256, emit_fnv1a, p1, send, calibration;
+	double emit_sha256, emit_fnv1a, p1, send, calibration, wasm_event, wasm_fuel;
 	int runs, agree;
 };
 
-/* Paths of the runner and the bench image in this build tree, found from our own executable. */
-static int tree_paths(char *runner, char *elf, size_t n)
-{
-	char exe[PATH_MAX];
-	const char *dir;
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	int a, b;
+/* Collects the figures from the bench image's "seed-bench NAME ... insns_per_op=X" lines. */
+struct figures_run {
+	struct seed_figures *f;
+	int got;
+};
 
-	if (len <= 0)
-		return -1;
-	exe[len] = 0;
-	dir = dirname(exe); /* rvm-bench lives in BUILD/bench/ */
-	a = snprintf(runner, n, "%s/../tests/qemu/rvm-qemu-run", dir);
-	b = snprintf(elf, n, "%s/../seed-image/platform/seed/rvm-seed-bench.elf", dir);
-	if (a < 0 || b < 0 || (size_t)a >= n || (size_t)b >= n)
-		return -1;
-	return access(runner, X_OK) == 0 && access(elf, R_OK) == 0 ? 0 : -1;
+static void figure_line(void *ctx, const char *line, bool console)
+{
+	struct figures_run *r = ctx;
+	const char *s = strstr(line, "insns_per_op=");
+	double v;
+
+	if (!console || !s || sscanf(s, "insns_per_op=%lf", &v) != 1)
+		return;
+	if (strstr(line, " witness_emit_sha256 "))
+		r->f->emit_sha256 = v, r->got |= 1;
+	else if (strstr(line, " witness_emit_fnv1a "))
+		r->f->emit_fnv1a = v, r->got |= 2;
+	else if (strstr(line, " calibration_loop_2insn "))
+		r->f->calibration = v, r->got |= 4;
+	else if (strstr(line, " p1_check "))
+		r->f->p1 = v, r->got |= 8;
+	else if (strstr(line, " gate_send_p1p2p3 "))
+		r->f->send = v, r->got |= 16;
+	else if (strstr(line, " wasm_event "))
+		r->f->wasm_event = v, r->got |= 32;
+	else if (strstr(line, " wasm_per_fuel "))
+		r->f->wasm_fuel = v, r->got |= 64;
 }
 
 /* One boot of the bench image under -icount shift=0; 0 when every figure was reported. */
 static int board_run(const char *runner, const char *elf, struct seed_figures *f)
 {
-	char cmd[3 * PATH_MAX], line[512], dir[] = "/tmp/rvm-bench-seed-XXXXXX";
-	FILE *p;
-	double v;
-	int got = 0;
+	struct figures_run r = {f, 0};
 
-	if (!mkdtemp(dir))
+	if (rvm_board_boot(runner, elf, "--board seed -- -icount shift=0", "seed-console.txt",
+			   figure_line, &r) != 0)
 		return -1;
-	snprintf(cmd, sizeof(cmd),
-		 "'%s' --board seed --elf '%s' --out '%s' --quiet -- -icount shift=0 >/dev/null "
-		 "2>&1 && cat '%s/seed-console.txt'; rm -rf '%s'",
-		 runner, elf, dir, dir, dir);
-	p = popen(cmd, "r");
-	while (p && fgets(line, sizeof(line), p)) {
-		char *s = strstr(line, "insns_per_op=");
-
-		if (!s || sscanf(s, "insns_per_op=%lf", &v) != 1)
-			continue;
-		if (strstr(line, " witness_emit_sha256 "))
-			f->emit_sha256 = v, got |= 1;
-		else if (strstr(line, " witness_emit_fnv1a "))
-			f->emit_fnv1a = v, got |= 2;
-		else if (strstr(line, " calibration_loop_2insn "))
-			f->calibration = v, got |= 4;
-		else if (strstr(line, " p1_check "))
-			f->p1 = v, got |= 8;
-		else if (strstr(line, " gate_send_p1p2p3 "))
-			f->send = v, got |= 16;
-	}
-	if (p)
-		pclose(p);
-	return got == 31 ? 0 : -1;
+	return r.got == 127 ? 0 : -1;
 }
 
 /* Two boots: the figures must be identical run to run (icount makes them exact). */
@@ -89,13 +74,15 @@ static int board(struct seed_figures *f)
 	}
 	done = 1;
 	if (system("command -v qemu-system-arm >/dev/null 2>&1") != 0 ||
-	    tree_paths(runner, elf, sizeof(runner)) != 0)
+	    rvm_board_paths("seed-image/platform/seed/rvm-seed-bench.elf", runner, elf,
+			    sizeof(runner)) != 0)
 		return status;
 	if (board_run(runner, elf, &a) != 0 || board_run(runner, elf, &b) != 0)
 		return status;
 	a.runs = 2;
 	a.agree = a.emit_sha256 == b.emit_sha256 && a.emit_fnv1a == b.emit_fnv1a &&
-		  a.p1 == b.p1 && a.send == b.send && a.calibration == b.calibration;
+		  a.p1 == b.p1 && a.send == b.send && a.calibration == b.calibration &&
+		  a.wasm_event == b.wasm_event && a.wasm_fuel == b.wasm_fuel;
 	cached = a;
 	*f = a;
 	status = 0;
@@ -221,3 +208,22 @@ static void run_p1(struct rvm_bench_result *out)
 }
 
 RVM_BENCH_ROW(seed_p1_check_insns, NULL, "insns/op on Cortex-M3, reproducible", run_p1)
+
+/* The WebAssembly task on the board: instructions per unit of fuel (about one wasm
+ * instruction) of the kernel's interpreter on the M3, and per whole event in the note. */
+static void run_wasm(struct rvm_bench_result *out)
+{
+	struct seed_figures f;
+
+	if (board(&f) != 0) {
+		snprintf(out->note, sizeof(out->note),
+			 "skipped: qemu-system-arm or the seed bench image missing");
+		return;
+	}
+	out->ours_ns = f.wasm_fuel;
+	snprintf(out->note, sizeof(out->note),
+		 "M3 insns per fuel unit (%s run to run); %.0f insns per event",
+		 f.agree ? "equal" : "DIFFERENT", f.wasm_event);
+}
+
+RVM_BENCH_ROW(seed_wasm_fuel_insns, NULL, "insns/fuel on Cortex-M3, reproducible", run_wasm)

@@ -1,4 +1,5 @@
-/* fuzz/fuzz_checkpoint.c - hostile checkpoint bytes through parse and restore: an rvm_err, never a crash. */
+/* fuzz/fuzz_checkpoint.c - hostile checkpoint bytes through parse and restore: an rvm_err, never a
+ * crash. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,7 +7,7 @@
 #include <hosted.h>
 #include <rvm/checkpoint.h>
 
-#define ARENA (4u << 20)
+#define ARENA	(4u << 20)
 #define NFRAMES (ARENA / 4096u)
 
 /*
@@ -63,7 +64,8 @@ static void make(uint32_t owner, uint64_t size, enum rvm_tier tier, uint8_t fill
 	memset(page, fill, sizeof(page));
 	for (size_t i = 0; i < sizeof(page); i += 7)
 		page[i] = (uint8_t)(i * fill);
-	if (rvm_region_create(&fz->space, 0, owner, size, RVM_REGION_DATA, true, 0, &id) != RVM_OK ||
+	if (rvm_region_create(&fz->space, 0, owner, size, RVM_REGION_DATA, true, 0, &id) !=
+		    RVM_OK ||
 	    rvm_region_write(&fz->space, owner, 1, id, 0, page, sizeof(page), NULL) != RVM_OK ||
 	    rvm_region_set_tier(&fz->space, 0, id, tier) != RVM_OK)
 		abort();
@@ -71,10 +73,10 @@ static void make(uint32_t owner, uint64_t size, enum rvm_tier tier, uint8_t fill
 
 static void setup(void)
 {
-	struct rvm_witness_config cfg = { .chain = RVM_CHAIN_SHA256, .boot_nonce = { 7 } };
+	struct rvm_witness_config cfg = {.chain = RVM_CHAIN_SHA256, .boot_nonce = {7}};
 	struct rvm_phys_range r;
 	static const uint8_t snap[] = "agent snapshot bytes";
-	struct rvm_ckpt_agent agents[2] = { { 1, snap, sizeof(snap) }, { 2, NULL, 0 } };
+	struct rvm_ckpt_agent agents[2] = {{1, snap, sizeof(snap)}, {2, NULL, 0}};
 	struct rvm_ckpt_info info;
 	uint8_t *arena = aligned_alloc(ARENA, ARENA);
 	size_t bound = 0;

@@ -7,26 +7,53 @@
 
 /*
  * Every import is satisfied by a stand-in of the declared type (host functions returning
- * zeros, fresh tables, memories and globals), then every exported function is called with
- * zero arguments and 20,000 fuel. Any crash, sanitizer report or hang is a finding.
+ * zeros, and saying "not now" every other call; fresh tables, memories and globals), then
+ * every exported function is called with zero arguments and run in fuel slices. At each
+ * stop (out of fuel or suspended) the instance is snapshotted and restored into a second
+ * instance, which runs a slice too. Any crash, sanitizer report or hang is a finding.
  */
 
 #define ARENA (4u << 20)
 #define MEMORY (1u << 20)
 #define MAX_IMPORTS 64
 
-static uint8_t mod_arena[ARENA], inst_arena[ARENA];
-static uint8_t memory[MEMORY], imported_memory[MEMORY];
+#define SNAP (MEMORY + (1u << 20))
+
+static uint8_t mod_arena[ARENA], inst_arena[ARENA], inst_arena2[ARENA];
+static uint8_t memory[MEMORY], memory2[MEMORY], imported_memory[MEMORY];
+static uint8_t snap[SNAP];
 static uint64_t table_elems[MAX_IMPORTS][64];
+static unsigned host_calls; /* reset per input: runs stay deterministic */
 
 static enum rvm_wasm_trap zeros(void *ctx, struct rvm_wasm_instance *caller, uint64_t *slots)
 {
 	const struct rvm_wasm_functype *t = ctx;
 
 	(void)caller;
+	if (++host_calls & 1)
+		return RVM_WASM_TRAP_SUSPEND;
 	for (uint32_t i = 0; i < t->nresults; i++)
 		slots[i] = 0;
 	return RVM_WASM_TRAP_NONE;
+}
+
+/* Moves a stopped call of inst into a fresh instance of m and runs one slice there. */
+static void migrate(const struct rvm_wasm_module *m, const struct rvm_wasm_instance *inst,
+		    const struct rvm_wasm_extern *imports, uint32_t n)
+{
+	struct rvm_wasm_config cfg = { .memory = memory2, .memory_cap = MEMORY,
+				       .max_call_depth = 2000, .table_cap_limit = 4096,
+				       .start_fuel = 20000 };
+	struct rvm_wasm_instance *b;
+	size_t len;
+
+	if (rvm_wasm_snapshot(inst, snap, SNAP, &len) != RVM_OK)
+		return;
+	b = rvm_wasm_instantiate(m, imports, n, &cfg, inst_arena2, ARENA, NULL, NULL);
+	if (!b || rvm_wasm_restore(b, snap, len) != RVM_OK)
+		return;
+	(void)rvm_wasm_run(b, 5000, NULL);
+	rvm_wasm_reset(b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,11 +66,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct rvm_wasm_memory mem;
 	struct rvm_wasm_extern imports[MAX_IMPORTS];
 	struct rvm_wasm_config cfg = { .memory = memory, .memory_cap = MEMORY,
-				       .max_call_depth = 2000, .table_cap_limit = 4096 };
+				       .max_call_depth = 2000, .table_cap_limit = 4096,
+				       .start_fuel = 20000 };
 	struct rvm_wasm_module *m;
 	struct rvm_wasm_instance *inst;
 	uint32_t n;
 
+	host_calls = 0;
 	m = rvm_wasm_module_load(data, size, mod_arena, ARENA, NULL);
 	if (!m)
 		return 0;
@@ -99,9 +128,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		if (rvm_wasm_call(inst, ex.u.func, args, d.type->nparams) != RVM_OK)
 			continue;
-		/* Run in two halves: suspension and resumption get fuzzed too. */
-		if (rvm_wasm_run(inst, 10000, NULL) == RVM_WASM_OUT_OF_FUEL)
-			rvm_wasm_run(inst, 10000, NULL);
+		/* In slices: suspension, resumption, snapshots and restores get fuzzed too. */
+		for (int k = 0; k < 4; k++) {
+			enum rvm_wasm_status st = rvm_wasm_run(inst, 5000, NULL);
+
+			if (st != RVM_WASM_OUT_OF_FUEL && st != RVM_WASM_SUSPENDED)
+				break;
+			migrate(m, inst, imports, n);
+		}
 		rvm_wasm_reset(inst);
 	}
 	return 0;

@@ -266,8 +266,7 @@ static enum rvm_err serialise(struct rvm_ckpt_ctx *c, uint32_t partition,
 	rvm_store_le16(h + CK_HSIZE, RVM_CKPT_HEADER_SIZE);
 	rvm_store_le32(h + CK_PART, partition);
 	rvm_store_le64(h + CK_SEQ, info->seq);
-	rvm_store_le64(h + CK_TIME,
-		       s->plat ? rvm_platform_now_ns(s->plat) - w->boot_clock_ns : 0);
+	rvm_store_le64(h + CK_TIME, s->plat ? rvm_platform_now_ns(s->plat) - w->boot_clock_ns : 0);
 	rvm_memcpy(h + CK_CHAIN, w->digest, RVM_SHA256_DIGEST);
 	rvm_store_le32(h + CK_NREG, info->regions);
 	rvm_store_le32(h + CK_NAGENT, nagents);
@@ -284,11 +283,11 @@ static enum rvm_err serialise(struct rvm_ckpt_ctx *c, uint32_t partition,
 }
 
 enum rvm_err rvm_checkpoint_take(struct rvm_ckpt_ctx *c, uint32_t partition,
-				 const struct rvm_ckpt_agent *agents, uint32_t nagents, uint8_t *buf,
-				 size_t cap, struct rvm_ckpt_info *info)
+				 const struct rvm_ckpt_agent *agents, uint32_t nagents,
+				 uint8_t *buf, size_t cap, struct rvm_ckpt_info *info)
 {
 	struct rvm_ckpt_info local;
-	struct out o = { .buf = buf, .cap = buf ? cap : 0, .pos = 0 };
+	struct out o = {.buf = buf, .cap = buf ? cap : 0, .pos = 0};
 	struct rvm_region_space *s;
 	enum rvm_err err;
 
@@ -308,8 +307,9 @@ enum rvm_err rvm_checkpoint_take(struct rvm_ckpt_ctx *c, uint32_t partition,
 		err = s->plat->checkpoint_put(s->plat->ctx, local.id, buf, local.len);
 	if (err != RVM_OK) {
 		if (rvm_witness_can_emit(s->wlog, 1))
-			(void)rvm_witness_emit(s->wlog, RVM_ACT_GATE_DENIED, RVM_WF_DENIED, 0, partition,
-					       RVM_ACT_STATE_CHECKPOINT, (uint64_t)err, NULL);
+			(void)rvm_witness_emit(s->wlog, RVM_ACT_GATE_DENIED, RVM_WF_DENIED, 0,
+					       partition, RVM_ACT_STATE_CHECKPOINT, (uint64_t)err,
+					       NULL);
 		return err;
 	}
 	(void)rvm_witness_emit(s->wlog, RVM_ACT_STATE_CHECKPOINT, 0, 0, partition, local.id,

@@ -1,4 +1,5 @@
-/* kernel/checkpoint_digest.c - the digest of a partition's state (regions and agents), live or replayed. */
+/* kernel/checkpoint_digest.c - the digest of a partition's state (regions and agents), live or
+ * replayed. */
 #include <rvm/bytes.h>
 #include <rvm/checkpoint.h>
 

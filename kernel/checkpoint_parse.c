@@ -1,4 +1,5 @@
-/* kernel/checkpoint_parse.c - validating checkpoint bytes of unknown origin, and walking their entries. */
+/* kernel/checkpoint_parse.c - validating checkpoint bytes of unknown origin, and walking their
+ * entries. */
 #include <rvm/bytes.h>
 #include <rvm/checkpoint.h>
 
@@ -31,7 +32,7 @@ static bool bit_test_set(uint8_t *bits, uint32_t i)
 
 static enum rvm_err check_regions(struct in *in, const struct rvm_ckpt_view *v)
 {
-	uint8_t seen[(RVM_REGION_SLOTS + 7) / 8] = { 0 };
+	uint8_t seen[(RVM_REGION_SLOTS + 7) / 8] = {0};
 
 	for (uint32_t i = 0; i < v->nregions; i++) {
 		const uint8_t *e = get(in, RVM_CKPT_REGION_ENTRY);
@@ -63,7 +64,7 @@ static enum rvm_err check_agents(struct in *in, const struct rvm_ckpt_view *v)
 
 	for (uint32_t i = 0; i < v->nagents; i++) {
 		const uint8_t *e = get(in, RVM_CKPT_AGENT_ENTRY);
-		struct in again = { in->buf, in->end, first };
+		struct in again = {in->buf, in->end, first};
 		uint32_t id;
 
 		if (!e || rvm_load_le32(e + AE_RSVD) != 0 || !get(in, rvm_load_le64(e + AE_LEN)))
@@ -83,7 +84,7 @@ static enum rvm_err check_agents(struct in *in, const struct rvm_ckpt_view *v)
 
 static enum rvm_err check_caps(struct in *in, const struct rvm_ckpt_view *v)
 {
-	uint8_t seen[(RVM_CAP_TABLE_SLOTS + 7) / 8] = { 0 };
+	uint8_t seen[(RVM_CAP_TABLE_SLOTS + 7) / 8] = {0};
 
 	for (uint32_t i = 0; i < v->ncaps; i++) {
 		const uint8_t *e = get(in, RVM_CKPT_CAP_ENTRY);
@@ -162,8 +163,8 @@ static enum rvm_err check_header(const uint8_t *buf, size_t len, struct rvm_ckpt
 	return RVM_OK;
 }
 
-enum rvm_err rvm_checkpoint_parse(const uint8_t *buf, size_t len,
-				  const struct rvm_sha256_impl *sha, struct rvm_ckpt_view *v)
+enum rvm_err rvm_checkpoint_parse(const uint8_t *buf, size_t len, const struct rvm_sha256_impl *sha,
+				  struct rvm_ckpt_view *v)
 {
 	struct rvm_ckpt_view t;
 	struct in in;
@@ -180,7 +181,7 @@ enum rvm_err rvm_checkpoint_parse(const uint8_t *buf, size_t len,
 	if (!rvm_ct_equal(h, buf + len - RVM_CKPT_TRAILER_SIZE, sizeof(h)))
 		return RVM_E_CORRUPT;
 	rvm_memcpy(t.sha256, h, sizeof(h));
-	in = (struct in){ buf, len - RVM_CKPT_TRAILER_SIZE, RVM_CKPT_HEADER_SIZE };
+	in = (struct in){buf, len - RVM_CKPT_TRAILER_SIZE, RVM_CKPT_HEADER_SIZE};
 	t.regions_off = in.pos;
 	err = check_regions(&in, &t);
 	t.agents_off = in.pos;

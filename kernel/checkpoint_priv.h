@@ -1,4 +1,5 @@
-/* kernel/checkpoint_priv.h - the byte layout of a checkpoint, shared by the writer, the parser and restore. */
+/* kernel/checkpoint_priv.h - the byte layout of a checkpoint, shared by the writer, the parser and
+ * restore. */
 #ifndef RVM_CHECKPOINT_PRIV_H
 #define RVM_CHECKPOINT_PRIV_H
 
@@ -30,22 +31,51 @@ enum {
 
 /* Region entry: 0 id u64, 8 last_access u64, 16 image_len u32, 20 owner u32, 24 order,
  * 25 tier, 26 type, 27 writable (u8 each), 28 reserved u32, 32 digest [32]; then the image. */
-enum { RE_ID = 0, RE_LAST = 8, RE_ILEN = 16, RE_OWNER = 20, RE_ORDER = 24, RE_TIER = 25,
-       RE_TYPE = 26, RE_WR = 27, RE_RSVD = 28, RE_DIGEST = 32 };
+enum {
+	RE_ID = 0,
+	RE_LAST = 8,
+	RE_ILEN = 16,
+	RE_OWNER = 20,
+	RE_ORDER = 24,
+	RE_TIER = 25,
+	RE_TYPE = 26,
+	RE_WR = 27,
+	RE_RSVD = 28,
+	RE_DIGEST = 32
+};
 
 /* Agent entry: 0 id u32, 4 reserved u32, 8 length u64; then the snapshot. */
 enum { AE_ID = 0, AE_RSVD = 4, AE_LEN = 8 };
 
 /* Cap entry: 0 slot u32, 4 gen u32, 8 object u64, 16 epoch u64, 24 parent u32, 28 type,
  * 29 rights, 30 depth, 31 reserved (u8 each), 32 seal [16]. */
-enum { CE_SLOT = 0, CE_GEN = 4, CE_OBJ = 8, CE_EPOCH = 16, CE_PARENT = 24, CE_TYPE = 28,
-       CE_RIGHTS = 29, CE_DEPTH = 30, CE_RSVD = 31, CE_SEAL = 32 };
+enum {
+	CE_SLOT = 0,
+	CE_GEN = 4,
+	CE_OBJ = 8,
+	CE_EPOCH = 16,
+	CE_PARENT = 24,
+	CE_TYPE = 28,
+	CE_RIGHTS = 29,
+	CE_DEPTH = 30,
+	CE_RSVD = 31,
+	CE_SEAL = 32
+};
 
 /* Edge entry: 0 id u64, 8 src u32, 12 dst u32, 16 head u32, 20 tail u32, 24 weight u64,
  * 32 sent u64, 40 received u64, 48 refused u64; then (head - tail) descriptors of
  * 24 bytes: region u64, tag u64, offset u32, length u32. */
-enum { EE_ID = 0, EE_SRC = 8, EE_DST = 12, EE_HEAD = 16, EE_TAIL = 20, EE_WEIGHT = 24,
-       EE_SENT = 32, EE_RECV = 40, EE_REFUSED = 48 };
+enum {
+	EE_ID = 0,
+	EE_SRC = 8,
+	EE_DST = 12,
+	EE_HEAD = 16,
+	EE_TAIL = 20,
+	EE_WEIGHT = 24,
+	EE_SENT = 32,
+	EE_RECV = 40,
+	EE_REFUSED = 48
+};
 
 _Static_assert(RE_DIGEST + RVM_SHA256_DIGEST == RVM_CKPT_REGION_ENTRY, "region entry layout");
 _Static_assert(CE_SEAL + RVM_CAP_DIGEST == RVM_CKPT_CAP_ENTRY, "cap entry layout");

@@ -1,4 +1,5 @@
-/* kernel/checkpoint_restore.c - rolling a partition back to a checkpoint: check everything, then apply. */
+/* kernel/checkpoint_restore.c - rolling a partition back to a checkpoint: check everything, then
+ * apply. */
 #include <rvm/bytes.h>
 #include <rvm/checkpoint.h>
 
@@ -129,8 +130,8 @@ static void install_region(struct rvm_region_space *s, const struct rvm_ckpt_reg
 }
 
 /* Removes caps of the table the checkpoint does not hold; counts those it holds that are gone. */
-static void restore_caps(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
-			 uint32_t partition, struct rvm_ckpt_restore_stats *st)
+static void restore_caps(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v, uint32_t partition,
+			 struct rvm_ckpt_restore_stats *st)
 {
 	struct rvm_cap_space *caps = c->gate->caps;
 	struct rvm_cap_table *t = &caps->tables[partition];
@@ -157,7 +158,7 @@ static void restore_caps(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
 enum rvm_err rvm_checkpoint_restore(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
 				    uint32_t partition, struct rvm_ckpt_restore_stats *st)
 {
-	struct rvm_ckpt_restore_stats local = { 0 };
+	struct rvm_ckpt_restore_stats local = {0};
 	struct rvm_region_space *s;
 	struct rvm_ckpt_region e;
 	uint32_t pos = 0, n = 0;
@@ -170,8 +171,9 @@ enum rvm_err rvm_checkpoint_restore(struct rvm_ckpt_ctx *c, const struct rvm_ckp
 	err = restore_check(c, v, partition);
 	if (err != RVM_OK) {
 		if (rvm_witness_can_emit(s->wlog, 1))
-			(void)rvm_witness_emit(s->wlog, RVM_ACT_GATE_DENIED, RVM_WF_DENIED, 0, partition,
-					       RVM_ACT_STATE_RESTORE, (uint64_t)err, NULL);
+			(void)rvm_witness_emit(s->wlog, RVM_ACT_GATE_DENIED, RVM_WF_DENIED, 0,
+					       partition, RVM_ACT_STATE_RESTORE, (uint64_t)err,
+					       NULL);
 		return err;
 	}
 	/* Apply: nothing below can fail. */

@@ -8,7 +8,7 @@
 static const uint8_t base_class[RVM_FAULT_KIND_COUNT] = {
 	[RVM_FAULT_AGENT_TRAP] = RVM_F1,    [RVM_FAULT_NOMEM] = RVM_F1,
 	[RVM_FAULT_WITNESS_FULL] = RVM_F1,  [RVM_FAULT_INCONSISTENT] = RVM_F2,
-	[RVM_FAULT_MIGRATION] = RVM_F2,     [RVM_FAULT_MEM_CORRUPT] = RVM_F3,
+	[RVM_FAULT_MIGRATION] = RVM_F2,	    [RVM_FAULT_MEM_CORRUPT] = RVM_F3,
 	[RVM_FAULT_IMAGE_CORRUPT] = RVM_F3, [RVM_FAULT_COHERENCE] = RVM_F3,
 	[RVM_FAULT_KERNEL] = RVM_F4,
 };
@@ -107,7 +107,8 @@ static enum rvm_err load_good(struct rvm_recovery *rec, uint32_t partition, uint
 	for (uint32_t i = p->nckpt; i-- > 0;) {
 		if ((p->ckpt[i] & 0xFFFFFFFFFFull) >= before)
 			continue;
-		err = rvm_checkpoint_load(rec->ck->regions->plat, p->ckpt[i], rec->buf, rec->cap, v);
+		err = rvm_checkpoint_load(rec->ck->regions->plat, p->ckpt[i], rec->buf, rec->cap,
+					  v);
 		if (err == RVM_OK && v->partition == partition)
 			return RVM_OK;
 		if (err == RVM_OK)
@@ -121,7 +122,7 @@ static enum rvm_err restart_agent(struct rvm_recovery *rec, const struct rvm_fau
 				  struct rvm_recovery_result *res)
 {
 	struct rvm_ckpt_view v;
-	struct rvm_ckpt_agent a = { f->agent, NULL, 0 };
+	struct rvm_ckpt_agent a = {f->agent, NULL, 0};
 
 	if (!rec->ops || !rec->ops->agent_restart)
 		return RVM_E_UNSUPPORTED;
@@ -237,8 +238,8 @@ static enum rvm_err witness(struct rvm_recovery *rec, uint16_t action, const str
 
 	if (!rvm_witness_can_emit(w, 1))
 		return RVM_E_FULL;
-	(void)rvm_witness_emit(w, action, 0, 0, f->partition, (uint64_t)f->kind | (uint64_t)f->agent << 32,
-			       arg1, seq);
+	(void)rvm_witness_emit(w, action, 0, 0, f->partition,
+			       (uint64_t)f->kind | (uint64_t)f->agent << 32, arg1, seq);
 	return RVM_OK;
 }
 

@@ -1,4 +1,5 @@
-/* kernel/region_gate.c - regions as objects of the security gate: registry ids, root caps, gated entry points. */
+/* kernel/region_gate.c - regions as objects of the security gate: registry ids, root caps, gated
+ * entry points. */
 #include <rvm/bytes.h>
 #include <rvm/gate.h>
 #include <rvm/region.h>
@@ -44,10 +45,9 @@ uint64_t region_gate_attach(struct rvm_region_space *s, uint32_t slot)
 	ref = rvm_cap_insert(caps, r->owner, RVM_CAP_NIL, RVM_OBJ_REGION, r->obj, RVM_RIGHTS_ALL);
 	h = rvm_cap_handle_of(caps, ref);
 	/* As rvm_cap_mint witnesses it: arg0 the handle, arg1 table << 32 | type << 8 | rights. */
-	(void)rvm_witness_emit(s->wlog, RVM_ACT_CAP_MINT, 0, 0, r->obj, h,
-			       (uint64_t)r->owner << 32 | (uint64_t)RVM_OBJ_REGION << 8 |
-				       RVM_RIGHTS_ALL,
-			       NULL);
+	(void)rvm_witness_emit(
+		s->wlog, RVM_ACT_CAP_MINT, 0, 0, r->obj, h,
+		(uint64_t)r->owner << 32 | (uint64_t)RVM_OBJ_REGION << 8 | RVM_RIGHTS_ALL, NULL);
 	return h;
 }
 
@@ -90,7 +90,7 @@ static enum rvm_err gated_check(void *ctx, const struct rvm_gate_req *req,
 static enum rvm_err gated(struct rvm_region_space *s, struct region_op *op, rvm_cap_t cap,
 			  uint8_t rights, region_check_fn *check, region_apply_fn *apply)
 {
-	struct gated g = { s, op, check };
+	struct gated g = {s, op, check};
 	struct rvm_gate_req req;
 	const struct rvm_region *r;
 	uint32_t slot;
@@ -130,8 +130,11 @@ static enum rvm_err gated(struct rvm_region_space *s, struct region_op *op, rvm_
 enum rvm_err rvm_region_map_cap(struct rvm_region_space *s, uint32_t caller, rvm_cap_t cap,
 				rvm_region_id id, uint32_t partition, bool writable)
 {
-	struct region_op op = { .action = RVM_ACT_REGION_MAP, .caller = caller, .id = id,
-				.to = partition, .writable = writable };
+	struct region_op op = {.action = RVM_ACT_REGION_MAP,
+			       .caller = caller,
+			       .id = id,
+			       .to = partition,
+			       .writable = writable};
 
 	return gated(s, &op, cap,
 		     (uint8_t)(writable ? RVM_RIGHT_READ | RVM_RIGHT_WRITE : RVM_RIGHT_READ),
@@ -141,8 +144,8 @@ enum rvm_err rvm_region_map_cap(struct rvm_region_space *s, uint32_t caller, rvm
 enum rvm_err rvm_region_unmap_cap(struct rvm_region_space *s, uint32_t caller, rvm_cap_t cap,
 				  rvm_region_id id, uint32_t partition)
 {
-	struct region_op op = { .action = RVM_ACT_REGION_UNMAP, .caller = caller, .id = id,
-				.to = partition };
+	struct region_op op = {
+		.action = RVM_ACT_REGION_UNMAP, .caller = caller, .id = id, .to = partition};
 
 	return gated(s, &op, cap, RVM_RIGHT_READ, region_unmap_check, region_unmap_apply);
 }
@@ -150,10 +153,10 @@ enum rvm_err rvm_region_unmap_cap(struct rvm_region_space *s, uint32_t caller, r
 enum rvm_err rvm_region_transfer_cap(struct rvm_region_space *s, uint32_t caller, rvm_cap_t cap,
 				     rvm_region_id id, uint32_t to, rvm_cap_t *new_cap)
 {
-	struct region_op op = { .action = RVM_ACT_REGION_TRANSFER, .caller = caller, .id = id,
-				.to = to };
-	enum rvm_err err = gated(s, &op, cap, RVM_RIGHT_GRANT, region_transfer_check,
-				 region_transfer_apply);
+	struct region_op op = {
+		.action = RVM_ACT_REGION_TRANSFER, .caller = caller, .id = id, .to = to};
+	enum rvm_err err =
+		gated(s, &op, cap, RVM_RIGHT_GRANT, region_transfer_check, region_transfer_apply);
 
 	if (err == RVM_OK && new_cap)
 		*new_cap = op.cap;
@@ -161,11 +164,16 @@ enum rvm_err rvm_region_transfer_cap(struct rvm_region_space *s, uint32_t caller
 }
 
 enum rvm_err rvm_region_write_cap(struct rvm_region_space *s, uint32_t caller, rvm_cap_t cap,
-				  uint32_t agent, rvm_region_id id, uint64_t offset, const void *data,
-				  uint32_t len, uint64_t *seq_out)
+				  uint32_t agent, rvm_region_id id, uint64_t offset,
+				  const void *data, uint32_t len, uint64_t *seq_out)
 {
-	struct region_op op = { .action = RVM_ACT_REGION_WRITE, .caller = caller, .id = id,
-				.to = agent, .size = len, .epoch = offset, .data = data };
+	struct region_op op = {.action = RVM_ACT_REGION_WRITE,
+			       .caller = caller,
+			       .id = id,
+			       .to = agent,
+			       .size = len,
+			       .epoch = offset,
+			       .data = data};
 	enum rvm_err err;
 
 	if (!data && len)
@@ -183,7 +191,7 @@ enum rvm_err rvm_region_write_cap(struct rvm_region_space *s, uint32_t caller, r
 enum rvm_err rvm_region_destroy_cap(struct rvm_region_space *s, uint32_t caller, rvm_cap_t cap,
 				    rvm_region_id id)
 {
-	struct region_op op = { .action = RVM_ACT_REGION_DESTROY, .caller = caller, .id = id };
+	struct region_op op = {.action = RVM_ACT_REGION_DESTROY, .caller = caller, .id = id};
 
 	return gated(s, &op, cap, RVM_RIGHT_REVOKE, region_destroy_check, region_destroy_apply);
 }

@@ -1,4 +1,5 @@
-/* kernel/region_replay.c - what replay needs from regions: recreate under a logged id, drop mappings. */
+/* kernel/region_replay.c - what replay needs from regions: recreate under a logged id, drop
+ * mappings. */
 #include <rvm/bytes.h>
 #include <rvm/region.h>
 
@@ -51,8 +52,13 @@ static void create_at_apply(struct rvm_region_space *s, struct region_op *op)
 enum rvm_err region_create_at(struct rvm_region_space *s, uint32_t caller, rvm_region_id id,
 			      uint32_t owner, uint64_t size, uint32_t type, bool writable)
 {
-	struct region_op op = { .action = RVM_ACT_REGION_CREATE, .caller = caller, .id = id,
-				.to = owner, .size = size, .type = type, .writable = writable };
+	struct region_op op = {.action = RVM_ACT_REGION_CREATE,
+			       .caller = caller,
+			       .id = id,
+			       .to = owner,
+			       .size = size,
+			       .type = type,
+			       .writable = writable};
 
 	return region_run(s, &op, create_at_check, create_at_apply);
 }

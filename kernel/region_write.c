@@ -1,4 +1,5 @@
-/* kernel/region_write.c - witnessed writes into regions, with their bytes handed to the journal for replay. */
+/* kernel/region_write.c - witnessed writes into regions, with their bytes handed to the journal for
+ * replay. */
 #include <rvm/bytes.h>
 #include <rvm/region.h>
 
@@ -50,8 +51,13 @@ enum rvm_err rvm_region_write(struct rvm_region_space *s, uint32_t caller, uint3
 			      uint64_t *seq_out)
 {
 	/* op->to carries the agent and op->epoch the offset: the write has no owner or epoch. */
-	struct region_op op = { .action = RVM_ACT_REGION_WRITE, .caller = caller, .id = id,
-				.to = agent, .size = len, .epoch = offset, .data = data };
+	struct region_op op = {.action = RVM_ACT_REGION_WRITE,
+			       .caller = caller,
+			       .id = id,
+			       .to = agent,
+			       .size = len,
+			       .epoch = offset,
+			       .data = data};
 	enum rvm_err err;
 
 	if (!s || (!data && len))

@@ -1,4 +1,5 @@
-/* kernel/replay.c - re-applying witnessed region history to a region space: one record, a range, a rebuild. */
+/* kernel/replay.c - re-applying witnessed region history to a region space: one record, a range, a
+ * rebuild. */
 #include <rvm/bytes.h>
 #include <rvm/replay.h>
 
@@ -53,8 +54,8 @@ enum rvm_err rvm_replay_restore(struct rvm_ckpt_ctx *c, const struct rvm_replay_
 	err = src->checkpoint(src->ctx, announce->arg0, &buf, &len);
 	if (err != RVM_OK)
 		return err;
-	err = rvm_checkpoint_parse(buf, len,
-				   c->regions->plat ? c->regions->plat->sha256 : NULL, &v);
+	err = rvm_checkpoint_parse(buf, len, c->regions->plat ? c->regions->plat->sha256 : NULL,
+				   &v);
 	if (err != RVM_OK)
 		return err;
 	/* The bytes must be the ones the log announced, for the partition it names. */
@@ -104,7 +105,8 @@ static enum rvm_err apply(struct rvm_ckpt_ctx *c, const struct rvm_replay_source
 	case RVM_ACT_REGION_CREATE:
 		if (!rvm_replay_set_has(set, (uint32_t)r->arg0))
 			return RVM_OK;
-		/* Alive under another owner: it left the partition later (a rollback kept it there). */
+		/* Alive under another owner: it left the partition later (a rollback kept it
+		 * there). */
 		owner = owner_of(s, r->target, &slot);
 		if (owner != NONE && !rvm_replay_set_has(set, (uint32_t)owner))
 			return RVM_OK;
@@ -158,7 +160,7 @@ enum rvm_err rvm_replay_apply(struct rvm_ckpt_ctx *c, const struct rvm_replay_so
 			      const struct rvm_replay_set *set, const struct rvm_witness_record *r,
 			      struct rvm_replay_stats *st)
 {
-	struct rvm_replay_stats local = { 0 };
+	struct rvm_replay_stats local = {0};
 
 	if (!c || !c->regions || !src || !src->record || !r)
 		return RVM_E_INVAL;
@@ -169,7 +171,7 @@ enum rvm_err rvm_replay_range(struct rvm_ckpt_ctx *c, const struct rvm_replay_so
 			      const struct rvm_replay_set *set, uint64_t from, uint64_t to,
 			      uint64_t skip, struct rvm_replay_stats *st)
 {
-	struct rvm_replay_stats local = { 0 };
+	struct rvm_replay_stats local = {0};
 	struct rvm_witness_record r;
 	enum rvm_err err = RVM_OK;
 
@@ -254,7 +256,7 @@ enum rvm_err rvm_replay_rebuild(struct rvm_ckpt_ctx *c, const struct rvm_replay_
 				uint64_t count, uint32_t partition, uint64_t seq,
 				struct rvm_replay_stats *st)
 {
-	struct rvm_replay_stats local = { 0 };
+	struct rvm_replay_stats local = {0};
 	struct rvm_replay_set set, est;
 	struct rvm_witness_record r;
 	enum rvm_err err = RVM_OK;
@@ -273,7 +275,8 @@ enum rvm_err rvm_replay_rebuild(struct rvm_ckpt_ctx *c, const struct rvm_replay_
 		if (c->replay_from[p] == NONE)
 			continue;
 		rvm_replay_set_add(&set, p);
-		/* From genesis (no checkpoint before it), a member's whole history is in the log. */
+		/* From genesis (no checkpoint before it), a member's whole history is in the log.
+		 */
 		if (c->replay_from[p] == 0)
 			rvm_replay_set_add(&est, p);
 	}
@@ -286,7 +289,8 @@ enum rvm_err rvm_replay_rebuild(struct rvm_ckpt_ctx *c, const struct rvm_replay_
 			return RVM_E_CORRUPT;
 		if (r.action == RVM_ACT_STATE_CHECKPOINT && r.flags == 0 &&
 		    rvm_replay_set_has(&set, (uint32_t)r.target)) {
-			/* A checkpoint holds the state at its seq: take it, from here on it is known. */
+			/* A checkpoint holds the state at its seq: take it, from here on it is
+			 * known. */
 			st->records++;
 			err = rvm_replay_restore(c, src, &r, st);
 			rvm_replay_set_add(&est, (uint32_t)r.target);

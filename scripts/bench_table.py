@@ -28,7 +28,9 @@ def literals():
 
 
 def split_target(rest, lits):
-    """(target, note) from the text after the ratio column."""
+    """(target, note) from the text after the ratio column (a row without a target: blanks)."""
+    if len(rest) > 16 and not rest[:16].strip():
+        return "", rest.strip()
     rest = rest.strip()
     for lit in lits:
         if lit and rest.startswith(lit) and (len(rest) == len(lit) or rest[len(lit)] == " "):
@@ -92,7 +94,7 @@ def table(rows, extra, notes):
             r["name"], fmt_ours(r["name"], float(r["ours_ns"]), note), peer or "-",
             fmt_ns(float(r["peer_ns"])) if peer else "-",
             f"{float(r['ratio']):.3f}" if peer else "-",
-            target.replace("|", "\\|"), note.replace("|", "\\|")))
+            target.replace("|", "\\|") or "-", note.replace("|", "\\|")))
     return "\n".join(out) + "\n"
 
 

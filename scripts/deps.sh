@@ -10,7 +10,8 @@ PACKAGES=(
   libcmocka-dev libsodium-dev libssl-dev liblz4-dev libigraph-dev libboost-graph-dev
   libcjson-dev wabt nodejs cppcheck clang-tidy clang-format valgrind
   qemu-user libc6-dev-arm64-cross gdb-multiarch
-  pandoc graphviz openssl xxd
+  pandoc graphviz openssl xxd python3
+  ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd
 )
 
 # The documentation MCP server (mcp/) installs its locked npm packages once, when they are missing.

@@ -1,4 +1,5 @@
-/* rvm/checkpoint.h - partition checkpoints: regions, agent snapshots, caps and edges, bound to a witness seq. */
+/* rvm/checkpoint.h - partition checkpoints: regions, agent snapshots, caps and edges, bound to a
+ * witness seq. */
 #ifndef RVM_CHECKPOINT_H
 #define RVM_CHECKPOINT_H
 
@@ -29,22 +30,22 @@
  * S); the log alone tells which checkpoints exist (their STATE_CHECKPOINT
  * records). docs/recovery.md describes the byte format.
  */
-#define RVM_CKPT_MAGIC "RVMCKPT1"
-#define RVM_CKPT_VERSION 1u
-#define RVM_CKPT_HEADER_SIZE 96u
+#define RVM_CKPT_MAGIC	      "RVMCKPT1"
+#define RVM_CKPT_VERSION      1u
+#define RVM_CKPT_HEADER_SIZE  96u
 #define RVM_CKPT_TRAILER_SIZE 32u /* SHA-256 of header and body */
 #define RVM_CKPT_REGION_ENTRY 64u /* fixed part of a region entry; its image follows */
-#define RVM_CKPT_AGENT_ENTRY 16u  /* fixed part of an agent entry; its snapshot follows */
-#define RVM_CKPT_CAP_ENTRY 48u
-#define RVM_CKPT_EDGE_ENTRY 56u /* fixed part; (head - tail) descriptors of 24 bytes follow */
-#define RVM_CKPT_DESC_ENTRY 24u
+#define RVM_CKPT_AGENT_ENTRY  16u /* fixed part of an agent entry; its snapshot follows */
+#define RVM_CKPT_CAP_ENTRY    48u
+#define RVM_CKPT_EDGE_ENTRY   56u /* fixed part; (head - tail) descriptors of 24 bytes follow */
+#define RVM_CKPT_DESC_ENTRY   24u
 /* Agents one checkpoint holds. */
 #ifndef RVM_CKPT_MAX_AGENTS
 #define RVM_CKPT_MAX_AGENTS 256u
 #endif
 /* Checkpoint-store id: 'C' in the top byte, 16 bits of partition, 40 bits of seq. */
-#define RVM_CKPT_ID(partition, seq)                                                            \
-	(0x43ull << 56 | ((uint64_t)(partition) & 0xFFFFu) << 40 | ((uint64_t)(seq) & 0xFFFFFFFFFFull))
+#define RVM_CKPT_ID(partition, seq)                                                                \
+	(0x43ull << 56 | ((uint64_t)(partition)&0xFFFFu) << 40 | ((uint64_t)(seq)&0xFFFFFFFFFFull))
 
 /* One agent's snapshot, as the caller hands it in (rvm_wasm_snapshot output, or any blob). */
 struct rvm_ckpt_agent {
@@ -97,7 +98,7 @@ struct rvm_ckpt_region {
 	uint32_t owner;
 	uint8_t order, tier, type, writable;
 	uint8_t digest[RVM_SHA256_DIGEST]; /* SHA-256 of the 4096 << order content bytes */
-	const uint8_t *image;              /* page image (rvm/region.h store format) */
+	const uint8_t *image;		   /* page image (rvm/region.h store format) */
 	uint32_t image_len;
 };
 
@@ -137,8 +138,8 @@ enum rvm_err rvm_checkpoint_bound(struct rvm_ckpt_ctx *c, uint32_t partition,
  * fails after the record was checked leaves no record.
  */
 enum rvm_err rvm_checkpoint_take(struct rvm_ckpt_ctx *c, uint32_t partition,
-				 const struct rvm_ckpt_agent *agents, uint32_t nagents, uint8_t *buf,
-				 size_t cap, struct rvm_ckpt_info *info);
+				 const struct rvm_ckpt_agent *agents, uint32_t nagents,
+				 uint8_t *buf, size_t cap, struct rvm_ckpt_info *info);
 
 /*
  * Validates checkpoint bytes of unknown origin completely (header, trailer
@@ -148,8 +149,8 @@ enum rvm_err rvm_checkpoint_take(struct rvm_ckpt_ctx *c, uint32_t partition,
  * RVM_E_FORMAT (magic, sizes, reserved fields), RVM_E_VERSION, RVM_E_CORRUPT
  * (trailer mismatch, an entry that breaks a rule). sha may be NULL (portable).
  */
-enum rvm_err rvm_checkpoint_parse(const uint8_t *buf, size_t len,
-				  const struct rvm_sha256_impl *sha, struct rvm_ckpt_view *v);
+enum rvm_err rvm_checkpoint_parse(const uint8_t *buf, size_t len, const struct rvm_sha256_impl *sha,
+				  struct rvm_ckpt_view *v);
 
 /*
  * Entry iterators over a parsed view: *pos starts at 0 and is advanced; each
@@ -177,12 +178,12 @@ enum rvm_err rvm_checkpoint_load(const struct rvm_platform *plat, uint64_t id, u
 
 /* What a restore did. */
 struct rvm_ckpt_restore_stats {
-	uint32_t regions;         /* regions reinstated from the checkpoint */
-	uint32_t regions_dropped; /* regions of the partition that the checkpoint did not have */
+	uint32_t regions;	    /* regions reinstated from the checkpoint */
+	uint32_t regions_dropped;   /* regions of the partition that the checkpoint did not have */
 	uint32_t regions_elsewhere; /* checkpoint regions another partition holds now: left there */
-	uint32_t caps_removed;    /* caps granted after the checkpoint, removed (with subtrees) */
-	uint32_t caps_lost;       /* caps revoked after the checkpoint: never brought back */
-	uint32_t edges;           /* edges the checkpoint names (checked, not rewritten) */
+	uint32_t caps_removed;	    /* caps granted after the checkpoint, removed (with subtrees) */
+	uint32_t caps_lost;	    /* caps revoked after the checkpoint: never brought back */
+	uint32_t edges;		    /* edges the checkpoint names (checked, not rewritten) */
 };
 
 /*

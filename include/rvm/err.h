@@ -44,7 +44,11 @@
 	X(E_BUSY, "resource busy")                                             \
 	X(E_DEGRADED, "coherence engine degraded")                             \
 	X(E_OVERFLOW, "arithmetic overflow")                                   \
-	X(E_BOOT, "boot phase failed")
+	X(E_BOOT, "boot phase failed")                                         \
+	X(E_BUDGET_COMPUTE, "GPU compute-time budget of this epoch exceeded")  \
+	X(E_BUDGET_MEMORY, "GPU device-memory budget exceeded")                \
+	X(E_BUDGET_TRANSFER, "GPU transfer budget of this epoch exceeded")     \
+	X(E_BUDGET_LAUNCHES, "GPU launch budget of this epoch exceeded")
 
 enum rvm_err {
 #define RVM_ERR_ENUM(name, msg) RVM_##name,

@@ -1,4 +1,5 @@
-/* rvm/recovery.h - fault recovery (DC-14): classify a fault, recover at F1..F4, escalate, witness each step. */
+/* rvm/recovery.h - fault recovery (DC-14): classify a fault, recover at F1..F4, escalate, witness
+ * each step. */
 #ifndef RVM_RECOVERY_H
 #define RVM_RECOVERY_H
 
@@ -26,15 +27,16 @@ enum rvm_fault_class { RVM_F1 = 1, RVM_F2 = 2, RVM_F3 = 3, RVM_F4 = 4 };
 
 /* What went wrong; values are witnessed (FAULT arg0): append only. */
 enum rvm_fault_kind {
-	RVM_FAULT_AGENT_TRAP = 1,    /* F1: an agent trapped (agent, detail = trap code) */
-	RVM_FAULT_NOMEM = 2,         /* F1: the buddy allocator could not serve the partition */
-	RVM_FAULT_WITNESS_FULL = 3,  /* F1: the witness ring is full, the sink stopped draining */
-	RVM_FAULT_INCONSISTENT = 4,  /* F2: the partition's state failed a consistency check */
-	RVM_FAULT_MIGRATION = 5,     /* F2: a migration died half-way */
-	RVM_FAULT_MEM_CORRUPT = 6,   /* F3: region bytes corrupted (seq: the bad mutation, if known) */
+	RVM_FAULT_AGENT_TRAP = 1,   /* F1: an agent trapped (agent, detail = trap code) */
+	RVM_FAULT_NOMEM = 2,	    /* F1: the buddy allocator could not serve the partition */
+	RVM_FAULT_WITNESS_FULL = 3, /* F1: the witness ring is full, the sink stopped draining */
+	RVM_FAULT_INCONSISTENT = 4, /* F2: the partition's state failed a consistency check */
+	RVM_FAULT_MIGRATION = 5,    /* F2: a migration died half-way */
+	RVM_FAULT_MEM_CORRUPT =
+		6, /* F3: region bytes corrupted (seq: the bad mutation, if known) */
 	RVM_FAULT_IMAGE_CORRUPT = 7, /* F3: a compressed page failed its digest (detail: region) */
 	RVM_FAULT_COHERENCE = 8,     /* F3: a coherence violation (seq: the offending record) */
-	RVM_FAULT_KERNEL = 9,        /* F4: a kernel invariant is broken */
+	RVM_FAULT_KERNEL = 9,	     /* F4: a kernel invariant is broken */
 	RVM_FAULT_KIND_COUNT
 };
 
@@ -44,10 +46,10 @@ enum rvm_fault_kind {
 #define RVM_RECOVERY_KEEP 4u
 
 struct rvm_fault {
-	uint16_t kind;      /* enum rvm_fault_kind */
+	uint16_t kind;	    /* enum rvm_fault_kind */
 	uint32_t partition; /* pool slot */
-	uint32_t agent;     /* F1 agent faults */
-	uint64_t seq;       /* the faulting mutation's witness seq, or RVM_SEQ_NONE */
+	uint32_t agent;	    /* F1 agent faults */
+	uint64_t seq;	    /* the faulting mutation's witness seq, or RVM_SEQ_NONE */
 	uint64_t detail;
 };
 
@@ -78,7 +80,7 @@ struct rvm_recovery_ops {
 
 /* Escalation policy: `repeat` faults of one class within window_ns move the next one up. */
 struct rvm_recovery_config {
-	uint32_t repeat;    /* 0 = never escalate on repetition */
+	uint32_t repeat; /* 0 = never escalate on repetition */
 	uint64_t window_ns;
 };
 
@@ -111,9 +113,9 @@ struct rvm_recovery {
 
 /* Outcome of one fault. */
 struct rvm_recovery_result {
-	uint8_t cls;       /* class that resolved it (RVM_F4: the kernel restarts) */
-	uint8_t first;     /* class it started at (after repetition escalation) */
-	uint64_t ckpt;     /* checkpoint rolled back to (F2/F3) or restarted from (F1) */
+	uint8_t cls;	   /* class that resolved it (RVM_F4: the kernel restarts) */
+	uint8_t first;	   /* class it started at (after repetition escalation) */
+	uint64_t ckpt;	   /* checkpoint rolled back to (F2/F3) or restarted from (F1) */
 	uint64_t new_ckpt; /* checkpoint taken after an F2/F3 rollback, 0 if none */
 	struct rvm_replay_stats replay;
 	enum rvm_err last_err; /* why the last failed step failed (RVM_OK if none did) */

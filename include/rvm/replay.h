@@ -1,4 +1,5 @@
-/* rvm/replay.h - rebuilding partition state at any witness seq from checkpoints, the log and the journal. */
+/* rvm/replay.h - rebuilding partition state at any witness seq from checkpoints, the log and the
+ * journal. */
 #ifndef RVM_REPLAY_H
 #define RVM_REPLAY_H
 
@@ -42,12 +43,12 @@ static inline bool rvm_replay_set_has(const struct rvm_replay_set *s, uint32_t p
 }
 
 struct rvm_replay_stats {
-	uint64_t records;  /* records looked at */
-	uint64_t applied;  /* records that changed state */
-	uint64_t writes;   /* of which REGION_WRITE */
-	uint64_t bytes;    /* payload bytes written */
-	uint64_t restores; /* checkpoints restored */
-	uint64_t skipped;  /* records skipped on purpose (the faulting mutation) */
+	uint64_t records;   /* records looked at */
+	uint64_t applied;   /* records that changed state */
+	uint64_t writes;    /* of which REGION_WRITE */
+	uint64_t bytes;	    /* payload bytes written */
+	uint64_t restores;  /* checkpoints restored */
+	uint64_t skipped;   /* records skipped on purpose (the faulting mutation) */
 	uint64_t start_seq; /* first record replayed */
 };
 

@@ -275,9 +275,11 @@ bool rvm_wasm_functype_eq(const struct rvm_wasm_functype *a, const struct rvm_wa
 
 /*
  * Snapshot of a whole instance: linear memory, mutable globals, tables, dropped segments
- * and the suspended call stack with its fuel accounting. Only state owned by inst is
- * saved (imported memories/tables/globals are the embedder's); funcrefs must point to
- * inst's own functions. rvm_wasm_snapshot_size() gives the bytes needed.
+ * and the suspended call stack with its fuel accounting (reference values in frames
+ * included). Only state owned by inst is saved (imported memories/tables/globals are the
+ * embedder's); funcrefs, wherever they are, must be inst's functions or its imports
+ * (saved as function indices), else RVM_E_UNSUPPORTED. rvm_wasm_snapshot_size() gives the
+ * bytes needed.
  * Restore targets a fresh instance of the same module (checked by SHA-256 of the module
  * bytes) with the same imports; running on is bit-identical to never having stopped.
  */

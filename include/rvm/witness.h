@@ -89,7 +89,14 @@
 	X(GPU_FREE, 0x0901, "gpu.free")                                        \
 	X(GPU_TRANSFER, 0x0902, "gpu.transfer")                                \
 	X(GPU_LAUNCH, 0x0903, "gpu.launch")                                    \
-	X(GPU_CANCEL, 0x0904, "gpu.cancel")
+	X(GPU_CANCEL, 0x0904, "gpu.cancel")                                    \
+	X(GPU_ATTACH, 0x0905, "gpu.attach")                                    \
+	X(GPU_DETACH, 0x0906, "gpu.detach")                                    \
+	X(GPU_QUEUE, 0x0907, "gpu.queue")                                      \
+	X(GPU_KERNEL, 0x0908, "gpu.kernel")                                    \
+	X(GPU_EPOCH, 0x0909, "gpu.epoch")                                      \
+	X(GPU_MOVE, 0x090A, "gpu.move")                                        \
+	X(GPU_RECOVER, 0x090B, "gpu.recover")
 
 enum rvm_action {
 #define RVM_ACTION_ENUM(name, value, text) RVM_ACT_##name = value,

@@ -152,12 +152,21 @@ export async function runStatus(cfg: RunConfig, dir: string): Promise<unknown> {
     ageMs = Math.max(0, Date.now() - statSync(statusFile).mtimeMs);
   }
   const hasLog = existsSync(join(real, "witness.log"));
+  const st = status && typeof status === "object" ? (status as Record<string, unknown>) : null;
+  const says = st?.running === true;
+  // `rvm run` rewrites status.json a few times a second: one that says running but has not
+  // changed for STALE_MS belongs to a run that was killed before it could write its last one.
+  const live = says && ageMs !== null && ageMs < STALE_MS;
   return {
     run_dir: real,
     status,
     status_age_ms: ageMs,
-    running: !!status && typeof status === "object" && (status as Record<string, unknown>).running === true,
+    running: live,
+    stale: says && !live,
+    partitions: Array.isArray(st?.partitions) ? (st!.partitions as unknown[]).length : null,
     audit: hasLog ? await witnessAudit(cfg, { path: real }) : null,
-    note: status ? undefined : "no status.json in this directory: not a live `rvm run`, or one that wrote none",
+    note: status ? undefined : "no status.json in this directory: not an `rvm run` directory, or one that wrote none",
   };
 }
+
+const STALE_MS = 5000;

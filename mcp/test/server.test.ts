@@ -3,7 +3,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -17,6 +17,7 @@ const rvm = process.env.RVM_BIN ?? join(root, "build/host/tools/rvm/rvm");
 const work = mkdtempSync(join(tmpdir(), "rvm-mcp-test-"));
 const runs = join(work, "runs");
 let client: Client;
+let status: Record<string, unknown>;
 
 type Result = Record<string, any>;
 
@@ -43,6 +44,8 @@ async function rejects(name: string, args: unknown, pattern: RegExp): Promise<vo
 before(async () => {
   mkdirSync(runs);
   execFileSync(rvm, ["run", "--out", join(runs, "good"), "--checkpoint-every", "4"]);
+  // A real run of agents: status.json as `rvm run` leaves it when it ends.
+  execFileSync(rvm, ["run", join(root, "examples/sensor_fusion.json"), "--out", join(runs, "real"), "--seconds", "1", "--quiet"]);
   // A tampered copy: one bit of record 2's target field flipped.
   mkdirSync(join(runs, "bad"));
   const log = readFileSync(join(runs, "good/witness.log"));
@@ -53,7 +56,21 @@ before(async () => {
   mkdirSync(join(runs, "live"));
   copyFileSync(join(runs, "good/witness.log"), join(runs, "live/witness.log"));
   copyFileSync(join(runs, "good/witness.pub"), join(runs, "live/witness.pub"));
-  writeFileSync(join(runs, "live/status.json"), JSON.stringify({ running: true, partitions: [{ id: 1, agents: ["a", "b"] }] }));
+  // status.json as `rvm run` rewrites it while it runs (tools/rvm/run_view.c).
+  status = {
+    running: true, t: 1.5, cpus: 2, witness_records: 812, messages: 3000, msgs_per_s: 2000.0,
+    splits: 1, merges: 0, migrations: 1, recoveries: 0, epochs: 15, degraded: false,
+    partitions: [
+      { slot: 1, cpu: 0, coherence: 0.91, pressure: 0.12, migrating: false, agents: ["sensor", "filter"] },
+      { slot: 2, cpu: 1, coherence: 0.88, pressure: 0.05, migrating: false, agents: ["planner"] },
+    ],
+    recent: [{ t: 1.2, kind: "split", text: "P1 split: planner -> P2" }],
+  };
+  writeFileSync(join(runs, "live/status.json"), JSON.stringify(status));
+  mkdirSync(join(runs, "dead"));
+  writeFileSync(join(runs, "dead/status.json"), JSON.stringify(status));
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(join(runs, "dead/status.json"), old, old);
   // Files outside the allowed directory, one reached through a symlink inside it.
   writeFileSync(join(work, "secret.log"), "not yours");
   symlinkSync(join(work, "secret.log"), join(runs, "escape.log"));
@@ -129,7 +146,7 @@ describe("tools", () => {
 
   it("xref lists the glossary entry, sections and API for a concept", async () => {
     const x = await call("xref", { concept: "checkpoint" });
-    assert.deepEqual(x.glossary.map((g: Result) => g.term), ["Checkpoint (witness)"]);
+    assert.deepEqual(x.glossary.map((g: Result) => g.term), ["Checkpoint (recovery)", "Checkpoint (witness)"]);
     const e = await call("xref", { concept: "epoch" });
     assert.ok(e.glossary.length >= 2, "both epoch entries");
     assert.ok(x.sections.some((s: Result) => s.chapter === "05-witness"));
@@ -200,14 +217,36 @@ describe("tools", () => {
   });
 
   it("run_status reads status.json and audits the run", async () => {
+    writeFileSync(join(runs, "live/status.json"), JSON.stringify(status)); // a live run rewrites it
     const live = await call("run_status", { run_dir: "live" });
     assert.equal(live.running, true);
-    assert.equal(live.status.partitions[0].id, 1);
+    assert.equal(live.stale, false);
+    assert.equal(live.partitions, 2);
+    assert.equal(live.status.partitions[0].agents[1], "filter");
+    assert.equal(live.status.recent[0].kind, "split");
     assert.ok(live.status_age_ms >= 0);
     assert.equal(live.audit.verdict, "OK");
-    const done = await call("run_status", { run_dir: "good" });
-    assert.equal(done.status, null);
-    assert.equal(done.running, false);
+    const dead = await call("run_status", { run_dir: "dead" });
+    assert.equal(dead.running, false);
+    assert.equal(dead.stale, true);
+    const real = await call("run_status", { run_dir: join(runs, "real") });
+    assert.equal(real.running, false, "the run has ended");
+    assert.equal(real.status.running, false);
+    assert.ok(real.partitions >= 1 && real.partitions === real.status.partitions.length);
+    assert.ok(Array.isArray(real.status.recent));
+    assert.equal(real.audit.verdict, "OK");
+    assert.ok(real.audit.actions["agent.spawn"] >= 8, "the manifest's agents were spawned");
+    // How many merges a one-second run gets to depends on the machine's load; the two tools agree.
+    const merges = await call("witness_query", { path: "real", action: "partition.merge" });
+    assert.equal(merges.matched, real.audit.actions["partition.merge"] ?? 0);
+    const bare = await call("run_status", { run_dir: "good" }); // rvm run without agents
+    assert.equal(bare.running, false);
+    assert.equal(bare.partitions, 0);
+    const none = await call("run_status", { run_dir: "bad" }); // a copied log, no status.json
+    assert.equal(none.status, null);
+    assert.equal(none.running, false);
+    assert.match(none.note, /no status.json/);
+    assert.equal(none.audit.verdict, "TAMPERED");
     await rejects("run_status", { run_dir: "/tmp" }, /outside/);
     await rejects("run_status", { run_dir: "good/witness.log" }, /not a directory/);
   });

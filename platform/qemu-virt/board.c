@@ -80,6 +80,28 @@ void *rvm_board_page_alloc(void *ctx)
 	return pages_take(4096);
 }
 
+void *rvm_board_take(uint64_t n)
+{
+	return pages_take(n);
+}
+
+void rvm_board_kernel_take(void)
+{
+	rvm_lock_take(&wlog_lock);
+}
+
+void rvm_board_kernel_give(void)
+{
+	/* Stream what the kernel call witnessed before anyone else emits. */
+	(void)rvm_witness_flush(&kernel.witness);
+	rvm_lock_give(&wlog_lock);
+}
+
+struct rvm_witness_log *rvm_board_wlog(void)
+{
+	return &kernel.witness;
+}
+
 enum rvm_err rvm_board_witness(uint16_t action, uint32_t actor, uint64_t target, uint64_t arg0,
 			       uint64_t arg1)
 {
@@ -308,7 +330,7 @@ static enum rvm_err boot_swarm(uint64_t t0)
 	rvm_a64_cpus[0].online = 1;
 	err = phase(RVM_PH_SMP, start_secondaries(), board.fdt.ncpus);
 	if (err == RVM_OK)
-		err = rvm_swarm_create(&swarm, board.cpus_online, board.cntfrq / 1000);
+		err = rvm_swarm_create(&swarm, board.cpus_online, board.cntfrq / 1000, plat.sha256);
 	if (err == RVM_OK)
 		err = phase(RVM_PH_PARTITIONS, swarm.nparts,
 			    rvm_qemu_ticks_to_ns(&board, rvm_a64_read(cntpct_el0) - t0));
@@ -344,6 +366,7 @@ static void run_swarm(void)
 		__asm__ volatile("wfe");
 	for (uint32_t i = 0; i < board.cpus_online; i++)
 		rvm_board_printf("rvm: cpu %u: %u timer preemptions\n", i, swarm.preemptions[i]);
+	rvm_swarm_destroy(&swarm);
 	if (err != RVM_OK)
 		rvm_board_printf("rvm: FATAL: wasm agents: %s\n", rvm_err_str(err));
 	shutdown();

@@ -33,6 +33,16 @@ void *rvm_board_page_alloc(void *ctx);
 enum rvm_err rvm_board_witness(uint16_t action, uint32_t actor, uint64_t target, uint64_t arg0,
 			       uint64_t arg1);
 
+/* Serialises the kernel's objects and witness log across CPUs: take it around every call
+ * into the kernel (partition pool, gate, VMID table); give flushes the log first. Not
+ * recursive: rvm_board_witness takes it itself. */
+void rvm_board_kernel_take(void);
+void rvm_board_kernel_give(void);
+/* The kernel's witness log (use it with the lock above held). */
+struct rvm_witness_log *rvm_board_wlog(void);
+/* n contiguous zeroed bytes of RAM above the image (rounded up to pages), or NULL. */
+void *rvm_board_take(uint64_t n);
+
 /* Handles one pending interrupt (called with interrupts masked, from the trap path). */
 void rvm_board_irq(void);
 

@@ -53,6 +53,17 @@ static void sync_icache(const void *p, size_t n)
 	__asm__ volatile("dsb ish\n\tic iallu\n\tdsb ish\n\tisb" ::: "memory");
 }
 
+/* A lifecycle op on p through the gate, with the kernel's authority (its root cap). */
+static enum rvm_err part_op(struct rvm_swarm *sw, struct rvm_part *p, enum rvm_part_op op)
+{
+	enum rvm_err err;
+
+	rvm_board_kernel_take();
+	err = rvm_partition_op(&sw->k->pool, RVM_CAP_KERNEL_TABLE, p->cap, op);
+	rvm_board_kernel_give();
+	return err;
+}
+
 static enum rvm_err part_create(struct rvm_swarm *sw, const char *name, const char *code,
 				const char *code_end, uint64_t param, uint32_t cpu)
 {
@@ -62,11 +73,17 @@ static enum rvm_err part_create(struct rvm_swarm *sw, const char *name, const ch
 
 	if (sw->nparts == RVM_SWARM_MAX_PARTS || code_end - code > 4096)
 		return RVM_E_NOMEM;
-	p->id = sw->nparts + 1;
+	/* The kernel's partition: pool slot, object, root cap (PARTITION_CREATE, CAP_MINT). */
+	rvm_board_kernel_take();
+	err = rvm_partition_create(&sw->k->pool, RVM_CAP_KERNEL_TABLE, &p->id, &p->obj, &p->cap);
+	rvm_board_kernel_give();
+	if (err != RVM_OK)
+		return err;
 	p->cpu = cpu;
 	p->name = name;
 	p->param = param;
-	err = rvm_s2_init(&p->s2, (uint16_t)p->id, rvm_board_page_alloc, NULL);
+	/* VMID 0 until its first slice: the kernel's VMID table assigns one per CPU. */
+	err = rvm_s2_init(&p->s2, 0, rvm_board_page_alloc, NULL);
 	code_page = rvm_board_page_alloc(NULL);
 	data_page = rvm_board_page_alloc(NULL);
 	if (err != RVM_OK || !code_page || !data_page)
@@ -82,30 +99,37 @@ static enum rvm_err part_create(struct rvm_swarm *sw, const char *name, const ch
 		return err;
 	reset_regs(p);
 	sw->nparts++;
-	err = rvm_board_witness(RVM_ACT_PARTITION_CREATE, 0, p->id, 1 /* EL1 guest */, 0);
-	if (err == RVM_OK)
-		err = rvm_board_witness(RVM_ACT_VMID_ASSIGN, 0, p->id, p->s2.vmid, 0);
-	if (err == RVM_OK)
-		err = rvm_board_witness(RVM_ACT_REGION_MAP, p->id, p->id, GUEST_CODE_IPA,
-					p->code_pa);
+	err = rvm_board_witness(RVM_ACT_REGION_MAP, p->id, p->id, GUEST_CODE_IPA, p->code_pa);
 	if (err == RVM_OK)
 		err = rvm_board_witness(RVM_ACT_REGION_MAP, p->id, p->id, GUEST_DATA_IPA,
 					p->data_pa);
 	if (err == RVM_OK)
 		err = rvm_board_witness(RVM_ACT_SCHED_PLACE, 0, p->id, cpu, 0);
+	if (err == RVM_OK)
+		err = part_op(sw, p, RVM_PART_START); /* Created -> Running: PARTITION_RESUME */
 	rvm_board_printf(
-		"rvm: partition %u (%s) created: VMID %u, code IPA %lx -> PA %lx, data IPA "
+		"rvm: partition %u (%s) created: object %lx, code IPA %lx -> PA %lx, data IPA "
 		"%lx -> PA %lx, on cpu %u\n",
-		p->id, name, p->s2.vmid, GUEST_CODE_IPA, (unsigned long)p->code_pa, GUEST_DATA_IPA,
-		(unsigned long)p->data_pa, cpu);
+		p->id, name, (unsigned long)p->obj, GUEST_CODE_IPA, (unsigned long)p->code_pa,
+		GUEST_DATA_IPA, (unsigned long)p->data_pa, cpu);
 	return err;
 }
 
-enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, uint32_t ncpus, uint64_t tick)
+enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, uint32_t ncpus, uint64_t tick,
+			      const struct rvm_sha256_impl *sha)
 {
+	struct rvm_swarm_kernel *k = rvm_board_take(sizeof(*k));
 	enum rvm_err err;
 
+	if (!k)
+		return RVM_E_NOMEM;
+	sw->k = k;
 	sw->tick = tick;
+	rvm_obj_init(&k->objs);
+	rvm_cap_space_init(&k->caps, &k->objs, sha);
+	rvm_gate_init(&k->gate, &k->caps, rvm_board_wlog(), NULL);
+	rvm_part_pool_init(&k->pool, &k->gate);
+	rvm_vmid_init(&k->vmids, &k->pool);
 	err = part_create(sw, "faulter", rvm_guest_faulter, rvm_guest_faulter_end, 0, 0);
 	for (uint32_t i = 1; err == RVM_OK && i < 4; i++)
 		err = part_create(sw, "counter", rvm_guest_counter, rvm_guest_counter_end,
@@ -121,7 +145,8 @@ enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, uint32_t ncpus, uint64_t tic
 }
 
 /* A stage-2 fault or an unexpected trap: witness it, then F1 (restart) or suspend. */
-static void fault(struct rvm_part *p, uint64_t esr, uint64_t ipa, bool s2, uint32_t cpu)
+static void fault(struct rvm_swarm *sw, struct rvm_part *p, uint64_t esr, uint64_t ipa, bool s2,
+		  uint32_t cpu)
 {
 	rvm_board_witness(RVM_ACT_FAULT, p->id, ipa, esr, p->regs.elr);
 	if (s2)
@@ -135,10 +160,11 @@ static void fault(struct rvm_part *p, uint64_t esr, uint64_t ipa, bool s2, uint3
 				 p->id, p->name, cpu, (unsigned long)(esr >> 26),
 				 (unsigned long)esr, (unsigned long)p->regs.elr);
 	if (p->restarts >= RVM_SWARM_MAX_RESTARTS) {
-		rvm_board_witness(RVM_ACT_PARTITION_SUSPEND, 0, p->id, p->restarts, 0);
-		rvm_board_printf("rvm: partition %u suspended after %u restarts\n", p->id,
-				 p->restarts);
-		p->state = RVM_PART_SUSPENDED;
+		enum rvm_err err = part_op(sw, p, RVM_PART_SUSPEND);
+
+		rvm_board_printf("rvm: partition %u suspended after %u restarts (%s)\n", p->id,
+				 p->restarts, rvm_err_str(err));
+		p->state = RVM_RUN_SUSPENDED;
 		return;
 	}
 	p->restarts++;
@@ -147,7 +173,7 @@ static void fault(struct rvm_part *p, uint64_t esr, uint64_t ipa, bool s2, uint3
 	rvm_board_printf("rvm: partition %u F1 recovery: restart %u\n", p->id, p->restarts);
 }
 
-static void hypercall(struct rvm_part *p, uint32_t cpu)
+static void hypercall(struct rvm_swarm *sw, struct rvm_part *p, uint32_t cpu)
 {
 	uint64_t call = p->regs.x[0], val = p->regs.x[1];
 
@@ -157,14 +183,19 @@ static void hypercall(struct rvm_part *p, uint32_t cpu)
 		rvm_board_printf("rvm: partition %u (%s) step %lu on cpu %u\n", p->id, p->name,
 				 (unsigned long)val, cpu);
 	} else if (call == HC_EXIT) {
+		enum rvm_err err;
+
 		p->result = val;
-		p->state = RVM_PART_EXITED;
+		p->state = RVM_RUN_EXITED;
 		rvm_board_witness(RVM_ACT_AGENT_EXIT, p->id, p->id, val, p->restarts);
+		err = part_op(sw, p, RVM_PART_SUSPEND); /* its guest is gone: Running -> Suspended */
 		rvm_board_printf("rvm: partition %u (%s) exited with %lu after %u restart(s), "
-				 "%u preemption(s)\n",
-				 p->id, p->name, (unsigned long)val, p->restarts, p->preempted);
+				 "%u preemption(s)%s%s\n",
+				 p->id, p->name, (unsigned long)val, p->restarts, p->preempted,
+				 err == RVM_OK ? "" : "; suspend: ",
+				 err == RVM_OK ? "" : rvm_err_str(err));
 	} else {
-		fault(p, rvm_a64_read(esr_el2), 0, false, cpu); /* no such hypercall */
+		fault(sw, p, rvm_a64_read(esr_el2), 0, false, cpu); /* no such hypercall */
 	}
 }
 
@@ -173,7 +204,23 @@ static void slice(struct rvm_swarm *sw, struct rvm_part *p, uint32_t cpu)
 {
 	enum rvm_a64_exit why;
 	uint64_t esr, ec;
+	uint16_t vmid;
+	bool flush;
+	enum rvm_err err;
 
+	/* The VMID it runs with on this CPU, from the kernel's table (VMID_ASSIGN when new).
+	 * rvm_s2_activate drops that VMID's TLB entries anyway, so a reassigned VMID never
+	 * carries another partition's translations: flush needs no extra step. */
+	rvm_board_kernel_take();
+	err = rvm_vmid_acquire(&sw->k->vmids, cpu, p->id, &vmid, &flush);
+	rvm_board_kernel_give();
+	if (err != RVM_OK) {
+		rvm_board_printf("rvm: partition %u: no VMID on cpu %u: %s\n", p->id, cpu,
+				 rvm_err_str(err));
+		p->state = RVM_RUN_SUSPENDED;
+		return;
+	}
+	p->s2.vmid = vmid;
 	rvm_s2_activate(&p->s2);
 	rvm_a64_el1_load(&p->el1);
 	rvm_a64_fpsimd_load(&p->fp);
@@ -203,13 +250,13 @@ static void slice(struct rvm_swarm *sw, struct rvm_part *p, uint32_t cpu)
 	esr = rvm_a64_read(esr_el2);
 	ec = esr >> 26;
 	if (ec == RVM_EC_HVC64)
-		hypercall(p, cpu);
+		hypercall(sw, p, cpu);
 	else if (ec == RVM_EC_DABT_LOW || ec == RVM_EC_IABT_LOW)
-		fault(p, esr, rvm_s2_fault_ipa(), true, cpu);
+		fault(sw, p, esr, rvm_s2_fault_ipa(), true, cpu);
 	else if (ec == RVM_EC_WFX)
 		p->regs.elr += 4; /* WFI/WFE: the guest waits, so let another run */
 	else
-		fault(p, esr, 0, false, cpu); /* other traps (SMC, EL1 register writes) */
+		fault(sw, p, esr, 0, false, cpu); /* other traps (SMC, unknown instructions) */
 }
 
 void rvm_swarm_run_cpu(struct rvm_swarm *sw, uint32_t cpu)
@@ -223,7 +270,7 @@ void rvm_swarm_run_cpu(struct rvm_swarm *sw, uint32_t cpu)
 		for (uint32_t k = 0; k < sw->nparts && !p; k++) {
 			struct rvm_part *q = &sw->part[(next + k) % sw->nparts];
 
-			if (q->cpu == cpu && q->state == RVM_PART_READY) {
+			if (q->cpu == cpu && q->state == RVM_RUN_READY) {
 				p = q;
 				next = (next + k + 1) % sw->nparts;
 			}
@@ -234,4 +281,32 @@ void rvm_swarm_run_cpu(struct rvm_swarm *sw, uint32_t cpu)
 	}
 	__atomic_fetch_add(&sw->cpus_done, 1, __ATOMIC_RELEASE);
 	__asm__ volatile("sev");
+}
+
+void rvm_swarm_destroy(struct rvm_swarm *sw)
+{
+	uint32_t destroyed = 0;
+
+	for (uint32_t i = 0; i < sw->nparts; i++) {
+		struct rvm_part *p = &sw->part[i];
+		enum rvm_err err = RVM_OK;
+
+		if (p->state == RVM_RUN_READY) /* never finished: stop it first */
+			err = part_op(sw, p, RVM_PART_SUSPEND);
+		rvm_board_kernel_take();
+		if (err == RVM_OK)
+			err = rvm_vmid_release(&sw->k->vmids, p->id);
+		if (err == RVM_OK)
+			err = rvm_partition_op(&sw->k->pool, RVM_CAP_KERNEL_TABLE, p->cap,
+					       RVM_PART_DESTROY);
+		rvm_board_kernel_give();
+		if (err == RVM_OK)
+			destroyed++;
+		else
+			rvm_board_printf("rvm: partition %u: destroy: %s\n", p->id, rvm_err_str(err));
+	}
+	rvm_board_printf("rvm: %u partitions destroyed through the gate; %lu gate operations "
+			 "allowed, %lu refused\n",
+			 destroyed, (unsigned long)sw->k->gate.allowed,
+			 (unsigned long)sw->k->gate.denied);
 }

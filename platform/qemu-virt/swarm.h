@@ -4,7 +4,12 @@
 
 #include <stdint.h>
 
+#include <rvm/cap.h>
 #include <rvm/err.h>
+#include <rvm/gate.h>
+#include <rvm/partition.h>
+#include <rvm/sha256.h>
+#include <rvm/vmid.h>
 
 #include "../../arch/aarch64/mmu.h"
 
@@ -12,15 +17,34 @@
 /* F1 restarts a faulting partition at most this many times, then suspends it. */
 #define RVM_SWARM_MAX_RESTARTS 3u
 
-enum rvm_part_state { RVM_PART_READY = 0, RVM_PART_EXITED, RVM_PART_SUSPENDED };
+/* Whether the swarm still runs a partition (its kernel state is in the partition pool). */
+enum rvm_swarm_run { RVM_RUN_READY = 0, RVM_RUN_EXITED, RVM_RUN_SUSPENDED };
 
 /*
- * One partition running an EL1 guest.
+ * The kernel objects behind the swarm, as the hosted kernel has them: partitions from the
+ * kernel's pool, each named by a capability in the kernel's table and moved through its
+ * lifecycle by the security gate (every step witnessed), VMIDs from the kernel's per-CPU
+ * VMID table. Page memory, zeroed; every call into it holds the board's kernel lock.
+ */
+struct rvm_swarm_kernel {
+	struct rvm_obj_table objs;
+	struct rvm_cap_space caps;
+	struct rvm_gate gate;
+	struct rvm_part_pool pool;
+	struct rvm_vmid_table vmids;
+};
+
+/*
+ * One partition running an EL1 guest: the board's half (guest state, stage 2); the kernel's
+ * half is pool slot id.
  * Invariants: only the CPU it is placed on (cpu) runs it or changes it once the
- * swarm started; s2 maps exactly code (RO, executable) and data (RW) pages.
+ * swarm started; s2 maps exactly code (RO, executable) and data (RW) pages; s2.vmid is
+ * the VMID the kernel's table gave it on this CPU for the current slice.
  */
 struct rvm_part {
-	uint32_t id; /* witness actor; also its VMID */
+	uint32_t id;	  /* pool slot and cap table: the witness actor */
+	rvm_obj_id obj;	  /* the partition object */
+	rvm_cap_t cap;	  /* the kernel's root cap to it (kernel table) */
 	uint32_t cpu;
 	const char *name;
 	struct rvm_s2 s2;
@@ -31,12 +55,13 @@ struct rvm_part {
 	uint64_t code_pa, data_pa;
 	uint32_t restarts, progress, slices, preempted;
 	uint64_t result;
-	volatile enum rvm_part_state state;
+	volatile enum rvm_swarm_run state;
 };
 
 /* The swarm: partitions, and the handshake between the boot CPU and the others. */
 struct rvm_swarm {
 	struct rvm_part part[RVM_SWARM_MAX_PARTS];
+	struct rvm_swarm_kernel *k;
 	uint32_t nparts;
 	uint64_t tick;		     /* timer ticks per scheduler slice */
 	volatile uint32_t go;	     /* set by the boot CPU once every partition exists */
@@ -44,9 +69,14 @@ struct rvm_swarm {
 	volatile uint32_t preemptions[RVM_A64_MAX_CPUS];
 };
 
-/* Creates the demo partitions (boot CPU, before go): a faulter and counters placed
- * round-robin over ncpus CPUs; every step witnessed. */
-enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, uint32_t ncpus, uint64_t tick);
+/* Creates the demo partitions (boot CPU, before go) in the kernel's pool and starts them: a
+ * faulter, counters and register checkers placed round-robin over ncpus CPUs; every step
+ * witnessed. sha: the platform's SHA-256 for the cap space. */
+enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, uint32_t ncpus, uint64_t tick,
+			      const struct rvm_sha256_impl *sha);
+/* Once every CPU is done: releases each partition's VMIDs and destroys it through the gate
+ * (suspending it first if it still runs); witnessed. */
+void rvm_swarm_destroy(struct rvm_swarm *sw);
 /* Runs, on CPU cpu, every partition placed there until each has exited or been suspended. */
 void rvm_swarm_run_cpu(struct rvm_swarm *sw, uint32_t cpu);
 

@@ -4,6 +4,10 @@
 
 #include "ipc.h"
 #include "seed.h"
+#include "wasm_task.h"
+
+extern const unsigned char rvm_seed_agent_wasm[];
+extern const unsigned long rvm_seed_agent_wasm_len;
 
 int rvm_seed_bench_main(void);
 
@@ -12,6 +16,7 @@ int rvm_seed_bench_main(void);
 
 static struct rvm_witness_log bench_log;
 static struct rvm_seed_ipc bench_ipc;
+static struct rvm_seed_wasm bench_wasm;
 
 /* The board's platform with no sink: a ring-only log, so emit is measured without the UART. */
 static enum rvm_err no_sink(void *ctx, enum rvm_sink_stream s, const void *buf, size_t n)
@@ -88,6 +93,29 @@ static void gate_bench(const struct rvm_platform *plat)
 	report("gate_send_p1p2p3", OPS, t1 - t0);
 }
 
+/* The demo's WebAssembly task: whole events (call, fuel slices, one witnessed host call,
+ * result), and the same time per unit of fuel (about one wasm instruction each). */
+static void wasm_bench(const struct rvm_platform *plat)
+{
+	struct rvm_witness_config cfg = {.chain = RVM_CHAIN_SHA256, .sig = RVM_SIG_NONE};
+	uint64_t t0, t1, fuel0;
+	uint32_t r;
+
+	rvm_memset(cfg.boot_nonce, 3, sizeof(cfg.boot_nonce));
+	if (rvm_witness_init(&bench_log, plat, &cfg) != RVM_OK ||
+	    rvm_seed_wasm_load(&bench_wasm, rvm_seed_agent_wasm, rvm_seed_agent_wasm_len,
+			       &bench_log, 4) != RVM_OK)
+		rvm_seed_panic("bench: wasm set-up");
+	fuel0 = bench_wasm.fuel;
+	t0 = rvm_seed_ticks();
+	for (uint32_t i = 0; i < OPS / 8; i++)
+		if (rvm_seed_wasm_event(&bench_wasm, 1u << 16 | i, &r) != RVM_OK)
+			rvm_seed_panic("bench: wasm event");
+	t1 = rvm_seed_ticks();
+	report("wasm_event", OPS / 8, t1 - t0);
+	report("wasm_per_fuel", (uint32_t)(bench_wasm.fuel - fuel0), t1 - t0);
+}
+
 int rvm_seed_bench_main(void)
 {
 	struct rvm_platform plat;
@@ -105,5 +133,6 @@ int rvm_seed_bench_main(void)
 	emit_bench(&plat, RVM_CHAIN_SHA256, "witness_emit_sha256");
 	emit_bench(&plat, RVM_CHAIN_FNV1A, "witness_emit_fnv1a");
 	gate_bench(&plat);
+	wasm_bench(&plat);
 	return 0;
 }

@@ -60,7 +60,15 @@ boot_smp1|boot_smp4)
     "partition 7 \\(fpcheck\\) exited with 61453 after 0 restart\\(s\\)" \
     "wasm agent 0 trapped" "wasm agents: success"
   [ "$n" = 1 ] || for c in $(seq 1 $((n - 1))); do expect "cpu $c online"; done
+  expect "7 partitions destroyed through the gate; [0-9]+ gate operations allowed, 0 refused"
   clean
+  # The partitions are the kernel's: created in its pool with a root cap, started, suspended
+  # when their guest exits, VMIDs released, destroyed: every step witnessed by the gate.
+  "$RVM_QEMU_RUN" --dump "$out/qemu-witness.log" > "$out/records.txt"
+  for a in partition.create cap.mint partition.resume partition.suspend partition.destroy; do
+    c=$(awk -v a="$a" '$2 == a' "$out/records.txt" | wc -l)
+    [ "$c" = 7 ] || { echo "FAIL: $c $a records, want 7"; exit 1; }
+  done
   grep -E "first witness record after [0-9.]+ ms" "$out/run.txt"
   audit
   measured

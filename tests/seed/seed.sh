@@ -147,7 +147,7 @@ bench)
   cat "$out/bench1.txt"
   grep -q "calibration_loop_2insn ops=100000 insns=200000 insns_per_op=2.00" "$out/bench1.txt" ||
     { echo "FAIL: calibration is off"; exit 1; }
-  [ "$(grep -c insns_per_op "$out/bench1.txt")" = 5 ] || { echo "FAIL: missing bench lines"; exit 1; }
+  [ "$(grep -c insns_per_op "$out/bench1.txt")" = 7 ] || { echo "FAIL: missing bench lines"; exit 1; }
   cmp -s "$out/bench1.txt" "$out/bench2.txt" || { echo "FAIL: counts differ run to run"; diff "$out/bench1.txt" "$out/bench2.txt"; exit 1; }
   ;;
 *) echo "unknown case $case"; exit 2 ;;

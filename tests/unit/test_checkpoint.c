@@ -1,4 +1,5 @@
-/* tests/unit/test_checkpoint.c - partition checkpoints: capture, store, witness, hostile bytes, restore. */
+/* tests/unit/test_checkpoint.c - partition checkpoints: capture, store, witness, hostile bytes,
+ * restore. */
 #include "support.h"
 
 #include <stdio.h>
@@ -10,7 +11,8 @@ static uint8_t ckbuf[12u << 20];
 /* Text-like contents that compress, with some noise. */
 static void fill(uint8_t *p, size_t n, uint64_t seed)
 {
-	static const char text[] = "{\"agent\":7,\"epoch\":123,\"state\":\"thinking\",\"t\":[1,2,3]}\n";
+	static const char text[] =
+		"{\"agent\":7,\"epoch\":123,\"state\":\"thinking\",\"t\":[1,2,3]}\n";
 
 	for (size_t i = 0; i < n; i++)
 		p[i] = (uint8_t)text[(i + seed) % (sizeof(text) - 1)];
@@ -23,11 +25,13 @@ static rvm_region_id make_region(struct kfix *k, uint32_t owner, uint64_t size, 
 	rvm_region_id id;
 	static uint8_t tmp[1u << 16];
 
-	assert_int_equal(rvm_region_create(&k->space, 0, owner, size, RVM_REGION_DATA, true, 1, &id),
-			 RVM_OK);
+	assert_int_equal(
+		rvm_region_create(&k->space, 0, owner, size, RVM_REGION_DATA, true, 1, &id),
+		RVM_OK);
 	fill(tmp, size < sizeof(tmp) ? size : sizeof(tmp), seed);
 	assert_int_equal(rvm_region_write(&k->space, owner, 7, id, 0, tmp,
-					  (uint32_t)(size < sizeof(tmp) ? size : sizeof(tmp)), NULL),
+					  (uint32_t)(size < sizeof(tmp) ? size : sizeof(tmp)),
+					  NULL),
 			 RVM_OK);
 	return id;
 }
@@ -49,7 +53,7 @@ struct scene {
 static struct kfix *scene_new(struct scene *sc)
 {
 	struct kfix *k = kfix_new(2, sc->caps);
-	struct rvm_ipc_desc d = { .region = 0, .tag = 9, .offset = 0, .length = 64 };
+	struct rvm_ipc_desc d = {.region = 0, .tag = 9, .offset = 0, .length = 64};
 
 	sc->hot = make_region(k, 1, 64 * 1024, 1);
 	sc->dormant = make_region(k, 1, 16 * 1024, 2);
@@ -68,8 +72,8 @@ static struct kfix *scene_new(struct scene *sc)
 	memset(sc->snap0, 0xA5, sizeof(sc->snap0));
 	for (size_t i = 0; i < sizeof(sc->snap1); i++)
 		sc->snap1[i] = (uint8_t)(i * 7);
-	sc->agents[0] = (struct rvm_ckpt_agent){ 11, sc->snap0, sizeof(sc->snap0) };
-	sc->agents[1] = (struct rvm_ckpt_agent){ 12, sc->snap1, sizeof(sc->snap1) };
+	sc->agents[0] = (struct rvm_ckpt_agent){11, sc->snap0, sizeof(sc->snap0)};
+	sc->agents[1] = (struct rvm_ckpt_agent){12, sc->snap1, sizeof(sc->snap1)};
 	return k;
 }
 
@@ -112,10 +116,11 @@ static void test_take_parse_roundtrip(void **state)
 	assert_non_null(w);
 	assert_int_equal(w->action, RVM_ACT_STATE_CHECKPOINT);
 	assert_true(w->target == 1 && w->arg0 == info.id);
-	assert_true(w->arg1 == (uint64_t)info.sha256[0] + ((uint64_t)info.sha256[1] << 8) +
-				       ((uint64_t)info.sha256[2] << 16) + ((uint64_t)info.sha256[3] << 24) +
-				       ((uint64_t)info.sha256[4] << 32) + ((uint64_t)info.sha256[5] << 40) +
-				       ((uint64_t)info.sha256[6] << 48) + ((uint64_t)info.sha256[7] << 56));
+	assert_true(w->arg1 ==
+		    (uint64_t)info.sha256[0] + ((uint64_t)info.sha256[1] << 8) +
+			    ((uint64_t)info.sha256[2] << 16) + ((uint64_t)info.sha256[3] << 24) +
+			    ((uint64_t)info.sha256[4] << 32) + ((uint64_t)info.sha256[5] << 40) +
+			    ((uint64_t)info.sha256[6] << 48) + ((uint64_t)info.sha256[7] << 56));
 	/* The stored object is the same bytes, and it parses. */
 	o = kf_object(k, info.id);
 	assert_non_null(o);
@@ -205,9 +210,9 @@ static void test_take_refusals(void **state)
 
 		assert_non_null(o);
 		o->len -= 3;
-		assert_int_equal(rvm_checkpoint_take(&k->ck, 1, sc.agents, 2, ckbuf, sizeof(ckbuf),
-						     &info),
-				 RVM_E_CORRUPT);
+		assert_int_equal(
+			rvm_checkpoint_take(&k->ck, 1, sc.agents, 2, ckbuf, sizeof(ckbuf), &info),
+			RVM_E_CORRUPT);
 		o->len += 3;
 	}
 	assert_true(k->puts == puts);
@@ -238,8 +243,9 @@ static void test_restore_rolls_back(void **state)
 	memset(junk, 0xEE, sizeof(junk));
 	assert_int_equal(rvm_region_write(&k->space, 1, 7, sc.hot, 100, junk, sizeof(junk), NULL),
 			 RVM_OK);
-	assert_int_equal(rvm_region_create(&k->space, 1, 1, 4096, RVM_REGION_STACK, true, 2, &extra),
-			 RVM_OK);
+	assert_int_equal(
+		rvm_region_create(&k->space, 1, 1, 4096, RVM_REGION_STACK, true, 2, &extra),
+		RVM_OK);
 	assert_int_equal(rvm_region_destroy(&k->space, 1, sc.cold), RVM_OK);
 	assert_int_equal(rvm_region_set_tier(&k->space, 1, sc.dormant, RVM_TIER_HOT), RVM_OK);
 	assert_int_equal(rvm_region_map(&k->space, 1, sc.hot, 1, true), RVM_OK);
@@ -373,21 +379,20 @@ static void test_parse_hostile(void **state)
 			size_t off; /* from the start of the first region entry (offset 96) */
 			uint8_t val;
 		} lies[] = {
-			{ 96 + 1, 0x04 },  /* slot 1024 and up: out of range */
-			{ 96 + 3, 0x01 },  /* slot 2^24 */
-			{ 96 + 4, 0x00 },  /* generation ... stays nonzero unless all four bytes */
-			{ 96 + 20, 2 },    /* owner is not the partition */
-			{ 96 + 24, 11 },   /* order above the largest */
-			{ 96 + 25, 4 },    /* no such tier */
-			{ 96 + 26, 9 },    /* no such type */
-			{ 96 + 27, 2 },    /* writable is a bool */
-			{ 96 + 28, 1 },    /* reserved */
-			{ 96 + 19, 0x7F }, /* image length beyond the body */
-			{ 88, 1 },         /* header reserved */
-			{ 12, 0xFF },      /* partition out of range... */
-			{ 13, 0xFF },
-			{ 64, 0xFF },      /* region count beyond the body */
-			{ 68, 7 },         /* agent count */
+			{96 + 1, 0x04},	 /* slot 1024 and up: out of range */
+			{96 + 3, 0x01},	 /* slot 2^24 */
+			{96 + 4, 0x00},	 /* generation ... stays nonzero unless all four bytes */
+			{96 + 20, 2},	 /* owner is not the partition */
+			{96 + 24, 11},	 /* order above the largest */
+			{96 + 25, 4},	 /* no such tier */
+			{96 + 26, 9},	 /* no such type */
+			{96 + 27, 2},	 /* writable is a bool */
+			{96 + 28, 1},	 /* reserved */
+			{96 + 19, 0x7F}, /* image length beyond the body */
+			{88, 1},	 /* header reserved */
+			{12, 0xFF},	 /* partition out of range... */
+			{13, 0xFF},	 {64, 0xFF}, /* region count beyond the body */
+			{68, 7},		     /* agent count */
 		};
 		for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
 			memcpy(b, ckbuf, len);
@@ -466,7 +471,7 @@ static void test_digest(void **state)
 {
 	struct scene sc;
 	struct kfix *k = scene_new(&sc);
-	uint8_t a[32], b[32], salt[2] = { 1, 2 };
+	uint8_t a[32], b[32], salt[2] = {1, 2};
 	uint64_t seq;
 	const struct rvm_witness_record *w;
 

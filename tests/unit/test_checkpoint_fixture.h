@@ -1,4 +1,5 @@
-/* tests/unit/test_checkpoint_fixture.h - a small kernel for checkpoint, replay and recovery tests. */
+/* tests/unit/test_checkpoint_fixture.h - a small kernel for checkpoint, replay and recovery tests.
+ */
 #ifndef RVM_TEST_CHECKPOINT_FIXTURE_H
 #define RVM_TEST_CHECKPOINT_FIXTURE_H
 
@@ -13,9 +14,9 @@
 #include <rvm/replay.h>
 #include <rvm/witness_file.h>
 
-#define KF_ARENA (8u << 20)
+#define KF_ARENA   (8u << 20)
 #define KF_NFRAMES (KF_ARENA / 4096u)
-#define KF_STORE (1u << 20)
+#define KF_STORE   (1u << 20)
 #define KF_OBJECTS 256
 
 /*
@@ -191,7 +192,7 @@ static enum rvm_err kf_src_checkpoint(void *ctx, uint64_t id, const uint8_t **bu
 
 static inline struct rvm_replay_source kf_source(struct kfix *k)
 {
-	struct rvm_replay_source s = { kf_src_record, kf_src_payload, kf_src_checkpoint, k };
+	struct rvm_replay_source s = {kf_src_record, kf_src_payload, kf_src_checkpoint, k};
 
 	return s;
 }
@@ -324,7 +325,7 @@ static inline struct rfix *rfix_new(void)
 /* Empties the space again (a new buddy over the same arena), for the next rebuild. */
 static inline void rfix_reset(struct rfix *x)
 {
-	struct rvm_phys_range r = { (uint64_t)(uintptr_t)x->arena, KF_ARENA };
+	struct rvm_phys_range r = {(uint64_t)(uintptr_t)x->arena, KF_ARENA};
 
 	assert_int_equal(rvm_buddy_init(&x->buddy, x->bframes, KF_NFRAMES, &r, 1), RVM_OK);
 	rvm_region_store_init(&x->store, x->store_buf, sizeof(x->store_buf));

@@ -1,4 +1,5 @@
-/* tests/unit/test_recovery.c - DC-14 fault injection: the right class, bystanders untouched, the log intact. */
+/* tests/unit/test_recovery.c - DC-14 fault injection: the right class, bystanders untouched, the
+ * log intact. */
 #include "support.h"
 
 #include <stdio.h>
@@ -87,7 +88,7 @@ static uint32_t toy_snapshot(void *ctx, uint32_t partition, struct rvm_ckpt_agen
 	(void)ctx;
 	for (int i = 0; i < NAGENTS && n < max; i++)
 		if (toy.part[i] == partition)
-			out[n++] = (struct rvm_ckpt_agent){ toy.id[i], toy.state[i], 256 };
+			out[n++] = (struct rvm_ckpt_agent){toy.id[i], toy.state[i], 256};
 	return n;
 }
 
@@ -143,15 +144,15 @@ static void assert_bystanders(struct world *w, uint32_t victim)
 static void write_str(struct world *w, uint32_t p, rvm_region_id id, uint64_t off, const char *s,
 		      uint64_t *seq)
 {
-	assert_int_equal(rvm_region_write(&w->k->space, p, 100 + p, id, off, s, (uint32_t)strlen(s),
-					  seq),
-			 RVM_OK);
+	assert_int_equal(
+		rvm_region_write(&w->k->space, p, 100 + p, id, off, s, (uint32_t)strlen(s), seq),
+		RVM_OK);
 }
 
 static struct world *world_new(uint32_t repeat)
 {
 	struct world *w = calloc(1, sizeof(*w));
-	struct rvm_recovery_config cfg = { .repeat = repeat, .window_ns = 1000000000ull };
+	struct rvm_recovery_config cfg = {.repeat = repeat, .window_ns = 1000000000ull};
 	struct rvm_replay_source src;
 
 	assert_non_null(w);
@@ -170,7 +171,8 @@ static struct world *world_new(uint32_t repeat)
 	for (uint32_t p = 1; p <= 3; p++) {
 		for (int j = 0; j < 2; j++) {
 			assert_int_equal(rvm_region_create(&w->k->space, p, p, 16384u << j,
-							   RVM_REGION_DATA, true, 1, &w->r[p - 1][j]),
+							   RVM_REGION_DATA, true, 1,
+							   &w->r[p - 1][j]),
 					 RVM_OK);
 			write_str(w, p, w->r[p - 1][j], 10, "hello, checkpoint", NULL);
 		}
@@ -223,8 +225,11 @@ static void test_classes(void **state)
 static void test_f1_agent_trap_mid_message(void **state)
 {
 	struct world *w = world_new(0);
-	struct rvm_fault f = { .kind = RVM_FAULT_AGENT_TRAP, .partition = 1, .agent = 11,
-			       .seq = RVM_SEQ_NONE, .detail = 3 };
+	struct rvm_fault f = {.kind = RVM_FAULT_AGENT_TRAP,
+			      .partition = 1,
+			      .agent = 11,
+			      .seq = RVM_SEQ_NONE,
+			      .detail = 3};
 	struct rvm_recovery_result res;
 	uint8_t saved[256], d1[32], now[32];
 	uint64_t from;
@@ -251,7 +256,8 @@ static void test_f1_agent_trap_mid_message(void **state)
 	assert_int_equal(count_action(w, from, RVM_ACT_FAULT), 1);
 	assert_int_equal(count_action(w, from, RVM_ACT_RECOVER_F1), 1);
 	assert_int_equal(count_action(w, from, RVM_ACT_RECOVER_F2), 0);
-	assert_int_equal(rvm_witness_get(&w->k->f->wlog, from)->arg0, RVM_FAULT_AGENT_TRAP | 11ull << 32);
+	assert_int_equal(rvm_witness_get(&w->k->f->wlog, from)->arg0,
+			 RVM_FAULT_AGENT_TRAP | 11ull << 32);
 	assert_int_equal(w->rec->handled[RVM_F1], 1);
 	kf_audit(w->k);
 	world_free(w);
@@ -261,8 +267,8 @@ static void test_f1_agent_trap_mid_message(void **state)
 static void test_repeated_faults_escalate(void **state)
 {
 	struct world *w = world_new(2);
-	struct rvm_fault f = { .kind = RVM_FAULT_AGENT_TRAP, .partition = 1, .agent = 11,
-			       .seq = RVM_SEQ_NONE };
+	struct rvm_fault f = {
+		.kind = RVM_FAULT_AGENT_TRAP, .partition = 1, .agent = 11, .seq = RVM_SEQ_NONE};
 	struct rvm_recovery_result res;
 	uint8_t d1[32], now[32];
 
@@ -297,7 +303,7 @@ static void test_repeated_faults_escalate(void **state)
 static void test_f3_corrupt_region_bytes(void **state)
 {
 	struct world *w = world_new(0);
-	struct rvm_fault f = { .kind = RVM_FAULT_MEM_CORRUPT, .partition = 1, .seq = RVM_SEQ_NONE };
+	struct rvm_fault f = {.kind = RVM_FAULT_MEM_CORRUPT, .partition = 1, .seq = RVM_SEQ_NONE};
 	struct rvm_recovery_result res;
 	const struct rvm_region *r;
 	uint8_t good[32], now[32];
@@ -327,7 +333,7 @@ static void test_f3_corrupt_region_bytes(void **state)
 static void test_f3_skips_faulting_mutation(void **state)
 {
 	struct world *w = world_new(0);
-	struct rvm_fault f = { .kind = RVM_FAULT_COHERENCE, .partition = 1 };
+	struct rvm_fault f = {.kind = RVM_FAULT_COHERENCE, .partition = 1};
 	struct rvm_recovery_result res;
 	const struct rvm_region *r;
 	uint64_t bad;
@@ -358,7 +364,7 @@ static void test_f3_skips_faulting_mutation(void **state)
 static void test_f3_corrupt_compressed_page(void **state)
 {
 	struct world *w = world_new(0);
-	struct rvm_fault f = { .kind = RVM_FAULT_IMAGE_CORRUPT, .partition = 1, .seq = RVM_SEQ_NONE };
+	struct rvm_fault f = {.kind = RVM_FAULT_IMAGE_CORRUPT, .partition = 1, .seq = RVM_SEQ_NONE};
 	struct rvm_recovery_result res;
 	const struct rvm_region_extent *e = NULL;
 	rvm_region_id id;
@@ -392,7 +398,7 @@ static void test_f3_corrupt_compressed_page(void **state)
 static void test_f2_migration_killed(void **state)
 {
 	struct world *w = world_new(0);
-	struct rvm_fault f = { .kind = RVM_FAULT_MIGRATION, .partition = 1, .seq = RVM_SEQ_NONE };
+	struct rvm_fault f = {.kind = RVM_FAULT_MIGRATION, .partition = 1, .seq = RVM_SEQ_NONE};
 	struct rvm_recovery_result res;
 	static struct rvm_sched sched;
 	struct rvm_sched_config sc;
@@ -429,7 +435,7 @@ static void test_f2_migration_killed(void **state)
 static void test_witness_ring_full(void **state)
 {
 	struct world *w = world_new(0);
-	struct rvm_fault f = { .kind = RVM_FAULT_WITNESS_FULL, .partition = 2, .seq = RVM_SEQ_NONE };
+	struct rvm_fault f = {.kind = RVM_FAULT_WITNESS_FULL, .partition = 2, .seq = RVM_SEQ_NONE};
 	struct rvm_recovery_result res;
 	uint64_t n = 0, before;
 	enum rvm_err err;
@@ -462,7 +468,7 @@ static void test_witness_ring_full(void **state)
 static void test_f1_buddy_exhausted(void **state)
 {
 	struct world *w = world_new(0);
-	struct rvm_fault f = { .kind = RVM_FAULT_NOMEM, .partition = 1, .seq = RVM_SEQ_NONE };
+	struct rvm_fault f = {.kind = RVM_FAULT_NOMEM, .partition = 1, .seq = RVM_SEQ_NONE};
 	struct rvm_recovery_result res;
 	rvm_region_id id;
 	enum rvm_err err;
@@ -479,9 +485,9 @@ static void test_f1_buddy_exhausted(void **state)
 	assert_int_equal(res.cls, RVM_F1);
 	/* Contents survive the trip to Dormant: no partition's digest changes. */
 	assert_bystanders(w, 0);
-	assert_int_equal(rvm_region_create(&w->k->space, 1, 1, 256 * 1024, RVM_REGION_DATA, true, 1,
-					   &id),
-			 RVM_OK);
+	assert_int_equal(
+		rvm_region_create(&w->k->space, 1, 1, 256 * 1024, RVM_REGION_DATA, true, 1, &id),
+		RVM_OK);
 	assert_int_equal(rvm_region_check_invariants(&w->k->space), RVM_OK);
 	kf_audit(w->k);
 	world_free(w);
@@ -491,8 +497,8 @@ static void test_f1_buddy_exhausted(void **state)
 static void test_f4_only_after_f3_fails(void **state)
 {
 	struct world *w = world_new(0);
-	struct rvm_fault f = { .kind = RVM_FAULT_MEM_CORRUPT, .partition = 3, .seq = RVM_SEQ_NONE };
-	struct rvm_fault k = { .kind = RVM_FAULT_KERNEL, .partition = 0, .seq = RVM_SEQ_NONE };
+	struct rvm_fault f = {.kind = RVM_FAULT_MEM_CORRUPT, .partition = 3, .seq = RVM_SEQ_NONE};
+	struct rvm_fault k = {.kind = RVM_FAULT_KERNEL, .partition = 0, .seq = RVM_SEQ_NONE};
 	struct rvm_recovery_result res;
 	uint64_t from;
 
@@ -524,7 +530,7 @@ static void test_f4_only_after_f3_fails(void **state)
 static void test_falls_back_to_older_checkpoint(void **state)
 {
 	struct world *w = world_new(0);
-	struct rvm_fault f = { .kind = RVM_FAULT_INCONSISTENT, .partition = 1, .seq = RVM_SEQ_NONE };
+	struct rvm_fault f = {.kind = RVM_FAULT_INCONSISTENT, .partition = 1, .seq = RVM_SEQ_NONE};
 	struct rvm_recovery_result res;
 	const struct rvm_recovery_part *p = &w->rec->part[1];
 	uint64_t older;

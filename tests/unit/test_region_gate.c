@@ -1,4 +1,5 @@
-/* tests/unit/test_region_gate.c - regions through the security gate: caps, rights, aliasing, stale authority. */
+/* tests/unit/test_region_gate.c - regions through the security gate: caps, rights, aliasing, stale
+ * authority. */
 #include "support.h"
 
 #include "test_checkpoint_fixture.h"
@@ -36,9 +37,9 @@ static void test_create_mints_owner_cap(void **state)
 	uint64_t seq = k->f->wlog.next_seq;
 
 	(void)state;
-	assert_int_equal(rvm_region_create_cap(&k->space, 0, 1, 8192, RVM_REGION_DATA, true, 0, &id,
-					       &cap),
-			 RVM_OK);
+	assert_int_equal(
+		rvm_region_create_cap(&k->space, 0, 1, 8192, RVM_REGION_DATA, true, 0, &id, &cap),
+		RVM_OK);
 	r = rvm_region_get(&k->space, id);
 	assert_true(r->obj != 0);
 	assert_int_equal(rvm_obj_lookup(&k->f->objs, r->obj, RVM_OBJ_REGION), RVM_OK);
@@ -62,9 +63,9 @@ static void test_rights_sharing_and_aliasing(void **state)
 	uint64_t seq;
 
 	(void)state;
-	assert_int_equal(rvm_region_create_cap(&k->space, 1, 1, 16384, RVM_REGION_DATA, true, 0, &id,
-					       &cap),
-			 RVM_OK);
+	assert_int_equal(
+		rvm_region_create_cap(&k->space, 1, 1, 16384, RVM_REGION_DATA, true, 0, &id, &cap),
+		RVM_OK);
 	/* A read-only cap cannot map writable: P1 refuses, the gate witnesses it. */
 	assert_int_equal(rvm_cap_derive(&k->f->gate, 1, cap, RVM_RIGHT_READ, &ro), RVM_OK);
 	denied = k->f->gate.denied;
@@ -107,9 +108,9 @@ static void test_transfer_and_destroy(void **state)
 
 	(void)state;
 	live = k->f->objs.live;
-	assert_int_equal(rvm_region_create_cap(&k->space, 1, 1, 4096, RVM_REGION_DATA, true, 0, &id,
-					       &cap),
-			 RVM_OK);
+	assert_int_equal(
+		rvm_region_create_cap(&k->space, 1, 1, 4096, RVM_REGION_DATA, true, 0, &id, &cap),
+		RVM_OK);
 	assert_int_equal(rvm_cap_grant(&k->f->gate, 1, cap, 2, RVM_RIGHT_READ, &c2), RVM_OK);
 	assert_int_equal(rvm_region_map_cap(&k->space, 1, cap, id, 1, true), RVM_OK);
 	assert_int_equal(rvm_region_transfer_cap(&k->space, 1, cap, id, 3, &fresh), RVM_E_BUSY);
@@ -153,9 +154,9 @@ static void test_restore_in_gated_space(void **state)
 	const struct rvm_cap *c;
 
 	(void)state;
-	assert_int_equal(rvm_region_create_cap(&k->space, 1, 1, 8192, RVM_REGION_DATA, true, 0, &id,
-					       &cap),
-			 RVM_OK);
+	assert_int_equal(
+		rvm_region_create_cap(&k->space, 1, 1, 8192, RVM_REGION_DATA, true, 0, &id, &cap),
+		RVM_OK);
 	assert_int_equal(rvm_region_write_cap(&k->space, 1, cap, 1, id, 0, "before", 6, NULL),
 			 RVM_OK);
 	assert_int_equal(rvm_checkpoint_take(&k->ck, 1, NULL, 0, buf, sizeof(buf), &info), RVM_OK);

@@ -1,4 +1,5 @@
-/* tests/unit/test_replay.c - rebuilding a partition at seq N from checkpoint + log + journal matches live. */
+/* tests/unit/test_replay.c - rebuilding a partition at seq N from checkpoint + log + journal
+ * matches live. */
 #include "support.h"
 
 #include <stdio.h>
@@ -64,7 +65,7 @@ static enum rvm_err lv_checkpoint(void *ctx, uint64_t id, const uint8_t **buf, s
 
 /* ---- A random workload over three partitions, recording live digests as it goes ---- */
 
-#define NP 3
+#define NP   3
 #define MAXR 64
 
 struct live {
@@ -121,10 +122,11 @@ static void step(struct work *w, struct rvm_recovery *rec)
 		rvm_test_fill(&w->rnd, buf, len);
 		if (rvm_test_rand(&w->rnd) % 2)
 			memset(buf, (int)p, len / 2); /* compressible too */
-		assert_int_equal(rvm_region_write(s, p, 50 + p, w->ids[i],
-						  rvm_test_rand(&w->rnd) % (rvm_region_size(r) - len),
-						  buf, len, NULL),
-				 RVM_OK);
+		assert_int_equal(
+			rvm_region_write(s, p, 50 + p, w->ids[i],
+					 rvm_test_rand(&w->rnd) % (rvm_region_size(r) - len), buf,
+					 len, NULL),
+			RVM_OK);
 		w->writes++;
 	} else if (dice < 48 && w->nids < MAXR) {
 		assert_int_equal(rvm_region_create(s, p, p, 4096u << (rvm_test_rand(&w->rnd) % 5),
@@ -145,13 +147,12 @@ static void step(struct work *w, struct rvm_recovery *rec)
 			w->transfers++;
 		}
 	} else if (dice < 67) {
-		static const enum rvm_tier to[] = { RVM_TIER_DORMANT, RVM_TIER_COLD, RVM_TIER_HOT,
-						    RVM_TIER_WARM };
+		static const enum rvm_tier to[] = {RVM_TIER_DORMANT, RVM_TIER_COLD, RVM_TIER_HOT,
+						   RVM_TIER_WARM};
 
 		i = pick_region(w, p, false, true);
 		if (i >= 0)
-			(void)rvm_region_set_tier(s, p, w->ids[i],
-						  to[rvm_test_rand(&w->rnd) % 4]);
+			(void)rvm_region_set_tier(s, p, w->ids[i], to[rvm_test_rand(&w->rnd) % 4]);
 	} else if (dice < 72) {
 		i = pick_region(w, p, true, false);
 		if (i >= 0 && !rvm_region_get(s, w->ids[i])->nmaps)
@@ -166,8 +167,8 @@ static void step(struct work *w, struct rvm_recovery *rec)
 		w->checkpoints++;
 	} else if (dice < 79 && rec->part[p].nckpt && !w->received[p]) {
 		/* A stray write into the partition, caught and rolled back (F3). */
-		struct rvm_fault f = { .kind = RVM_FAULT_MEM_CORRUPT, .partition = p,
-				       .seq = RVM_SEQ_NONE };
+		struct rvm_fault f = {
+			.kind = RVM_FAULT_MEM_CORRUPT, .partition = p, .seq = RVM_SEQ_NONE};
 		struct rvm_recovery_result res;
 
 		i = pick_region(w, p, true, false);
@@ -189,7 +190,7 @@ static void step(struct work *w, struct rvm_recovery *rec)
 static void check_rebuild(struct logview *lv, struct rfix *x, const struct live *l,
 			  struct rvm_replay_stats *st)
 {
-	struct rvm_replay_source src = { lv_record, lv_payload, lv_checkpoint, lv };
+	struct rvm_replay_source src = {lv_record, lv_payload, lv_checkpoint, lv};
 	uint8_t got[32];
 
 	rfix_reset(x);
@@ -282,9 +283,9 @@ static void test_replay_refuses_bad_journal(void **state)
 	x = rfix_new();
 	assert_int_equal(rvm_replay_rebuild(&x->ck, &src, k->f->wlog.next_seq, 1, dseq, NULL),
 			 RVM_E_NOTFOUND);
-	assert_int_equal(rvm_replay_rebuild(&x->ck, &src, k->f->wlog.next_seq, 1,
-					    k->f->wlog.next_seq, NULL),
-			 RVM_E_RANGE);
+	assert_int_equal(
+		rvm_replay_rebuild(&x->ck, &src, k->f->wlog.next_seq, 1, k->f->wlog.next_seq, NULL),
+		RVM_E_RANGE);
 	rfix_free(x);
 	kfix_free(k);
 }

@@ -1,4 +1,5 @@
-/* tests/unit/test_replay_cli.c - a real run directory (hosted sinks and store), replayed by `rvm replay`. */
+/* tests/unit/test_replay_cli.c - a real run directory (hosted sinks and store), replayed by `rvm
+ * replay`. */
 #include "support.h"
 
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include <rvm/checkpoint.h>
 #include <rvm/region.h>
 
-#define ARENA (8u << 20)
+#define ARENA	(8u << 20)
 #define NFRAMES (ARENA / 4096u)
 /* The journal's entry kind for region writes (docs/recovery.md). */
 #define JK_REGION_WRITE 6u
@@ -38,7 +39,7 @@ static void journal_write(void *ctx, uint64_t seq, rvm_region_id id, uint64_t of
 			  const uint8_t *data, uint32_t len)
 {
 	struct runk *k = ctx;
-	uint8_t head[32] = { 0 }, h[32], pad[8] = { 0 };
+	uint8_t head[32] = {0}, h[32], pad[8] = {0};
 
 	(void)id;
 	(void)offset;
@@ -50,8 +51,9 @@ static void journal_write(void *ctx, uint64_t seq, rvm_region_id id, uint64_t of
 	assert_int_equal(rvm_platform_sink_append(&k->plat, RVM_SINK_JOURNAL, head, 32), RVM_OK);
 	assert_int_equal(rvm_platform_sink_append(&k->plat, RVM_SINK_JOURNAL, data, len), RVM_OK);
 	if (len % 8)
-		assert_int_equal(rvm_platform_sink_append(&k->plat, RVM_SINK_JOURNAL, pad, 8 - len % 8),
-				 RVM_OK);
+		assert_int_equal(
+			rvm_platform_sink_append(&k->plat, RVM_SINK_JOURNAL, pad, 8 - len % 8),
+			RVM_OK);
 }
 
 static struct runk *run_open(const char *dir)
@@ -62,9 +64,9 @@ static struct runk *run_open(const char *dir)
 	uint8_t hdr[16] = "RVM-JOURNAL";
 
 	assert_non_null(k);
-	assert_int_equal(rvm_hosted_open(&k->hosted, dir, RVM_HOSTED_TRUNCATE | RVM_HOSTED_QUIET,
-					 &k->plat),
-			 RVM_OK);
+	assert_int_equal(
+		rvm_hosted_open(&k->hosted, dir, RVM_HOSTED_TRUNCATE | RVM_HOSTED_QUIET, &k->plat),
+		RVM_OK);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.chain = RVM_CHAIN_SHA256;
 	cfg.sig = RVM_SIG_NONE;
@@ -121,8 +123,9 @@ static int workload(struct runk *k)
 	int digests = 0;
 
 	for (int i = 0; i < 6; i++)
-		assert_int_equal(rvm_region_create(&k->space, 0, 1 + (uint32_t)i % 2, 8192u << (i % 3),
-						   RVM_REGION_DATA, true, 0, &ids[i]),
+		assert_int_equal(rvm_region_create(&k->space, 0, 1 + (uint32_t)i % 2,
+						   8192u << (i % 3), RVM_REGION_DATA, true, 0,
+						   &ids[i]),
 				 RVM_OK);
 	for (int step = 0; step < 400; step++) {
 		int i = (int)(rvm_test_rand(&rnd) % 6);
@@ -135,11 +138,11 @@ static int workload(struct runk *k)
 			memset(buf, 'a' + i, len / 3);
 			uint64_t seq;
 
-			assert_int_equal(rvm_region_write(&k->space, r->owner, 20 + (uint32_t)i, ids[i],
-							  rvm_test_rand(&rnd) %
-								  (rvm_region_size(r) - len),
-							  buf, len, &seq),
-					 RVM_OK);
+			assert_int_equal(
+				rvm_region_write(&k->space, r->owner, 20 + (uint32_t)i, ids[i],
+						 rvm_test_rand(&rnd) % (rvm_region_size(r) - len),
+						 buf, len, &seq),
+				RVM_OK);
 			if (i == 0) {
 				if (!region0_writes++)
 					region0_first_ns = rvm_witness_get(&k->wlog, seq)->time_ns;
@@ -147,18 +150,21 @@ static int workload(struct runk *k)
 			}
 		} else if (dice < 14) {
 			assert_int_equal(rvm_region_set_tier(&k->space, 0, ids[i],
-							     r->tier <= RVM_TIER_WARM ? RVM_TIER_COLD
-										      : RVM_TIER_HOT),
+							     r->tier <= RVM_TIER_WARM
+								     ? RVM_TIER_COLD
+								     : RVM_TIER_HOT),
 					 RVM_OK);
 		} else if (dice < 15) {
-			assert_int_equal(rvm_region_transfer(&k->space, 0, ids[i], 3 - r->owner), RVM_OK);
+			assert_int_equal(rvm_region_transfer(&k->space, 0, ids[i], 3 - r->owner),
+					 RVM_OK);
 		} else if (dice < 17) {
-			assert_int_equal(rvm_checkpoint_take(&k->ck, 1 + (uint32_t)(dice % 2), NULL, 0,
-							     k->ckbuf, sizeof(k->ckbuf), NULL),
+			assert_int_equal(rvm_checkpoint_take(&k->ck, 1 + (uint32_t)(dice % 2), NULL,
+							     0, k->ckbuf, sizeof(k->ckbuf), NULL),
 					 RVM_OK);
 		} else {
-			assert_int_equal(rvm_partition_digest_record(&k->space, 1 + (uint32_t)(dice % 2),
-								     NULL, NULL, d, NULL),
+			assert_int_equal(rvm_partition_digest_record(&k->space,
+								     1 + (uint32_t)(dice % 2), NULL,
+								     NULL, d, NULL),
 					 RVM_OK);
 			digests++;
 		}
@@ -167,7 +173,8 @@ static int workload(struct runk *k)
 	return digests;
 }
 
-/* `rvm query --changed R`: the agent that wrote region 0, its write count and bytes, from the log. */
+/* `rvm query --changed R`: the agent that wrote region 0, its write count and bytes, from the log.
+ */
 static void check_query(const char *bin, const char *run, const char *dir)
 {
 	char out[700];
@@ -245,18 +252,18 @@ static void test_rvm_replay_on_run_directory(void **state)
 	free(txt);
 	assert_int_equal(sh("%s replay %s --partition 2 --check > /dev/null", bin, run), 0);
 	/* One seq, with its regions dumped. */
-	assert_int_equal(sh("%s replay %s --partition 1 --seq 300 --dump %s/dump > %s", bin, run,
-			    dir, out),
-			 0);
+	assert_int_equal(
+		sh("%s replay %s --partition 1 --seq 300 --dump %s/dump > %s", bin, run, dir, out),
+		0);
 	txt = rvm_test_read_file(out, &len);
 	assert_non_null(txt);
 	assert_non_null(strstr(txt, "digest "));
 	assert_non_null(strstr(txt, "region 0x"));
 	free(txt);
 	assert_int_equal(sh("ls %s/dump/region-*.bin > /dev/null", dir), 0);
-	assert_int_equal(sh("%s replay %s --partition 1 --seq 300 --json | grep -q '\"digest\"'", bin,
-			    run),
-			 0);
+	assert_int_equal(
+		sh("%s replay %s --partition 1 --seq 300 --json | grep -q '\"digest\"'", bin, run),
+		0);
 	/* Bad usage and input: exit 2 with a message, never a crash. */
 	assert_int_equal(sh("%s replay %s --partition 1 2>/dev/null", bin, run), 2);
 	assert_int_equal(sh("%s replay %s --partition 5000 --seq 1 2>/dev/null", bin, run), 2);

@@ -438,6 +438,61 @@ static void test_split_rollback_every_step(void **state)
 	sfix_free(s);
 }
 
+/* A partition splitting itself: the new partition's cap lands in its own table, between the
+ * caps that move out of it; rollback still puts every cap back in its slot. */
+static void test_split_self_rollback(void **state)
+{
+	struct sfix *s;
+	struct snap *a, *b;
+	struct rvm_split_result out;
+	const struct rvm_cap *c;
+	rvm_cap_t self;
+	enum rvm_err e;
+	uint32_t k;
+
+	(void)state;
+	if (!RVM_HAS_COHERENCE || RVM_MAX_PARTITIONS < 8)
+		skip();
+	s = sfix_new();
+	assert_int_equal(rvm_cap_grant(&s->f->gate, 0, s->cp, s->p,
+				       RVM_RIGHT_WRITE | RVM_RIGHT_GRANT, &self),
+			 RVM_OK);
+	/* Free a slot in p's table first, so the new partition's cap reuses it. */
+	assert_int_equal(rvm_cap_delete(&s->f->gate, s->p, s->lease), RVM_OK);
+	s->req.cap = self;
+	s->req.nuse = 5; /* the lease's use entry is gone with it */
+	a = calloc(1, sizeof(*a));
+	b = calloc(1, sizeof(*b));
+	assert_non_null(a);
+	assert_non_null(b);
+	take_snap(s, a);
+	for (k = 1;; k++) {
+		s->env.fault_step = k;
+		e = rvm_partition_split(&s->env, s->p, &s->req, &out);
+		if (e == RVM_OK)
+			break;
+		assert_int_equal(e, RVM_E_IO);
+		take_snap(s, b);
+		assert_int_equal(a->tp.live, b->tp.live);
+		/* Every cap p held is back with its old handle. */
+		for (uint32_t i = 0; i < a->tp.hw; i++)
+			if (a->tp.slots[i].state == RVM_CAPS_LIVE)
+				assert_memory_equal(&a->tp.slots[i], &b->tp.slots[i],
+						    sizeof(a->tp.slots[i]));
+		assert_memory_equal(&a->tx, &b->tx, sizeof(a->tx));
+		assert_int_equal(rvm_cap_check_invariants(&s->f->caps), RVM_OK);
+		assert_true(k < 64);
+	}
+	assert_int_equal(out.caps, 3);
+	/* The new partition's root cap is p's, in p's table. */
+	assert_int_equal(rvm_cap_resolve(&s->f->caps, s->p, out.cap, &c), RVM_OK);
+	assert_int_equal(c->object, out.id);
+	assert_int_equal(rvm_cap_check_invariants(&s->f->caps), RVM_OK);
+	free(a);
+	free(b);
+	sfix_free(s);
+}
+
 /* A suspended partition splits into two suspended ones. */
 static void test_split_suspended(void **state)
 {
@@ -582,6 +637,7 @@ int main(void)
 		cmocka_unit_test(test_split_applies),
 		cmocka_unit_test(test_split_preconditions),
 		cmocka_unit_test(test_split_rollback_every_step),
+		cmocka_unit_test(test_split_self_rollback),
 		cmocka_unit_test(test_split_suspended),
 		cmocka_unit_test(test_merge_moves_caps),
 		cmocka_unit_test(test_merge_rollback_every_step),

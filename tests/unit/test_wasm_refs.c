@@ -90,6 +90,18 @@ static void vm_open(struct vm *vm, int suspend)
 	assert_non_null(vm->inst);
 }
 
+/* A fresh instance in the same arena (the old one is dropped). */
+static void vm_renew(struct vm *vm, int suspend)
+{
+	struct rvm_wasm_error err;
+	struct rvm_wasm_extern imp = { .kind = RVM_WASM_KIND_FUNC, .u.func = &vm->ext };
+
+	memset(&vm->host, 0, sizeof(vm->host));
+	vm->host.suspend = suspend;
+	vm->inst = rvm_wasm_instantiate(vm->mod, &imp, 1, NULL, vm->inst_arena, ARENA, &err, NULL);
+	assert_non_null(vm->inst);
+}
+
 static void vm_close(struct vm *vm)
 {
 	free(vm->mod_arena);
@@ -154,14 +166,16 @@ static void test_snapshot_with_refs(void **state)
 	want = (uint32_t)rvm_wasm_results(ref.inst, NULL)[0];
 	assert_int_equal(ref.host.bad_token, 0);
 	assert_int_equal(want, expect(40));
+	vm_open(&a, 1);
+	vm_open(&b, 0);
 	for (uint64_t slice = 1; slice <= 23; slice += 11) {
 		for (uint64_t stop = 1;; stop++) {
 			uint64_t fuel = 0, used;
 			enum rvm_wasm_status st = RVM_WASM_READY;
 			size_t len = 0;
 
-			vm_open(&a, 1);
-			vm_open(&b, 0);
+			vm_renew(&a, 1);
+			vm_renew(&b, 0);
 			start(&a, 40);
 			for (uint64_t k = 0; k < stop; k++) {
 				st = rvm_wasm_run(a.inst, slice, &used);
@@ -169,11 +183,8 @@ static void test_snapshot_with_refs(void **state)
 				if (st == RVM_WASM_DONE)
 					break;
 			}
-			if (st == RVM_WASM_DONE) {
-				vm_close(&a);
-				vm_close(&b);
+			if (st == RVM_WASM_DONE)
 				break;
-			}
 			stops++;
 			assert_int_equal(rvm_wasm_snapshot(a.inst, snap, 1u << 16, &len), RVM_OK);
 			assert_int_equal(rvm_wasm_restore(b.inst, snap, len), RVM_OK);
@@ -194,10 +205,10 @@ static void test_snapshot_with_refs(void **state)
 					(void)rvm_wasm_run(b.inst, 5000, NULL);
 				snap[at] = keep;
 			}
-			vm_close(&a);
-			vm_close(&b);
 		}
 	}
+	vm_close(&a);
+	vm_close(&b);
 	assert_true(stops > 100);
 	free(snap);
 	vm_close(&ref);

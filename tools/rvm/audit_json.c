@@ -1,4 +1,4 @@
-/* tools/rvm/audit_json.c - the JSON form of `rvm audit`'s report (`--json`), for tools and agents. */
+/* tools/rvm/audit_json.c - the JSON form of `rvm audit`'s report (--json), for tools and agents. */
 #include <stdio.h>
 #include <stdlib.h>
 

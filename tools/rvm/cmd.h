@@ -29,4 +29,7 @@ int rvm_cmd_replay(int argc, char **argv);
 /* rvm wasm validate|run|spec (cmd_wasm.c) */
 int cmd_wasm(int argc, char **argv);
 
+/* rvm gpu demo: matrix multiply and reduction through the GPU objects (cmd_gpu.c) */
+int rvm_cmd_gpu(int argc, char **argv);
+
 #endif

@@ -1,4 +1,5 @@
-/* tools/rvm/cmd_replay.c - `rvm replay RUNDIR --partition P --seq N`: a partition's state at seq N, rebuilt. */
+/* tools/rvm/cmd_replay.c - `rvm replay RUNDIR --partition P --seq N`: a partition's state at seq N,
+ * rebuilt. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,9 +17,9 @@
 #include "logfile.h"
 
 /* The journal file (docs/journal.md): a 16-byte header, then 32-byte entry heads + payloads. */
-#define JRNL_MAGIC "RVM-JOURNAL"
+#define JRNL_MAGIC  "RVM-JOURNAL"
 #define JRNL_HEADER 16u
-#define JRNL_HEAD 32u
+#define JRNL_HEAD   32u
 
 struct jentry {
 	uint64_t seq;
@@ -53,8 +54,10 @@ static int usage(void)
 		"                  [--memory MIB]\n"
 		"  Rebuilds partition P's regions as they were after witness record N, from the\n"
 		"  nearest checkpoint in RUNDIR/checkpoints, the witness log and the journal, and\n"
-		"  prints the SHA-256 of every region and the partition digest. --dump writes each\n"
-		"  region's bytes to DIR. --check rebuilds at every recovery.digest record of P and\n"
+		"  prints the SHA-256 of every region and the partition digest. --dump writes "
+		"each\n"
+		"  region's bytes to DIR. --check rebuilds at every recovery.digest record of P "
+		"and\n"
 		"  compares with the digest recorded live (exit 1 on any difference).\n");
 	return 2;
 }
@@ -89,7 +92,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			} else if (!strcmp(a, "--memory")) {
 				o->memory_mib = v;
 			} else if (v >= RVM_MAX_PARTITIONS) {
-				fprintf(stderr, "rvm replay: %s: partition %" PRIu64 " (at most %u)\n",
+				fprintf(stderr,
+					"rvm replay: %s: partition %" PRIu64 " (at most %u)\n",
 					rvm_err_name(RVM_E_RANGE), v, RVM_MAX_PARTITIONS - 1);
 				return 2;
 			} else {
@@ -195,7 +199,7 @@ static int read_journal(struct run *run)
 
 		if (padded > len - pos - JRNL_HEAD)
 			break;
-		run->jent[run->njent++] = (struct jentry){ rvm_load_le64(h), h + JRNL_HEAD, n };
+		run->jent[run->njent++] = (struct jentry){rvm_load_le64(h), h + JRNL_HEAD, n};
 		pos += JRNL_HEAD + padded;
 	}
 	return 0;
@@ -232,7 +236,8 @@ static enum rvm_err src_checkpoint(void *ctx, uint64_t id, const uint8_t **buf, 
 	struct run *run = ctx;
 	char path[4200];
 
-	snprintf(path, sizeof(path), "%s/checkpoints/%016llx.ckpt", run->dir, (unsigned long long)id);
+	snprintf(path, sizeof(path), "%s/checkpoints/%016llx.ckpt", run->dir,
+		 (unsigned long long)id);
 	free(run->ckbuf);
 	run->ckbuf = read_all(path, &run->cklen);
 	if (!run->ckbuf)
@@ -261,7 +266,7 @@ struct space {
 
 static int space_open(struct space *sp, uint64_t mib)
 {
-	struct rvm_witness_config cfg = { .chain = RVM_CHAIN_SHA256, .boot_nonce = { 1 } };
+	struct rvm_witness_config cfg = {.chain = RVM_CHAIN_SHA256, .boot_nonce = {1}};
 	struct rvm_phys_range r;
 	uint64_t nframes;
 
@@ -288,7 +293,7 @@ static int space_open(struct space *sp, uint64_t mib)
 /* Empties the space for the next rebuild. */
 static void space_reset(struct space *sp)
 {
-	struct rvm_phys_range r = { (uint64_t)(uintptr_t)sp->arena, sp->size };
+	struct rvm_phys_range r = {(uint64_t)(uintptr_t)sp->arena, sp->size};
 
 	(void)rvm_buddy_init(&sp->buddy, sp->bframes, (size_t)(sp->size / RVM_FRAME_SIZE), &r, 1);
 	(void)rvm_region_space_init(&sp->s, &sp->buddy, sp->rframes,
@@ -333,7 +338,7 @@ static bool live_digest(const struct run *run, uint64_t seq, uint32_t p, uint8_t
 static int rebuild(struct run *run, struct space *sp, uint32_t p, uint64_t seq,
 		   struct rvm_replay_stats *st, uint8_t digest[32])
 {
-	struct rvm_replay_source src = { src_record, src_payload, src_checkpoint, run };
+	struct rvm_replay_source src = {src_record, src_payload, src_checkpoint, run};
 	enum rvm_err err;
 
 	space_reset(sp);
@@ -360,7 +365,8 @@ static int show(const struct opts *o, struct run *run, struct space *sp)
 	if (rc)
 		return rc;
 	if (o->dump && mkdir(o->dump, 0755) != 0 && errno != EEXIST) {
-		fprintf(stderr, "rvm replay: %s: cannot create %s\n", rvm_err_name(RVM_E_IO), o->dump);
+		fprintf(stderr, "rvm replay: %s: cannot create %s\n", rvm_err_name(RVM_E_IO),
+			o->dump);
 		return 2;
 	}
 	hex(d, 32, dh);
@@ -387,23 +393,24 @@ static int show(const struct opts *o, struct run *run, struct space *sp)
 			       "\"sha256\": \"%s\"}",
 			       n ? ", " : "", id, rvm_region_size(r), r->type, rh);
 		else
-			printf("  region 0x%016" PRIx64 " %8" PRIu64 " bytes type %u sha256 %s\n", id,
-			       rvm_region_size(r), r->type, rh);
+			printf("  region 0x%016" PRIx64 " %8" PRIu64 " bytes type %u sha256 %s\n",
+			       id, rvm_region_size(r), r->type, rh);
 		n++;
 		if (o->dump && (rc = dump_region(o->dump, id, r)) != 0)
 			return rc;
 	}
 	if (o->json) {
 		printf("], \"digest\": \"%s\", \"live\": %s}\n", dh,
-		       !has_live ? "null" : (memcmp(live, d, 16) ? "\"differs\"" : "\"match\""));
+		       !has_live ? "null"
+				 : (memcmp(live, d, 16) != 0 ? "\"differs\"" : "\"match\""));
 	} else {
-		printf("  agents: not rebuilt here (their snapshots are in the checkpoints)\n");
+		printf("  agents: not rebuilt (regions only; agent snapshots are in the checkpoints)\n");
 		printf("  digest %s\n", dh);
 		if (has_live)
 			printf("  live digest recorded at this seq: %s\n",
-			       memcmp(live, d, 16) ? "DIFFERS" : "match");
+			       memcmp(live, d, 16) != 0 ? "DIFFERS" : "match");
 	}
-	return has_live && memcmp(live, d, 16) ? 1 : 0;
+	return has_live && memcmp(live, d, 16) != 0 ? 1 : 0;
 }
 
 /* Every recovery.digest record of the partition, rebuilt and compared. */
@@ -450,8 +457,9 @@ int rvm_cmd_replay(int argc, char **argv)
 	if (rc == 0)
 		rc = read_journal(&run);
 	if (rc == 0 && o.has_seq && o.seq >= run.nrec) {
-		fprintf(stderr, "rvm replay: %s: seq %" PRIu64 " is past the log's last record (%" PRIu64
-				" records)\n",
+		fprintf(stderr,
+			"rvm replay: %s: seq %" PRIu64 " is past the log's last record (%" PRIu64
+			" records)\n",
 			rvm_err_name(RVM_E_RANGE), o.seq, run.nrec);
 		rc = 2;
 	}

@@ -21,6 +21,7 @@ const struct rvm_cmd rvm_cmds[] = {
 	{ "journal", "list a run's journal; --check replays every agent against its live digests",
 	  rvm_cmd_journal },
 	{ "sim", "place a recorded agent trace: coherence, naive, static", rvm_cmd_sim },
+	{ "gpu", "GPU compute demo: matmul + reduction on OpenCL and cpu, compared", rvm_cmd_gpu },
 	{ NULL, NULL, NULL },
 };
 
