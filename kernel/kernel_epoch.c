@@ -48,10 +48,25 @@ static enum rvm_err do_merge(struct rvm_kernel *k, const struct rvm_coh_merge *m
 					.min_mutual = w->coh.cfg.merge_mutual };
 	enum rvm_err err;
 
+	/* The merge moves from's caps into into's table under new handles, and each agent's
+	 * move below mints it a fresh cap there: drop the agents' own caps first so the
+	 * merged table holds exactly one per agent (re-minted if the merge is refused). */
+	for (uint32_t i = 0; i < w->nagents; i++)
+		if (w->agents[i].state != RVM_AGENT_FREE && w->agents[i].part == from &&
+		    rvm_cap_delete(&w->gate, from, w->agents[i].cap) == RVM_OK)
+			w->agents[i].cap = RVM_CAP_NULL;
 	err = rvm_partition_merge(&w->parts, &w->pcoh, RVM_CAP_KERNEL_TABLE, w->pcap[from],
 				  w->pcap[into], &lim);
-	if (err != RVM_OK)
+	if (err != RVM_OK) {
+		for (uint32_t i = 0; i < w->nagents; i++) {
+			struct rvm_agent *a = &w->agents[i];
+
+			if (a->state != RVM_AGENT_FREE && a->part == from && a->cap == RVM_CAP_NULL)
+				(void)rvm_cap_mint(&w->gate, from, RVM_OBJ_AGENT, a->id, a->rights,
+						   &a->cap);
+		}
 		return err;
+	}
 	(void)rvm_sched_remove(&w->sched, from);
 	if (w->mig.active && w->mig.part == from)
 		w->mig.active = false;

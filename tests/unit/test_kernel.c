@@ -424,6 +424,19 @@ static void test_epochs_merge(void **state)
 	}
 	assert_int_equal(world->merges, 1);
 	assert_int_equal(world->agents[s].part, world->agents[k].part);
+	/* The merged table holds exactly one live agent cap per agent, each the agent's own. */
+	{
+		const struct rvm_cap_table *t = &world->gate.caps->tables[world->agents[s].part];
+		uint32_t agent_caps = 0;
+
+		for (uint32_t i = 0; i < RVM_CAP_TABLE_SLOTS; i++)
+			if (t->slots[i].state == RVM_CAPS_LIVE && t->slots[i].type == RVM_OBJ_AGENT)
+				agent_caps++;
+		assert_int_equal(agent_caps, 2);
+		assert_int_equal(rvm_cap_check(&world->gate, world->agents[s].part,
+					       world->agents[s].cap, RVM_OBJ_AGENT, world->agents[s].id, 0),
+				 RVM_OK);
+	}
 	slices(40, 20000);
 	check_channels();
 	read_log();
