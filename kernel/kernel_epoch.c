@@ -7,8 +7,16 @@
 /* Splits and merges one epoch may apply: reshaping is gradual, decisions are re-made. */
 #define EPOCH_MAX_SPLITS 2u
 #define EPOCH_MAX_MERGES 2u
-/* Coherence-driven placement of partitions on CPUs every this many epochs. */
+/* Coherence-driven placement of partitions on CPUs at most every this many epochs; the interval
+ * doubles (up to EPOCH_PLACE_MAX) while placements gain little, and resets when one pays off. */
 #define EPOCH_PLACE_EVERY 10u
+#define EPOCH_PLACE_MAX 160u
+/* Placement only runs when partition traffic crossing CPUs is at least this share (percent) of
+ * all partition traffic: no placement can gain more than that cut. A placement that removes less
+ * than this share of the traffic from the cut counts as one that gained little. */
+#define EPOCH_PLACE_GAIN_PCT 10u
+/* A partition that changed CPU stays put this many epochs before the load balancer moves it. */
+#define EPOCH_MIN_DWELL 20u
 /* Agent state digests for replay checks (docs/journal.md) every this many epochs. */
 #define EPOCH_DIGEST_EVERY 10u
 
@@ -123,6 +131,8 @@ static uint32_t migrate(struct rvm_kernel *k)
 		if (rvm_migrate_finish(&w->parts, &w->sched, &w->mig, now_rel(k) + k->boot_start_ns) ==
 		    RVM_OK) {
 			w->migrations++;
+			if (p < RVM_KPARTS)
+				w->moved_epoch[p] = w->epochs;
 			done = 1;
 			rvm_kernel_note(w, RVM_ACT_PARTITION_MIGRATE, from, to, p);
 		}
@@ -144,6 +154,10 @@ static uint32_t migrate(struct rvm_kernel *k)
 			uint32_t p = c->q[i].part;
 			uint64_t sum = 0;
 
+			if (p < RVM_KPARTS && w->moved_epoch[p] &&
+			    w->epochs - w->moved_epoch[p] < EPOCH_MIN_DWELL)
+				continue; /* moved lately: let it settle */
+
 			for (uint32_t j = 0; j < c->n && p < RVM_COH_MAX_NODES; j++)
 				if (c->q[j].part < RVM_COH_MAX_NODES)
 					sum += w->pcoh.graph.w[p][c->q[j].part];
@@ -157,6 +171,67 @@ static uint32_t migrate(struct rvm_kernel *k)
 						lo, rvm_platform_now_ns(k->plat), &w->mig);
 	}
 	return done;
+}
+
+/* Sums partition traffic between queued partitions: all of it into *total, the part between
+ * partitions on different CPUs (the cut placement tries to shrink) is returned. */
+static uint64_t place_cut(const struct rvm_world *w, uint64_t *total)
+{
+	const struct rvm_coherence *g = &w->pcoh;
+	uint32_t n = g->graph.n < RVM_MAX_PARTITIONS ? g->graph.n : RVM_MAX_PARTITIONS;
+	uint64_t cut = 0;
+
+	*total = 0;
+	for (uint32_t a = 0; a < n; a++)
+		for (uint32_t b = a + 1; b < n; b++) {
+			uint64_t t = g->graph.w[a][b];
+
+			if (!t || w->sched.cpu_of[a] == RVM_SCHED_NONE ||
+			    w->sched.cpu_of[b] == RVM_SCHED_NONE)
+				continue;
+			*total += t;
+			if (w->sched.cpu_of[a] != w->sched.cpu_of[b])
+				cut += t;
+		}
+	return cut;
+}
+
+/*
+ * Re-places partitions on CPUs by their traffic, with hysteresis: not within the current
+ * interval of the last run, not when the cut is too small to be worth it, and a run that gains
+ * little doubles the interval. Returns the partitions moved.
+ */
+static uint32_t place(struct rvm_kernel *k)
+{
+	struct rvm_world *w = k->w;
+	uint32_t every = w->place_every ? w->place_every : EPOCH_PLACE_EVERY, moved = 0;
+	uint32_t before[RVM_MAX_PARTITIONS];
+	uint64_t total, cut, total2, cut2;
+
+	if (w->mig.active || w->epochs - w->place_epoch < every)
+		return 0;
+	w->place_epoch = w->epochs;
+	cut = place_cut(w, &total);
+	if (!total || cut * 100u < total * EPOCH_PLACE_GAIN_PCT)
+		return 0; /* little traffic crosses CPUs: nothing worth moving for */
+	for (uint32_t p = 0; p < RVM_MAX_PARTITIONS; p++)
+		before[p] = w->sched.cpu_of[p];
+	/* Moves done before a refusal stand: count what changed, not what the call reports. */
+	(void)rvm_sched_place(&w->sched, &w->pcoh, w->ncpus, NULL);
+	for (uint32_t p = 0; p < RVM_MAX_PARTITIONS; p++)
+		if (w->sched.cpu_of[p] != before[p]) {
+			moved++;
+			if (p < RVM_KPARTS)
+				w->moved_epoch[p] = w->epochs;
+		}
+	cut2 = place_cut(w, &total2);
+	if (cut2 > cut || (cut - cut2) * 100u < total * EPOCH_PLACE_GAIN_PCT)
+		w->place_every = every * 2u < EPOCH_PLACE_MAX ? every * 2u : EPOCH_PLACE_MAX;
+	else
+		w->place_every = EPOCH_PLACE_EVERY;
+	if (moved)
+		rvm_kernel_note(w, RVM_ACT_SCHED_PLACE, 0, w->ncpus, moved);
+	return moved;
 }
 
 enum rvm_err rvm_kernel_epoch(struct rvm_kernel *k, struct rvm_epoch_report *rep)
@@ -198,12 +273,9 @@ enum rvm_err rvm_kernel_epoch(struct rvm_kernel *k, struct rvm_epoch_report *rep
 	reap(k);
 	if (w->ncpus > 1) {
 		rep->migrations = migrate(k);
-		if (w->epochs % EPOCH_PLACE_EVERY == 0 && !w->mig.active &&
-		    rvm_sched_place(&w->sched, &w->pcoh, w->ncpus, &moved) == RVM_OK && moved) {
-			w->migrations += moved;
-			rep->migrations += moved;
-			rvm_kernel_note(w, RVM_ACT_SCHED_PLACE, 0, w->ncpus, moved);
-		}
+		moved = place(k);
+		w->migrations += moved;
+		rep->migrations += moved;
 	}
 	for (uint32_t p = RVM_PART_FIRST; p < RVM_KPARTS; p++) {
 		uint32_t c = w->sched.cpu_of[p];

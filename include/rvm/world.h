@@ -76,6 +76,11 @@ struct rvm_world {
 	struct rvm_agent_mem mem[RVM_AGENT_MAX];
 	rvm_cap_t pcap[RVM_MAX_PARTITIONS];
 	struct rvm_migration mig;
+	/* Placement hysteresis (kernel_epoch.c): the epoch each partition last changed CPU, the
+	 * epoch of the last placement run and the interval before the next may run. */
+	uint64_t moved_epoch[RVM_KPARTS];
+	uint64_t place_epoch;
+	uint32_t place_every;
 	uint16_t cursor[RVM_KPARTS]; /* round robin over each partition's agents */
 	struct rvm_kernel_lock lock;
 	struct rvm_kernel *k;

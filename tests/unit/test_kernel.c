@@ -445,6 +445,42 @@ static void test_epochs_merge(void **state)
 	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
 }
 
+/*
+ * A stable workload on two CPUs: partitions talk in two fixed pairs, and which pair is busier
+ * flips every 10 epochs (traffic fed straight into the partition graph; the agents never run).
+ * Placement co-locates each pair once; after that nothing crosses CPUs, so nothing may move.
+ * Without hysteresis the greedy placement put the busier pair on CPU 0 every 10 epochs,
+ * swapping all four partitions at each flip (78 migrations in 200 epochs).
+ */
+static void test_placement_hysteresis(void **state)
+{
+	uint32_t mk, p[4];
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	boot_swarm(2);
+	mk = load("sink", 0);
+	for (uint32_t i = 0; i < 4; i++) {
+		p[i] = new_part();
+		(void)spawn(mk, "k", p[i], ALL_RIGHTS, 0, 0);
+	}
+	for (uint32_t e = 0; e < 200; e++) {
+		struct rvm_epoch_report rep;
+		uint32_t a = (e / 10u) % 2u ? 900u : 1000u;
+
+		assert_int_equal(rvm_coh_observe(&world->pcoh, p[0], p[1], a), RVM_OK);
+		assert_int_equal(rvm_coh_observe(&world->pcoh, p[2], p[3], 1900u - a), RVM_OK);
+		assert_int_equal(rvm_kernel_epoch(&kern, &rep), RVM_OK);
+	}
+	assert_int_equal(world->sched.cpu_of[p[0]], world->sched.cpu_of[p[1]]);
+	assert_int_equal(world->sched.cpu_of[p[2]], world->sched.cpu_of[p[3]]);
+	assert_int_not_equal(world->sched.cpu_of[p[0]], world->sched.cpu_of[p[2]]);
+	/* One placement moves at most all four partitions once. */
+	assert_true(world->migrations <= 4);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
 /* A trapping agent takes F1 (restart, witnessed) until the escalation stops it. */
 static void test_trap_recovery(void **state)
 {
@@ -589,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_boot_phase_failures),
 		cmocka_unit_test(test_pipeline_messages_journaled),
 		cmocka_unit_test(test_epochs_merge),
+		cmocka_unit_test(test_placement_hysteresis),
 		cmocka_unit_test(test_trap_recovery),
 		cmocka_unit_test(test_rogue_agents),
 		cmocka_unit_test(test_trust_quarantine),
