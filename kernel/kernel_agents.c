@@ -269,6 +269,19 @@ enum rvm_err rvm_kernel_connect(struct rvm_kernel *k, uint32_t src, uint32_t dst
 	return RVM_OK;
 }
 
+/*
+ * Re-binds channel c after one of its ends moved. While a merge moves its agents one by one,
+ * the peer may still sit in the merged-away partition, whose cap is already stale: no edge can
+ * be built to it and trying is refused (a cap.denied record with E_STALE). Such a channel was
+ * local (both ends in that partition) and stays local; the peer's own move re-binds it.
+ */
+static void rebind(struct rvm_world *w, struct rvm_chan *c, uint32_t peer)
+{
+	if (c->edge.id == RVM_OBJ_NULL && !rvm_part_live(w, w->agents[peer].part))
+		return;
+	(void)rvm_chan_rebind(w, c);
+}
+
 enum rvm_err rvm_kernel_agent_move(struct rvm_kernel *k, uint32_t num, uint32_t to)
 {
 	struct rvm_world *w = k->w;
@@ -300,9 +313,9 @@ enum rvm_err rvm_kernel_agent_move(struct rvm_kernel *k, uint32_t num, uint32_t 
 	if (RVM_HAS_COHERENCE && !a->quarantined)
 		(void)rvm_coh_assign(&w->coh, num, to);
 	for (uint32_t i = 0; i < a->nout; i++)
-		(void)rvm_chan_rebind(w, &w->chans[a->out[i]]);
+		rebind(w, &w->chans[a->out[i]], w->chans[a->out[i]].dst);
 	for (uint32_t i = 0; i < a->nin; i++)
-		(void)rvm_chan_rebind(w, &w->chans[a->in[i]]);
+		rebind(w, &w->chans[a->in[i]], w->chans[a->in[i]].src);
 	return RVM_OK;
 }
 

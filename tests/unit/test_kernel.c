@@ -481,6 +481,51 @@ static void test_placement_hysteresis(void **state)
 	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
 }
 
+/*
+ * A merge of two partitions of two chatty agents each (one mesh of four): moving the first
+ * agent re-binds its channels to the other agent still in the merged-away partition. That must
+ * not try to build an edge with the dead partition's stale cap: no cap or gate denials at all.
+ */
+static void test_merge_rebind_no_denials(void **state)
+{
+	uint32_t mc, a[4], p[2];
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	boot_swarm(2);
+	mc = load("chatty", 0);
+	p[0] = new_part();
+	p[1] = new_part();
+	for (uint32_t i = 0; i < 4; i++) {
+		int64_t args[4] = { i, 4, 4, 1000000 };
+
+		assert_int_equal(rvm_kernel_agent_spawn(&kern, mc, "c", p[i / 2], ALL_RIGHTS, 100, args,
+							&a[i]),
+				 RVM_OK);
+	}
+	for (uint32_t i = 0; i < 4; i++)
+		for (uint32_t j = 0; j < 4; j++)
+			if (i != j)
+				assert_int_equal(rvm_kernel_connect(&kern, a[i], a[j], NULL), RVM_OK);
+	for (int e = 0; e < 40 && world->merges == 0; e++) {
+		struct rvm_epoch_report rep;
+
+		slices(16, 20000);
+		assert_int_equal(rvm_kernel_epoch(&kern, &rep), RVM_OK);
+	}
+	assert_int_equal(world->merges, 1);
+	for (uint32_t i = 1; i < 4; i++)
+		assert_int_equal(world->agents[a[i]].part, world->agents[a[0]].part);
+	slices(16, 20000);
+	check_channels();
+	read_log();
+	assert_int_equal(count_action(RVM_ACT_PARTITION_MERGE), 1);
+	assert_int_equal(count_action(RVM_ACT_CAP_DENIED), 0);
+	assert_int_equal(count_action(RVM_ACT_GATE_DENIED), 0);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
 /* A trapping agent takes F1 (restart, witnessed) until the escalation stops it. */
 static void test_trap_recovery(void **state)
 {
@@ -626,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_pipeline_messages_journaled),
 		cmocka_unit_test(test_epochs_merge),
 		cmocka_unit_test(test_placement_hysteresis),
+		cmocka_unit_test(test_merge_rebind_no_denials),
 		cmocka_unit_test(test_trap_recovery),
 		cmocka_unit_test(test_rogue_agents),
 		cmocka_unit_test(test_trust_quarantine),
