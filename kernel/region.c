@@ -161,7 +161,7 @@ static enum rvm_err create_check(struct rvm_region_space *s, struct region_op *o
 	return rvm_buddy_peek(s->buddy, order, &op->addr);
 }
 
-static void create_apply(struct rvm_region_space *s, struct region_op *op)
+void region_create_apply(struct rvm_region_space *s, struct region_op *op)
 {
 	struct rvm_region *r = &s->slots[op->slot];
 	uint64_t addr = 0;
@@ -194,7 +194,7 @@ enum rvm_err rvm_region_create_cap(struct rvm_region_space *s, uint32_t caller, 
 
 	if (!s || !id)
 		return RVM_E_INVAL;
-	err = region_run(s, &op, create_check, create_apply);
+	err = region_run(s, &op, create_check, region_create_apply);
 	if (err == RVM_OK) {
 		*id = op.id;
 		if (cap)

@@ -54,6 +54,9 @@ enum rvm_err region_owned(const struct rvm_region_space *s, struct region_op *op
 rvm_region_id region_id(const struct rvm_region_space *s, uint32_t slot);
 uint32_t region_first_frame(const struct rvm_region_space *s, const struct rvm_region *r);
 /* Marks a resident region's frames as its own, unmapped. */
+/* Applies a checked region creation: allocates, fills the slot (last access = op->epoch),
+ * claims its frames and attaches the owner's root cap. Shared by create and replay's create_at. */
+void region_create_apply(struct rvm_region_space *s, struct region_op *op);
 void region_claim_frames(struct rvm_region_space *s, uint32_t slot);
 /* Clears the frames' record, frees the block, base = 0. */
 void region_release_frames(struct rvm_region_space *s, uint32_t slot);

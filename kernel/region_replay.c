@@ -28,27 +28,6 @@ static enum rvm_err create_at_check(struct rvm_region_space *s, struct region_op
 	return rvm_buddy_peek(s->buddy, order, &op->addr);
 }
 
-static void create_at_apply(struct rvm_region_space *s, struct region_op *op)
-{
-	struct rvm_region *r = &s->slots[op->slot];
-	uint64_t addr = 0;
-
-	(void)rvm_buddy_alloc(s->buddy, op->order, RVM_BUDDY_ZERO, &addr);
-	rvm_memset(r, 0, sizeof(*r));
-	r->used = 1;
-	r->generation = op->gen;
-	r->base = addr;
-	r->order = (uint8_t)op->order;
-	r->owner = op->to;
-	r->tier = RVM_TIER_HOT;
-	r->type = (uint8_t)op->type;
-	r->writable = op->writable;
-	region_claim_frames(s, op->slot);
-	op->cap = region_gate_attach(s, op->slot);
-	op->arg0 = region_create_arg0(op->to, op->type, op->writable);
-	op->arg1 = rvm_region_size(r);
-}
-
 enum rvm_err region_create_at(struct rvm_region_space *s, uint32_t caller, rvm_region_id id,
 			      uint32_t owner, uint64_t size, uint32_t type, bool writable)
 {
@@ -60,7 +39,7 @@ enum rvm_err region_create_at(struct rvm_region_space *s, uint32_t caller, rvm_r
 			       .type = type,
 			       .writable = writable};
 
-	return region_run(s, &op, create_at_check, create_at_apply);
+	return region_run(s, &op, create_at_check, region_create_apply);
 }
 
 void region_unmap_all(struct rvm_region_space *s, uint32_t slot)
