@@ -29,6 +29,12 @@ int32_t rvm_agent_spawn_child(struct rvm_agent *parent, const uint8_t *name, uin
 			      uint32_t *tmpl);
 /* (Re)creates a's instance from its module in its memory slot. */
 enum rvm_err rvm_agent_instantiate(struct rvm_agent *a);
+/* Recreates a's instance from an rvm_wasm_snapshot raw[0..n) of it (no init: the snapshot
+ * holds the state) with the host-side state it had then; RVM_E_* of the restore. */
+enum rvm_err rvm_agent_restore(struct rvm_agent *a, const uint8_t *raw, size_t n, bool yielded,
+			       uint32_t last_edge);
+/* Journals a restart from a snapshot: RESUME entry (checkpoint id, module hash, rights). */
+enum rvm_err rvm_agent_journal_resume(struct rvm_agent *a, uint64_t ckpt);
 /* True if a has a message waiting on some inbound channel. */
 bool rvm_agent_has_mail(const struct rvm_agent *a);
 

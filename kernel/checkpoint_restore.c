@@ -186,7 +186,7 @@ enum rvm_err rvm_checkpoint_restore(struct rvm_ckpt_ctx *c, const struct rvm_ckp
 		drop_region(s, i);
 	}
 	/* Caps first: the reinstated regions' new root caps are not the checkpoint's to judge. */
-	if (c->gate && c->gate->caps)
+	if (c->gate && c->gate->caps && !(c->keep & RVM_CKPT_KEEP_CAPS))
 		restore_caps(c, v, partition, &local);
 	while (rvm_ckpt_next_region(v, &pos, &off, &e) == RVM_OK) {
 		if (c->addr[n])

@@ -80,7 +80,8 @@ enum rvm_err rvm_kernel_partition_new(struct rvm_kernel *k, uint32_t cpu, uint32
 	return RVM_OK;
 }
 
-enum rvm_err rvm_agent_instantiate(struct rvm_agent *a)
+/* A new instance of a's module in its memory slot, linked, zeroed, nothing called yet. */
+static enum rvm_err new_instance(struct rvm_agent *a)
 {
 	struct rvm_world *w = a->w;
 	const struct rvm_agent_module *m = &w->modules[a->module];
@@ -89,9 +90,7 @@ enum rvm_err rvm_agent_instantiate(struct rvm_agent *a)
 	struct rvm_wasm_config cfg = { .memory = mem->memory,
 				       .memory_cap = mem->memory_cap,
 				       .memory_zeroed = true };
-	struct rvm_wasm_extern run;
 	struct rvm_wasm_error werr;
-	enum rvm_wasm_status st;
 	enum rvm_err err;
 
 	err = rvm_agent_link(a, m->mod, ext, RVM_AGENT_IMPORTS, NULL);
@@ -106,6 +105,41 @@ enum rvm_err rvm_agent_instantiate(struct rvm_agent *a)
 				       mem->arena, mem->arena_size, &werr, NULL);
 	if (!a->inst)
 		return werr.err != RVM_OK ? werr.err : RVM_E_LINK;
+	return RVM_OK;
+}
+
+/* Host-side state of a new life: nothing pending, no fuel used yet. */
+static void life_reset(struct rvm_agent *a)
+{
+	a->yielded = a->waiting = a->fault_pending = false;
+	a->sends_ok = 0;
+	a->life_fuel = 0;
+	a->polls = a->refusals = 0;
+}
+
+enum rvm_err rvm_agent_restore(struct rvm_agent *a, const uint8_t *raw, size_t n, bool yielded,
+			       uint32_t last_edge)
+{
+	enum rvm_err err = new_instance(a);
+
+	if (err == RVM_OK)
+		err = rvm_wasm_restore(a->inst, raw, n);
+	if (err != RVM_OK)
+		return err;
+	life_reset(a);
+	a->yielded = yielded;
+	a->last_edge = last_edge;
+	return RVM_OK;
+}
+
+enum rvm_err rvm_agent_instantiate(struct rvm_agent *a)
+{
+	struct rvm_wasm_extern run;
+	enum rvm_wasm_status st;
+	enum rvm_err err = new_instance(a);
+
+	if (err != RVM_OK)
+		return err;
 	if (rvm_wasm_export(a->inst, "init", 4, &run)) {
 		uint64_t args[RVM_AGENT_ARGS];
 
@@ -129,10 +163,7 @@ enum rvm_err rvm_agent_instantiate(struct rvm_agent *a)
 	if (!rvm_wasm_export(a->inst, "run", 3, &run) || run.kind != RVM_WASM_KIND_FUNC ||
 	    run.u.func->type->nparams != 0)
 		return RVM_E_LINK;
-	a->yielded = a->waiting = a->fault_pending = false;
-	a->sends_ok = 0;
-	a->life_fuel = 0;
-	a->polls = a->refusals = 0;
+	life_reset(a);
 	return rvm_wasm_call(a->inst, run.u.func, NULL, 0);
 }
 
@@ -146,6 +177,17 @@ enum rvm_err rvm_agent_journal_start(struct rvm_agent *a)
 		rvm_store_le64(b + 32 + 8 * i, (uint64_t)a->args[i]);
 	rvm_store_le32(b + 32 + 8 * RVM_AGENT_ARGS, a->rights);
 	return rvm_agent_journal(a, RVM_JK_START, a->module, b, sizeof(b));
+}
+
+enum rvm_err rvm_agent_journal_resume(struct rvm_agent *a, uint64_t ckpt)
+{
+	uint8_t b[RVM_JOURNAL_RESUME_LEN];
+
+	/* Where this life starts: the agent's snapshot in checkpoint ckpt, of this module. */
+	rvm_store_le64(b, ckpt);
+	rvm_memcpy(b + 8, a->w->modules[a->module].sha, 32);
+	rvm_store_le32(b + 40, a->rights);
+	return rvm_agent_journal(a, RVM_JK_RESUME, a->module, b, sizeof(b));
 }
 
 struct spawn_op {

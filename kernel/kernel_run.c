@@ -3,6 +3,7 @@
 #include <rvm/world.h>
 
 #include "agent_priv.h"
+#include "recover_priv.h"
 
 /* The next agent of partition p that may run now (round robin from the last one), or NULL. */
 static struct rvm_agent *agent_in(struct rvm_world *w, uint32_t p)
@@ -13,6 +14,7 @@ static struct rvm_agent *agent_in(struct rvm_world *w, uint32_t p)
 		struct rvm_agent *a = &w->agents[(*cursor + i) % w->nagents];
 
 		if (a->part == p && a->state == RVM_AGENT_READY && !a->running &&
+		    !rvm_kernel_ckpt_pending(w, p) &&
 		    (!a->waiting || rvm_agent_has_mail(a))) {
 			a->waiting = false;
 			*cursor = (uint16_t)((a->num + 1) % w->nagents);
@@ -50,8 +52,23 @@ static struct rvm_agent *pick(struct rvm_kernel *k, uint32_t cpu, uint64_t now)
 	return a;
 }
 
-/* F1: the agent starts over from its module (its memory zeroed), witnessed; escalates to a
- * stop after RVM_AGENT_MAX_RESTARTS. */
+/* Recovery attached (kernel_recover.h): DC-14 through rvm_recovery_handle, F1 from the agent's
+ * last snapshot, escalating on repeated faults. */
+static void recover_dc14(struct rvm_kernel *k, struct rvm_agent *a, enum rvm_wasm_trap trap)
+{
+	static const uint16_t act[RVM_F4 + 1] = { 0, RVM_ACT_RECOVER_F1, RVM_ACT_RECOVER_F2,
+						  RVM_ACT_RECOVER_F3, RVM_ACT_RECOVER_F4 };
+	uint8_t cls = RVM_F4;
+
+	a->restarts++;
+	if (rvm_kernel_recover_trap(k, a, trap, &cls) != RVM_OK || a->state != RVM_AGENT_READY)
+		return;
+	k->w->recoveries++;
+	rvm_kernel_note(k->w, act[cls <= RVM_F4 ? cls : RVM_F4], a->num, a->restarts, 1);
+}
+
+/* F1: the agent starts over (from its last snapshot when recovery is attached, else from its
+ * module with its memory zeroed), witnessed; escalates to a stop after RVM_AGENT_MAX_RESTARTS. */
 static void recover(struct rvm_kernel *k, struct rvm_agent *a, enum rvm_wasm_trap trap)
 {
 	struct rvm_world *w = k->w;
@@ -60,11 +77,17 @@ static void recover(struct rvm_kernel *k, struct rvm_agent *a, enum rvm_wasm_tra
 	a->traps++;
 	(void)rvm_witness_emit(&k->witness, RVM_ACT_AGENT_TRAP, 0, a->part, a->id, trap, a->fuel,
 			       NULL);
-	(void)rvm_witness_emit(&k->witness, RVM_ACT_FAULT, 0, a->part, a->id, 1, trap, NULL);
+	if (!w->rec)
+		(void)rvm_witness_emit(&k->witness, RVM_ACT_FAULT, 0, a->part, a->id, 1, trap,
+				       NULL);
 	/* The life ends here: its last state is on record, so a replay can check it trapped
 	 * at the same instruction with the same memory. */
 	(void)rvm_agent_digest(a);
 	rvm_wasm_reset(a->inst);
+	if (w->rec && a->restarts < RVM_AGENT_MAX_RESTARTS) {
+		recover_dc14(k, a, trap);
+		return;
+	}
 	if (a->restarts >= RVM_AGENT_MAX_RESTARTS) {
 		a->state = RVM_AGENT_STOPPED;
 		(void)rvm_witness_emit(&k->witness, RVM_ACT_AGENT_EXIT, RVM_WF_DENIED, a->part,
@@ -126,6 +149,8 @@ enum rvm_err rvm_kernel_run_slice(struct rvm_kernel *k, uint32_t cpu, uint64_t f
 				       a->received, NULL);
 	}
 	a->running = false;
+	if (w->rec)
+		rvm_kernel_ckpt_slice_end(k, a->part);
 	rvm_kernel_unlock(k);
 	return RVM_OK;
 }

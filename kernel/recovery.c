@@ -126,10 +126,13 @@ static enum rvm_err restart_agent(struct rvm_recovery *rec, const struct rvm_fau
 
 	if (!rec->ops || !rec->ops->agent_restart)
 		return RVM_E_UNSUPPORTED;
+	rec->from_ckpt = 0;
 	if (load_good(rec, f->partition, RVM_SEQ_NONE, &v) == RVM_OK) {
 		res->ckpt = RVM_CKPT_ID(f->partition, v.seq);
 		if (rvm_ckpt_find_agent(&v, f->agent, &a) != RVM_OK)
 			a.snap = NULL, a.len = 0;
+		else
+			rec->from_ckpt = res->ckpt;
 	}
 	return rec->ops->agent_restart(rec->ctx, f->partition, f->agent, a.snap, a.len);
 }
@@ -221,9 +224,11 @@ static enum rvm_err rollback(struct rvm_recovery *rec, const struct rvm_fault *f
 		return err;
 	rvm_memset(&set, 0, sizeof(set));
 	rvm_replay_set_add(&set, f->partition);
-	if (!rec->src.record)
+	if (!rec->cfg.no_regions && !rec->src.record)
 		return RVM_E_UNSUPPORTED;
-	err = rvm_replay_range(rec->ck, &rec->src, &set, v.seq + 1, upto, skip, &res->replay);
+	if (!rec->cfg.no_regions)
+		err = rvm_replay_range(rec->ck, &rec->src, &set, v.seq + 1, upto, skip,
+				       &res->replay);
 	if (err == RVM_OK && rec->ops && rec->ops->agents_rebuild)
 		err = rec->ops->agents_rebuild(rec->ctx, f->partition, &v, upto, skip);
 	if (err == RVM_OK)

@@ -61,10 +61,15 @@ struct rvm_ckpt_agent {
  * the edges. addr is restore's scratch (the blocks it allocates before it
  * changes anything), replay_from rebuild's (where each partition starts).
  */
+/* What a restore leaves as it is (rvm_ckpt_ctx.keep): the caller re-syncs it itself. */
+#define RVM_CKPT_KEEP_CAPS  1u
+#define RVM_CKPT_KEEP_EDGES 2u
+
 struct rvm_ckpt_ctx {
 	struct rvm_region_space *regions;
 	struct rvm_gate *gate;
 	struct rvm_ipc *ipc;
+	uint8_t keep; /* RVM_CKPT_KEEP_*: parts of the partition restore does not roll back */
 	uint64_t addr[RVM_REGION_SLOTS];
 	uint64_t replay_from[RVM_MAX_PARTITIONS]; /* rvm_replay_rebuild's plan */
 };

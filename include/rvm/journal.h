@@ -44,7 +44,12 @@ enum rvm_journal_kind {
 	RVM_JK_START = 5, /* payload: module SHA-256 (32 bytes), the 4 i64 init arguments, u32
 			   * rights; aux: module index; the agent (re)started here */
 	RVM_JK_DIGEST = 6, /* not an input: the agent's state for replay checks; payload: u64
-			    * fuel used since its START, SHA-256 of its linear memory */
+			    * fuel used since its START (or RESUME), SHA-256 of its linear memory */
+	RVM_JK_RESUME = 7, /* payload: u64 checkpoint id, module SHA-256 (32 bytes), u32 rights;
+			    * aux: module index; the agent (re)started from its snapshot in that
+			    * checkpoint (F1/F2 recovery), not from its module */
+	RVM_JK_REGION_WRITE = 8, /* payload: the bytes of the REGION_WRITE record seq (kernels
+				  * with region spaces; the swarm's agents write none) */
 	RVM_JK_COUNT
 };
 
@@ -55,6 +60,8 @@ enum rvm_journal_kind {
 #define RVM_JOURNAL_RECV_PREFIX 4u
 /* RECV aux of an entry that only carries counted empty polls (no message). */
 #define RVM_JOURNAL_NO_EDGE UINT32_MAX
+/* RESUME payload: u64 checkpoint id, module SHA-256, u32 rights. */
+#define RVM_JOURNAL_RESUME_LEN 44u
 
 /* One decoded entry; payload points into the caller's buffer. */
 struct rvm_journal_entry {

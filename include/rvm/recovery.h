@@ -82,6 +82,10 @@ struct rvm_recovery_ops {
 struct rvm_recovery_config {
 	uint32_t repeat; /* 0 = never escalate on repetition */
 	uint64_t window_ns;
+	/* The partitions own no regions (a swarm's agents keep their state in their own
+	 * memory): a rollback restores the checkpoint and rebuilds the agents, with no region
+	 * log to replay (so it does not need the records since the checkpoint). */
+	bool no_regions;
 };
 
 /* Per partition: its last checkpoints (newest last) and recent faults per class. */
@@ -107,6 +111,7 @@ struct rvm_recovery {
 	uint8_t *buf;
 	size_t cap;
 	uint64_t handled[RVM_F4 + 1]; /* recoveries completed at each class */
+	uint64_t from_ckpt; /* during ops->agent_restart: the checkpoint snap comes from (0 none) */
 	struct rvm_recovery_part part[RVM_MAX_PARTITIONS];
 	struct rvm_ckpt_agent agents[RVM_CKPT_MAX_AGENTS]; /* ops->agents_snapshot fills these */
 };

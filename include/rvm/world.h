@@ -19,6 +19,8 @@
 #include <rvm/sched.h>
 #include <rvm/witness.h>
 
+struct rvm_kernel_recovery;
+
 /* The embedder's big lock: every entry into the object model holds it (may be NULL ops). */
 struct rvm_kernel_lock {
 	void (*lock)(void *ctx);
@@ -84,6 +86,8 @@ struct rvm_world {
 	uint16_t cursor[RVM_KPARTS]; /* round robin over each partition's agents */
 	struct rvm_kernel_lock lock;
 	struct rvm_kernel *k;
+	struct rvm_kernel_recovery *rec; /* checkpoints and F1-F4 (kernel_recover.h); NULL: a trap
+					  * restarts the agent from its module */
 	struct rvm_reshape_event recent[RVM_RECENT_EVENTS];
 	uint32_t nrecent; /* events ever recorded; recent[] keeps the last ones */
 	uint32_t ncpus, nagents, nchans, nmem, trust_floor, max_group;

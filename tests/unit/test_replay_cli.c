@@ -12,12 +12,13 @@
 #include <hosted.h>
 #include <rvm/bytes.h>
 #include <rvm/checkpoint.h>
+#include <rvm/journal.h>
 #include <rvm/region.h>
 
 #define ARENA	(8u << 20)
 #define NFRAMES (ARENA / 4096u)
-/* The journal's entry kind for region writes (docs/recovery.md). */
-#define JK_REGION_WRITE 6u
+/* The journal's entry kind for region writes (docs/journal.md). */
+#define JK_REGION_WRITE RVM_JK_REGION_WRITE
 
 struct runk {
 	struct rvm_hosted hosted;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <rvm/bytes.h>
+#include <rvm/journal.h>
 #include <rvm/replay.h>
 #include <rvm/witness_file.h>
 
@@ -199,7 +200,9 @@ static int read_journal(struct run *run)
 
 		if (padded > len - pos - JRNL_HEAD)
 			break;
-		run->jent[run->njent++] = (struct jentry){rvm_load_le64(h), h + JRNL_HEAD, n};
+		/* Region writes' payloads; agent inputs are the agent replay's (agent_replay.c). */
+		if (rvm_load_le16(h + 12) == RVM_JK_REGION_WRITE)
+			run->jent[run->njent++] = (struct jentry){rvm_load_le64(h), h + JRNL_HEAD, n};
 		pos += JRNL_HEAD + padded;
 	}
 	return 0;

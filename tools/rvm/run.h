@@ -99,6 +99,8 @@ struct run_opts {
 	bool stress_on;
 };
 
+struct swarm_recovery;
+
 /* What a run leaves for the report; run_release frees it. */
 struct run_result {
 	struct rvm_kernel *k;
@@ -109,6 +111,7 @@ struct run_result {
 	void **arenas_free;
 	struct rvm_agent_mem *mem;
 	uint32_t nmem;
+	struct swarm_recovery *recovery; /* checkpoints and recovery (run_swarm.c), or NULL */
 };
 
 /*

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <rvm/bytes.h>
+#include <rvm/kernel_recover.h>
 
 #include "hosted.h"
 #include "hosted_cpu.h"
@@ -20,6 +21,46 @@
 #define INSTANCE_ARENA (256u << 10)
 #define VIEW_NS 250000000ull
 #define IDLE_NS 100000l
+
+/* Recovery buffers: the blobs of one partition's agents (compressed snapshots) and one
+ * checkpoint (blobs plus caps and edges). */
+#define CKPT_BLOBS (8u << 20)
+#define CKPT_EXTRA (2u << 20)
+
+/* The swarm's checkpoints and DC-14 recovery (kernel_recover.h), with the embedder's buffers. */
+struct swarm_recovery {
+	struct rvm_kernel_recovery r;
+	uint8_t *ckbuf, *raw, *blobs;
+};
+
+static void recovery_free(struct swarm_recovery *sr)
+{
+	if (!sr)
+		return;
+	free(sr->ckbuf);
+	free(sr->raw);
+	free(sr->blobs);
+	free(sr);
+}
+
+/* Attaches recovery to the booted kernel; NULL (and a message) if it cannot. */
+static struct swarm_recovery *recovery_attach(struct rvm_kernel *k, uint32_t memory_pages)
+{
+	struct swarm_recovery *sr = calloc(1, sizeof(*sr));
+	size_t rawcap = (size_t)memory_pages * RVM_WASM_PAGE + INSTANCE_ARENA;
+	enum rvm_err err = RVM_E_NOMEM;
+
+	if (sr && (sr->ckbuf = malloc(CKPT_BLOBS + CKPT_EXTRA)) && (sr->raw = malloc(rawcap)) &&
+	    (sr->blobs = malloc(CKPT_BLOBS)))
+		err = rvm_kernel_recovery_attach(k, &sr->r, NULL, sr->ckbuf, CKPT_BLOBS + CKPT_EXTRA,
+						 sr->raw, rawcap, sr->blobs, CKPT_BLOBS);
+	if (err != RVM_OK) {
+		fprintf(stderr, "rvm run: %s: recovery: %s\n", rvm_err_name(err), rvm_err_str(err));
+		recovery_free(sr);
+		return NULL;
+	}
+	return sr;
+}
 
 struct swarm {
 	struct rvm_kernel *k;
@@ -231,6 +272,7 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 	struct rvm_kernel_config cfg = { 0 };
 	struct rvm_world *w = calloc(1, sizeof(*w));
 	struct rvm_agent_mem *mem = NULL;
+	struct swarm_recovery *sr = NULL;
 	static void *arenas[RUN_MAX_MODULES];
 	char msg[512];
 	enum rvm_err err;
@@ -287,7 +329,10 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 	res->k = &k;
 	res->m = &m;
 	rvm_kernel_lock(&k);
-	rc = populate(&k, &m, arenas, o->out);
+	if (m.nagents && !(sr = recovery_attach(&k, m.memory_pages)))
+		rc = 2;
+	if (rc == 0)
+		rc = populate(&k, &m, arenas, o->out);
 	rvm_kernel_unlock(&k);
 	sw.k = &k;
 	sw.fuel = m.fuel;
@@ -317,6 +362,8 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 			if (o->faults > 0)
 				inject(&k, o->faults, &rng);
 			err = rvm_kernel_epoch(&k, &rep);
+			if (err == RVM_OK)
+				(void)rvm_kernel_checkpoint_tick(&k);
 			rvm_kernel_unlock(&k);
 			if (err != RVM_OK) {
 				fprintf(stderr, "rvm run: %s: epoch failed: %s\n", rvm_err_name(err),
@@ -364,6 +411,7 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 	rvm_hosted_cpus_destroy(&sw.cpus);
 	res->mem = mem;
 	res->nmem = m.max_agents;
+	res->recovery = sr;
 	return rc;
 }
 
@@ -372,6 +420,7 @@ void run_release(struct run_result *res)
 	for (uint32_t i = 0; res->arenas_free && i < RUN_MAX_MODULES; i++)
 		free(res->arenas_free[i]);
 	free_agent_mem(res->mem, res->nmem);
+	recovery_free(res->recovery);
 	if (res->k)
 		free(res->k->w);
 }
