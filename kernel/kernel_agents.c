@@ -349,6 +349,8 @@ enum rvm_err rvm_kernel_agent_move(struct rvm_kernel *k, uint32_t num, uint32_t 
 		(void)rvm_cap_delete(&w->gate, from, a->cap);
 	a->cap = cap;
 	a->part = to;
+	/* Replay needs every agent's partition at every seq (rvm replay --partition). */
+	(void)rvm_witness_emit(&k->witness, RVM_ACT_AGENT_MOVE, 0, 0, num, from, to, NULL);
 	if (w->parts.p[from].agents)
 		w->parts.p[from].agents--;
 	w->parts.p[to].agents++;

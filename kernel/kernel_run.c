@@ -14,8 +14,7 @@ static struct rvm_agent *agent_in(struct rvm_world *w, uint32_t p)
 		struct rvm_agent *a = &w->agents[(*cursor + i) % w->nagents];
 
 		if (a->part == p && a->state == RVM_AGENT_READY && !a->running &&
-		    !rvm_kernel_ckpt_pending(w, p) &&
-		    (!a->waiting || rvm_agent_has_mail(a))) {
+		    !rvm_kernel_ckpt_pending(w, p) && (!a->waiting || rvm_agent_has_mail(a))) {
 			a->waiting = false;
 			*cursor = (uint16_t)((a->num + 1) % w->nagents);
 			return a;

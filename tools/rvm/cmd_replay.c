@@ -13,6 +13,9 @@
 #include <rvm/replay.h>
 #include <rvm/witness_file.h>
 
+#include <rvm/kernel_recover.h>
+
+#include "agent_replay.h"
 #include "cmd.h"
 #include "hosted.h"
 #include "logfile.h"
@@ -53,13 +56,14 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: rvm replay RUNDIR --partition P (--seq N | --check) [--dump DIR] [--json]\n"
 		"                  [--memory MIB]\n"
-		"  Rebuilds partition P's regions as they were after witness record N, from the\n"
-		"  nearest checkpoint in RUNDIR/checkpoints, the witness log and the journal, and\n"
-		"  prints the SHA-256 of every region and the partition digest. --dump writes "
-		"each\n"
-		"  region's bytes to DIR. --check rebuilds at every recovery.digest record of P "
-		"and\n"
-		"  compares with the digest recorded live (exit 1 on any difference).\n");
+		"  Rebuilds partition P as it was after witness record N, from the nearest\n"
+		"  checkpoint in RUNDIR/checkpoints, the witness log and the journal: its regions\n"
+		"  (SHA-256 each) and its agents (re-run from their nearest snapshot with their\n"
+		"  journaled inputs, to their last recorded point at or before N: memory SHA-256\n"
+		"  and state digest, checked against the live DIGEST), and the partition digest.\n"
+		"  --dump writes each region's bytes to DIR. --check rebuilds at every\n"
+		"  recovery.digest record of P and compares with the digest recorded live (exit 1\n"
+		"  on any difference).\n");
 	return 2;
 }
 
@@ -338,17 +342,199 @@ static bool live_digest(const struct run *run, uint64_t seq, uint32_t p, uint8_t
 	return true;
 }
 
-static int rebuild(struct run *run, struct space *sp, uint32_t p, uint64_t seq,
-		   struct rvm_replay_stats *st, uint8_t digest[32])
+/* ---- agents: rebuilt from their journal, from the nearest snapshot ---- */
+
+/* One agent's state at a seq, as replay rebuilt it. */
+struct agent_state {
+	uint32_t agent;
+	bool alive;	    /* a life of it had started by then */
+	bool has_point;	    /* a recorded point (DIGEST) of that life at or before the seq */
+	bool match;	    /* replay reached it with the live fuel and memory */
+	uint64_t life_seq;  /* its START or RESUME */
+	uint64_t from_ckpt; /* snapshot replay started from (0: the module) */
+	uint64_t point_seq; /* the DIGEST the state is at */
+	uint64_t fuel;
+	uint8_t mem[32], state[32]; /* memory SHA-256; state digest (what recovery.digest folds) */
+};
+
+static void keep_point(void *ctx, uint32_t agent, const struct ar_point *p)
+{
+	struct agent_state *as = ctx;
+
+	(void)agent;
+	as->has_point = true;
+	as->match = p->match;
+	as->point_seq = p->digest->seq;
+	as->fuel = p->fuel;
+	memcpy(as->mem, p->mem, 32);
+}
+
+/* Agent a's partition after every record <= seq: its hostcalls' actor, agent.move records. */
+static void partitions_at(const struct run *run, uint64_t seq, uint32_t part[RVM_AGENT_MAX])
+{
+	for (uint32_t i = 0; i < RVM_AGENT_MAX; i++)
+		part[i] = UINT32_MAX;
+	for (uint64_t s = 0; s <= seq && s < run->nrec; s++) {
+		const struct rvm_witness_record *r = &run->rec[s];
+
+		if (r->target >= RVM_AGENT_MAX || r->flags)
+			continue;
+		if (r->action == RVM_ACT_HOSTCALL)
+			part[r->target] = r->actor;
+		else if (r->action == RVM_ACT_AGENT_MOVE)
+			part[r->target] = (uint32_t)r->arg1;
+	}
+}
+
+/* Does checkpoint record s hold agent a's snapshot, as the log announced it? */
+static bool ckpt_holds(struct run *run, const struct rvm_witness_record *r, uint32_t a)
+{
+	struct rvm_ckpt_view v;
+	struct rvm_ckpt_agent ca;
+	const uint8_t *buf;
+	size_t len;
+
+	return src_checkpoint(run, r->arg0, &buf, &len) == RVM_OK &&
+	       rvm_checkpoint_parse(buf, len, NULL, &v) == RVM_OK && v.seq == r->seq &&
+	       rvm_load_le64(v.sha256) == r->arg1 && rvm_ckpt_find_agent(&v, a, &ca) == RVM_OK;
+}
+
+/*
+ * Rebuilds agent a at seq: its life then, replayed from the newest checkpoint of that life
+ * at or before seq that holds its snapshot (the DIGEST written with it gives the fuel), else
+ * from the life's start, through its last DIGEST at or before seq.
+ */
+static int agent_at(struct run *run, struct ar_run *ar, uint32_t a, uint64_t seq,
+		    struct agent_state *as)
+{
+	struct ar_life l;
+	struct ar_from from = { 0 };
+	bool have_from = false;
+	size_t li = SIZE_MAX;
+	int got;
+
+	memset(as, 0, sizeof(*as));
+	as->agent = a;
+	for (size_t i = 0; i < ar->count && ar->ents[i].seq <= seq; i++)
+		if (ar->ents[i].agent == a && ar_is_start(&ar->ents[i]))
+			li = i;
+	if (li == SIZE_MAX)
+		return 0;
+	as->alive = true;
+	if (ar_life_collect(ar, li, &l) != 0)
+		return 2;
+	as->life_seq = l.start->seq;
+	if (l.start->kind == RVM_JK_RESUME)
+		as->from_ckpt = rvm_load_le64(l.start->payload);
+	for (uint64_t s = seq < run->nrec ? seq : run->nrec - 1; s > l.start->seq && !have_from;
+	     s--) {
+		const struct rvm_witness_record *r = &run->rec[s];
+
+		if (r->action != RVM_ACT_STATE_CHECKPOINT || r->flags || !ckpt_holds(run, r, a))
+			continue;
+		for (size_t d = l.digest.n; d-- > 0;)
+			if (l.digest.e[d]->seq < s) {
+				from = (struct ar_from){ r->arg0, s, rvm_load_le64(l.digest.e[d]->payload) };
+				have_from = l.digest.e[d]->seq > l.start->seq;
+				break;
+			}
+	}
+	if (have_from)
+		as->from_ckpt = from.ckpt;
+	got = ar_replay(ar, &l, have_from ? &from : NULL, seq, keep_point, as);
+	ar_life_free(&l);
+	if (as->has_point)
+		rvm_kernel_agent_state_digest(NULL, as->fuel, as->mem, as->state);
+	return got < 0 ? 1 : 0;
+}
+
+/* The agents a recovery.digest record of p at seq folded in: the DIGEST entries written for
+ * p just before it, in agent order. */
+static uint32_t digest_group(const struct run *run, uint64_t seq, uint32_t p,
+			     uint32_t out[RVM_AGENT_MAX])
+{
+	uint32_t n = 0;
+
+	for (uint64_t s = seq; s-- > 0;) {
+		const struct rvm_witness_record *r = &run->rec[s];
+
+		if (r->action != RVM_ACT_HOSTCALL || r->actor != p)
+			break;
+		if (r->arg0 >> 32 == RVM_JK_DIGEST && n < RVM_AGENT_MAX && r->target < RVM_AGENT_MAX)
+			out[n++] = (uint32_t)r->target;
+	}
+	/* Written in agent order; collected backwards. */
+	for (uint32_t i = 0; i < n / 2; i++) {
+		uint32_t t = out[i];
+
+		out[i] = out[n - 1 - i];
+		out[n - 1 - i] = t;
+	}
+	return n;
+}
+
+struct agents {
+	struct agent_state st[RVM_AGENT_MAX];
+	uint32_t n;
+};
+
+static enum rvm_err agents_cb(void *ctx, uint32_t partition, uint32_t index, uint32_t *agent,
+			      uint8_t digest[32])
+{
+	const struct agents *ag = ctx;
+
+	(void)partition;
+	if (index >= ag->n)
+		return RVM_E_NOTFOUND;
+	*agent = ag->st[index].agent;
+	memcpy(digest, ag->st[index].state, 32);
+	return RVM_OK;
+}
+
+/* The agents of p at seq (the digest group when seq is p's recovery.digest), rebuilt. */
+static int agents_rebuild(struct run *run, struct ar_run *ar, uint32_t p, uint64_t seq,
+			  bool group, struct agents *ag)
+{
+	uint32_t list[RVM_AGENT_MAX], n = 0;
+	static uint32_t part[RVM_AGENT_MAX];
+	int rc;
+
+	ag->n = 0;
+	if (!ar)
+		return 0;
+	if (group) {
+		n = digest_group(run, seq, p, list);
+	} else {
+		partitions_at(run, seq, part);
+		for (uint32_t a = 0; a < RVM_AGENT_MAX; a++)
+			if (part[a] == p)
+				list[n++] = a;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if ((rc = agent_at(run, ar, list[i], seq, &ag->st[ag->n])) != 0)
+			return rc;
+		if (ag->st[ag->n].alive)
+			ag->n++;
+	}
+	return 0;
+}
+
+/* Regions of p at seq, then its agents (ar: the run's agent journal, or NULL), and the digest. */
+static int rebuild(struct run *run, struct space *sp, struct ar_run *ar, uint32_t p, uint64_t seq,
+		   struct rvm_replay_stats *st, struct agents *ag, uint8_t digest[32])
 {
 	struct rvm_replay_source src = {src_record, src_payload, src_checkpoint, run};
+	bool group = run->rec[seq].action == RVM_ACT_STATE_DIGEST && run->rec[seq].target == p;
 	enum rvm_err err;
+	int rc;
 
 	space_reset(sp);
 	memset(st, 0, sizeof(*st));
 	err = rvm_replay_rebuild(&sp->ck, &src, run->nrec, p, seq, st);
+	if (err == RVM_OK && (rc = agents_rebuild(run, ar, p, seq, group, ag)) != 0)
+		return rc;
 	if (err == RVM_OK)
-		err = rvm_partition_digest(&sp->s, p, NULL, NULL, digest);
+		err = rvm_partition_digest(&sp->s, p, agents_cb, ag, digest);
 	if (err != RVM_OK) {
 		fprintf(stderr, "rvm replay: %s: partition %u at seq %" PRIu64 ": %s\n",
 			rvm_err_name(err), p, seq, rvm_err_str(err));
@@ -357,13 +543,45 @@ static int rebuild(struct run *run, struct space *sp, uint32_t p, uint64_t seq,
 	return 0;
 }
 
-static int show(const struct opts *o, struct run *run, struct space *sp)
+static void show_agent(const struct opts *o, const struct agent_state *a, bool first)
 {
+	char mh[65], sh[65];
+
+	rvm_tool_hex(a->mem, 32, mh);
+	rvm_tool_hex(a->state, 32, sh);
+	if (o->json) {
+		printf("%s{\"agent\": %u, \"life_seq\": %" PRIu64 ", \"from_checkpoint\": \"%016" PRIx64
+		       "\", \"at_seq\": %s%" PRIu64 "%s, \"fuel\": %" PRIu64
+		       ", \"memory_sha256\": \"%s\", \"state\": \"%s\", \"live\": \"%s\"}",
+		       first ? "" : ", ", a->agent, a->life_seq, a->from_ckpt,
+		       a->has_point ? "" : "null", a->has_point ? a->point_seq : 0,
+		       a->has_point ? "" : "", a->fuel, a->has_point ? mh : "", a->has_point ? sh : "",
+		       !a->has_point ? "none" : a->match ? "match" : "differs");
+		return;
+	}
+	if (!a->has_point) {
+		printf("  agent %3u life from seq %" PRIu64 ": no recorded point of it yet\n",
+		       a->agent, a->life_seq);
+		return;
+	}
+	printf("  agent %3u life from seq %" PRIu64 ", replayed from %s%.16" PRIx64
+	       ", at its digest seq %" PRIu64 ": fuel %" PRIu64 " memory sha256 %s (live: %s)\n",
+	       a->agent, a->life_seq, a->from_ckpt ? "checkpoint " : "its module",
+	       a->from_ckpt ? a->from_ckpt : 0, a->point_seq, a->fuel, mh,
+	       a->match ? "match" : "DIFFERS");
+	if (o->check)
+		return;
+	printf("            state digest %s\n", sh);
+}
+
+static int show(const struct opts *o, struct run *run, struct space *sp, struct ar_run *ar)
+{
+	static struct agents ag;
 	struct rvm_replay_stats st;
 	uint8_t d[32], live[16];
 	char dh[65], rh[65];
-	int rc = rebuild(run, sp, o->partition, o->seq, &st, d), n = 0;
-	bool has_live;
+	int rc = rebuild(run, sp, ar, o->partition, o->seq, &st, &ag, d), n = 0;
+	bool has_live, agents_ok = true;
 
 	if (rc)
 		return rc;
@@ -402,24 +620,32 @@ static int show(const struct opts *o, struct run *run, struct space *sp)
 		if (o->dump && (rc = dump_region(o->dump, id, r)) != 0)
 			return rc;
 	}
+	if (o->json)
+		printf("], \"agents\": [");
+	for (uint32_t i = 0; i < ag.n; i++) {
+		show_agent(o, &ag.st[i], i == 0);
+		agents_ok &= !ag.st[i].has_point || ag.st[i].match;
+	}
 	if (o->json) {
 		printf("], \"digest\": \"%s\", \"live\": %s}\n", dh,
 		       !has_live ? "null"
 				 : (memcmp(live, d, 16) != 0 ? "\"differs\"" : "\"match\""));
 	} else {
-		printf("  agents: not rebuilt (regions only; agent snapshots are in the checkpoints)\n");
+		if (!ar)
+			printf("  agents: none in this run's journal\n");
 		printf("  digest %s\n", dh);
 		if (has_live)
 			printf("  live digest recorded at this seq: %s\n",
 			       memcmp(live, d, 16) != 0 ? "DIFFERS" : "match");
 	}
-	return has_live && memcmp(live, d, 16) != 0 ? 1 : 0;
+	return (has_live && memcmp(live, d, 16) != 0) || !agents_ok ? 1 : 0;
 }
 
-/* Every recovery.digest record of the partition, rebuilt and compared. */
-static int check_all(const struct opts *o, struct run *run, struct space *sp)
+/* Every recovery.digest record of the partition, rebuilt (regions and agents) and compared. */
+static int check_all(const struct opts *o, struct run *run, struct space *sp, struct ar_run *ar)
 {
-	uint64_t checked = 0, bad = 0;
+	static struct agents ag;
+	uint64_t checked = 0, bad = 0, agents = 0;
 
 	for (uint64_t s = 0; s < run->nrec; s++) {
 		struct rvm_replay_stats st;
@@ -428,17 +654,21 @@ static int check_all(const struct opts *o, struct run *run, struct space *sp)
 
 		if (!live_digest(run, s, o->partition, live))
 			continue;
-		rc = rebuild(run, sp, o->partition, s, &st, d);
+		rc = rebuild(run, sp, ar, o->partition, s, &st, &ag, d);
 		if (rc)
 			return rc;
 		checked++;
+		agents += ag.n;
 		if (memcmp(live, d, 16) != 0) {
 			bad++;
 			printf("seq %" PRIu64 ": replay digest differs from the live one\n", s);
+			for (uint32_t i = 0; i < ag.n; i++)
+				show_agent(o, &ag.st[i], i == 0);
 		}
 	}
-	printf("partition %u: %" PRIu64 " live digests checked, %" PRIu64 " differ\n", o->partition,
-	       checked, bad);
+	printf("partition %u: %" PRIu64 " live digests checked (%" PRIu64
+	       " agent states rebuilt), %" PRIu64 " differ\n",
+	       o->partition, checked, agents, bad);
 	if (checked == 0)
 		fprintf(stderr, "rvm replay: %s: no recovery.digest record for partition %u\n",
 			rvm_err_name(RVM_E_NOTFOUND), o->partition);
@@ -450,6 +680,8 @@ int rvm_cmd_replay(int argc, char **argv)
 	struct run run;
 	struct opts o;
 	static struct space sp;
+	static struct ar_run ar;
+	struct ar_run *arp = NULL;
 	int rc = parse(argc, argv, &o);
 
 	if (rc)
@@ -471,8 +703,13 @@ int rvm_cmd_replay(int argc, char **argv)
 			rvm_err_name(RVM_E_NOMEM), o.memory_mib);
 		rc = 2;
 	}
+	/* Agents, when the journal holds any (rvm run): replayed from their journal. */
+	if (rc == 0 && run.jbuf && ar_open(&ar, o.dir) == 0 &&
+	    ar.kinds[RVM_JK_START] + ar.kinds[RVM_JK_RESUME] > 0)
+		arp = &ar;
 	if (rc == 0)
-		rc = o.check ? check_all(&o, &run, &sp) : show(&o, &run, &sp);
+		rc = o.check ? check_all(&o, &run, &sp, arp) : show(&o, &run, &sp, arp);
+	ar_close(&ar);
 	free(run.rec);
 	free(run.jbuf);
 	free(run.jent);
