@@ -155,6 +155,85 @@ static void restore_caps(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v, 
 	}
 }
 
+/* The live edge a checkpoint entry names (same id, same ends) if its counters only moved on. */
+static struct rvm_edge *live_edge(const struct rvm_ckpt_ctx *c, const struct rvm_ckpt_edge *e)
+{
+	struct rvm_edge *l = rvm_edge_find(c->ipc, e->id);
+
+	if (!l || l->src != e->src || l->dst != e->dst)
+		return NULL;
+	/* Ring counters only grow: tail <= head then and now, and neither went back. */
+	if (l->tail - e->tail > l->head - e->tail || l->head - e->head > l->head - e->tail)
+		return NULL;
+	return l;
+}
+
+static bool rolls_edges(const struct rvm_ckpt_ctx *c)
+{
+	return c->ipc && !(c->keep & RVM_CKPT_KEEP_EDGES);
+}
+
+/* The check for edges: what the partition received since must fit back into each ring. */
+static enum rvm_err edges_check(const struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
+				uint32_t partition)
+{
+	struct rvm_ckpt_edge e;
+	uint32_t pos = 0;
+	size_t off = 0;
+
+	while (rolls_edges(c) && rvm_ckpt_next_edge(v, &pos, &off, &e) == RVM_OK) {
+		const struct rvm_edge *l = live_edge(c, &e);
+
+		if (l && e.dst == partition && l->head - e.tail > RVM_IPC_RING)
+			return RVM_E_FULL;
+	}
+	return RVM_OK;
+}
+
+/* Rolls back the partition's side of every edge the checkpoint holds (cannot fail). */
+static void restore_edges(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
+			  uint32_t partition, struct rvm_ckpt_restore_stats *st)
+{
+	struct rvm_ckpt_edge e;
+	uint32_t pos = 0;
+	size_t off = 0;
+
+	while (rvm_ckpt_next_edge(v, &pos, &off, &e) == RVM_OK) {
+		struct rvm_edge *l = live_edge(c, &e);
+
+		if (!l) {
+			st->edges_gone += rvm_edge_find(c->ipc, e.id) == NULL;
+			continue;
+		}
+		if (e.dst == partition) {
+			/* Slots [e.tail, e.head) get the checkpoint's descriptors back; those
+			 * sent since, [e.head, head), are still in their slots (fewer than a
+			 * ring's worth since e.tail: checked). */
+			for (uint32_t k = e.tail; k != e.head; k++) {
+				const uint8_t *d = e.desc + (size_t)(k - e.tail) * RVM_CKPT_DESC_ENTRY;
+				struct rvm_ipc_desc *q = &l->ring[k & (RVM_IPC_RING - 1u)];
+
+				q->region = rvm_load_le64(d);
+				q->tag = rvm_load_le64(d + 8);
+				q->offset = rvm_load_le32(d + 16);
+				q->length = rvm_load_le32(d + 20);
+			}
+			st->msgs_requeued += l->tail - e.tail;
+			l->tail = e.tail;
+			l->received = e.received;
+		} else if (e.src == partition) {
+			/* Sends after the checkpoint still queued (nobody saw them) go; those
+			 * the peer received already stay. */
+			uint32_t keep = l->tail - e.head <= l->head - e.head ? l->tail : e.head;
+
+			st->msgs_withdrawn += l->head - keep;
+			l->sent -= l->head - keep;
+			l->head = keep;
+		}
+		st->edges_rolled++;
+	}
+}
+
 enum rvm_err rvm_checkpoint_restore(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
 				    uint32_t partition, struct rvm_ckpt_restore_stats *st)
 {
@@ -168,7 +247,9 @@ enum rvm_err rvm_checkpoint_restore(struct rvm_ckpt_ctx *c, const struct rvm_ckp
 	if (!c || !c->regions || !v || partition >= RVM_MAX_PARTITIONS)
 		return RVM_E_INVAL;
 	s = c->regions;
-	err = restore_check(c, v, partition);
+	err = v && v->partition == partition ? edges_check(c, v, partition) : RVM_OK;
+	if (err == RVM_OK)
+		err = restore_check(c, v, partition);
 	if (err != RVM_OK) {
 		if (rvm_witness_can_emit(s->wlog, 1))
 			(void)rvm_witness_emit(s->wlog, RVM_ACT_GATE_DENIED, RVM_WF_DENIED, 0,
@@ -197,6 +278,8 @@ enum rvm_err rvm_checkpoint_restore(struct rvm_ckpt_ctx *c, const struct rvm_ckp
 	}
 	local.regions = n - local.regions_elsewhere;
 	local.edges = v->nedges;
+	if (rolls_edges(c))
+		restore_edges(c, v, partition, &local);
 	(void)rvm_witness_emit(s->wlog, RVM_ACT_STATE_RESTORE, 0, 0, partition,
 			       RVM_CKPT_ID(partition, v->seq),
 			       (uint64_t)local.regions | (uint64_t)local.caps_removed << 32, NULL);

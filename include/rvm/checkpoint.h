@@ -188,7 +188,11 @@ struct rvm_ckpt_restore_stats {
 	uint32_t regions_elsewhere; /* checkpoint regions another partition holds now: left there */
 	uint32_t caps_removed;	    /* caps granted after the checkpoint, removed (with subtrees) */
 	uint32_t caps_lost;	    /* caps revoked after the checkpoint: never brought back */
-	uint32_t edges;		    /* edges the checkpoint names (checked, not rewritten) */
+	uint32_t edges;		    /* edges the checkpoint names */
+	uint32_t edges_rolled;	    /* of those, still live and rolled back on this side */
+	uint32_t edges_gone;	    /* of those, destroyed since: never brought back */
+	uint32_t msgs_requeued;	    /* messages it received since, put back on its in-edges */
+	uint32_t msgs_withdrawn;    /* its sends since that nobody received yet, taken back */
 };
 
 /*
@@ -202,7 +206,15 @@ struct rvm_ckpt_restore_stats {
  * partition; counted in regions_elsewhere); caps of
  * its table that the checkpoint does not hold are removed with their
  * subtrees, caps revoked since stay revoked (authority is never restored).
- * Agents and edges are the caller's: agent snapshots are in the view.
+ * Edges (with c->ipc) are rolled back on the partition's side: on an edge
+ * into it, the messages it received since the checkpoint are queued again,
+ * in order, ahead of those sent since (the check refuses, RVM_E_FULL, if
+ * they no longer fit the ring); on an edge out of it, its sends since the
+ * checkpoint that are still queued are taken back (the peer's receipts are
+ * the peer's history and stay). Edges destroyed since stay destroyed; edges
+ * created since lose the partition's caps with the rest of its table.
+ * c->keep can leave caps or edges as they are. Agents are the caller's:
+ * their snapshots are in the view.
  * Witness STATE_RESTORE (target partition, arg0 checkpoint id, arg1 regions
  * reinstated | caps removed << 32). Errors: RVM_E_INVAL (partition is not the
  * view's), RVM_E_NOMEM (no blocks: nothing changed), RVM_E_CORRUPT (an image does not

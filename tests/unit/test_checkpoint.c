@@ -292,6 +292,76 @@ static void test_restore_rolls_back(void **state)
 	kfix_free(k);
 }
 
+/*
+ * Edges roll back with the partition: the receiver's side gets back what it received since
+ * its checkpoint (in order, ahead of what was sent since), the sender's side takes back its
+ * sends since that are still queued; the peer's own history stays.
+ */
+static void test_restore_rolls_back_edges(void **state)
+{
+	static uint8_t buf2[1u << 20];
+	struct scene sc;
+	struct kfix *k = scene_new(&sc);
+	struct rvm_ckpt_info i1, i2;
+	struct rvm_ckpt_view v1, v2;
+	struct rvm_ckpt_restore_stats st;
+	struct rvm_ipc_desc d = {.region = 0, .tag = 0, .offset = 0, .length = 64};
+	struct rvm_edge *e = rvm_edge_find(&k->ipc, sc.edge.id);
+
+	(void)state;
+	/* Checkpoints of both ends with 3 messages queued (tags 100..102). */
+	take(k, &sc, &i1);
+	assert_int_equal(rvm_checkpoint_take(&k->ck, 2, NULL, 0, buf2, sizeof(buf2), &i2), RVM_OK);
+	assert_int_equal(i2.edges, 1);
+	/* Both move on: 1 sends 103, 104; 2 receives four of the five. */
+	for (int i = 3; i < 5; i++) {
+		d.tag = 100 + (uint64_t)i;
+		assert_int_equal(rvm_ipc_send(&k->ipc, 1, sc.edge.send, &d), RVM_OK);
+	}
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(rvm_ipc_recv(&k->ipc, 2, sc.edge.recv, &d), RVM_OK);
+	assert_true(e->head == 5 && e->tail == 4 && e->received == 4 && e->sent == 5);
+	/* Partition 1 goes back: its send of 104 nobody saw is taken back, 103 stays (received). */
+	assert_int_equal(rvm_checkpoint_parse(kf_object(k, i1.id)->buf, kf_object(k, i1.id)->len,
+					      NULL, &v1),
+			 RVM_OK);
+	assert_int_equal(rvm_checkpoint_restore(&k->ck, &v1, 1, &st), RVM_OK);
+	assert_true(st.edges_rolled == 1 && st.msgs_withdrawn == 1 && st.msgs_requeued == 0);
+	assert_true(e->head == 4 && e->tail == 4 && e->sent == 4 && e->received == 4);
+	/* 1 sends 105; partition 2 goes back: 100..103 are queued again, then 105. */
+	d.tag = 105;
+	assert_int_equal(rvm_ipc_send(&k->ipc, 1, sc.edge.send, &d), RVM_OK);
+	assert_int_equal(rvm_checkpoint_parse(buf2, i2.len, NULL, &v2), RVM_OK);
+	assert_int_equal(rvm_checkpoint_restore(&k->ck, &v2, 2, &st), RVM_OK);
+	assert_true(st.edges_rolled == 1 && st.msgs_requeued == 4 && st.msgs_withdrawn == 0);
+	assert_true(e->tail == 0 && e->head == 5 && e->received == 0);
+	for (uint64_t want = 100; want <= 105; want++) {
+		if (want == 104)
+			continue;
+		assert_int_equal(rvm_ipc_recv(&k->ipc, 2, sc.edge.recv, &d), RVM_OK);
+		assert_int_equal(d.tag, want);
+	}
+	assert_int_equal(rvm_ipc_recv(&k->ipc, 2, sc.edge.recv, &d), RVM_E_EMPTY);
+	/* More than a ring sent since the receiver's checkpoint: refused, nothing changes. */
+	for (uint32_t i = 0; i < RVM_IPC_RING; i++) {
+		assert_int_equal(rvm_ipc_send(&k->ipc, 1, sc.edge.send, &d), RVM_OK);
+		assert_int_equal(rvm_ipc_recv(&k->ipc, 2, sc.edge.recv, &d), RVM_OK);
+	}
+	assert_int_equal(rvm_checkpoint_restore(&k->ck, &v2, 2, &st), RVM_E_FULL);
+	assert_true(e->tail == e->head && e->received == 5 + RVM_IPC_RING);
+	/* A caller that keeps edges (the swarm) leaves them as they are. */
+	k->ck.keep = RVM_CKPT_KEEP_EDGES;
+	assert_int_equal(rvm_checkpoint_restore(&k->ck, &v2, 2, &st), RVM_OK);
+	assert_true(st.edges_rolled == 0 && e->tail == e->head);
+	k->ck.keep = 0;
+	/* An edge destroyed since stays destroyed. */
+	assert_int_equal(rvm_edge_destroy(&k->ipc, 0, sc.edge.owner), RVM_OK);
+	assert_int_equal(rvm_checkpoint_restore(&k->ck, &v2, 2, &st), RVM_OK);
+	assert_true(st.edges_gone == 1 && st.edges_rolled == 0);
+	assert_null(rvm_edge_find(&k->ipc, sc.edge.id));
+	kfix_free(k);
+}
+
 /* Refusals of restore leave everything as it was. */
 static void test_restore_refusals(void **state)
 {
@@ -559,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_take_parse_roundtrip),
 		cmocka_unit_test(test_take_refusals),
 		cmocka_unit_test(test_restore_rolls_back),
+		cmocka_unit_test(test_restore_rolls_back_edges),
 		cmocka_unit_test(test_restore_refusals),
 		cmocka_unit_test(test_parse_hostile),
 		cmocka_unit_test(test_restore_corrupt_image),

@@ -265,6 +265,14 @@ static void test_rvm_replay_on_run_directory(void **state)
 	assert_int_equal(
 		sh("%s replay %s --partition 1 --seq 300 --json | grep -q '\"digest\"'", bin, run),
 		0);
+	/* The journal reader of the swarm knows region writes (kind 8): listed, not agent input. */
+	assert_int_equal(sh("%s journal %s > %s", bin, run, out), 0);
+	txt = rvm_test_read_file(out, &len);
+	assert_non_null(txt);
+	assert_null(strstr(txt, "region write 0)"));
+	assert_non_null(strstr(txt, "region write "));
+	assert_non_null(strstr(txt, "start 0, digest 0, resume 0"));
+	free(txt);
 	/* Bad usage and input: exit 2 with a message, never a crash. */
 	assert_int_equal(sh("%s replay %s --partition 1 2>/dev/null", bin, run), 2);
 	assert_int_equal(sh("%s replay %s --partition 5000 --seq 1 2>/dev/null", bin, run), 2);

@@ -453,6 +453,14 @@ int ar_replay(struct ar_run *run, struct ar_life *l, const struct ar_from *from,
 	skip_to(&l->spawn, start.seq);
 	skip_to(&l->send, start.seq);
 	skip_to(&l->digest, start.seq);
+	if (fn && (l->digest.at == l->digest.n || l->digest.e[l->digest.at]->seq > upto)) {
+		/* No recorded point yet: the state the life started in. */
+		struct rvm_wasm_memory *mm = rvm_wasm_instance_memory(inst);
+		struct ar_point pt = { .digest = NULL, .fuel = used_total, .match = true };
+
+		rvm_sha256(NULL, mm ? mm->data : run->mem, mm ? mm->size : 0, pt.mem);
+		fn(ctx, agent, &pt);
+	}
 	for (size_t d = l->digest.at; d < l->digest.n && l->digest.e[d]->seq <= upto; d++) {
 		const struct rvm_journal_entry *de = l->digest.e[d];
 		uint64_t fuel = rvm_load_le64(de->payload), used = 0;

@@ -46,7 +46,7 @@ struct ar_from {
 	uint64_t fuel; /* fuel the life had used at the snapshot */
 };
 
-/* What a replay reached at one DIGEST entry. */
+/* What a replay reached at one DIGEST entry (NULL: the life's start, before any). */
 struct ar_point {
 	const struct rvm_journal_entry *digest;
 	uint64_t fuel;	 /* replayed fuel since the life's start */
@@ -71,7 +71,8 @@ void ar_life_free(struct ar_life *l);
 
 /*
  * Replays life l from its start (or from `from`, a snapshot inside it) through every DIGEST
- * with seq <= upto, calling fn (may be NULL) at each. A RESUME life starts from the snapshot
+ * with seq <= upto, calling fn (may be NULL) at each, or once at the start when there is
+ * none. A RESUME life starts from the snapshot
  * its entry names (RUNDIR/checkpoints). Returns the digests that matched, or -1 after the
  * first mismatch or a failure (printed on stdout, naming the agent and seq).
  */

@@ -350,6 +350,8 @@ struct agent_state {
 	bool alive;	    /* a life of it had started by then */
 	bool has_point;	    /* a recorded point (DIGEST) of that life at or before the seq */
 	bool match;	    /* replay reached it with the live fuel and memory */
+	bool at_start;	    /* no DIGEST of the life yet: the state it started in (no live
+			     * record to compare with) */
 	uint64_t life_seq;  /* its START or RESUME */
 	uint64_t from_ckpt; /* snapshot replay started from (0: the module) */
 	uint64_t point_seq; /* the DIGEST the state is at */
@@ -363,8 +365,9 @@ static void keep_point(void *ctx, uint32_t agent, const struct ar_point *p)
 
 	(void)agent;
 	as->has_point = true;
+	as->at_start = !p->digest;
 	as->match = p->match;
-	as->point_seq = p->digest->seq;
+	as->point_seq = p->digest ? p->digest->seq : as->life_seq;
 	as->fuel = p->fuel;
 	memcpy(as->mem, p->mem, 32);
 }
@@ -460,16 +463,24 @@ static uint32_t digest_group(const struct run *run, uint64_t seq, uint32_t p,
 
 		if (r->action != RVM_ACT_HOSTCALL || r->actor != p)
 			break;
-		if (r->arg0 >> 32 == RVM_JK_DIGEST && n < RVM_AGENT_MAX && r->target < RVM_AGENT_MAX)
-			out[n++] = (uint32_t)r->target;
-	}
-	/* Written in agent order; collected backwards. */
-	for (uint32_t i = 0; i < n / 2; i++) {
-		uint32_t t = out[i];
+		if (r->arg0 >> 32 == RVM_JK_DIGEST && n < RVM_AGENT_MAX && r->target < RVM_AGENT_MAX) {
+			bool seen = false;
 
-		out[i] = out[n - 1 - i];
-		out[n - 1 - i] = t;
+			/* Walking back, an agent's first DIGEST is its latest: the group's. */
+			for (uint32_t i = 0; i < n && !seen; i++)
+				seen = out[i] == r->target;
+			if (!seen)
+				out[n++] = (uint32_t)r->target;
+		}
 	}
+	/* The partition digest folds its agents in agent-number order. */
+	for (uint32_t i = 1; i < n; i++)
+		for (uint32_t j = i; j > 0 && out[j - 1] > out[j]; j--) {
+			uint32_t t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
 	return n;
 }
 
@@ -551,12 +562,18 @@ static void show_agent(const struct opts *o, const struct agent_state *a, bool f
 	rvm_tool_hex(a->state, 32, sh);
 	if (o->json) {
 		printf("%s{\"agent\": %u, \"life_seq\": %" PRIu64 ", \"from_checkpoint\": \"%016" PRIx64
-		       "\", \"at_seq\": %s%" PRIu64 "%s, \"fuel\": %" PRIu64
+		       "\", \"at_seq\": %" PRIu64 ", \"at_start\": %s, \"fuel\": %" PRIu64
 		       ", \"memory_sha256\": \"%s\", \"state\": \"%s\", \"live\": \"%s\"}",
-		       first ? "" : ", ", a->agent, a->life_seq, a->from_ckpt,
-		       a->has_point ? "" : "null", a->has_point ? a->point_seq : 0,
-		       a->has_point ? "" : "", a->fuel, a->has_point ? mh : "", a->has_point ? sh : "",
-		       !a->has_point ? "none" : a->match ? "match" : "differs");
+		       first ? "" : ", ", a->agent, a->life_seq, a->from_ckpt, a->point_seq,
+		       a->at_start ? "true" : "false", a->fuel, mh, sh,
+		       a->at_start ? "none" : a->match ? "match" : "differs");
+		return;
+	}
+	if (a->at_start) {
+		printf("  agent %3u life from seq %" PRIu64 " (from %s%.16" PRIx64
+		       "), no recorded point yet: its start state, memory sha256 %s\n",
+		       a->agent, a->life_seq, a->from_ckpt ? "checkpoint " : "its module",
+		       a->from_ckpt ? a->from_ckpt : 0, mh);
 		return;
 	}
 	if (!a->has_point) {

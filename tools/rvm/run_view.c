@@ -65,6 +65,9 @@ static const char *event_name(uint16_t action)
 		return "place";
 	case RVM_ACT_RECOVER_F1:
 		return "restart";
+	case RVM_ACT_RECOVER_F2:
+	case RVM_ACT_RECOVER_F3:
+		return "rollback";
 	default:
 		return "event";
 	}
@@ -92,6 +95,11 @@ static void event_text(const struct rvm_kernel *k, const struct rvm_reshape_even
 	case RVM_ACT_RECOVER_F1:
 		snprintf(b, n, "F1 restart %s (#%u)", e->a < RVM_AGENT_MAX ? w->agents[e->a].name : "?",
 			 e->b);
+		break;
+	case RVM_ACT_RECOVER_F2:
+	case RVM_ACT_RECOVER_F3:
+		snprintf(b, n, "F%u rollback for %s (#%u)", e->action == RVM_ACT_RECOVER_F2 ? 2 : 3,
+			 e->a < RVM_AGENT_MAX ? w->agents[e->a].name : "?", e->b);
 		break;
 	default:
 		snprintf(b, n, "event %u", e->action);
