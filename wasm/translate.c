@@ -12,8 +12,10 @@
 /* The per-instruction helpers are inlined: translation speed is instantiation speed. */
 #if defined(__GNUC__)
 #define HOT static inline __attribute__((always_inline))
+#define NOINLINE __attribute__((noinline))
 #else
 #define HOT static inline
+#define NOINLINE
 #endif
 
 enum ctl_kind { CTL_FUNC, CTL_BLOCK, CTL_LOOP, CTL_IF, CTL_ELSE };
@@ -1393,6 +1395,45 @@ HOT unsigned leb_s32(const uint8_t *p, const uint8_t *end, int32_t *v)
 /* Most words one fast instruction emits (a load: op d a off), plus slack. */
 #define FAST_WORDS 8u
 
+/* What the fast loop does with each opcode: a dense switch, one jump table. */
+enum fast_kind {
+	FK_SLOW = 0, /* step() */
+	FK_DROP,
+	FK_BLOCK,
+	FK_END,
+	FK_BR_IF,
+	FK_LOCAL_GET,
+	FK_LOCAL_SET, /* and local.tee */
+	FK_I32_CONST,
+	FK_MEMORY, /* loads and stores */
+	FK_NUMERIC,
+};
+
+#define K4(b, k) [(b)] = (k), [(b) + 1] = (k), [(b) + 2] = (k), [(b) + 3] = (k)
+#define K8(b, k) K4(b, k), K4((b) + 4, k)
+#define K16(b, k) K8(b, k), K8((b) + 8, k)
+
+/* Numeric ops but wrap (0xa7), reinterpret (0xbc..0xbf) and i64.add (0x7c, which step()
+ * fuses with a 64-bit constant). */
+static const uint8_t fast_kinds[256] = {
+	[0x02] = FK_BLOCK, [0x0b] = FK_END, [0x0d] = FK_BR_IF, [0x1a] = FK_DROP,
+	[0x20] = FK_LOCAL_GET, [0x21] = FK_LOCAL_SET, [0x22] = FK_LOCAL_SET,
+	[0x41] = FK_I32_CONST,
+	K16(0x28, FK_MEMORY), K4(0x38, FK_MEMORY), [0x3c] = FK_MEMORY, [0x3d] = FK_MEMORY,
+	[0x3e] = FK_MEMORY,
+	[0x45] = FK_NUMERIC, [0x46] = FK_NUMERIC, [0x47] = FK_NUMERIC,
+	K16(0x48, FK_NUMERIC), K16(0x58, FK_NUMERIC), K16(0x68, FK_NUMERIC), K4(0x78, FK_NUMERIC),
+	[0x7d] = FK_NUMERIC, [0x7e] = FK_NUMERIC, [0x7f] = FK_NUMERIC,
+	K16(0x80, FK_NUMERIC), K16(0x90, FK_NUMERIC), K4(0xa0, FK_NUMERIC),
+	[0xa4] = FK_NUMERIC, [0xa5] = FK_NUMERIC, [0xa6] = FK_NUMERIC,
+	K8(0xa8, FK_NUMERIC), K8(0xb0, FK_NUMERIC), K4(0xb8, FK_NUMERIC),
+	K4(0xc0, FK_NUMERIC), [0xc4] = FK_NUMERIC,
+};
+
+#undef K4
+#undef K8
+#undef K16
+
 /*
  * The instruction loop. The commonest instructions - local.get/set/tee, drop, i32.const,
  * numeric ops, loads and stores - are translated right here with the reader position, the
@@ -1401,7 +1442,8 @@ HOT unsigned leb_s32(const uint8_t *p, const uint8_t *end, int32_t *v)
  * reference type, an unusual LEB128, a full operand stack or code buffer. So the fast cases
  * need no error handling, and each must leave exactly the code and state step() would.
  */
-static bool translate_body(struct tr *t)
+/* Kept out of wasm_translate: its registers go to the loop. */
+NOINLINE static bool translate_body(struct tr *t)
 {
 	struct wasm_reader *r = t->r;
 	const uint8_t *const end = r->end;
@@ -1416,20 +1458,18 @@ static bool translate_body(struct tr *t)
 		uint32_t nvals = t->nvals, len = t->len;
 		uint32_t floor = t->ctls[t->nctls - 1].height;
 		const uint32_t room_end = t->dead || t->cap < FAST_WORDS ? 0 : t->cap - FAST_WORDS;
-		uint8_t op;
 
 		while (p < end && len < room_end) {
-			const uint8_t *q = p + 1;
+			const uint8_t op = *p, *q = p + 1;
 			uint32_t x, n;
 
-			op = *p;
-			switch (op) {
-			case 0x1a: /* drop */
+			switch ((enum fast_kind)fast_kinds[op]) {
+			case FK_DROP:
 				if (nvals == floor)
 					goto slow;
 				nvals--;
 				break;
-			case 0x02: { /* block with no params or results: a label, no code */
+			case FK_BLOCK: { /* with no params or results: a label, no code */
 				struct ctl *c;
 
 				if (q >= end || *q != 0x40 || t->defer_lo < nvals ||
@@ -1442,7 +1482,7 @@ static bool translate_body(struct tr *t)
 				floor = nvals;
 				break;
 			}
-			case 0x0b: { /* end of a block or if with no params or results */
+			case FK_END: { /* of a block or if with no params or results */
 				struct ctl *c = &t->ctls[t->nctls - 1];
 
 				if (c->kind == CTL_FUNC || c->kind == CTL_LOOP || c->nparams ||
@@ -1455,7 +1495,7 @@ static bool translate_body(struct tr *t)
 				floor = t->ctls[t->nctls - 1].height;
 				break;
 			}
-			case 0x0d: { /* br_if to a label without values */
+			case FK_BR_IF: { /* to a label without values */
 				struct ctl *c;
 				uint32_t l, word, cond, at = t->last_op;
 
@@ -1492,7 +1532,7 @@ static bool translate_body(struct tr *t)
 				t->last_op = t->last_dst = NONE;
 				break;
 			}
-			case 0x20: { /* local.get: deferred, the entry names the local's slot */
+			case FK_LOCAL_GET: { /* deferred: the entry names the local's slot */
 				uint8_t lt;
 
 				if (!(n = leb_u32(q, end, &x)) || x >= nlocals)
@@ -1508,8 +1548,7 @@ static bool translate_body(struct tr *t)
 					t->max_height = nvals;
 				break;
 			}
-			case 0x21: /* local.set */
-			case 0x22: { /* local.tee */
+			case FK_LOCAL_SET: { /* and local.tee */
 				struct val v;
 				uint32_t top;
 
@@ -1542,7 +1581,7 @@ static bool translate_body(struct tr *t)
 				}
 				break;
 			}
-			case 0x41: { /* i32.const */
+			case FK_I32_CONST: {
 				int32_t v;
 
 				if (!(n = leb_s32(q, end, &v)) || nvals >= maxvals)
@@ -1557,88 +1596,86 @@ static bool translate_body(struct tr *t)
 				len += 3;
 				break;
 			}
-			default:
-				if (op >= 0x28 && op <= 0x3e) { /* loads and stores */
-					uint32_t align, off, k = op - 0x28u;
-					struct val a, v;
+			case FK_MEMORY: {
+				uint32_t align, off, k = op - 0x28u;
+				struct val a, v;
 
-					if (!has_mem || !(n = leb_u32(q, end, &align)))
+				if (!has_mem || !(n = leb_u32(q, end, &align)))
+					goto slow;
+				if (align >= 32 || (1u << align) > mem_natural[k])
+					goto slow;
+				q += n;
+				if (!(n = leb_u32(q, end, &off)))
+					goto slow;
+				q += n;
+				if (op <= 0x35) {
+					if (nvals == floor)
 						goto slow;
-					if (align >= 32 || (1u << align) > mem_natural[k])
+					a = vals[nvals - 1];
+					if (a.type != RVM_WASM_I32)
 						goto slow;
-					q += n;
-					if (!(n = leb_u32(q, end, &off)))
+					x = nlocals + nvals - 1;
+					vals[nvals - 1] = (struct val){ mem_type[k], x };
+					code[len] = op, code[len + 1] = x, code[len + 2] = a.src;
+					t->last_op = len, t->last_dst = len + 1;
+				} else {
+					if (nvals - floor < 2)
 						goto slow;
-					q += n;
-					if (op <= 0x35) {
-						if (nvals == floor)
-							goto slow;
-						a = vals[nvals - 1];
-						if (a.type != RVM_WASM_I32)
-							goto slow;
-						x = nlocals + nvals - 1;
-						vals[nvals - 1] = (struct val){ mem_type[k], x };
-						code[len] = op, code[len + 1] = x, code[len + 2] = a.src;
-						t->last_op = len, t->last_dst = len + 1;
-					} else {
-						if (nvals - floor < 2)
-							goto slow;
-						v = vals[nvals - 1];
-						a = vals[nvals - 2];
-						if (v.type != mem_type[k] || a.type != RVM_WASM_I32)
-							goto slow;
-						nvals -= 2;
-						code[len] = op, code[len + 1] = a.src, code[len + 2] = v.src;
-						t->last_op = len, t->last_dst = NONE;
-					}
-					code[len + 3] = off;
+					v = vals[nvals - 1];
+					a = vals[nvals - 2];
+					if (v.type != mem_type[k] || a.type != RVM_WASM_I32)
+						goto slow;
+					nvals -= 2;
+					code[len] = op, code[len + 1] = a.src, code[len + 2] = v.src;
+					t->last_op = len, t->last_dst = NONE;
+				}
+				code[len + 3] = off;
+				len += 4;
+				break;
+			}
+			case FK_NUMERIC: {
+				uint8_t ta, tb, tr;
+				struct val a, b = { 0, 0 };
+				uint32_t fused;
+
+				numeric_sig(op, &ta, &tb, &tr);
+				n = tb ? 2 : 1;
+				if (nvals - floor < n)
+					goto slow;
+				a = vals[nvals - n];
+				if (a.type != ta)
+					goto slow;
+				if (tb) {
+					b = vals[nvals - 1];
+					if (b.type != tb)
+						goto slow;
+				}
+				nvals -= n;
+				x = nlocals + nvals;
+				vals[nvals++] = (struct val){ tr, x };
+				/* [const b v] [op d a b] becomes [op_imm d a v]. */
+				if (tb && t->last_op != NONE && b.src == x + 1 &&
+				    t->last_dst == t->last_op + 1 && code[t->last_dst] == b.src &&
+				    code[t->last_op] == OP_CONST32 && (fused = imm_form(op)) != 0 &&
+				    a.src != b.src) {
+					uint32_t imm = code[t->last_op + 2];
+
+					len = t->last_op;
+					code[len] = fused, code[len + 1] = x, code[len + 2] = a.src;
+					code[len + 3] = imm;
+					t->last_dst = len + 1;
 					len += 4;
 					break;
 				}
-				/* Numeric; wrap, reinterpret and i64.add (fused with a 64-bit
-				 * constant) take step(). */
-				if (op >= 0x45 && op <= 0xc4 && op != 0xa7 && op != 0x7c &&
-				    !(op >= 0xbc && op <= 0xbf)) {
-					uint8_t ta, tb, tr;
-					struct val a, b = { 0, 0 };
-					uint32_t fused;
-
-					numeric_sig(op, &ta, &tb, &tr);
-					n = tb ? 2 : 1;
-					if (nvals - floor < n)
-						goto slow;
-					a = vals[nvals - n];
-					if (a.type != ta)
-						goto slow;
-					if (tb) {
-						b = vals[nvals - 1];
-						if (b.type != tb)
-							goto slow;
-					}
-					nvals -= n;
-					x = nlocals + nvals;
-					vals[nvals++] = (struct val){ tr, x };
-					/* [const b v] [op d a b] becomes [op_imm d a v]. */
-					if (tb && t->last_op != NONE && b.src == x + 1 &&
-					    t->last_dst == t->last_op + 1 && code[t->last_dst] == b.src &&
-					    code[t->last_op] == OP_CONST32 && (fused = imm_form(op)) != 0 &&
-					    a.src != b.src) {
-						uint32_t imm = code[t->last_op + 2];
-
-						len = t->last_op;
-						code[len] = fused, code[len + 1] = x, code[len + 2] = a.src;
-						code[len + 3] = imm;
-						t->last_dst = len + 1;
-						len += 4;
-						break;
-					}
-					code[len] = op, code[len + 1] = x, code[len + 2] = a.src;
-					if (tb)
-						code[len + 3] = b.src;
-					t->last_op = len, t->last_dst = len + 1;
-					len += 2 + n;
-					break;
+				code[len] = op, code[len + 1] = x, code[len + 2] = a.src;
+				if (tb)
+					code[len + 3] = b.src;
+				t->last_op = len, t->last_dst = len + 1;
+				len += 2 + n;
+				break;
 				}
+			case FK_SLOW:
+			default:
 				goto slow;
 			}
 			p = q;
@@ -1648,6 +1685,8 @@ slow:
 		r->p = p;
 		t->nvals = nvals;
 		t->len = len;
+		uint8_t op;
+
 		/* Out of body bytes between instructions: the function's end is missing. */
 		if (p >= end)
 			return malformed(t, end != r->sec_end ? "END opcode expected" :
