@@ -86,6 +86,8 @@ static enum rvm_err op_check(void *ctx, const struct rvm_gate_req *req, const st
 		return RVM_E_POLICY;
 	if (cx->faulted)
 		return RVM_E_STATE;
+	if (cx->busy)
+		return RVM_E_BUSY;
 	if (op->more && (e = op->more(op)) != RVM_OK)
 		return e;
 	if (!rvm_witness_can_emit(s->gate->wlog, op->witnesses))
@@ -510,10 +512,17 @@ static void launch_apply(void *ctx, const struct rvm_gate_req *req, uint64_t arg
 
 	(void)req;
 	cfg.timeout_ns = op->timeout;
+	/* Busy: nothing of this context changes while the embedder's lock is down. */
+	cx->busy = 1;
+	if (op->s->drop.unlock)
+		op->s->drop.unlock(op->s->drop.ctx);
 	t0 = rvm_platform_now_ns(op->s->plat);
 	op->run_err =
 		d->be->launch(d->dev, op->qh, op->kh, &cfg, op->bargs, op->lreq->nargs, &op->run);
 	op->elapsed = rvm_platform_now_ns(op->s->plat) - t0;
+	if (op->s->drop.lock)
+		op->s->drop.lock(op->s->drop.ctx);
+	cx->busy = 0;
 	/* The whole deadline was charged; keep what was used, give back the rest. */
 	charged = op->elapsed < op->timeout ? op->elapsed : op->timeout;
 	rvm_gpu_budget_release(&cx->budget, RVM_GPU_DIM_COMPUTE, op->timeout - charged);

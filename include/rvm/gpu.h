@@ -105,16 +105,21 @@ struct rvm_gpu_device {
  * A partition's context on one device. Invariants: live iff id is live in
  * the registry as RVM_OBJ_GPU_CONTEXT; owner's by_part entry points here;
  * budget.used[MEMORY] is the sum of its live buffers' sizes; while faulted
- * (a launch overran its deadline) only rvm_gpu_recover and teardown work.
+ * (a launch overran its deadline) only rvm_gpu_recover and teardown work;
+ * while busy (a launch is on the device with the embedder's lock dropped)
+ * every other operation on it is refused with RVM_E_BUSY.
  */
 struct rvm_gpu_context {
 	rvm_obj_id id;
 	struct rvm_gpu_budget budget;
 	uint64_t overrun_ns; /* deadline overruns seen (device time beyond a charged deadline) */
+	rvm_cap_t dev_cap;   /* the caps rvm_gpu_attach minted in owner's table (rvm.gpu_open) */
+	rvm_cap_t ctx_cap;
 	uint32_t owner;	     /* partition */
 	uint16_t device;     /* index into devices */
 	uint8_t used;
 	uint8_t faulted;
+	uint8_t busy; /* a launch runs with the embedder's lock dropped: other calls get E_BUSY */
 };
 
 /*
@@ -147,6 +152,16 @@ struct rvm_gpu_space {
 	uint16_t by_obj[RVM_OBJ_SLOTS];
 	uint16_t by_part[RVM_CAP_TABLES];
 	uint64_t epoch; /* budget epoch, +1 per rvm_gpu_epoch */
+	/*
+	 * The embedder's lock (rvm_world's), dropped while a backend runs a launch (a first
+	 * launch may compile for a second; a kernel may run to its deadline) so other agents
+	 * keep running; the launching context is busy meanwhile. NULL hooks: held throughout.
+	 */
+	struct {
+		void (*lock)(void *ctx);
+		void (*unlock)(void *ctx);
+		void *ctx;
+	} drop;
 };
 
 void rvm_gpu_init(struct rvm_gpu_space *s, struct rvm_gate *gate, const struct rvm_platform *plat);
