@@ -5,7 +5,7 @@
 #include "gpu_kernels_cl.h" /* matmul_cl, reduce_cl: examples/gpu, embedded at build time */
 
 #define NMAX 32
-#define RED_WG 16 /* reduce.cl's work-group: a power of two */
+#define RED_WG 64 /* reduce.cl's work-group: a power of two (as `rvm gpu demo`) */
 #define TIMEOUT_NS 10000000000ull /* PoCL compiles a kernel at its first launch */
 /* The launch request of rvm.gpu_launch (include/rvm/gpu.h): 88-byte head, 16 bytes per arg. */
 #define REQ_HEAD 88
@@ -25,10 +25,10 @@ void *memset(void *d, int c, unsigned long n)
 }
 
 static float ma[NMAX * NMAX], mb[NMAX * NMAX], mc[NMAX * NMAX];
-static uint32_t vec[NMAX * NMAX], partial[NMAX * NMAX / RED_WG];
+static uint32_t vec[NMAX * NMAX], partial[(NMAX * NMAX + RED_WG - 1) / RED_WG];
 static uint8_t req[REQ_HEAD + 4 * 16];
 static uint32_t n = 16, extra;
-static uint64_t dev, ctx, queue;
+static uint64_t dev, ctx, queue, budget[8];
 
 /* Arguments: matrix size n (1..32, default 16); extra reduce launches after the check (the
  * budget test: the agent stops at the first refusal and reports it). */
@@ -201,6 +201,9 @@ EXPORT("run") void run(void)
 			stop = r;
 			break;
 		}
+	/* The budget says what was spent: at least the two launches. */
+	if (rvm_gpu_budget(budget) < 0 || budget[4 + 3] < 2)
+		bad++;
 	for (int i = 0; i < 5; i++)
 		(void)rvm_gpu_free(bufs[i]);
 	put_hex(line, &ll, bad || sum != want ? "BAD mm=" : "ok mm=", hash);
