@@ -374,6 +374,8 @@ enum rvm_err rvm_gpu_epoch(struct rvm_gpu_space *s)
 
 	if (!s)
 		return RVM_E_INVAL;
+	/* The epoch's batched launches are on record before it closes. */
+	(void)rvm_witness_batch_flush(s->gate->wlog);
 	return rvm_gate_invoke(s->gate, &req);
 }
 

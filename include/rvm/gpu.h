@@ -266,10 +266,14 @@ size_t rvm_gpu_wire_encode(const struct rvm_gpu_launch_req *req, uint8_t out[RVM
 /*
  * Validates (rvm_gpu_validate), charges one launch and the whole deadline to
  * the budget (RVM_E_BUDGET_LAUNCHES, RVM_E_BUDGET_COMPUTE), runs the kernel
- * and gives back the unused time. Witness GPU_LAUNCH (target kernel, arg0
- * work-items, arg1 device ns charged). A kernel past its deadline returns
- * RVM_E_TIMEOUT, is witnessed GPU_CANCEL (arg0 1 if stopped, arg1 ns) and
- * faults the context until rvm_gpu_recover: the partition's recovery path.
+ * and gives back the unused time. A launch that completes is folded into the
+ * log's epoch batch (rvm_witness_batch_add: GPU_LAUNCH, actor caller, target
+ * kernel, arg0 device ns charged; the batch record, written at the next epoch
+ * or another actor's batched event, holds the count and the ns summed). A
+ * kernel past its deadline returns RVM_E_TIMEOUT and is witnessed on its own:
+ * GPU_LAUNCH (target kernel, arg0 work-items, arg1 device ns charged), then
+ * GPU_CANCEL (arg0 1 if stopped, arg1 ns); it faults the context until
+ * rvm_gpu_recover, the partition's recovery path. A device error likewise.
  */
 enum rvm_err rvm_gpu_launch(struct rvm_gpu_space *s, uint32_t caller,
 			    const struct rvm_gpu_launch_req *req);
@@ -279,7 +283,8 @@ enum rvm_err rvm_gpu_launch(struct rvm_gpu_space *s, uint32_t caller,
  */
 enum rvm_err rvm_gpu_recover(struct rvm_gpu_space *s, uint32_t partition);
 
-/* Kernel-only: starts a new budget epoch for every context. Witness GPU_EPOCH (arg0 epoch). */
+/* Kernel-only: starts a new budget epoch for every context, after writing the batch of launches
+ * (rvm_witness_batch_flush). Witness GPU_EPOCH (arg0 epoch). */
 enum rvm_err rvm_gpu_epoch(struct rvm_gpu_space *s);
 
 /*

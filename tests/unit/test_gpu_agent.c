@@ -308,13 +308,14 @@ static void collect(void *ctx, const struct rvm_witness_record *r)
 	recs[nrecs++] = *r;
 }
 
-/* Verifies the whole witness stream so far and counts records of action (with arg1 = err when
- * err is not RVM_OK: refusals). */
+/* Flushes the batch, verifies the whole witness stream so far and counts events of action (with
+ * arg1 = err when err is not RVM_OK: refusals). */
 static size_t count(struct fx *f, uint16_t action, enum rvm_err err)
 {
 	static struct rvm_witness_reader rd;
 	size_t n = 0;
 
+	assert_int_equal(rvm_witness_batch_flush(&f->k.witness), RVM_OK);
 	assert_int_equal(rvm_witness_flush(&f->k.witness), RVM_OK);
 	free(recs);
 	recs = malloc((ms.len[RVM_SINK_WITNESS] / 64 + 1) * sizeof(*recs));
@@ -322,8 +323,10 @@ static size_t count(struct fx *f, uint16_t action, enum rvm_err err)
 	rvm_witness_reader_init(&rd, NULL, hkey, collect, NULL);
 	rvm_witness_reader_feed(&rd, ms.buf[RVM_SINK_WITNESS], ms.len[RVM_SINK_WITNESS]);
 	assert_int_equal(rvm_witness_reader_finish(&rd)->err, RVM_OK);
+	/* A batch record stands for target events (completed launches are batched). */
 	for (size_t i = 0; i < nrecs; i++)
-		n += recs[i].action == action && (err == RVM_OK || recs[i].arg1 == (uint64_t)err);
+		if (recs[i].action == action && (err == RVM_OK || recs[i].arg1 == (uint64_t)err))
+			n += (recs[i].flags & RVM_WF_BATCH) ? recs[i].target : 1;
 	return n;
 }
 
