@@ -19,6 +19,8 @@
 #include <rvm/sched.h>
 #include <rvm/witness.h>
 
+struct rvm_gpu_space;
+
 /* The embedder's big lock: every entry into the object model holds it (may be NULL ops). */
 struct rvm_kernel_lock {
 	void (*lock)(void *ctx);
@@ -95,6 +97,7 @@ struct rvm_world {
 	uint64_t splits, merges, migrations, recoveries, epochs;
 	uint64_t messages, bytes; /* delivered */
 	uint64_t sig_refused;	  /* kernel IPC disagreeing with a channel: must stay 0 */
+	struct rvm_gpu_space *gpu; /* GPU objects the embedder set up (rvm.gpu_*); NULL: none */
 };
 
 /*
