@@ -25,9 +25,8 @@ static struct rvm_agent *agent_in(struct rvm_world *w, uint32_t p)
 
 /*
  * The scheduler's choice first; if all its agents are busy, any other partition on this
- * CPU. The partition that runs gets a fresh deadline one horizon away, so its urgency
- * starts over and grows while others run: Flow mode then shares the CPU among the
- * partitions, tilted by their cut pressure (the boost), and starves none.
+ * CPU, whose age then starts over. Flow mode's age term shares the CPU among the
+ * partitions, tilted by their cut pressure (kept current by each epoch), and starves none.
  */
 static struct rvm_agent *pick(struct rvm_kernel *k, uint32_t cpu, uint64_t now)
 {
@@ -40,14 +39,9 @@ static struct rvm_agent *pick(struct rvm_kernel *k, uint32_t cpu, uint64_t now)
 		return NULL;
 	if (!(a = agent_in(w, part))) {
 		for (uint32_t i = 0; i < c->n && !a; i++)
-			if (c->q[i].part != part && (a = agent_in(w, c->q[i].part))) {
-				c->q[i].last_run_ns = now;
-				part = c->q[i].part;
-			}
+			if (c->q[i].part != part && (a = agent_in(w, c->q[i].part)))
+				(void)rvm_sched_ran(&w->sched, c->q[i].part, now);
 	}
-	if (a)
-		(void)rvm_sched_update(&w->sched, part, now + w->sched.cfg.horizon_ns,
-				       part < RVM_KPARTS ? rvm_coh_pressure(&w->coh, part) : 0);
 	return a;
 }
 

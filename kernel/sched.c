@@ -46,6 +46,21 @@ uint32_t rvm_sched_priority(const struct rvm_sched_config *cfg, uint64_t now_ns,
 	return urgency + boost;
 }
 
+uint32_t rvm_sched_age(const struct rvm_sched_config *cfg, uint64_t now_ns, uint64_t last_run_ns)
+{
+	uint64_t d, whole;
+
+	if (now_ns <= last_run_ns || cfg->horizon_ns == 0)
+		return 0;
+	d = now_ns - last_run_ns;
+	whole = d / cfg->horizon_ns;
+	if (whole >= RVM_SCHED_AGE_MAX / RVM_BP_ONE)
+		return RVM_SCHED_AGE_MAX;
+	/* The remainder is below the horizon: the product fits 64 bits for horizons < 2^50 ns. */
+	return (uint32_t)(whole * RVM_BP_ONE +
+			  (d % cfg->horizon_ns) * RVM_BP_ONE / cfg->horizon_ns);
+}
+
 void rvm_sched_set_mode(struct rvm_sched *s, uint32_t cpu, enum rvm_sched_mode mode)
 {
 	if (cpu < RVM_MAX_CPUS)
@@ -146,7 +161,9 @@ enum rvm_err rvm_sched_pick(struct rvm_sched *s, uint32_t cpu, uint64_t now_ns, 
 				best = i;
 			continue;
 		}
-		pr = rvm_sched_priority(&s->cfg, now_ns, e->deadline_ns, e->pressure);
+		/* Age keeps Flow starvation-free: pressure tilts the share, never takes it all. */
+		pr = rvm_sched_priority(&s->cfg, now_ns, e->deadline_ns, e->pressure) +
+		     rvm_sched_age(&s->cfg, now_ns, e->last_run_ns);
 		if (best == RVM_SCHED_NONE || pr > best_prio ||
 		    (pr == best_prio && e->last_run_ns < c->q[best].last_run_ns)) {
 			best = i;
@@ -160,6 +177,18 @@ enum rvm_err rvm_sched_pick(struct rvm_sched *s, uint32_t cpu, uint64_t now_ns, 
 	c->current = c->q[best].part;
 	c->q[best].last_run_ns = now_ns;
 	*part = c->current;
+	return RVM_OK;
+}
+
+enum rvm_err rvm_sched_ran(struct rvm_sched *s, uint32_t part, uint64_t now_ns)
+{
+	struct rvm_sched_entry *e;
+
+	if (!s)
+		return RVM_E_INVAL;
+	if (!(e = entry_of(s, part)))
+		return RVM_E_NOTFOUND;
+	e->last_run_ns = now_ns;
 	return RVM_OK;
 }
 
@@ -222,9 +251,10 @@ enum rvm_err rvm_sched_place(struct rvm_sched *s, const struct rvm_coherence *co
 		load[c] = 0;
 	for (uint32_t p = 0; p < RVM_MAX_PARTITIONS; p++)
 		s->place_to[p] = PLACE_NONE;
-	/* Greedy: heaviest unplaced partition to the CPU it talks to most. */
+	/* Greedy: heaviest unplaced partition to the CPU it talks to most; on a tie it stays
+	 * where it is, so a placement with nothing to gain moves nothing. */
 	for (uint32_t k = 0; k < total; k++) {
-		uint32_t pick = RVM_SCHED_NONE, best_cpu = 0;
+		uint32_t pick = RVM_SCHED_NONE, best_cpu = 0, here;
 		uint64_t pick_w = 0, best_aff = 0;
 
 		for (uint32_t p = 0; p < RVM_MAX_PARTITIONS; p++) {
@@ -238,6 +268,7 @@ enum rvm_err rvm_sched_place(struct rvm_sched *s, const struct rvm_coherence *co
 				pick_w = w;
 			}
 		}
+		here = s->cpu_of[pick];
 		for (uint32_t c = 0, first = 1; c < ncpus; c++) {
 			uint64_t aff = 0;
 
@@ -247,7 +278,8 @@ enum rvm_err rvm_sched_place(struct rvm_sched *s, const struct rvm_coherence *co
 				if (s->place_to[i] == c)
 					aff += traffic(coh, pick, i);
 			if (first || aff > best_aff ||
-			    (aff == best_aff && load[c] < load[best_cpu])) {
+			    (aff == best_aff && best_cpu != here &&
+			     (c == here || load[c] < load[best_cpu]))) {
 				best_cpu = c;
 				best_aff = aff;
 				first = 0;

@@ -45,10 +45,13 @@ enum rvm_journal_kind {
 			   * rights; aux: module index; the agent (re)started here */
 	RVM_JK_DIGEST = 6, /* not an input: the agent's state for replay checks; payload: u64
 			    * fuel used since its START (or RESUME), SHA-256 of its linear memory */
-	RVM_JK_RESUME = 7, /* payload: u64 checkpoint id, module SHA-256 (32 bytes), u32 rights;
+	RVM_JK_GPU = 7,	   /* payload: i64 result of an rvm.gpu_* call, then the bytes it wrote
+			    * into the agent's memory (at most RVM_JOURNAL_GPU_CHUNK per entry: a
+			    * longer gpu_read is several entries); aux: enum rvm_agent_gpu_op */
+	RVM_JK_RESUME = 8, /* payload: u64 checkpoint id, module SHA-256 (32 bytes), u32 rights;
 			    * aux: module index; the agent (re)started from its snapshot in that
 			    * checkpoint (F1/F2 recovery), not from its module */
-	RVM_JK_REGION_WRITE = 8, /* payload: the bytes of the REGION_WRITE record seq (kernels
+	RVM_JK_REGION_WRITE = 9, /* payload: the bytes of the REGION_WRITE record seq (kernels
 				  * with region spaces; the swarm's agents write none) */
 	RVM_JK_COUNT
 };
@@ -62,6 +65,9 @@ enum rvm_journal_kind {
 #define RVM_JOURNAL_NO_EDGE UINT32_MAX
 /* RESUME payload: u64 checkpoint id, module SHA-256, u32 rights. */
 #define RVM_JOURNAL_RESUME_LEN 44u
+
+/* Bytes of agent memory one GPU entry carries after its 8-byte result. */
+#define RVM_JOURNAL_GPU_CHUNK (RVM_JOURNAL_MAX_PAYLOAD - 8u)
 
 /* One decoded entry; payload points into the caller's buffer. */
 struct rvm_journal_entry {

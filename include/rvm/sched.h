@@ -14,13 +14,20 @@
 #define RVM_SCHED_QUEUE RVM_MAX_PARTITIONS
 #endif
 #define RVM_SCHED_NONE UINT32_MAX
+/* Flow mode's age term saturates here (100 horizons): priorities stay far inside 32 bits. */
+#define RVM_SCHED_AGE_MAX 1000000u
 
 /*
  * Reflex: hard deadlines. The earliest deadline runs (EDF); picking scans a
  * queue of at most RVM_SCHED_QUEUE entries with no other work, so a switch
  * decision is bounded. A deadline already past when picked is counted a miss.
- * Flow: throughput. The highest priority runs, ties to the one that ran least
- * recently (no starvation among equals).
+ * Flow: throughput. The highest priority plus age runs, ties to the one that ran
+ * least recently. Age is the time since the entry last ran, 10000 bp per
+ * horizon (capped at RVM_SCHED_AGE_MAX): an entry that waits overtakes one
+ * that just ran, whatever their deadlines and cut pressures, so no partition
+ * starves; one waits at most about (10000 + boost) / 10000 horizons beyond
+ * the slices of the others queued with it. Deadlines are the caller's: the
+ * scheduler never moves them.
  */
 enum rvm_sched_mode {
 	RVM_SCHED_FLOW = 0,
@@ -85,8 +92,22 @@ enum rvm_err rvm_sched_remove(struct rvm_sched *s, uint32_t part);
 /* Sets a queued partition's deadline / cut pressure. RVM_E_NOTFOUND if not queued. */
 enum rvm_err rvm_sched_update(struct rvm_sched *s, uint32_t part, uint64_t deadline_ns,
 			      rvm_bp pressure);
-/* The partition cpu runs next (it stays queued). RVM_E_EMPTY when the queue is empty. */
+/*
+ * Flow mode's age term in basis points: (now - last_run) * 10000 / horizon, at most
+ * RVM_SCHED_AGE_MAX (0 for a last run in the future or a zero horizon). Pure.
+ */
+uint32_t rvm_sched_age(const struct rvm_sched_config *cfg, uint64_t now_ns, uint64_t last_run_ns);
+/*
+ * The partition cpu runs next (it stays queued); its last run becomes now_ns.
+ * RVM_E_EMPTY when the queue is empty.
+ */
 enum rvm_err rvm_sched_pick(struct rvm_sched *s, uint32_t cpu, uint64_t now_ns, uint32_t *part);
+/*
+ * Records that part ran at now_ns although rvm_sched_pick chose another (the embedder ran
+ * it because the choice had nothing runnable): its age starts over. RVM_E_NOTFOUND if
+ * not queued.
+ */
+enum rvm_err rvm_sched_ran(struct rvm_sched *s, uint32_t part, uint64_t now_ns);
 
 /*
  * SMP coordinator: redistributes every queued partition over the first ncpus
@@ -94,7 +115,8 @@ enum rvm_err rvm_sched_pick(struct rvm_sched *s, uint32_t cpu, uint64_t now_ns, 
  * pool slot, as the IPC layer feeds it) share a CPU, while no CPU takes more
  * than ceil(queued / ncpus). Greedy: partitions by total traffic, heaviest
  * first, each to the CPU with the most traffic to those already placed there
- * (ties: least loaded, then lowest). Each move is witnessed as SCHED_PLACE
+ * (ties: the CPU it is queued on, then least loaded, then lowest: a placement
+ * with nothing to gain moves nothing). Each move is witnessed as SCHED_PLACE
  * (target the partition id, arg0 old cpu, arg1 new cpu); *moved counts them.
  * RVM_E_RANGE for ncpus 0 or > RVM_MAX_CPUS; RVM_E_FULL if the witness log
  * ran out of room (the moves made so far stand, each witnessed).

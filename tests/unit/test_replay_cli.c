@@ -271,7 +271,7 @@ static void test_rvm_replay_on_run_directory(void **state)
 	assert_non_null(txt);
 	assert_null(strstr(txt, "region write 0)"));
 	assert_non_null(strstr(txt, "region write "));
-	assert_non_null(strstr(txt, "start 0, digest 0, resume 0"));
+	assert_non_null(strstr(txt, "start 0, digest 0, gpu 0, resume 0"));
 	free(txt);
 	/* Bad usage and input: exit 2 with a message, never a crash. */
 	assert_int_equal(sh("%s replay %s --partition 1 2>/dev/null", bin, run), 2);

@@ -138,6 +138,101 @@ static void test_sched_modes(void **state)
 	sfix_free(x);
 }
 
+/* Flow mode's age term: 10000 bp per horizon waited, exact, saturating, never negative. */
+static void test_sched_age(void **state)
+{
+	struct rvm_sched_config c = { .horizon_ns = 1000, .boost = 2500 };
+	struct rvm_sched_config z = { .horizon_ns = 0, .boost = 2500 };
+
+	(void)state;
+	assert_int_equal(rvm_sched_age(&c, 500, 500), 0);
+	assert_int_equal(rvm_sched_age(&c, 400, 500), 0); /* ran "later": no credit */
+	assert_int_equal(rvm_sched_age(&c, 750, 500), 2500);
+	assert_int_equal(rvm_sched_age(&c, 3500, 0), 35000);
+	assert_int_equal(rvm_sched_age(&c, 99999, 0), 999990);
+	assert_int_equal(rvm_sched_age(&c, 100000, 0), RVM_SCHED_AGE_MAX);
+	assert_int_equal(rvm_sched_age(&c, UINT64_MAX, 0), RVM_SCHED_AGE_MAX);
+	assert_int_equal(rvm_sched_age(&z, 5000, 0), 0);
+}
+
+/*
+ * Flow starvation (issue 8): a partition with no cut pressure queued with one under full
+ * pressure, both deadlines long past, as the kernel leaves them. Without the age term the
+ * pressured one wins every pick forever; with it the other runs every few milliseconds,
+ * while pressure still buys the larger share.
+ */
+static void test_sched_flow_no_starvation(void **state)
+{
+	struct sfix *x = sfix_new();
+	uint32_t a, b, p, ran_a = 0, ran_b = 0, gap = 0, max_gap = 0;
+	const uint64_t slice = 100000; /* 0.1 ms, a hundredth of the default horizon */
+
+	(void)state;
+	if (RVM_MAX_PARTITIONS < 3)
+		skip();
+	a = running_part(x);
+	b = running_part(x);
+	assert_int_equal(rvm_sched_enqueue(&x->s, 0, a, 0), RVM_OK);
+	assert_int_equal(rvm_sched_enqueue(&x->s, 0, b, 0), RVM_OK);
+	assert_int_equal(rvm_sched_update(&x->s, a, 0, 10000), RVM_OK);
+	assert_int_equal(rvm_sched_update(&x->s, b, 0, 0), RVM_OK);
+	for (uint64_t i = 1; i <= 1000; i++) {
+		assert_int_equal(rvm_sched_pick(&x->s, 0, i * slice, &p), RVM_OK);
+		ran_a += p == a;
+		ran_b += p == b;
+		gap = p == b ? 0 : gap + 1;
+		max_gap = gap > max_gap ? gap : max_gap;
+	}
+	assert_int_equal(ran_a + ran_b, 1000);
+	/* b waits until its age passes a's boost (2500 bp = 2.5 ms) plus a's own age: each
+	 * 0.1 ms pick of a adds 100 bp, so b runs once per ~27 picks. */
+	assert_true(ran_b >= 1000 / 30);
+	assert_true(max_gap <= 30);
+	assert_true(ran_a > 10 * ran_b); /* pressure still tilts the share */
+	/* rvm_sched_ran: a partition the embedder ran in place of the pick loses its age. */
+	assert_int_equal(rvm_sched_ran(&x->s, b, 2000 * slice), RVM_OK);
+	assert_int_equal(rvm_sched_pick(&x->s, 0, 2000 * slice + 1, &p), RVM_OK);
+	assert_int_equal(p, a);
+	assert_int_equal(rvm_sched_ran(&x->s, RVM_MAX_PARTITIONS, 0), RVM_E_NOTFOUND);
+	assert_int_equal(rvm_sched_remove(&x->s, b), RVM_OK);
+	assert_int_equal(rvm_sched_ran(&x->s, b, 0), RVM_E_NOTFOUND);
+	sfix_free(x);
+}
+
+/* Placement ties: with no traffic at all every CPU scores the same; nothing moves. */
+static void test_sched_place_tie_stays(void **state)
+{
+	struct sfix *x = sfix_new();
+	uint32_t p[4], moved = 99;
+
+	(void)state;
+	if (!RVM_HAS_COHERENCE || RVM_MAX_CPUS < 2 || RVM_MAX_PARTITIONS < 5)
+		skip();
+	for (int i = 0; i < 4; i++)
+		p[i] = running_part(x);
+	/* Queued "backwards": the lowest slots on CPU 1, which a least-loaded-then-lowest
+	 * tie-break would move to CPU 0. */
+	assert_int_equal(rvm_sched_enqueue(&x->s, 1, p[0], 0), RVM_OK);
+	assert_int_equal(rvm_sched_enqueue(&x->s, 1, p[1], 0), RVM_OK);
+	assert_int_equal(rvm_sched_enqueue(&x->s, 0, p[2], 0), RVM_OK);
+	assert_int_equal(rvm_sched_enqueue(&x->s, 0, p[3], 0), RVM_OK);
+	assert_int_equal(rvm_sched_place(&x->s, &x->coh, 2, &moved), RVM_OK);
+	assert_int_equal(moved, 0);
+	assert_int_equal(x->s.cpu_of[p[0]], 1);
+	assert_int_equal(x->s.cpu_of[p[1]], 1);
+	assert_int_equal(x->s.cpu_of[p[2]], 0);
+	assert_int_equal(x->s.cpu_of[p[3]], 0);
+	/* One chatty pair split over the CPUs: the heavier end is placed first and stays
+	 * where it is (a tie: nothing placed yet); its peer joins it, one quiet one leaves. */
+	assert_int_equal(rvm_coh_observe(&x->coh, p[1], p[2], 5000), RVM_OK);
+	assert_int_equal(rvm_sched_place(&x->s, &x->coh, 2, &moved), RVM_OK);
+	assert_int_equal(x->s.cpu_of[p[1]], 1);
+	assert_int_equal(x->s.cpu_of[p[2]], 1);
+	assert_int_equal(x->s.cpu[0].n, 2);
+	assert_int_equal(moved, 2);
+	sfix_free(x);
+}
+
 /* SMP: two chatty pairs spread over two CPUs end up one pair per CPU, each move witnessed. */
 static void test_sched_place_follows_graph(void **state)
 {
@@ -180,6 +275,9 @@ int main(void)
 		cmocka_unit_test(test_sched_queue_rules),
 		cmocka_unit_test(test_sched_modes),
 		cmocka_unit_test(test_sched_place_follows_graph),
+		cmocka_unit_test(test_sched_age),
+		cmocka_unit_test(test_sched_flow_no_starvation),
+		cmocka_unit_test(test_sched_place_tie_stays),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

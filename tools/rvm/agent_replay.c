@@ -12,6 +12,7 @@
 #include <rvm/wasm.h>
 
 #include "agent_replay.h"
+#include "journal_gpu.h"
 
 #define ARENA  (4u << 20)
 #define MEMCAP (16u << 20)
@@ -28,6 +29,7 @@ struct replay {
 	bool yielded; /* like the live kernel: a yield suspends once */
 	bool waiting; /* suspended in recv: no visible message */
 	struct rvm_wasm_func imports[RVM_AGENT_IMPORTS];
+	struct journal_gpu_src gpu; /* rvm.gpu_* answers (journal_gpu.c) */
 };
 
 static int push(struct ar_stream *s, const struct rvm_journal_entry *e)
@@ -209,8 +211,19 @@ static enum rvm_wasm_trap r_edge(void *ctx, struct rvm_wasm_instance *inst, uint
 	return RVM_WASM_TRAP_NONE;
 }
 
-/* In the order of rvm_agent_imports (kernel/agent_host.c). */
-static rvm_wasm_host_fn *const replay_fns[RVM_AGENT_IMPORTS] = {
+/* The next visible GPU entry, consumed. */
+static const struct rvm_journal_entry *next_gpu(void *ctx)
+{
+	struct replay *r = ctx;
+	const struct rvm_journal_entry *e = peek(r, &r->l->gpu);
+
+	if (e)
+		r->l->gpu.at++;
+	return e;
+}
+
+/* In the order of rvm_agent_imports (kernel/agent_host.c); the GPU ones follow. */
+static rvm_wasm_host_fn *const replay_fns[RVM_AGENT_BASE_IMPORTS] = {
 	r_send, r_recv, r_yield, r_now, r_log, r_spawn, r_edge, r_poll,
 };
 
@@ -294,6 +307,7 @@ void ar_life_free(struct ar_life *l)
 	free(l->spawn.e);
 	free(l->send.e);
 	free(l->digest.e);
+	free(l->gpu.e);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -315,6 +329,7 @@ int ar_life_collect(const struct ar_run *run, size_t i, struct ar_life *l)
 		    : e->kind == RVM_JK_SPAWN  ? &l->spawn
 		    : e->kind == RVM_JK_SEND   ? &l->send
 		    : e->kind == RVM_JK_DIGEST ? &l->digest
+		    : e->kind == RVM_JK_GPU    ? &l->gpu
 					       : NULL;
 		if (s && push(s, e))
 			return 2;
@@ -405,6 +420,8 @@ int ar_replay(struct ar_run *run, struct ar_life *l, const struct ar_from *from,
 		return printf("agent %u: module %u: %s\n", agent, mi, werr.msg), -1;
 	memset(&r, 0, sizeof(r));
 	r.l = l;
+	r.gpu.next = next_gpu;
+	r.gpu.ctx = &r;
 	r.rights = rvm_load_le32(resume ? st->payload + 40 : st->payload + 32 + 8 * RVM_AGENT_ARGS);
 	n = rvm_wasm_module_import_count(m);
 	for (uint32_t i = 0; i < n && i < RVM_AGENT_IMPORTS; i++) {
@@ -418,7 +435,13 @@ int ar_replay(struct ar_run *run, struct ar_life *l, const struct ar_from *from,
 				break;
 		if (j == RVM_AGENT_IMPORTS)
 			return printf("agent %u: unknown import\n", agent), -1;
-		rvm_wasm_host_func(&r.imports[j], rvm_agent_imports[j].type, replay_fns[j], &r);
+		if (j < RVM_AGENT_BASE_IMPORTS)
+			rvm_wasm_host_func(&r.imports[j], rvm_agent_imports[j].type, replay_fns[j], &r);
+#if RVM_AGENT_GPU_IMPORTS > 0
+		else
+			rvm_wasm_host_func(&r.imports[j], rvm_agent_imports[j].type,
+					   journal_gpu_fns[j - RVM_AGENT_BASE_IMPORTS], &r.gpu);
+#endif
 		ext[i].kind = RVM_WASM_KIND_FUNC;
 		ext[i].u.func = &r.imports[j];
 	}
@@ -447,12 +470,13 @@ int ar_replay(struct ar_run *run, struct ar_life *l, const struct ar_from *from,
 			return printf("agent %u: no run export\n", agent), -1;
 	}
 	used_total = start.fuel;
-	l->recv.at = l->now.at = l->spawn.at = l->send.at = l->digest.at = 0;
+	l->recv.at = l->now.at = l->spawn.at = l->send.at = l->digest.at = l->gpu.at = 0;
 	skip_to(&l->recv, start.seq);
 	skip_to(&l->now, start.seq);
 	skip_to(&l->spawn, start.seq);
 	skip_to(&l->send, start.seq);
 	skip_to(&l->digest, start.seq);
+	skip_to(&l->gpu, start.seq);
 	if (fn && (l->digest.at == l->digest.n || l->digest.e[l->digest.at]->seq > upto)) {
 		/* No recorded point yet: the state the life started in. */
 		struct rvm_wasm_memory *mm = rvm_wasm_instance_memory(inst);
@@ -480,6 +504,7 @@ int ar_replay(struct ar_run *run, struct ar_life *l, const struct ar_from *from,
 				break;
 		}
 		rvm_sha256(NULL, mm ? mm->data : run->mem, mm ? mm->size : 0, sha);
+		r.bad |= r.gpu.bad;
 		pt.digest = de;
 		pt.fuel = used_total;
 		memcpy(pt.mem, sha, 32);

@@ -19,7 +19,7 @@ struct ar_stream {
 struct ar_life {
 	uint32_t agent;
 	const struct rvm_journal_entry *start;
-	struct ar_stream recv, now, spawn, send, digest;
+	struct ar_stream recv, now, spawn, send, digest, gpu;
 };
 
 /* A run directory's journal and modules, and the memory a replay runs in. */

@@ -93,10 +93,11 @@ int rvm_cmd_journal(int argc, char **argv)
 		rc = 1;
 	}
 	printf("rvm journal: %s/journal.log: %zu entries (recv %zu, now %zu, spawn %zu, send %zu, "
-	       "start %zu, digest %zu, resume %zu, region write %zu)%s\n",
+	       "start %zu, digest %zu, gpu %zu, resume %zu, region write %zu)%s\n",
 	       dir, run.count, run.kinds[RVM_JK_RECV], run.kinds[RVM_JK_NOW],
 	       run.kinds[RVM_JK_SPAWN], run.kinds[RVM_JK_SEND], run.kinds[RVM_JK_START],
-	       run.kinds[RVM_JK_DIGEST], run.kinds[RVM_JK_RESUME], run.kinds[RVM_JK_REGION_WRITE],
+	       run.kinds[RVM_JK_DIGEST], run.kinds[RVM_JK_GPU], run.kinds[RVM_JK_RESUME],
+	       run.kinds[RVM_JK_REGION_WRITE],
 	       run.end == RVM_E_TRUNCATED ? ", torn tail ignored" : "");
 	if (run.end == RVM_E_CORRUPT) {
 		printf("corrupt entry after %zu good ones\n", run.count);
