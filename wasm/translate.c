@@ -1400,6 +1400,9 @@ enum fast_kind {
 	FK_SLOW = 0, /* step() */
 	FK_DROP,
 	FK_BLOCK,
+	FK_LOOP,
+	FK_IF,
+	FK_ELSE,
 	FK_END,
 	FK_BR_IF,
 	FK_LOCAL_GET,
@@ -1416,7 +1419,7 @@ enum fast_kind {
 /* Numeric ops but wrap (0xa7), reinterpret (0xbc..0xbf) and i64.add (0x7c, which step()
  * fuses with a 64-bit constant). */
 static const uint8_t fast_kinds[256] = {
-	[0x02] = FK_BLOCK, [0x0b] = FK_END, [0x0d] = FK_BR_IF, [0x1a] = FK_DROP,
+	[0x02] = FK_BLOCK, [0x03] = FK_LOOP, [0x04] = FK_IF, [0x05] = FK_ELSE, [0x0b] = FK_END, [0x0d] = FK_BR_IF, [0x1a] = FK_DROP,
 	[0x20] = FK_LOCAL_GET, [0x21] = FK_LOCAL_SET, [0x22] = FK_LOCAL_SET,
 	[0x41] = FK_I32_CONST,
 	K16(0x28, FK_MEMORY), K4(0x38, FK_MEMORY), [0x3c] = FK_MEMORY, [0x3d] = FK_MEMORY,
@@ -1433,6 +1436,54 @@ static const uint8_t fast_kinds[256] = {
 #undef K4
 #undef K8
 #undef K16
+
+/*
+ * cond_jump() for the fast loop: a jump on slot cond (when nonzero, or zero if negate) to
+ * target, fused with the compare or eqz that produced cond in slot `own`; code[0, *len) so
+ * far. Returns the index of the target word; the caller marks a label.
+ */
+HOT uint32_t fast_cond_jump(struct tr *t, uint32_t *len, uint32_t cond, uint32_t own, bool negate,
+			    uint32_t target)
+{
+	uint32_t *code = t->code, at = t->last_op;
+
+	if (at != NONE && t->last_dst != NONE && code[t->last_dst] == cond && cond == own) {
+		if (is_i32_cmp(code[at])) { /* [cmp d a b] becomes [br_if_cmp a b target] */
+			code[at] = cmp_branch_op(code[at], negate);
+			code[at + 1] = code[at + 2];
+			code[at + 2] = code[at + 3];
+			code[at + 3] = target;
+			return at + 3;
+		}
+		if (code[at] == 0x45) { /* [eqz d a] becomes [br_if(z) a target] */
+			code[at] = negate ? OP_BR_IF : OP_BR_IFZ;
+			code[at + 1] = code[at + 2];
+			code[at + 2] = target;
+			return at + 2;
+		}
+	}
+	code[*len] = negate ? OP_BR_IFZ : OP_BR_IF;
+	code[*len + 1] = cond;
+	code[*len + 2] = target;
+	*len += 3;
+	return *len - 1;
+}
+
+/*
+ * fuel_point() for the fast loop, in live code of a function without references (so no
+ * reference map to record), after this instruction was counted.
+ */
+HOT void fast_fuel_point(struct tr *t, uint32_t *len)
+{
+	if (t->fuel_at != NONE)
+		t->code[t->fuel_at] = t->fuel_count;
+	t->fuel_count = 0;
+	t->code[*len] = OP_FUEL;
+	t->code[*len + 1] = 0;
+	t->fuel_at = *len + 1;
+	*len += 2;
+	t->last_op = t->last_dst = NONE;
+}
 
 /*
  * The instruction loop. The commonest instructions - local.get/set/tee, drop, i32.const,
@@ -1482,22 +1533,76 @@ NOINLINE static bool translate_body(struct tr *t)
 				floor = nvals;
 				break;
 			}
-			case FK_END: { /* of a block or if with no params or results */
+			case FK_LOOP: { /* with no params or results: a label and a fuel point */
+				struct ctl *c;
+
+				if (q >= end || *q != 0x40 || t->defer_lo < nvals ||
+				    t->nctls >= t->maxctls || t->has_refs)
+					goto slow;
+				q++;
+				c = &t->ctls[t->nctls++];
+				*c = (struct ctl){ .kind = CTL_LOOP, .height = nvals };
+				floor = nvals;
+				t->fuel_count++;
+				fast_fuel_point(t, &len);
+				c->target = t->fuel_at - 1;
+				p = q;
+				continue;
+			}
+			case FK_IF: { /* with no params or results */
+				struct ctl *c;
+				uint32_t word;
+
+				if (q >= end || *q != 0x40 || nvals == floor ||
+				    vals[nvals - 1].type != RVM_WASM_I32 || t->defer_lo < nvals - 1 ||
+				    t->nctls >= t->maxctls)
+					goto slow;
+				q++;
+				nvals--;
+				word = fast_cond_jump(t, &len, vals[nvals].src, nlocals + nvals, true, 0);
+				c = &t->ctls[t->nctls++];
+				*c = (struct ctl){ .kind = CTL_IF, .height = nvals, .else_fix = word + 1 };
+				t->last_op = t->last_dst = NONE;
+				floor = nvals;
+				break;
+			}
+			case FK_ELSE: { /* of an if with no params or results */
 				struct ctl *c = &t->ctls[t->nctls - 1];
 
-				if (c->kind == CTL_FUNC || c->kind == CTL_LOOP || c->nparams ||
-				    c->nresults || nvals != floor)
+				if (c->kind != CTL_IF || c->nparams || c->nresults || nvals != floor)
+					goto slow;
+				code[len] = OP_BR, code[len + 1] = c->fixups;
+				len += 2;
+				c->fixups = len;
+				patch_chain(t, c->else_fix, len);
+				c->else_fix = 0;
+				c->kind = CTL_ELSE;
+				t->last_op = t->last_dst = NONE;
+				break;
+			}
+			case FK_END: { /* of a block, if or loop with no params or results */
+				struct ctl *c = &t->ctls[t->nctls - 1];
+				bool loop = c->kind == CTL_LOOP;
+
+				if (c->kind == CTL_FUNC || c->nparams || c->nresults || nvals != floor ||
+				    (loop && t->has_refs))
 					goto slow;
 				patch_chain(t, c->else_fix, len);
 				patch_chain(t, c->fixups, len);
 				t->last_op = t->last_dst = NONE;
 				t->nctls--;
 				floor = t->ctls[t->nctls - 1].height;
+				if (loop) {
+					t->fuel_count++;
+					fast_fuel_point(t, &len);
+					p = q;
+					continue;
+				}
 				break;
 			}
 			case FK_BR_IF: { /* to a label without values */
 				struct ctl *c;
-				uint32_t l, word, cond, at = t->last_op;
+				uint32_t l, word;
 
 				if (!(n = leb_u32(q, end, &l)) || l >= t->nctls || nvals == floor)
 					goto slow;
@@ -1506,27 +1611,9 @@ NOINLINE static bool translate_body(struct tr *t)
 				    vals[nvals - 1].type != RVM_WASM_I32 || t->defer_lo < nvals - 1)
 					goto slow;
 				q += n;
-				cond = vals[--nvals].src;
-				x = c->kind == CTL_LOOP ? c->target : c->fixups;
-				/* As cond_jump: fuse with the compare or eqz that made cond. */
-				if (at != NONE && t->last_dst != NONE && code[t->last_dst] == cond &&
-				    cond == nlocals + nvals && is_i32_cmp(code[at])) {
-					code[at] = cmp_branch_op(code[at], false);
-					code[at + 1] = code[at + 2];
-					code[at + 2] = code[at + 3];
-					code[at + 3] = x;
-					word = at + 3;
-				} else if (at != NONE && t->last_dst != NONE && code[t->last_dst] == cond &&
-					   cond == nlocals + nvals && code[at] == 0x45) {
-					code[at] = OP_BR_IFZ;
-					code[at + 1] = code[at + 2];
-					code[at + 2] = x;
-					word = at + 2;
-				} else {
-					code[len] = OP_BR_IF, code[len + 1] = cond, code[len + 2] = x;
-					word = len + 2;
-					len += 3;
-				}
+				nvals--;
+				word = fast_cond_jump(t, &len, vals[nvals].src, nlocals + nvals, false,
+						      c->kind == CTL_LOOP ? c->target : c->fixups);
 				if (c->kind != CTL_LOOP)
 					c->fixups = word + 1;
 				t->last_op = t->last_dst = NONE;
