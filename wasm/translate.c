@@ -1392,7 +1392,11 @@ HOT unsigned leb_s32(const uint8_t *p, const uint8_t *end, int32_t *v)
 	return 5;
 }
 
-/* Most words one fast instruction emits (a load: op d a off), plus slack. */
+/*
+ * A fast instruction takes at least one byte, pushes at most one operand and emits at most
+ * four words per byte it takes (a binary op: op d a b); FAST_WORDS more are slack.
+ */
+#define FAST_WORDS_PER_BYTE 4u
 #define FAST_WORDS 8u
 
 /* What the fast loop does with each opcode: a dense switch, one jump table. */
@@ -1486,12 +1490,33 @@ HOT void fast_fuel_point(struct tr *t, uint32_t *len)
 }
 
 /*
+ * Where a run of fast instructions starting at p must stop so that the code buffer and
+ * the operand stack cannot overflow inside it (so the fast cases need not check): they
+ * grow by at most FAST_WORDS_PER_BYTE words and one operand per byte taken.
+ */
+HOT const uint8_t *fast_stop(const struct tr *t, const uint8_t *p, const uint8_t *end)
+{
+	size_t n = (size_t)(end - p);
+	size_t words = t->cap - t->len, opers = t->maxvals - t->nvals;
+
+	if (t->dead || words < FAST_WORDS || opers < 1)
+		return p;
+	words = (words - FAST_WORDS) / FAST_WORDS_PER_BYTE;
+	if (n > words)
+		n = words;
+	if (n > opers - 1)
+		n = opers - 1;
+	return p + n;
+}
+
+/*
  * The instruction loop. The commonest instructions - local.get/set/tee, drop, i32.const,
- * numeric ops, loads and stores - are translated right here with the reader position, the
- * operand height and the code length in registers. Anything else goes to step(): any other
- * opcode, dead code, an operand below the block, a type mismatch or any other error, a
- * reference type, an unusual LEB128, a full operand stack or code buffer. So the fast cases
- * need no error handling, and each must leave exactly the code and state step() would.
+ * numeric ops, loads and stores, and blocks, loops, ifs and br_ifs without values - are
+ * translated right here with the reader position, the operand height and the code length
+ * in registers. Anything else goes to step(): any other opcode, dead code, an operand below
+ * the block, a type mismatch or any other error, a reference type, an unusual LEB128, a
+ * nearly full operand stack or code buffer. So the fast cases need no error handling, and
+ * each must leave exactly the code and state step() would.
  */
 /* Kept out of wasm_translate: its registers go to the loop. */
 NOINLINE static bool translate_body(struct tr *t)
@@ -1501,16 +1526,16 @@ NOINLINE static bool translate_body(struct tr *t)
 	uint32_t *const code = t->code;
 	struct val *const vals = t->vals;
 	const uint8_t *const ltypes = t->local_types;
-	const uint32_t nlocals = t->nlocals, maxvals = t->maxvals;
+	const uint32_t nlocals = t->nlocals;
 	const bool has_mem = t->m->nmems != 0;
 
 	while (t->nctls > 0) {
 		const uint8_t *p = r->p;
 		uint32_t nvals = t->nvals, len = t->len;
 		uint32_t floor = t->ctls[t->nctls - 1].height;
-		const uint32_t room_end = t->dead || t->cap < FAST_WORDS ? 0 : t->cap - FAST_WORDS;
+		const uint8_t *const stop = fast_stop(t, p, end);
 
-		while (p < end && len < room_end) {
+		while (p < stop) {
 			const uint8_t op = *p, *q = p + 1;
 			uint32_t x, n;
 
@@ -1625,7 +1650,7 @@ NOINLINE static bool translate_body(struct tr *t)
 				if (!(n = leb_u32(q, end, &x)) || x >= nlocals)
 					goto slow;
 				lt = ltypes[x];
-				if (wasm_is_reftype(lt) || nvals >= maxvals)
+				if (wasm_is_reftype(lt))
 					goto slow;
 				q += n;
 				vals[nvals] = (struct val){ lt, x };
@@ -1671,7 +1696,7 @@ NOINLINE static bool translate_body(struct tr *t)
 			case FK_I32_CONST: {
 				int32_t v;
 
-				if (!(n = leb_s32(q, end, &v)) || nvals >= maxvals)
+				if (!(n = leb_s32(q, end, &v)))
 					goto slow;
 				q += n;
 				x = nlocals + nvals;
