@@ -853,13 +853,13 @@ static bool read_table(struct tr *t, uint32_t *x)
 
 /*
  * Signature of numeric opcode op (0x45..0xc4): operand types a, b (0 if unary), result.
- * One table row per opcode: a, b and the result as 2-bit codes (i32 i64 f32 f64).
+ * One table row per opcode: the value type bytes of a, b and the result in bytes 0, 1, 2.
+ * I L F D stand for i32 i64 f32 f64, whose type bytes are 0x7f minus them.
  */
-#define SIG(a, b, r) (uint8_t)((a) | (r) << 2 | (b) << 4)
-#define SIG_UN 0x40 /* unary: no b */
-#define U(a, r) (uint8_t)(SIG(a, 0, r) | SIG_UN)
 enum { I = 0, L = 1, F = 2, D = 3 };
-static const uint8_t numeric_sigs[0xc5 - 0x45] = {
+#define SIG(a, b, r) (uint32_t)((0x7fu - (a)) | (0x7fu - (b)) << 8 | (0x7fu - (r)) << 16)
+#define U(a, r) (uint32_t)((0x7fu - (a)) | (0x7fu - (r)) << 16)
+static const uint32_t numeric_sigs[0xc5 - 0x45] = {
 	U(I, I),								  /* 0x45 eqz */
 	SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I),	  /* 0x46.. */
 	SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I),	  /* ..0x4f */
@@ -894,34 +894,28 @@ static const uint8_t numeric_sigs[0xc5 - 0x45] = {
 #undef U
 #undef SIG
 
-/* The 2-bit codes I L F D are 0x7f minus the value type byte (i32 i64 f32 f64). */
-_Static_assert(RVM_WASM_I32 - I == 0x7f && RVM_WASM_I64 == 0x7f - L && RVM_WASM_F32 == 0x7f - F &&
+_Static_assert(RVM_WASM_I32 == 0x7f - I && RVM_WASM_I64 == 0x7f - L && RVM_WASM_F32 == 0x7f - F &&
 		       RVM_WASM_F64 == 0x7f - D,
 	       "value type codes");
 
 HOT void numeric_sig(uint32_t op, uint8_t *a, uint8_t *b, uint8_t *res)
 {
-	uint8_t s = numeric_sigs[op - 0x45];
+	uint32_t s = numeric_sigs[op - 0x45];
 
-	*a = (uint8_t)(0x7f - (s & 3));
-	*res = (uint8_t)(0x7f - ((s >> 2) & 3));
-	*b = (s & SIG_UN) ? 0 : (uint8_t)(0x7f - ((s >> 4) & 3));
+	*a = (uint8_t)s;
+	*b = (uint8_t)(s >> 8);
+	*res = (uint8_t)(s >> 16);
 }
 
-static uint32_t imm_form(uint32_t op)
+/* The form of i32 ops 0x6a..0x76 with an immediate second operand; 0: none. */
+static const uint8_t imm_forms[0x77 - 0x6a] = {
+	OP_I32_ADD_IMM, OP_I32_SUB_IMM, OP_I32_MUL_IMM, 0, 0, 0, 0, OP_I32_AND_IMM,
+	OP_I32_OR_IMM, OP_I32_XOR_IMM, OP_I32_SHL_IMM, OP_I32_SHR_S_IMM, OP_I32_SHR_U_IMM,
+};
+
+HOT uint32_t imm_form(uint32_t op)
 {
-	switch (op) {
-	case 0x6a: return OP_I32_ADD_IMM;
-	case 0x6b: return OP_I32_SUB_IMM;
-	case 0x6c: return OP_I32_MUL_IMM;
-	case 0x71: return OP_I32_AND_IMM;
-	case 0x72: return OP_I32_OR_IMM;
-	case 0x73: return OP_I32_XOR_IMM;
-	case 0x74: return OP_I32_SHL_IMM;
-	case 0x75: return OP_I32_SHR_S_IMM;
-	case 0x76: return OP_I32_SHR_U_IMM;
-	default: return 0;
-	}
+	return op >= 0x6a && op <= 0x76 ? imm_forms[op - 0x6a] : 0;
 }
 
 static bool op_numeric(struct tr *t, uint32_t op)
@@ -1748,7 +1742,7 @@ NOINLINE static bool translate_body(struct tr *t)
 			case FK_NUMERIC: {
 				uint8_t ta, tb, tr;
 				struct val a, b = { 0, 0 };
-				uint32_t fused;
+				uint32_t fused, at;
 
 				numeric_sig(op, &ta, &tb, &tr);
 				n = tb ? 2 : 1;
@@ -1766,13 +1760,13 @@ NOINLINE static bool translate_body(struct tr *t)
 				x = nlocals + nvals;
 				vals[nvals++] = (struct val){ tr, x };
 				/* [const b v] [op d a b] becomes [op_imm d a v]. */
-				if (tb && t->last_op != NONE && b.src == x + 1 &&
-				    t->last_dst == t->last_op + 1 && code[t->last_dst] == b.src &&
-				    code[t->last_op] == OP_CONST32 && (fused = imm_form(op)) != 0 &&
+				fused = imm_form(op);
+				if (fused && (at = t->last_op) != NONE && code[at] == OP_CONST32 &&
+				    t->last_dst == at + 1 && code[at + 1] == b.src && b.src == x + 1 &&
 				    a.src != b.src) {
-					uint32_t imm = code[t->last_op + 2];
+					uint32_t imm = code[at + 2];
 
-					len = t->last_op;
+					len = at;
 					code[len] = fused, code[len + 1] = x, code[len + 2] = a.src;
 					code[len + 3] = imm;
 					t->last_dst = len + 1;
