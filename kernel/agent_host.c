@@ -18,6 +18,7 @@ const struct rvm_agent_import_desc rvm_agent_imports[RVM_AGENT_IMPORTS] = {
 	{ "send", &ft_send },	       { "recv", &ft_i32i32_i32 }, { "yield", &ft_void },
 	{ "now", &ft_now },	       { "log", &ft_log },	   { "spawn", &ft_i32i32_i32 },
 	{ "edge", &ft_edge },	       { "poll", &ft_i32i32_i32 },
+	RVM_AGENT_GPU_IMPORT_DESCS
 };
 
 /* The agent's memory range [p, p + n), or NULL when it leaves the memory (a trap). */
@@ -263,6 +264,7 @@ static enum rvm_wasm_trap h_edge(void *ctx, struct rvm_wasm_instance *inst, uint
 
 static rvm_wasm_host_fn *const host_fns[RVM_AGENT_IMPORTS] = {
 	h_send, h_recv, h_yield, h_now, h_log, h_spawn, h_edge, h_poll,
+	RVM_AGENT_GPU_HOST_FNS
 };
 
 static bool name_is(const char *s, uint32_t n, const char *want)

@@ -35,4 +35,28 @@ enum rvm_err rvm_agent_instantiate(struct rvm_agent *a);
 /* True if a has a message waiting on some inbound channel. */
 bool rvm_agent_has_mail(const struct rvm_agent *a);
 
+/* ---- The rvm.gpu_* host functions (kernel/agent_gpu.c), appended to the import table ---- */
+#if RVM_AGENT_GPU_IMPORTS > 0
+extern const struct rvm_wasm_functype rvm_agent_ft_gpu_out, rvm_agent_ft_gpu_alloc,
+	rvm_agent_ft_gpu_free, rvm_agent_ft_gpu_xfer, rvm_agent_ft_gpu_queue,
+	rvm_agent_ft_gpu_kernel, rvm_agent_ft_gpu_launch;
+rvm_wasm_host_fn rvm_agent_h_gpu_open, rvm_agent_h_gpu_alloc, rvm_agent_h_gpu_free,
+	rvm_agent_h_gpu_write, rvm_agent_h_gpu_read, rvm_agent_h_gpu_queue, rvm_agent_h_gpu_kernel,
+	rvm_agent_h_gpu_launch, rvm_agent_h_gpu_budget;
+/* Names and types, in enum rvm_agent_gpu_op order. */
+#define RVM_AGENT_GPU_IMPORT_DESCS                                                                 \
+	{"gpu_open", &rvm_agent_ft_gpu_out}, {"gpu_alloc", &rvm_agent_ft_gpu_alloc},               \
+		{"gpu_free", &rvm_agent_ft_gpu_free}, {"gpu_write", &rvm_agent_ft_gpu_xfer},       \
+		{"gpu_read", &rvm_agent_ft_gpu_xfer}, {"gpu_queue", &rvm_agent_ft_gpu_queue},      \
+		{"gpu_kernel", &rvm_agent_ft_gpu_kernel},                                          \
+		{"gpu_launch", &rvm_agent_ft_gpu_launch}, {"gpu_budget", &rvm_agent_ft_gpu_out},
+#define RVM_AGENT_GPU_HOST_FNS                                                                     \
+	rvm_agent_h_gpu_open, rvm_agent_h_gpu_alloc, rvm_agent_h_gpu_free, rvm_agent_h_gpu_write,  \
+		rvm_agent_h_gpu_read, rvm_agent_h_gpu_queue, rvm_agent_h_gpu_kernel,               \
+		rvm_agent_h_gpu_launch, rvm_agent_h_gpu_budget,
+#else
+#define RVM_AGENT_GPU_IMPORT_DESCS
+#define RVM_AGENT_GPU_HOST_FNS
+#endif
+
 #endif

@@ -2,6 +2,8 @@
 #include <rvm/buddy.h>
 #include <rvm/bytes.h>
 
+#include "buddy_priv.h"
+
 static inline uint64_t frame_pfn(const struct rvm_buddy *b, uint32_t g)
 {
 	const struct rvm_buddy_range *r = &b->ranges[b->frames[g].range];
@@ -9,30 +11,48 @@ static inline uint64_t frame_pfn(const struct rvm_buddy *b, uint32_t g)
 	return r->base_pfn + (g - r->first);
 }
 
-static void list_push(struct rvm_buddy *b, unsigned k, uint32_t g)
+/* Marks frame g the head of a free block of order k (state and order in one go). */
+static inline void set_free_head(struct rvm_buddy_frame *f, unsigned k)
 {
-	struct rvm_buddy_frame *f = &b->frames[g];
-
-	f->state = RVM_FRAME_FREE_HEAD;
 	f->order = (uint8_t)k;
-	f->prev = RVM_BUDDY_NIL;
-	f->next = b->free_head[k];
-	if (f->next != RVM_BUDDY_NIL)
-		b->frames[f->next].prev = g;
-	b->free_head[k] = g;
-	b->free_count[k]++;
+	f->state = RVM_FRAME_FREE_HEAD;
 }
 
-static void list_remove(struct rvm_buddy *b, unsigned k, uint32_t g)
+/* Whether f heads a free block of order k: state and order read as one 16-bit word. */
+static inline bool is_free_head(const struct rvm_buddy_frame *f, unsigned k)
 {
-	struct rvm_buddy_frame *f = &b->frames[g];
+	return (f->order | (unsigned)f->state << 8) == (k | (unsigned)RVM_FRAME_FREE_HEAD << 8);
+}
 
-	if (f->prev != RVM_BUDDY_NIL)
-		b->frames[f->prev].next = f->next;
+static void list_push(struct rvm_buddy *b, unsigned k, uint32_t g)
+{
+	struct rvm_buddy_frame *fr = b->frames;
+	uint32_t head = b->free_head[k];
+
+	set_free_head(&fr[g], k);
+	fr[g].prev = RVM_BUDDY_NIL;
+	fr[g].next = head;
+	if (head != RVM_BUDDY_NIL)
+		fr[head].prev = g;
+	b->free_head[k] = g;
+	b->free_count[k]++;
+	b->nonempty |= 1u << k;
+}
+
+/* Unlinks free block g from list k; clears the list's nonempty bit when it empties. */
+static inline void list_remove(struct rvm_buddy *b, unsigned k, uint32_t g)
+{
+	struct rvm_buddy_frame *fr = b->frames;
+	uint32_t prev = fr[g].prev, next = fr[g].next;
+
+	if (prev != RVM_BUDDY_NIL)
+		fr[prev].next = next;
 	else
-		b->free_head[k] = f->next;
-	if (f->next != RVM_BUDDY_NIL)
-		b->frames[f->next].prev = f->prev;
+		b->free_head[k] = next;
+	if (next != RVM_BUDDY_NIL)
+		fr[next].prev = prev;
+	else if (prev == RVM_BUDDY_NIL)
+		b->nonempty &= ~(1u << k);
 	b->free_count[k]--;
 }
 
@@ -121,28 +141,65 @@ enum rvm_err rvm_buddy_init(struct rvm_buddy *b, struct rvm_buddy_frame *frames,
 	return RVM_OK;
 }
 
+/* Smallest order >= order with a free block, or RVM_BUDDY_ORDERS: one ctz on the nonempty mask. */
+static inline unsigned first_order(const struct rvm_buddy *b, unsigned order)
+{
+	uint32_t m = b->nonempty >> order;
+
+	return m ? order + (unsigned)__builtin_ctz(m) : RVM_BUDDY_ORDERS;
+}
+
+/*
+ * Writes the deferred split's halves out as ordinary free blocks, as the
+ * eager split would have: each alone in its list (buddy_priv.h).
+ */
+static void chain_flush(struct rvm_buddy *b)
+{
+	struct rvm_buddy_frame *fr = b->frames;
+
+	for (unsigned k = b->chain_lo; k < b->chain_hi; k++) {
+		uint32_t h = b->chain_base + (1u << k);
+
+		set_free_head(&fr[h], k);
+		fr[h].next = fr[h].prev = RVM_BUDDY_NIL;
+		b->free_head[k] = h;
+		b->free_count[k] = 1;
+	}
+	b->chain_base = 0;
+	b->chain_lo = b->chain_hi = 0;
+}
+
 enum rvm_err rvm_buddy_alloc(struct rvm_buddy *b, unsigned order, unsigned flags, uint64_t *addr)
 {
-	unsigned k = order;
+	struct rvm_buddy_frame *fr;
+	unsigned k;
 	uint32_t g;
 
 	if (!b || !addr)
 		return RVM_E_INVAL;
 	if (order > RVM_BUDDY_MAX_ORDER)
 		return RVM_E_RANGE;
-	while (k <= RVM_BUDDY_MAX_ORDER && b->free_head[k] == RVM_BUDDY_NIL)
-		k++;
+	k = first_order(b, order);
 	if (k > RVM_BUDDY_MAX_ORDER)
 		return RVM_E_NOMEM;
+	if (buddy_chain_active(b))
+		chain_flush(b);
+	fr = b->frames;
 	g = b->free_head[k];
 	list_remove(b, k, g);
-	/* Split: keep the lower half, free the upper one, until the size fits. */
-	while (k > order) {
-		k--;
-		list_push(b, k, g + (1u << k));
+	/*
+	 * Split: keep the lower half, free the upper ones (orders order..k-1,
+	 * whose lists are empty). The halves are recorded, not written: the
+	 * next operation writes them or, if it frees g, merges them unseen.
+	 */
+	if (k > order) {
+		b->chain_base = g;
+		b->chain_lo = (uint8_t)order;
+		b->chain_hi = (uint8_t)k;
+		b->nonempty |= buddy_chain_orders(b);
 	}
-	b->frames[g].state = RVM_FRAME_USED_HEAD;
-	b->frames[g].order = (uint8_t)order;
+	fr[g].state = RVM_FRAME_USED_HEAD;
+	fr[g].order = (uint8_t)order;
 	b->free_frames -= 1ull << order;
 	b->used_blocks++;
 	*addr = frame_pfn(b, g) << RVM_FRAME_SHIFT;
@@ -153,18 +210,17 @@ enum rvm_err rvm_buddy_alloc(struct rvm_buddy *b, unsigned order, unsigned flags
 
 enum rvm_err rvm_buddy_peek(const struct rvm_buddy *b, unsigned order, uint64_t *addr)
 {
-	unsigned k = order;
+	unsigned k;
 
 	if (!b || !addr)
 		return RVM_E_INVAL;
 	if (order > RVM_BUDDY_MAX_ORDER)
 		return RVM_E_RANGE;
-	while (k <= RVM_BUDDY_MAX_ORDER && b->free_head[k] == RVM_BUDDY_NIL)
-		k++;
+	k = first_order(b, order);
 	if (k > RVM_BUDDY_MAX_ORDER)
 		return RVM_E_NOMEM;
 	/* alloc keeps the lower half of every split: the head's own address. */
-	*addr = frame_pfn(b, b->free_head[k]) << RVM_FRAME_SHIFT;
+	*addr = frame_pfn(b, buddy_list_head(b, k)) << RVM_FRAME_SHIFT;
 	return RVM_OK;
 }
 
@@ -176,7 +232,11 @@ static enum rvm_err used_head(const struct rvm_buddy *b, uint64_t addr, uint32_t
 
 	if (err != RVM_OK)
 		return err;
-	if ((addr & (RVM_FRAME_SIZE - 1)) != 0 || b->frames[g].state == RVM_FRAME_TAIL)
+	if ((addr & (RVM_FRAME_SIZE - 1)) != 0)
+		return RVM_E_INVAL;
+	if (buddy_chain_piece(b, g) >= 0) /* a deferred half: a free block */
+		return RVM_E_STATE;
+	if (b->frames[g].state == RVM_FRAME_TAIL)
 		return RVM_E_INVAL;
 	if (b->frames[g].state != RVM_FRAME_USED_HEAD)
 		return RVM_E_STATE;
@@ -186,10 +246,10 @@ static enum rvm_err used_head(const struct rvm_buddy *b, uint64_t addr, uint32_t
 
 enum rvm_err rvm_buddy_free(struct rvm_buddy *b, uint64_t addr)
 {
+	struct rvm_buddy_frame *fr;
+	const struct rvm_buddy_range *r;
 	uint32_t g;
 	unsigned k;
-	uint64_t pfn;
-	const struct rvm_buddy_range *r;
 	enum rvm_err err;
 
 	if (!b)
@@ -197,30 +257,38 @@ enum rvm_err rvm_buddy_free(struct rvm_buddy *b, uint64_t addr)
 	err = used_head(b, addr, &g);
 	if (err != RVM_OK)
 		return err;
-	k = b->frames[g].order;
+	fr = b->frames;
+	k = fr[g].order;
 	b->free_frames += 1ull << k;
 	b->used_blocks--;
-	r = &b->ranges[b->frames[g].range];
-	pfn = addr >> RVM_FRAME_SHIFT;
-	/* Merge while the buddy is a free block of the same order in the same range. */
-	while (k < RVM_BUDDY_MAX_ORDER) {
-		uint64_t bpfn = pfn ^ (1ull << k);
-		uint32_t bg;
+	r = &b->ranges[fr[g].range];
+	if (buddy_chain_active(b)) {
+		if (g == b->chain_base) {
+			/* Its buddies up to chain_hi are the deferred halves: merge at once. */
+			b->nonempty &= ~buddy_chain_orders(b);
+			k = b->chain_hi;
+			b->chain_base = 0;
+			b->chain_lo = b->chain_hi = 0;
+		} else {
+			chain_flush(b);
+		}
+	}
+	/*
+	 * Merge while the buddy (at pfn ^ 2^k) is a free block of order k inside
+	 * the same range: one unsigned compare tests both ends of the range.
+	 */
+	for (uint64_t pfn = addr >> RVM_FRAME_SHIFT; k < RVM_BUDDY_MAX_ORDER; k++) {
+		uint64_t size = 1ull << k, bpfn = pfn ^ size;
+		uint32_t bg = g + (uint32_t)(bpfn - pfn), upper;
 
-		if (bpfn < r->base_pfn || bpfn + (1ull << k) > r->base_pfn + r->npages)
-			break;
-		bg = r->first + (uint32_t)(bpfn - r->base_pfn);
-		if (b->frames[bg].state != RVM_FRAME_FREE_HEAD || b->frames[bg].order != k)
+		if (bpfn - r->base_pfn > r->npages - size || !is_free_head(&fr[bg], k))
 			break;
 		list_remove(b, k, bg);
-		if (bpfn < pfn) {
-			b->frames[g].state = RVM_FRAME_TAIL;
-			g = bg;
-			pfn = bpfn;
-		} else {
-			b->frames[bg].state = RVM_FRAME_TAIL;
-		}
-		k++;
+		/* The merged block starts at the lower of the two; the upper head is a tail now. */
+		upper = bg > g ? bg : g;
+		g = bg > g ? g : bg;
+		fr[upper].state = RVM_FRAME_TAIL;
+		pfn &= ~size;
 	}
 	list_push(b, k, g);
 	return RVM_OK;
@@ -250,87 +318,5 @@ enum rvm_err rvm_buddy_frame_index(const struct rvm_buddy *b, uint64_t addr, uin
 	if (r < 0)
 		return RVM_E_RANGE;
 	*idx = b->ranges[r].first + (uint32_t)(pfn - b->ranges[r].base_pfn);
-	return RVM_OK;
-}
-
-void rvm_buddy_stats(const struct rvm_buddy *b, struct rvm_buddy_stats *out)
-{
-	out->total_frames = b->total_frames;
-	out->free_frames = b->free_frames;
-	out->used_blocks = b->used_blocks;
-	for (unsigned k = 0; k < RVM_BUDDY_ORDERS; k++)
-		out->free_blocks[k] = b->free_count[k];
-}
-
-/* Checks one free list: links, states, orders and length. */
-static bool list_ok(const struct rvm_buddy *b, unsigned k)
-{
-	uint32_t g = b->free_head[k], prev = RVM_BUDDY_NIL, n = 0;
-
-	while (g != RVM_BUDDY_NIL) {
-		const struct rvm_buddy_frame *f;
-
-		if (g >= b->nframes || n > b->free_count[k])
-			return false;
-		f = &b->frames[g];
-		if (f->state != RVM_FRAME_FREE_HEAD || f->order != k || f->prev != prev)
-			return false;
-		prev = g;
-		g = f->next;
-		n++;
-	}
-	return n == b->free_count[k];
-}
-
-enum rvm_err rvm_buddy_check_invariants(const struct rvm_buddy *b)
-{
-	uint64_t free_frames = 0, used = 0;
-	uint32_t free_blocks[RVM_BUDDY_ORDERS] = { 0 };
-
-	for (unsigned k = 0; k < RVM_BUDDY_ORDERS; k++)
-		if (!list_ok(b, k))
-			return RVM_E_CORRUPT;
-	for (uint32_t i = 0; i < b->nranges; i++) {
-		const struct rvm_buddy_range *r = &b->ranges[i];
-		uint64_t end = r->base_pfn + r->npages;
-
-		for (uint64_t pfn = r->base_pfn; pfn < end;) {
-			uint32_t g = r->first + (uint32_t)(pfn - r->base_pfn);
-			const struct rvm_buddy_frame *f = &b->frames[g];
-			unsigned k = f->order;
-			uint64_t size = 1ull << k;
-
-			if (f->state == RVM_FRAME_TAIL || k > RVM_BUDDY_MAX_ORDER ||
-			    (pfn & (size - 1)) != 0 || pfn + size > end || f->range != i)
-				return RVM_E_CORRUPT;
-			for (uint64_t t = 1; t < size; t++)
-				if (b->frames[g + t].state != RVM_FRAME_TAIL || b->frames[g + t].range != i)
-					return RVM_E_CORRUPT;
-			if (f->state == RVM_FRAME_FREE_HEAD) {
-				uint64_t bpfn = pfn ^ size;
-
-				free_frames += size;
-				free_blocks[k]++;
-				/* Eager coalescing: a free buddy of the same order must not exist. */
-				if (k < RVM_BUDDY_MAX_ORDER && bpfn >= r->base_pfn && bpfn + size <= end) {
-					const struct rvm_buddy_frame *bf =
-						&b->frames[r->first + (uint32_t)(bpfn - r->base_pfn)];
-
-					if (bf->state == RVM_FRAME_FREE_HEAD && bf->order == k)
-						return RVM_E_CORRUPT;
-				}
-			} else if (f->state == RVM_FRAME_USED_HEAD) {
-				used++;
-			} else {
-				return RVM_E_CORRUPT;
-			}
-			pfn += size;
-		}
-	}
-	for (unsigned k = 0; k < RVM_BUDDY_ORDERS; k++)
-		if (free_blocks[k] != b->free_count[k])
-			return RVM_E_CORRUPT;
-	if (free_frames != b->free_frames || used != b->used_blocks)
-		return RVM_E_CORRUPT;
 	return RVM_OK;
 }

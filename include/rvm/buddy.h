@@ -70,14 +70,20 @@ struct rvm_buddy_range {
 };
 
 /*
- * Invariants (checked by rvm_buddy_check_invariants):
+ * Invariants (checked by rvm_buddy_check_invariants). "Free block" includes
+ * the halves of a deferred split (chain_*, see kernel/buddy_priv.h), which
+ * count as free blocks without their frames being written:
  *  - each range is tiled by blocks: a head at pfn of order k is followed by
  *    2^k - 1 TAIL frames; blocks are naturally aligned (pfn % 2^k == 0) and
  *    lie inside one range;
  *  - free list k holds exactly the FREE_HEAD frames of order k, doubly linked;
+ *    while a split is deferred, lists chain_lo .. chain_hi-1 hold nothing but
+ *    its halves (and are empty in the arrays);
  *  - no free block has a free buddy of the same order in the same range
  *    (coalescing is eager), so freeing everything restores the initial tiling;
- *  - free_frames = sum over free blocks of 2^order; free_count[k] = length of list k.
+ *  - free_frames = sum over free blocks of 2^order; free_count[k] = length of
+ *    list k in the arrays; bit k of nonempty is set iff list k (halves
+ *    included) is not empty.
  */
 struct rvm_buddy {
 	struct rvm_buddy_frame *frames;
@@ -86,6 +92,10 @@ struct rvm_buddy {
 	struct rvm_buddy_range ranges[RVM_BUDDY_MAX_RANGES];
 	uint32_t free_head[RVM_BUDDY_ORDERS];
 	uint32_t free_count[RVM_BUDDY_ORDERS];
+	uint32_t nonempty; /* bit k set iff free list k is not empty: alloc finds it by ctz */
+	uint32_t chain_base; /* deferred split: the allocated lower block (USED_HEAD of chain_lo) */
+	uint8_t chain_lo;    /* halves of orders chain_lo .. chain_hi-1; none: all three 0 */
+	uint8_t chain_hi;
 	uint64_t free_frames;
 	uint64_t total_frames;
 	uint64_t used_blocks;

@@ -55,6 +55,9 @@ enum rvm_journal_kind {
 			   * rights; aux: module index; the agent (re)started here */
 	RVM_JK_DIGEST = 6, /* not an input: the agent's state for replay checks; payload: u64
 			    * fuel used since its START, SHA-256 of its linear memory */
+	RVM_JK_GPU = 7,	   /* payload: i64 result of an rvm.gpu_* call, then the bytes it wrote
+			    * into the agent's memory (at most RVM_JOURNAL_GPU_CHUNK per entry: a
+			    * longer gpu_read is several entries); aux: enum rvm_agent_gpu_op */
 	RVM_JK_COUNT
 };
 
@@ -65,6 +68,9 @@ enum rvm_journal_kind {
 #define RVM_JOURNAL_RECV_PREFIX 4u
 /* RECV aux of an entry that only carries counted empty polls (no message). */
 #define RVM_JOURNAL_NO_EDGE UINT32_MAX
+
+/* Bytes of agent memory one GPU entry carries after its 8-byte result. */
+#define RVM_JOURNAL_GPU_CHUNK (RVM_JOURNAL_MAX_PAYLOAD - 8u)
 
 /* One decoded entry; payload points into the caller's buffer. */
 struct rvm_journal_entry {
