@@ -11,9 +11,12 @@ static inline bool rvm_part_live(const struct rvm_world *w, uint32_t p)
 	       w->parts.p[p].state <= RVM_PART_HIBERNATED;
 }
 
-/* Witnesses an agent input (HOSTCALL record) and journals it bound to that record. */
+/* Journals an agent input: staged in a's batch (bound later, DC-10), or for START and
+ * DIGEST (and inputs too large for a batch) one entry bound by its own HOSTCALL record. */
 enum rvm_err rvm_agent_journal(struct rvm_agent *a, enum rvm_journal_kind kind, uint32_t aux,
 			       const void *payload, uint32_t len);
+/* Binds a's staged journal entries with one agent.hostcall_batch record (none staged: OK). */
+enum rvm_err rvm_agent_journal_bind(struct rvm_agent *a);
 /* Journals a (re)start: START entry with the module hash and the agent's arguments. */
 enum rvm_err rvm_agent_journal_start(struct rvm_agent *a);
 /* Journals a's pending counts and a DIGEST of its memory (a not running; lock held). */
@@ -31,5 +34,29 @@ int32_t rvm_agent_spawn_child(struct rvm_agent *parent, const uint8_t *name, uin
 enum rvm_err rvm_agent_instantiate(struct rvm_agent *a);
 /* True if a has a message waiting on some inbound channel. */
 bool rvm_agent_has_mail(const struct rvm_agent *a);
+
+/* ---- The rvm.gpu_* host functions (kernel/agent_gpu.c), appended to the import table ---- */
+#if RVM_AGENT_GPU_IMPORTS > 0
+extern const struct rvm_wasm_functype rvm_agent_ft_gpu_out, rvm_agent_ft_gpu_alloc,
+	rvm_agent_ft_gpu_free, rvm_agent_ft_gpu_xfer, rvm_agent_ft_gpu_queue,
+	rvm_agent_ft_gpu_kernel, rvm_agent_ft_gpu_launch;
+rvm_wasm_host_fn rvm_agent_h_gpu_open, rvm_agent_h_gpu_alloc, rvm_agent_h_gpu_free,
+	rvm_agent_h_gpu_write, rvm_agent_h_gpu_read, rvm_agent_h_gpu_queue, rvm_agent_h_gpu_kernel,
+	rvm_agent_h_gpu_launch, rvm_agent_h_gpu_budget;
+/* Names and types, in enum rvm_agent_gpu_op order. */
+#define RVM_AGENT_GPU_IMPORT_DESCS                                                                 \
+	{"gpu_open", &rvm_agent_ft_gpu_out}, {"gpu_alloc", &rvm_agent_ft_gpu_alloc},               \
+		{"gpu_free", &rvm_agent_ft_gpu_free}, {"gpu_write", &rvm_agent_ft_gpu_xfer},       \
+		{"gpu_read", &rvm_agent_ft_gpu_xfer}, {"gpu_queue", &rvm_agent_ft_gpu_queue},      \
+		{"gpu_kernel", &rvm_agent_ft_gpu_kernel},                                          \
+		{"gpu_launch", &rvm_agent_ft_gpu_launch}, {"gpu_budget", &rvm_agent_ft_gpu_out},
+#define RVM_AGENT_GPU_HOST_FNS                                                                     \
+	rvm_agent_h_gpu_open, rvm_agent_h_gpu_alloc, rvm_agent_h_gpu_free, rvm_agent_h_gpu_write,  \
+		rvm_agent_h_gpu_read, rvm_agent_h_gpu_queue, rvm_agent_h_gpu_kernel,               \
+		rvm_agent_h_gpu_launch, rvm_agent_h_gpu_budget,
+#else
+#define RVM_AGENT_GPU_IMPORT_DESCS
+#define RVM_AGENT_GPU_HOST_FNS
+#endif
 
 #endif

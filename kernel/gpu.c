@@ -279,6 +279,8 @@ enum rvm_err rvm_gpu_attach(struct rvm_gpu_space *s, uint32_t partition, uint32_
 			   dev_cap);
 	(void)rvm_cap_mint(s->gate, partition, RVM_OBJ_GPU_CONTEXT, op.id,
 			   RVM_RIGHT_READ | RVM_RIGHT_WRITE, ctx_cap);
+	s->ctxs[op.index].dev_cap = *dev_cap;
+	s->ctxs[op.index].ctx_cap = *ctx_cap;
 	return RVM_OK;
 }
 
@@ -330,6 +332,9 @@ enum rvm_err rvm_gpu_detach(struct rvm_gpu_space *s, uint32_t partition)
 	if (partition >= RVM_CAP_TABLES || s->by_part[partition] == GPU_NONE)
 		return rvm_gate_refuse(s->gate, RVM_ACT_GATE_DENIED, 0, partition,
 				       RVM_ACT_GPU_DETACH, RVM_E_NOTFOUND);
+	if (s->ctxs[s->by_part[partition]].busy)
+		return rvm_gate_refuse(s->gate, RVM_ACT_GATE_DENIED, 0, partition,
+				       RVM_ACT_GPU_DETACH, RVM_E_BUSY);
 	req.object = s->ctxs[s->by_part[partition]].id;
 	return rvm_gate_invoke(s->gate, &req);
 }
@@ -369,6 +374,8 @@ enum rvm_err rvm_gpu_epoch(struct rvm_gpu_space *s)
 
 	if (!s)
 		return RVM_E_INVAL;
+	/* The epoch's batched launches are on record before it closes. */
+	(void)rvm_witness_batch_flush(s->gate->wlog);
 	return rvm_gate_invoke(s->gate, &req);
 }
 
@@ -385,6 +392,8 @@ static enum rvm_err recover_check(void *ctx, const struct rvm_gate_req *req,
 
 	(void)req;
 	(void)cap;
+	if (op->s->ctxs[op->ci].busy)
+		return RVM_E_BUSY;
 	return op->s->ctxs[op->ci].faulted ? RVM_OK : RVM_E_STATE;
 }
 

@@ -41,6 +41,8 @@ static enum rvm_err move_check(void *ctx, const struct rvm_gate_req *req, const 
 	(void)cap;
 	if (op->s->by_part[op->to] != GPU_NONE)
 		return RVM_E_EXISTS;
+	if (op->s->ctxs[op->ci].busy)
+		return RVM_E_BUSY;
 	op->count = 0;
 	for (uint32_t i = 0; i < t->hw; i++) {
 		const struct rvm_cap *c = &t->slots[i];
@@ -73,12 +75,22 @@ static void move_apply(void *ctx, const struct rvm_gate_req *req, uint64_t args[
 		if (c->state != RVM_CAPS_LIVE || !is_gpu_type(c->type) ||
 		    !belongs(s, op->ci, c->type, c->object))
 			continue;
+		struct rvm_gpu_context *cx = &s->ctxs[op->ci];
+		rvm_cap_t old, new;
+
 		ref = rvm_cap_insert(cs, op->to, RVM_CAP_NIL, c->type, c->object,
 				     (uint8_t)(c->rights & ~RVM_RIGHT_GRANT_ONCE));
+		old = rvm_cap_handle_of(cs, rvm_cap_ref(op->from, i));
+		new = rvm_cap_handle_of(cs, ref);
 		if (op->map) {
-			op->map[k].from = rvm_cap_handle_of(cs, rvm_cap_ref(op->from, i));
-			op->map[k].to = rvm_cap_handle_of(cs, ref);
+			op->map[k].from = old;
+			op->map[k].to = new;
 		}
+		/* The context keeps naming the caps its owner reaches it by (rvm.gpu_open). */
+		if (old == cx->dev_cap)
+			cx->dev_cap = new;
+		else if (old == cx->ctx_cap)
+			cx->ctx_cap = new;
 		k++;
 	}
 	for (uint32_t i = 0; i < t->hw; i++) {
@@ -153,6 +165,8 @@ static enum rvm_err movebuf_check(void *ctx, const struct rvm_gate_req *req,
 	op->dst_ci = s->by_part[op->to];
 	if (s->ctxs[op->dst_ci].device != s->ctxs[op->src_ci].device)
 		return RVM_E_POLICY;
+	if (s->ctxs[op->src_ci].busy || s->ctxs[op->dst_ci].busy)
+		return RVM_E_BUSY;
 	if (gpu_table_room(s, op->to) < 1)
 		return RVM_E_NOMEM;
 	op->cost[RVM_GPU_DIM_MEMORY] = s->bufs[op->bi].size;

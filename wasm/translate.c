@@ -12,8 +12,10 @@
 /* The per-instruction helpers are inlined: translation speed is instantiation speed. */
 #if defined(__GNUC__)
 #define HOT static inline __attribute__((always_inline))
+#define NOINLINE __attribute__((noinline))
 #else
 #define HOT static inline
+#define NOINLINE
 #endif
 
 enum ctl_kind { CTL_FUNC, CTL_BLOCK, CTL_LOOP, CTL_IF, CTL_ELSE };
@@ -44,6 +46,7 @@ struct tr {
 	uint32_t len, cap;
 	struct val *vals;
 	uint32_t nvals, maxvals;
+	uint32_t defer_lo; /* no operand below this height is deferred to a local (NONE: none) */
 	struct ctl *ctls;
 	uint32_t nctls, maxctls;
 	uint8_t *local_types;
@@ -186,6 +189,14 @@ HOT bool pop(struct tr *t, uint8_t want, struct val *out)
 	return true;
 }
 
+/* Points operand i at slot src (a local, or its own slot), keeping defer_lo. */
+HOT void set_src(struct tr *t, uint32_t i, uint32_t src)
+{
+	t->vals[i].src = src;
+	if (src != slot_of(t, i) && i < t->defer_lo)
+		t->defer_lo = i;
+}
+
 /*
  * The first reference of the function: reserve room for its maps between the code and the
  * scratch, shrinking the code's room (points before this one hold no references).
@@ -253,10 +264,9 @@ static void record_point(struct tr *t, uint32_t pc, uint32_t n)
 	t->points[t->npoints++] = (struct wasm_refpoint){ pc, first, t->nrefslots - first };
 }
 
-/* Materializes deferred entries at or above `from`. */
-static bool materialize(struct tr *t, uint32_t from)
+static bool materialize_from(struct tr *t, uint32_t from)
 {
-	for (uint32_t i = from; i < t->nvals; i++) {
+	for (uint32_t i = from > t->defer_lo ? from : t->defer_lo; i < t->nvals; i++) {
 		uint32_t own = slot_of(t, i);
 
 		if (t->vals[i].src != own) {
@@ -265,13 +275,23 @@ static bool materialize(struct tr *t, uint32_t from)
 			t->vals[i].src = own;
 		}
 	}
+	if (from <= t->defer_lo)
+		t->defer_lo = NONE;
 	return true;
+}
+
+/* Materializes deferred entries at or above `from` (usually there are none). */
+HOT bool materialize(struct tr *t, uint32_t from)
+{
+	if (t->defer_lo >= t->nvals)
+		return true;
+	return materialize_from(t, from);
 }
 
 /* Materializes entries that read local x (before x changes). */
 static bool materialize_local(struct tr *t, uint32_t x)
 {
-	for (uint32_t i = 0; i < t->nvals; i++) {
+	for (uint32_t i = t->defer_lo; i < t->nvals; i++) {
 		uint32_t own = slot_of(t, i);
 
 		if (t->vals[i].src == x && own != x) {
@@ -283,7 +303,7 @@ static bool materialize_local(struct tr *t, uint32_t x)
 	return true;
 }
 
-static bool pop_types(struct tr *t, uint32_t n, const uint8_t *types)
+static bool pop_types_n(struct tr *t, uint32_t n, const uint8_t *types)
 {
 	struct val v = { 0, 0 };
 
@@ -293,7 +313,7 @@ static bool pop_types(struct tr *t, uint32_t n, const uint8_t *types)
 	return true;
 }
 
-static bool push_types(struct tr *t, uint32_t n, const uint8_t *types)
+static bool push_types_n(struct tr *t, uint32_t n, const uint8_t *types)
 {
 	for (uint32_t i = 0; i < n; i++)
 		if (!push(t, types[i]))
@@ -301,8 +321,19 @@ static bool push_types(struct tr *t, uint32_t n, const uint8_t *types)
 	return true;
 }
 
+/* Block and call signatures are mostly empty: those cost no call. */
+HOT bool pop_types(struct tr *t, uint32_t n, const uint8_t *types)
+{
+	return n == 0 || pop_types_n(t, n, types);
+}
+
+HOT bool push_types(struct tr *t, uint32_t n, const uint8_t *types)
+{
+	return n == 0 || push_types_n(t, n, types);
+}
+
 /* Checks the top n values against types and leaves them where they are (deferred or not). */
-static bool keep_types(struct tr *t, uint32_t n, const uint8_t *types)
+static bool keep_types_n(struct tr *t, uint32_t n, const uint8_t *types)
 {
 	uint32_t before = t->nvals;
 
@@ -316,8 +347,13 @@ static bool keep_types(struct tr *t, uint32_t n, const uint8_t *types)
 	return true;
 }
 
+HOT bool keep_types(struct tr *t, uint32_t n, const uint8_t *types)
+{
+	return n == 0 || keep_types_n(t, n, types);
+}
+
 /* Checks that the top n values match types without popping. */
-static bool peek_types(struct tr *t, uint32_t n, const uint8_t *types)
+static bool peek_types_n(struct tr *t, uint32_t n, const uint8_t *types)
 {
 	struct ctl *c = &t->ctls[t->nctls - 1];
 
@@ -337,21 +373,29 @@ static bool peek_types(struct tr *t, uint32_t n, const uint8_t *types)
 	return true;
 }
 
+HOT bool peek_types(struct tr *t, uint32_t n, const uint8_t *types)
+{
+	return n == 0 || peek_types_n(t, n, types);
+}
+
 /* ---- control ---- */
 
-static bool push_ctl(struct tr *t, uint8_t kind, uint32_t np, const uint8_t *p, uint32_t nr,
-		     const uint8_t *rs)
+HOT bool push_ctl(struct tr *t, uint8_t kind, uint32_t np, const uint8_t *p, uint32_t nr,
+		  const uint8_t *rs)
 {
 	struct ctl *c = NULL;
 
 	if (t->nctls >= t->maxctls)
 		return wasm_fail(t->r, RVM_E_NOMEM, "blocks nested too deep");
 	c = &t->ctls[t->nctls++];
-	*c = (struct ctl){ 0 };
 	c->kind = kind;
+	c->unreachable = false;
 	c->height = t->nvals - np;
 	c->nparams = np, c->params = p;
 	c->nresults = nr, c->results = rs;
+	c->target = 0;
+	c->fixups = 0;
+	c->else_fix = 0;
 	c->dead_entry = t->dead;
 	return true;
 }
@@ -749,7 +793,7 @@ static bool op_local_set(struct tr *t, bool tee)
 	if (!t->dead) {
 		bool hazard = false;
 
-		for (uint32_t i = 0; i < t->nvals; i++)
+		for (uint32_t i = t->defer_lo; i < t->nvals; i++)
 			if (t->vals[i].src == x)
 				hazard = true;
 		if (!hazard && v.src == slot_of(t, t->nvals) && t->last_op != NONE &&
@@ -767,7 +811,7 @@ static bool op_local_set(struct tr *t, bool tee)
 	if (tee) {
 		if (!push(t, t->local_types[x]))
 			return false;
-		t->vals[t->nvals - 1].src = x;
+		set_src(t, t->nvals - 1, x);
 	}
 	return true;
 }
@@ -850,15 +894,18 @@ static const uint8_t numeric_sigs[0xc5 - 0x45] = {
 #undef U
 #undef SIG
 
-static void numeric_sig(uint32_t op, uint8_t *a, uint8_t *b, uint8_t *res)
+/* The 2-bit codes I L F D are 0x7f minus the value type byte (i32 i64 f32 f64). */
+_Static_assert(RVM_WASM_I32 - I == 0x7f && RVM_WASM_I64 == 0x7f - L && RVM_WASM_F32 == 0x7f - F &&
+		       RVM_WASM_F64 == 0x7f - D,
+	       "value type codes");
+
+HOT void numeric_sig(uint32_t op, uint8_t *a, uint8_t *b, uint8_t *res)
 {
-	static const uint8_t types[4] = { RVM_WASM_I32, RVM_WASM_I64, RVM_WASM_F32,
-					  RVM_WASM_F64 };
 	uint8_t s = numeric_sigs[op - 0x45];
 
-	*a = types[s & 3];
-	*res = types[(s >> 2) & 3];
-	*b = (s & SIG_UN) ? 0 : types[(s >> 4) & 3];
+	*a = (uint8_t)(0x7f - (s & 3));
+	*res = (uint8_t)(0x7f - ((s >> 2) & 3));
+	*b = (s & SIG_UN) ? 0 : (uint8_t)(0x7f - ((s >> 4) & 3));
 }
 
 static uint32_t imm_form(uint32_t op)
@@ -890,13 +937,13 @@ static bool op_numeric(struct tr *t, uint32_t op)
 	if (op >= 0xbc && op <= 0xbf) { /* reinterpret: same bits, new type */
 		if (!push(t, tr))
 			return false;
-		t->vals[t->nvals - 1].src = a.src;
+		set_src(t, t->nvals - 1, a.src);
 		return true;
 	}
 	if (op == 0xa7) { /* wrap: i32 reads use the low 32 bits only */
 		if (!push(t, tr))
 			return false;
-		t->vals[t->nvals - 1].src = a.src;
+		set_src(t, t->nvals - 1, a.src);
 		return true;
 	}
 	uint32_t d = slot_of(t, t->nvals);
@@ -1074,25 +1121,27 @@ static bool op_call(struct tr *t, uint32_t op, uint32_t f, uint32_t table, uint3
 
 /* ---- the instruction loop ---- */
 
+/* Loads 0x28..0x35 and stores 0x36..0x3e: natural alignment (bytes) and value type. */
+static const uint8_t mem_natural[23] = { 4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2,
+					 4, 4, 4, 8, 4, 8, 1, 2, 1, 2, 4 };
+static const uint8_t mem_type[23] = { 0x7f, 0x7e, 0x7d, 0x7c, 0x7f, 0x7f, 0x7f, 0x7f,
+				      0x7e, 0x7e, 0x7e, 0x7e, 0x7e, 0x7e, 0x7f, 0x7e,
+				      0x7d, 0x7c, 0x7f, 0x7f, 0x7e, 0x7e, 0x7e };
+
 static bool op_memory(struct tr *t, uint8_t op)
 {
-	static const uint8_t natural[23] = { 4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
-					     4, 8, 4, 8, 1, 2, 1, 2, 4 };
-	static const uint8_t type[23] = { 0x7f, 0x7e, 0x7d, 0x7c, 0x7f, 0x7f, 0x7f, 0x7f,
-					  0x7e, 0x7e, 0x7e, 0x7e, 0x7e, 0x7e, 0x7f, 0x7e,
-					  0x7d, 0x7c, 0x7f, 0x7f, 0x7e, 0x7e, 0x7e };
 	uint32_t off;
 	struct val a = { 0, 0 }, v = { 0, 0 };
 	uint8_t k = (uint8_t)(op - 0x28);
 
-	if (!read_memarg(t, natural[k], &off))
+	if (!read_memarg(t, mem_natural[k], &off))
 		return false;
 	if (op <= 0x35) {
-		if (!pop(t, RVM_WASM_I32, &a) || !push(t, type[k]))
+		if (!pop(t, RVM_WASM_I32, &a) || !push(t, mem_type[k]))
 			return false;
 		return EMIT(t, op, 0, slot_of(t, t->nvals - 1), a.src, off);
 	}
-	if (!pop(t, type[k], &v) || !pop(t, RVM_WASM_I32, &a))
+	if (!pop(t, mem_type[k], &v) || !pop(t, RVM_WASM_I32, &a))
 		return false;
 	return EMIT(t, op, -1, a.src, v.src, off);
 }
@@ -1165,7 +1214,7 @@ static bool step(struct tr *t, uint8_t op)
 	case 0x20:
 		if (!read_local(t, &x) || !push(t, t->local_types[x]))
 			return false;
-		t->vals[t->nvals - 1].src = x;
+		set_src(t, t->nvals - 1, x);
 		return true;
 	case 0x21: return op_local_set(t, false);
 	case 0x22: return op_local_set(t, true);
@@ -1283,6 +1332,375 @@ static bool step(struct tr *t, uint8_t op)
 	}
 }
 
+/* ---- the fast path ---- */
+
+/*
+ * A u32 LEB128 at p that is well-formed and ends before end: stores its value and returns
+ * its length; returns 0 for anything else (step() then reads it, errors included).
+ */
+HOT unsigned leb_u32(const uint8_t *p, const uint8_t *end, uint32_t *v)
+{
+	size_t avail = (size_t)(end - p);
+	uint32_t acc = 0;
+
+	if (avail && p[0] < 0x80) {
+		*v = p[0];
+		return 1;
+	}
+
+	for (unsigned i = 0; i < 4; i++) {
+		if (i >= avail)
+			return 0;
+		acc |= (uint32_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = acc;
+			return i + 1;
+		}
+	}
+	if (avail < 5 || p[4] >= 0x10)
+		return 0;
+	*v = acc | (uint32_t)p[4] << 28;
+	return 5;
+}
+
+/* The same for an s32 LEB128. */
+HOT unsigned leb_s32(const uint8_t *p, const uint8_t *end, int32_t *v)
+{
+	size_t avail = (size_t)(end - p);
+	uint32_t acc = 0;
+
+	if (avail && p[0] < 0x80) {
+		*v = (p[0] & 0x40) ? (int32_t)p[0] - 0x80 : (int32_t)p[0];
+		return 1;
+	}
+
+	for (unsigned i = 0; i < 4; i++) {
+		if (i >= avail)
+			return 0;
+		acc |= (uint32_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			if (p[i] & 0x40) /* negative: extend the sign */
+				acc |= ~0u << (7 * (i + 1));
+			*v = (int32_t)acc;
+			return i + 1;
+		}
+	}
+	/* The last byte's unused bits must repeat the sign bit (bit 3). */
+	if (avail < 5 || ((p[4] & 0xf8) != 0 && (p[4] & 0xf8) != 0x78))
+		return 0;
+	*v = (int32_t)(acc | (uint32_t)p[4] << 28);
+	return 5;
+}
+
+/* Most words one fast instruction emits (a load: op d a off), plus slack. */
+#define FAST_WORDS 8u
+
+/* What the fast loop does with each opcode: a dense switch, one jump table. */
+enum fast_kind {
+	FK_SLOW = 0, /* step() */
+	FK_DROP,
+	FK_BLOCK,
+	FK_END,
+	FK_BR_IF,
+	FK_LOCAL_GET,
+	FK_LOCAL_SET, /* and local.tee */
+	FK_I32_CONST,
+	FK_MEMORY, /* loads and stores */
+	FK_NUMERIC,
+};
+
+#define K4(b, k) [(b)] = (k), [(b) + 1] = (k), [(b) + 2] = (k), [(b) + 3] = (k)
+#define K8(b, k) K4(b, k), K4((b) + 4, k)
+#define K16(b, k) K8(b, k), K8((b) + 8, k)
+
+/* Numeric ops but wrap (0xa7), reinterpret (0xbc..0xbf) and i64.add (0x7c, which step()
+ * fuses with a 64-bit constant). */
+static const uint8_t fast_kinds[256] = {
+	[0x02] = FK_BLOCK, [0x0b] = FK_END, [0x0d] = FK_BR_IF, [0x1a] = FK_DROP,
+	[0x20] = FK_LOCAL_GET, [0x21] = FK_LOCAL_SET, [0x22] = FK_LOCAL_SET,
+	[0x41] = FK_I32_CONST,
+	K16(0x28, FK_MEMORY), K4(0x38, FK_MEMORY), [0x3c] = FK_MEMORY, [0x3d] = FK_MEMORY,
+	[0x3e] = FK_MEMORY,
+	[0x45] = FK_NUMERIC, [0x46] = FK_NUMERIC, [0x47] = FK_NUMERIC,
+	K16(0x48, FK_NUMERIC), K16(0x58, FK_NUMERIC), K16(0x68, FK_NUMERIC), K4(0x78, FK_NUMERIC),
+	[0x7d] = FK_NUMERIC, [0x7e] = FK_NUMERIC, [0x7f] = FK_NUMERIC,
+	K16(0x80, FK_NUMERIC), K16(0x90, FK_NUMERIC), K4(0xa0, FK_NUMERIC),
+	[0xa4] = FK_NUMERIC, [0xa5] = FK_NUMERIC, [0xa6] = FK_NUMERIC,
+	K8(0xa8, FK_NUMERIC), K8(0xb0, FK_NUMERIC), K4(0xb8, FK_NUMERIC),
+	K4(0xc0, FK_NUMERIC), [0xc4] = FK_NUMERIC,
+};
+
+#undef K4
+#undef K8
+#undef K16
+
+/*
+ * The instruction loop. The commonest instructions - local.get/set/tee, drop, i32.const,
+ * numeric ops, loads and stores - are translated right here with the reader position, the
+ * operand height and the code length in registers. Anything else goes to step(): any other
+ * opcode, dead code, an operand below the block, a type mismatch or any other error, a
+ * reference type, an unusual LEB128, a full operand stack or code buffer. So the fast cases
+ * need no error handling, and each must leave exactly the code and state step() would.
+ */
+/* Kept out of wasm_translate: its registers go to the loop. */
+NOINLINE static bool translate_body(struct tr *t)
+{
+	struct wasm_reader *r = t->r;
+	const uint8_t *const end = r->end;
+	uint32_t *const code = t->code;
+	struct val *const vals = t->vals;
+	const uint8_t *const ltypes = t->local_types;
+	const uint32_t nlocals = t->nlocals, maxvals = t->maxvals;
+	const bool has_mem = t->m->nmems != 0;
+
+	while (t->nctls > 0) {
+		const uint8_t *p = r->p;
+		uint32_t nvals = t->nvals, len = t->len;
+		uint32_t floor = t->ctls[t->nctls - 1].height;
+		const uint32_t room_end = t->dead || t->cap < FAST_WORDS ? 0 : t->cap - FAST_WORDS;
+
+		while (p < end && len < room_end) {
+			const uint8_t op = *p, *q = p + 1;
+			uint32_t x, n;
+
+			switch ((enum fast_kind)fast_kinds[op]) {
+			case FK_DROP:
+				if (nvals == floor)
+					goto slow;
+				nvals--;
+				break;
+			case FK_BLOCK: { /* with no params or results: a label, no code */
+				struct ctl *c;
+
+				if (q >= end || *q != 0x40 || t->defer_lo < nvals ||
+				    t->nctls >= t->maxctls)
+					goto slow;
+				q++;
+				c = &t->ctls[t->nctls++];
+				*c = (struct ctl){ .kind = CTL_BLOCK, .height = nvals };
+				t->last_op = t->last_dst = NONE;
+				floor = nvals;
+				break;
+			}
+			case FK_END: { /* of a block or if with no params or results */
+				struct ctl *c = &t->ctls[t->nctls - 1];
+
+				if (c->kind == CTL_FUNC || c->kind == CTL_LOOP || c->nparams ||
+				    c->nresults || nvals != floor)
+					goto slow;
+				patch_chain(t, c->else_fix, len);
+				patch_chain(t, c->fixups, len);
+				t->last_op = t->last_dst = NONE;
+				t->nctls--;
+				floor = t->ctls[t->nctls - 1].height;
+				break;
+			}
+			case FK_BR_IF: { /* to a label without values */
+				struct ctl *c;
+				uint32_t l, word, cond, at = t->last_op;
+
+				if (!(n = leb_u32(q, end, &l)) || l >= t->nctls || nvals == floor)
+					goto slow;
+				c = &t->ctls[t->nctls - 1 - l];
+				if ((c->kind == CTL_LOOP ? c->nparams : c->nresults) != 0 ||
+				    vals[nvals - 1].type != RVM_WASM_I32 || t->defer_lo < nvals - 1)
+					goto slow;
+				q += n;
+				cond = vals[--nvals].src;
+				x = c->kind == CTL_LOOP ? c->target : c->fixups;
+				/* As cond_jump: fuse with the compare or eqz that made cond. */
+				if (at != NONE && t->last_dst != NONE && code[t->last_dst] == cond &&
+				    cond == nlocals + nvals && is_i32_cmp(code[at])) {
+					code[at] = cmp_branch_op(code[at], false);
+					code[at + 1] = code[at + 2];
+					code[at + 2] = code[at + 3];
+					code[at + 3] = x;
+					word = at + 3;
+				} else if (at != NONE && t->last_dst != NONE && code[t->last_dst] == cond &&
+					   cond == nlocals + nvals && code[at] == 0x45) {
+					code[at] = OP_BR_IFZ;
+					code[at + 1] = code[at + 2];
+					code[at + 2] = x;
+					word = at + 2;
+				} else {
+					code[len] = OP_BR_IF, code[len + 1] = cond, code[len + 2] = x;
+					word = len + 2;
+					len += 3;
+				}
+				if (c->kind != CTL_LOOP)
+					c->fixups = word + 1;
+				t->last_op = t->last_dst = NONE;
+				break;
+			}
+			case FK_LOCAL_GET: { /* deferred: the entry names the local's slot */
+				uint8_t lt;
+
+				if (!(n = leb_u32(q, end, &x)) || x >= nlocals)
+					goto slow;
+				lt = ltypes[x];
+				if (wasm_is_reftype(lt) || nvals >= maxvals)
+					goto slow;
+				q += n;
+				vals[nvals] = (struct val){ lt, x };
+				if (nvals < t->defer_lo)
+					t->defer_lo = nvals;
+				if (++nvals > t->max_height)
+					t->max_height = nvals;
+				break;
+			}
+			case FK_LOCAL_SET: { /* and local.tee */
+				struct val v;
+				uint32_t top;
+
+				if (!(n = leb_u32(q, end, &x)) || x >= nlocals || nvals == floor)
+					goto slow;
+				top = nvals - 1;
+				v = vals[top];
+				if (v.type != ltypes[x] || wasm_is_reftype(v.type))
+					goto slow;
+				/* Another entry still reading x: op_local_set copies it out first. */
+				for (uint32_t i = t->defer_lo; i < top; i++)
+					if (vals[i].src == x)
+						goto slow;
+				q += n;
+				if (v.src == nlocals + top && t->last_op != NONE && t->last_dst != NONE &&
+				    code[t->last_dst] == v.src) {
+					code[t->last_dst] = x; /* the producer writes the local itself */
+				} else if (v.src != x) {
+					code[len] = OP_COPY, code[len + 1] = x, code[len + 2] = v.src;
+					t->last_op = len;
+					len += 3;
+				}
+				t->last_dst = NONE;
+				nvals = top;
+				if (op == 0x22) {
+					vals[top] = (struct val){ v.type, x };
+					if (top < t->defer_lo)
+						t->defer_lo = top;
+					nvals = top + 1;
+				}
+				break;
+			}
+			case FK_I32_CONST: {
+				int32_t v;
+
+				if (!(n = leb_s32(q, end, &v)) || nvals >= maxvals)
+					goto slow;
+				q += n;
+				x = nlocals + nvals;
+				vals[nvals] = (struct val){ RVM_WASM_I32, x };
+				if (++nvals > t->max_height)
+					t->max_height = nvals;
+				code[len] = OP_CONST32, code[len + 1] = x, code[len + 2] = (uint32_t)v;
+				t->last_op = len, t->last_dst = len + 1;
+				len += 3;
+				break;
+			}
+			case FK_MEMORY: {
+				uint32_t align, off, k = op - 0x28u;
+				struct val a, v;
+
+				if (!has_mem || !(n = leb_u32(q, end, &align)))
+					goto slow;
+				if (align >= 32 || (1u << align) > mem_natural[k])
+					goto slow;
+				q += n;
+				if (!(n = leb_u32(q, end, &off)))
+					goto slow;
+				q += n;
+				if (op <= 0x35) {
+					if (nvals == floor)
+						goto slow;
+					a = vals[nvals - 1];
+					if (a.type != RVM_WASM_I32)
+						goto slow;
+					x = nlocals + nvals - 1;
+					vals[nvals - 1] = (struct val){ mem_type[k], x };
+					code[len] = op, code[len + 1] = x, code[len + 2] = a.src;
+					t->last_op = len, t->last_dst = len + 1;
+				} else {
+					if (nvals - floor < 2)
+						goto slow;
+					v = vals[nvals - 1];
+					a = vals[nvals - 2];
+					if (v.type != mem_type[k] || a.type != RVM_WASM_I32)
+						goto slow;
+					nvals -= 2;
+					code[len] = op, code[len + 1] = a.src, code[len + 2] = v.src;
+					t->last_op = len, t->last_dst = NONE;
+				}
+				code[len + 3] = off;
+				len += 4;
+				break;
+			}
+			case FK_NUMERIC: {
+				uint8_t ta, tb, tr;
+				struct val a, b = { 0, 0 };
+				uint32_t fused;
+
+				numeric_sig(op, &ta, &tb, &tr);
+				n = tb ? 2 : 1;
+				if (nvals - floor < n)
+					goto slow;
+				a = vals[nvals - n];
+				if (a.type != ta)
+					goto slow;
+				if (tb) {
+					b = vals[nvals - 1];
+					if (b.type != tb)
+						goto slow;
+				}
+				nvals -= n;
+				x = nlocals + nvals;
+				vals[nvals++] = (struct val){ tr, x };
+				/* [const b v] [op d a b] becomes [op_imm d a v]. */
+				if (tb && t->last_op != NONE && b.src == x + 1 &&
+				    t->last_dst == t->last_op + 1 && code[t->last_dst] == b.src &&
+				    code[t->last_op] == OP_CONST32 && (fused = imm_form(op)) != 0 &&
+				    a.src != b.src) {
+					uint32_t imm = code[t->last_op + 2];
+
+					len = t->last_op;
+					code[len] = fused, code[len + 1] = x, code[len + 2] = a.src;
+					code[len + 3] = imm;
+					t->last_dst = len + 1;
+					len += 4;
+					break;
+				}
+				code[len] = op, code[len + 1] = x, code[len + 2] = a.src;
+				if (tb)
+					code[len + 3] = b.src;
+				t->last_op = len, t->last_dst = len + 1;
+				len += 2 + n;
+				break;
+				}
+			case FK_SLOW:
+			default:
+				goto slow;
+			}
+			p = q;
+			t->fuel_count++;
+		}
+slow:
+		r->p = p;
+		t->nvals = nvals;
+		t->len = len;
+		uint8_t op;
+
+		/* Out of body bytes between instructions: the function's end is missing. */
+		if (p >= end)
+			return malformed(t, end != r->sec_end ? "END opcode expected" :
+					    end == r->mod_end ? "unexpected end of section or function" :
+								"section size mismatch");
+		if (!wasm_read_u8(r, &op))
+			return false;
+		t->fuel_count++;
+		if (!step(t, op))
+			return false;
+	}
+	return true;
+}
+
 static bool read_locals(struct tr *t, const struct rvm_wasm_functype *ft, struct wasm_arena *a,
 			size_t *top)
 {
@@ -1359,6 +1777,7 @@ bool wasm_translate(struct rvm_wasm_module *m, uint32_t func, struct wasm_reader
 	t.code = (uint32_t *)(void *)(a->base + a->used);
 	t.cap = (uint32_t)((top - a->used) / 4);
 	t.fuel_at = NONE;
+	t.defer_lo = NONE;
 	t.arena_base = a->base;
 	t.code_base = a->used;
 	label_here(&t);
@@ -1371,20 +1790,8 @@ bool wasm_translate(struct rvm_wasm_module *m, uint32_t func, struct wasm_reader
 	/* The function's params are locals, not operands: the frame starts empty. */
 	if (!push_ctl(&t, CTL_FUNC, 0, NULL, ft->nresults, ft->results) || !fuel_point(&t))
 		return false;
-	while (t.nctls > 0) {
-		uint8_t op;
-
-		/* Out of body bytes between instructions: the function's end is missing. */
-		if (r->p >= r->end)
-			return malformed(&t, r->end != r->sec_end ? "END opcode expected" :
-					     r->end == r->mod_end ? "unexpected end of section or function" :
-								    "section size mismatch");
-		if (!wasm_read_u8(r, &op))
-			return false;
-		t.fuel_count++;
-		if (!step(&t, op))
-			return false;
-	}
+	if (!translate_body(&t))
+		return false;
 	if (r->p != r->end)
 		return malformed(&t, "section size mismatch");
 	if (t.fuel_at != NONE)

@@ -16,6 +16,17 @@ IMPORT("log") void rvm_log(const char *p, int32_t len);
 IMPORT("spawn") int32_t rvm_spawn(const char *name, int32_t len);
 IMPORT("edge") int32_t rvm_edge(void);
 IMPORT("poll") int32_t rvm_poll(void *p, int32_t cap);
+/* GPU compute (docs/gpu.md): caps are i64 handles; a refusal is -(enum rvm_err). */
+IMPORT("gpu_open") int32_t rvm_gpu_open(uint64_t caps[2]);
+IMPORT("gpu_alloc") int64_t rvm_gpu_alloc(int64_t ctx, int64_t size);
+IMPORT("gpu_free") int32_t rvm_gpu_free(int64_t cap);
+IMPORT("gpu_write") int32_t rvm_gpu_write(int64_t buf, int64_t off, const void *p, int32_t len);
+IMPORT("gpu_read") int32_t rvm_gpu_read(int64_t buf, int64_t off, void *p, int32_t len);
+IMPORT("gpu_queue") int64_t rvm_gpu_queue(int64_t ctx);
+IMPORT("gpu_kernel") int64_t rvm_gpu_kernel(int64_t ctx, const char *src, int32_t src_len,
+					   const char *name, int32_t name_len);
+IMPORT("gpu_launch") int32_t rvm_gpu_launch(const void *req, int32_t len);
+IMPORT("gpu_budget") int32_t rvm_gpu_budget(uint64_t out[8]);
 
 #define RVM_FULL (-1)
 #define RVM_NO_EDGE (-2)

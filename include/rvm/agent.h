@@ -9,6 +9,7 @@
 #include <rvm/cap.h>
 #include <rvm/err.h>
 #include <rvm/ipc.h>
+#include <rvm/journal.h>
 #include <rvm/profile.h>
 #include <rvm/wasm.h>
 
@@ -33,6 +34,10 @@
  *                                             outbound edge to it, or -1 (no room), -2 (no such
  *                                             template), -3 (denied)
  *   edge() -> i32                             inbound edge of the last message received
+ *   gpu_open, gpu_alloc, gpu_free, gpu_write, gpu_read, gpu_queue, gpu_kernel, gpu_launch,
+ *   gpu_budget                                GPU compute through the partition's device
+ *                                             grant (kernel/agent_gpu.c, docs/gpu.md);
+ *                                             a refusal is -(enum rvm_err)
  * A module exports run() (the agent's life; returning ends it) and may export
  * init(i64, i64, i64, i64), called first with the agent's four arguments (init may
  * not call the host: such a call traps).
@@ -65,7 +70,34 @@
 /* Largest message body. */
 #define RVM_MSG_MAX 256u
 #define RVM_AGENT_NAME 24u
-#define RVM_AGENT_IMPORTS 8u
+/* The base imports, then the GPU ones (none on the seed profile, which has no GPU). */
+#define RVM_AGENT_BASE_IMPORTS 8u
+#if defined(RVM_PROFILE_SEED)
+#define RVM_AGENT_GPU_IMPORTS 0u
+#else
+#define RVM_AGENT_GPU_IMPORTS 9u
+#endif
+#define RVM_AGENT_IMPORTS (RVM_AGENT_BASE_IMPORTS + RVM_AGENT_GPU_IMPORTS)
+/*
+ * The rvm.gpu_* calls in import order (after the base imports); a GPU journal entry's aux.
+ * Their contracts are in docs/gpu.md ("The host functions").
+ */
+enum rvm_agent_gpu_op {
+	RVM_AGPU_OPEN = 1,   /* gpu_open(out i32) -> i32: device cap, context cap (2 x u64) */
+	RVM_AGPU_ALLOC = 2,  /* gpu_alloc(ctx i64, size i64) -> i64 buffer cap */
+	RVM_AGPU_FREE = 3,   /* gpu_free(cap i64) -> i32 */
+	RVM_AGPU_WRITE = 4,  /* gpu_write(buf i64, off i64, ptr i32, len i32) -> i32 */
+	RVM_AGPU_READ = 5,   /* gpu_read(buf i64, off i64, ptr i32, len i32) -> i32 */
+	RVM_AGPU_QUEUE = 6,  /* gpu_queue(ctx i64) -> i64 queue cap */
+	RVM_AGPU_KERNEL = 7, /* gpu_kernel(ctx i64, src i32, len i32, name i32, len i32) -> i64 */
+	RVM_AGPU_LAUNCH = 8, /* gpu_launch(req i32, len i32) -> i32 (rvm_gpu_wire_decode) */
+	RVM_AGPU_BUDGET = 9, /* gpu_budget(out i32) -> i32: limit[4] then used[4] (8 x u64) */
+};
+/* Bytes gpu_open and gpu_budget write; the longest kernel name gpu_kernel takes. */
+#define RVM_AGENT_GPU_OPEN_BYTES 16u
+#define RVM_AGENT_GPU_BUDGET_BYTES 64u
+#define RVM_AGENT_GPU_NAME_MAX 63u
+
 /* F1 restarts an agent at most this many times, then it is stopped (escalation). */
 #define RVM_AGENT_MAX_RESTARTS 8u
 #define RVM_AGENT_NONE 0xffffffffu
@@ -136,6 +168,9 @@ struct rvm_agent {
 	uint32_t sends_ok; /* accepted sends before them, not yet journaled */
 	uint64_t sent, received, bytes_out, fuel, slices, traps, restarts, logs;
 	uint64_t life_fuel; /* fuel since its last (re)start: where a digest was taken */
+	/* Its journal entries not yet bound by a witness record (agent.hostcall_batch); bound
+	 * before any single entry of its own, at every epoch and at shutdown. */
+	struct rvm_journal_batch jb;
 	char name[RVM_AGENT_NAME];
 	char last_log[48];
 };

@@ -105,16 +105,21 @@ struct rvm_gpu_device {
  * A partition's context on one device. Invariants: live iff id is live in
  * the registry as RVM_OBJ_GPU_CONTEXT; owner's by_part entry points here;
  * budget.used[MEMORY] is the sum of its live buffers' sizes; while faulted
- * (a launch overran its deadline) only rvm_gpu_recover and teardown work.
+ * (a launch overran its deadline) only rvm_gpu_recover and teardown work;
+ * while busy (a launch is on the device with the embedder's lock dropped)
+ * every other operation on it is refused with RVM_E_BUSY.
  */
 struct rvm_gpu_context {
 	rvm_obj_id id;
 	struct rvm_gpu_budget budget;
 	uint64_t overrun_ns; /* deadline overruns seen (device time beyond a charged deadline) */
+	rvm_cap_t dev_cap;   /* the caps rvm_gpu_attach minted in owner's table (rvm.gpu_open) */
+	rvm_cap_t ctx_cap;
 	uint32_t owner;	     /* partition */
 	uint16_t device;     /* index into devices */
 	uint8_t used;
 	uint8_t faulted;
+	uint8_t busy; /* a launch runs with the embedder's lock dropped: other calls get E_BUSY */
 };
 
 /*
@@ -147,6 +152,16 @@ struct rvm_gpu_space {
 	uint16_t by_obj[RVM_OBJ_SLOTS];
 	uint16_t by_part[RVM_CAP_TABLES];
 	uint64_t epoch; /* budget epoch, +1 per rvm_gpu_epoch */
+	/*
+	 * The embedder's lock (rvm_world's), dropped while a backend runs a launch (a first
+	 * launch may compile for a second; a kernel may run to its deadline) so other agents
+	 * keep running; the launching context is busy meanwhile. NULL hooks: held throughout.
+	 */
+	struct {
+		void (*lock)(void *ctx);
+		void (*unlock)(void *ctx);
+		void *ctx;
+	} drop;
 };
 
 void rvm_gpu_init(struct rvm_gpu_space *s, struct rvm_gate *gate, const struct rvm_platform *plat);
@@ -251,10 +266,14 @@ size_t rvm_gpu_wire_encode(const struct rvm_gpu_launch_req *req, uint8_t out[RVM
 /*
  * Validates (rvm_gpu_validate), charges one launch and the whole deadline to
  * the budget (RVM_E_BUDGET_LAUNCHES, RVM_E_BUDGET_COMPUTE), runs the kernel
- * and gives back the unused time. Witness GPU_LAUNCH (target kernel, arg0
- * work-items, arg1 device ns charged). A kernel past its deadline returns
- * RVM_E_TIMEOUT, is witnessed GPU_CANCEL (arg0 1 if stopped, arg1 ns) and
- * faults the context until rvm_gpu_recover: the partition's recovery path.
+ * and gives back the unused time. A launch that completes is folded into the
+ * log's epoch batch (rvm_witness_batch_add: GPU_LAUNCH, actor caller, target
+ * kernel, arg0 device ns charged; the batch record, written at the next epoch
+ * or another actor's batched event, holds the count and the ns summed). A
+ * kernel past its deadline returns RVM_E_TIMEOUT and is witnessed on its own:
+ * GPU_LAUNCH (target kernel, arg0 work-items, arg1 device ns charged), then
+ * GPU_CANCEL (arg0 1 if stopped, arg1 ns); it faults the context until
+ * rvm_gpu_recover, the partition's recovery path. A device error likewise.
  */
 enum rvm_err rvm_gpu_launch(struct rvm_gpu_space *s, uint32_t caller,
 			    const struct rvm_gpu_launch_req *req);
@@ -264,7 +283,8 @@ enum rvm_err rvm_gpu_launch(struct rvm_gpu_space *s, uint32_t caller,
  */
 enum rvm_err rvm_gpu_recover(struct rvm_gpu_space *s, uint32_t partition);
 
-/* Kernel-only: starts a new budget epoch for every context. Witness GPU_EPOCH (arg0 epoch). */
+/* Kernel-only: starts a new budget epoch for every context, after writing the batch of launches
+ * (rvm_witness_batch_flush). Witness GPU_EPOCH (arg0 epoch). */
 enum rvm_err rvm_gpu_epoch(struct rvm_gpu_space *s);
 
 /*

@@ -165,8 +165,14 @@ static void test_vadd_end_to_end(void **state)
 	r.args[2] = (struct rvm_gpu_arg){RVM_GPU_ARG_BUFFER, 0, z};
 	r.args[3] = (struct rvm_gpu_arg){RVM_GPU_ARG_SCALAR, 8, 100};
 	assert_int_equal(rvm_gpu_launch(&g->gs, P_A, &r), RVM_OK);
+	/* A completed launch joins the epoch batch: its record comes with the batch's flush. */
+	assert_int_equal(cap_fixture_last(g->f)->action, RVM_ACT_GPU_TRANSFER);
+	assert_int_equal(rvm_witness_batch_flush(&g->f->wlog), RVM_OK);
 	assert_int_equal(cap_fixture_last(g->f)->action, RVM_ACT_GPU_LAUNCH);
-	assert_int_equal(cap_fixture_last(g->f)->arg0, 112);
+	assert_int_equal(cap_fixture_last(g->f)->flags, RVM_WF_BATCH);
+	assert_int_equal(cap_fixture_last(g->f)->actor, P_A);
+	assert_int_equal(cap_fixture_last(g->f)->target, 1); /* one launch */
+	assert_int_equal(cap_fixture_last(g->f)->arg0, budget(g, P_A)->used[RVM_GPU_DIM_COMPUTE]);
 	assert_int_equal(rvm_gpu_read(&g->gs, P_A, z, 0, vz, sizeof(vz)), RVM_OK);
 	for (int i = 0; i < 100; i++)
 		assert_int_equal(vz[i], vx[i] + vy[i]);
@@ -266,7 +272,8 @@ static void test_budget_compute(void **state)
 	assert_int_equal(rvm_gpu_launch(&g->gs, P_A, &r), RVM_OK);
 	used = budget(g, P_A)->used[RVM_GPU_DIM_COMPUTE];
 	assert_true(used < 50000000);
-	assert_int_equal(cap_fixture_last(g->f)->arg1, used);
+	assert_int_equal(rvm_witness_batch_flush(&g->f->wlog), RVM_OK);
+	assert_int_equal(cap_fixture_last(g->f)->arg0, used); /* the batch: device ns summed */
 	/* A 200 ms deadline cannot fit in 150 ms, however fast the kernel would be. */
 	r.cfg.timeout_ns = 200000000;
 	assert_int_equal(rvm_gpu_launch(&g->gs, P_A, &r), RVM_E_BUDGET_COMPUTE);
@@ -625,8 +632,15 @@ static void test_property_budget_never_exceeded(void **state)
 			q.cfg.timeout_ns = 1000000 + (r >> 24) % 9000000;
 			e = rvm_gpu_launch(&g->gs, P_A, &q);
 			if (e == RVM_OK) {
+				const struct rvm_witness_record *w;
+
+				/* The batch record of this one launch: count 1, device ns. */
+				assert_int_equal(rvm_witness_batch_flush(&g->f->wlog), RVM_OK);
+				w = cap_fixture_last(g->f);
+				assert_true(w->action == RVM_ACT_GPU_LAUNCH && w->target == 1 &&
+					    (w->flags & RVM_WF_BATCH));
 				launches++;
-				compute += cap_fixture_last(g->f)->arg1;
+				compute += w->arg0;
 			} else if (e == RVM_E_TIMEOUT) {
 				/* A loaded machine descheduled us past the deadline: recover. */
 				launches++;
@@ -684,7 +698,9 @@ static void test_wire(void **state)
 	assert_int_equal(rvm_gpu_wire_decode(buf, n, &back), RVM_OK);
 	assert_memory_equal(&back, &r, sizeof(r));
 	assert_int_equal(rvm_gpu_launch(&g->gs, P_A, &back), RVM_OK);
-	assert_int_equal(cap_fixture_last(g->f)->arg0, 12);
+	assert_int_equal(rvm_witness_batch_flush(&g->f->wlog), RVM_OK);
+	assert_int_equal(cap_fixture_last(g->f)->action, RVM_ACT_GPU_LAUNCH);
+	assert_int_equal(cap_fixture_last(g->f)->target, 1);
 	/* Wrong lengths, too many arguments, a reserved word that is not zero. */
 	assert_int_equal(rvm_gpu_wire_decode(buf, n - 1, &back), RVM_E_MALFORMED);
 	assert_int_equal(rvm_gpu_wire_decode(buf, n + 1, &back), RVM_E_MALFORMED);

@@ -145,7 +145,9 @@ static void test_vadd(void **state)
 	r.args[2] = (struct rvm_gpu_arg){RVM_GPU_ARG_BUFFER, 0, bz};
 	r.args[3] = (struct rvm_gpu_arg){RVM_GPU_ARG_SCALAR, 4, 1000};
 	assert_int_equal(rvm_gpu_launch(&o->gs, P_A, &r), RVM_OK);
+	assert_int_equal(rvm_witness_batch_flush(&o->f->wlog), RVM_OK);
 	assert_int_equal(cap_fixture_last(o->f)->action, RVM_ACT_GPU_LAUNCH);
+	assert_int_equal(cap_fixture_last(o->f)->flags, RVM_WF_BATCH);
 	assert_int_equal(rvm_gpu_read(&o->gs, P_A, bz, 0, z, sizeof(z)), RVM_OK);
 	for (int i = 0; i < 1000; i++)
 		assert_int_equal(z[i], x[i] + y[i]);

@@ -10,6 +10,7 @@
 #if defined(RVM_HAS_GPU)
 #include <rvm/gpu.h>
 
+#include "gpu_kernels.h"
 #include "hosted.h"
 #include "logfile.h"
 #if defined(RVM_HAS_OPENCL)
@@ -21,40 +22,6 @@
 #define CPU_MEM	   (16u << 20)
 #define CPU_SHARED (64u << 10)
 #define REDUCE_WG  64u
-
-/* ---- the cpu backend's versions of examples/gpu (matmul.cl, reduce.cl) ---- */
-
-static void c_matmul(const struct rvm_gpu_cpu_item *it, const struct rvm_gpu_cpu_args *a)
-{
-	const float *x = a->ptr[0], *y = a->ptr[1];
-	float *z = a->ptr[2], acc = 0.0f;
-	uint64_t col = it->global_id[0], row = it->global_id[1], n = (uint32_t)a->val[3];
-
-	if (row >= n || col >= n)
-		return;
-	for (uint64_t k = 0; k < n; k++)
-		acc += x[row * n + k] * y[k * n + col];
-	z[row * n + col] = acc;
-}
-
-/* Work-items of a group run in order on the cpu: the first sums the group's range. */
-static void c_reduce(const struct rvm_gpu_cpu_item *it, const struct rvm_gpu_cpu_args *a)
-{
-	const uint32_t *in = a->ptr[0];
-	uint32_t *partial = a->ptr[1], sum = 0;
-	uint64_t n = (uint32_t)a->val[3], first = it->group_id[0] * it->local_size[0];
-
-	if (it->local_id[0] != 0)
-		return;
-	for (uint64_t i = first; i < first + it->local_size[0] && i < n; i++)
-		sum += in[i];
-	partial[it->group_id[0]] = sum;
-}
-
-static const struct rvm_gpu_cpu_kernel cpu_kernels[] = {
-	{"matmul", c_matmul},
-	{"reduce", c_reduce},
-};
 
 /* ---- one small kernel ---- */
 
@@ -354,7 +321,7 @@ static int demo_run(struct demo *d, const struct opts *o, const char *ms, size_t
 #endif
 	if (o->want_cpu) {
 		rvm_gpu_cpu_init(&d->cpu, &d->plat, d->cpu_mem, CPU_MEM, d->cpu_shared, CPU_SHARED,
-				 cpu_kernels, 2);
+				 rvm_tool_gpu_kernels, rvm_tool_gpu_nkernels);
 		if ((e = rvm_gpu_device_add(&d->gs, rvm_gpu_cpu_backend(), &d->cpu, &idx)) !=
 		    RVM_OK) {
 			rc = fail("cpu device", e);

@@ -12,6 +12,7 @@
 #include <rvm/wasm.h>
 
 #include "cmd.h"
+#include "journal_gpu.h"
 
 #define ARENA (4u << 20)
 
@@ -23,7 +24,7 @@ struct stream {
 /* Everything replay needs for one agent's life, split by kind. */
 struct life {
 	const struct rvm_journal_entry *start;
-	struct stream recv, now, spawn, send, digest;
+	struct stream recv, now, spawn, send, digest, gpu;
 };
 
 struct replay {
@@ -38,6 +39,7 @@ struct replay {
 	bool yielded;	    /* like the live kernel: a yield suspends once */
 	bool waiting;	    /* suspended in recv: no visible message */
 	struct rvm_wasm_func imports[RVM_AGENT_IMPORTS];
+	struct journal_gpu_src gpu; /* rvm.gpu_* answers (journal_gpu.c) */
 };
 
 static int push(struct stream *s, const struct rvm_journal_entry *e)
@@ -219,8 +221,19 @@ static enum rvm_wasm_trap r_edge(void *ctx, struct rvm_wasm_instance *inst, uint
 	return RVM_WASM_TRAP_NONE;
 }
 
-/* In the order of rvm_agent_imports (kernel/agent_host.c). */
-static rvm_wasm_host_fn *const replay_fns[RVM_AGENT_IMPORTS] = {
+/* The next visible GPU entry, consumed. */
+static const struct rvm_journal_entry *next_gpu(void *ctx)
+{
+	struct replay *r = ctx;
+	const struct rvm_journal_entry *e = peek(r, &r->l->gpu);
+
+	if (e)
+		r->l->gpu.at++;
+	return e;
+}
+
+/* In the order of rvm_agent_imports (kernel/agent_host.c); the GPU ones follow. */
+static rvm_wasm_host_fn *const replay_fns[RVM_AGENT_BASE_IMPORTS] = {
 	r_send, r_recv, r_yield, r_now, r_log, r_spawn, r_edge, r_poll,
 };
 
@@ -278,6 +291,8 @@ static int replay_life(const char *dir, struct modset *ms, uint32_t agent, struc
 		return printf("agent %u: module %u: %s\n", agent, mi, werr.msg), -1;
 	memset(&r, 0, sizeof(r));
 	r.l = l;
+	r.gpu.next = next_gpu;
+	r.gpu.ctx = &r;
 	r.rights = rvm_load_le32(st->payload + 32 + 8 * RVM_AGENT_ARGS);
 	n = rvm_wasm_module_import_count(m);
 	for (uint32_t i = 0; i < n && i < RVM_AGENT_IMPORTS; i++) {
@@ -291,7 +306,13 @@ static int replay_life(const char *dir, struct modset *ms, uint32_t agent, struc
 				break;
 		if (j == RVM_AGENT_IMPORTS)
 			return printf("agent %u: unknown import\n", agent), -1;
-		rvm_wasm_host_func(&r.imports[j], rvm_agent_imports[j].type, replay_fns[j], &r);
+		if (j < RVM_AGENT_BASE_IMPORTS)
+			rvm_wasm_host_func(&r.imports[j], rvm_agent_imports[j].type, replay_fns[j], &r);
+#if RVM_AGENT_GPU_IMPORTS > 0
+		else
+			rvm_wasm_host_func(&r.imports[j], rvm_agent_imports[j].type,
+					   journal_gpu_fns[j - RVM_AGENT_BASE_IMPORTS], &r.gpu);
+#endif
 		ext[i].kind = RVM_WASM_KIND_FUNC;
 		ext[i].u.func = &r.imports[j];
 	}
@@ -327,6 +348,7 @@ static int replay_life(const char *dir, struct modset *ms, uint32_t agent, struc
 				break;
 		}
 		rvm_sha256(NULL, mm ? mm->data : mem, mm ? mm->size : 0, sha);
+		r.bad |= r.gpu.bad;
 		if (used_total != fuel || memcmp(sha, de->payload + 8, 32) != 0 || r.bad) {
 			printf("agent %u: MISMATCH at seq %" PRIu64 ": live fuel %" PRIu64
 			       ", replay fuel %" PRIu64 " (status %d)%s%s\n",
@@ -350,6 +372,7 @@ static void free_life(struct life *l)
 	free(l->spawn.e);
 	free(l->send.e);
 	free(l->digest.e);
+	free(l->gpu.e);
 }
 
 int rvm_cmd_journal(int argc, char **argv)
@@ -397,8 +420,10 @@ int rvm_cmd_journal(int argc, char **argv)
 	}
 	ents = malloc((len / RVM_JOURNAL_HEAD + 1) * sizeof(*ents));
 	while (ents && (err = rvm_journal_next(buf, len, &off, &ents[count])) == RVM_OK) {
-		if (rvm_journal_hash8(NULL, ents[count].payload, ents[count].len) !=
-		    rvm_load_le64(ents[count].hash8)) {
+		/* A batched entry has no hash of its own: its batch's record binds it. */
+		if (!(ents[count].flags & RVM_JOURNAL_F_BATCH) &&
+		    rvm_journal_hash8(NULL, ents[count].payload, ents[count].len) !=
+			    rvm_load_le64(ents[count].hash8)) {
 			printf("entry at seq %" PRIu64 ": payload does not match its hash\n",
 			       ents[count].seq);
 			rc = 1;
@@ -407,14 +432,17 @@ int rvm_cmd_journal(int argc, char **argv)
 		count++;
 	}
 	printf("rvm journal: %s: %zu entries (recv %zu, now %zu, spawn %zu, send %zu, start %zu, "
-	       "digest %zu)%s\n",
+	       "digest %zu, gpu %zu)%s\n",
 	       path, count, kinds[RVM_JK_RECV], kinds[RVM_JK_NOW], kinds[RVM_JK_SPAWN],
-	       kinds[RVM_JK_SEND], kinds[RVM_JK_START], kinds[RVM_JK_DIGEST],
+	       kinds[RVM_JK_SEND], kinds[RVM_JK_START], kinds[RVM_JK_DIGEST], kinds[RVM_JK_GPU],
 	       err == RVM_E_TRUNCATED ? ", torn tail ignored" : "");
 	if (err == RVM_E_CORRUPT) {
 		printf("corrupt entry after %zu good ones\n", count);
 		rc = 1;
 	}
+	/* Every entry against the record that binds it in the run's verified witness log. */
+	if (check && rc == 0)
+		rc = rvm_tool_journal_bind(dir, buf, len);
 	if (check && rc == 0) {
 		mod_arena = malloc(ARENA);
 		inst_arena = malloc(ARENA);
@@ -459,6 +487,7 @@ int rvm_cmd_journal(int argc, char **argv)
 						   : e->kind == RVM_JK_NOW   ? &l.now
 						   : e->kind == RVM_JK_SPAWN ? &l.spawn
 						   : e->kind == RVM_JK_SEND  ? &l.send
+						   : e->kind == RVM_JK_GPU   ? &l.gpu
 									     : &l.digest;
 				if (push(s, e))
 					rc = 2;

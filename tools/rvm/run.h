@@ -37,6 +37,23 @@ struct run_event {
 	uint8_t trust;
 };
 
+/* The GPU grants of a manifest ("gpu", docs/gpu.md): a device cap and a budget per partition. */
+#define RUN_MAX_GPU_GRANTS 16u
+#define RUN_GPU_DIMS 4u /* compute ns, memory bytes, transfer bytes, launches (enum rvm_gpu_dim) */
+struct run_gpu_grant {
+	char partition[RUN_NAME]; /* an agents[].partition name */
+	uint8_t rights;		  /* of the device cap: READ, WRITE, EXECUTE */
+	uint64_t limit[RUN_GPU_DIMS];
+};
+
+struct run_gpu {
+	char backend[8];  /* "auto" (OpenCL if a device opens, else cpu), "opencl", "cpu" */
+	char device[64];  /* OpenCL device name match; empty: RVM_OPENCL_DEVICE or the first */
+	uint32_t epoch_ms; /* budgets of compute, transfer and launches reset this often */
+	struct run_gpu_grant grants[RUN_MAX_GPU_GRANTS];
+	uint32_t ngrants; /* 0: no "gpu" key, no GPU */
+};
+
 /* A parsed manifest (docs/run.md); limits hold defaults where the file is silent. */
 struct run_manifest {
 	char name[64];
@@ -53,6 +70,7 @@ struct run_manifest {
 	uint64_t fuel;
 	/* What the scenario promises, checked by the tests from the summary. */
 	uint32_t expect_splits, expect_merges, expect_recoveries;
+	struct run_gpu gpu;
 };
 
 /*
@@ -70,6 +88,8 @@ struct run_part_view {
 	bool migrating;
 	uint32_t members[16];
 	uint32_t nmembers;
+	bool gpu; /* has a GPU context: its budget follows */
+	uint64_t gpu_used[RUN_GPU_DIMS], gpu_limit[RUN_GPU_DIMS];
 };
 
 /* What the views show, copied under the kernel lock. */
@@ -84,6 +104,8 @@ struct run_snapshot {
 	struct rvm_reshape_event recent[RVM_RECENT_EVENTS];
 	uint32_t nrecent;
 	bool degraded;
+	const char *gpu_backend; /* NULL: no GPU in this run */
+	uint64_t gpu_epoch;
 };
 
 struct run_opts {
@@ -119,6 +141,23 @@ struct run_result {
 int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 	      const struct rvm_witness_config *wcfg, struct run_result *res);
 void run_release(struct run_result *res);
+
+/* GPU (run_gpu.c); lock held for all but release. */
+struct run_gpu_state;
+/*
+ * Opens the manifest's backend, registers the device and attaches each grant's partition
+ * (the agents are spawned, not yet running). Returns 0 (also with no "gpu" key: *out stays
+ * NULL) or 2 with a message on stderr.
+ */
+int run_gpu_setup(struct rvm_kernel *k, const struct run_manifest *m, struct run_gpu_state **out);
+/* Starts a new budget epoch when gpu.epoch_ms has passed since the last (t_ns since boot). */
+void run_gpu_tick(struct run_gpu_state *g, uint64_t t_ns);
+/* The backend's name, for views. */
+const char *run_gpu_backend(const struct run_gpu_state *g);
+/* Detaches every context (witnessed) and unhooks the space from the world; before shutdown. */
+void run_gpu_stop(struct run_gpu_state *g);
+/* Closes the device and frees the state (NULL is fine); after the kernel shut down. */
+void run_gpu_release(struct run_gpu_state *g);
 
 /* Views (run_view.c). */
 void run_snapshot_take(const struct rvm_kernel *k, double t, double msgs_per_s, bool running,

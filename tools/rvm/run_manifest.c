@@ -410,6 +410,136 @@ static int parse_limits(struct ctx *c, const cJSON *o)
 	return 0;
 }
 
+/* An integer 0..2^53 (exact in a JSON number); required keys say so when missing. */
+static int get_u64(struct ctx *c, const cJSON *o, const char *key, const char *where,
+		   uint64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!v)
+		return fail(c, "%s%s: missing", where, key);
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 ||
+	    v->valuedouble > 9007199254740992.0)
+		return fail(c, "%s%s: must be an integer 0..2^53", where, key);
+	*out = (uint64_t)v->valuedouble;
+	return 0;
+}
+
+static const char *const gpu_right_names[] = { "read", "write", "execute", NULL };
+static const uint8_t gpu_right_bits[] = { RVM_RIGHT_READ, RVM_RIGHT_WRITE, RVM_RIGHT_EXECUTE };
+
+static int gpu_rights(struct ctx *c, const cJSON *o, const char *where, uint8_t *rights)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "rights"), *it;
+	int i = 0;
+
+	*rights = RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE;
+	if (!v)
+		return 0;
+	if (!cJSON_IsArray(v))
+		return fail(c, "%srights: must be an array of strings", where);
+	*rights = 0;
+	cJSON_ArrayForEach(it, v)
+	{
+		int k;
+
+		for (k = 0; gpu_right_names[k]; k++)
+			if (cJSON_IsString(it) && !strcmp(it->valuestring, gpu_right_names[k]))
+				break;
+		if (!gpu_right_names[k])
+			return fail(c, "%srights[%d]: must be one of read, write, execute", where, i);
+		*rights |= gpu_right_bits[k];
+		i++;
+	}
+	return 0;
+}
+
+/* One grant: the partition (by name, or the partition of "agent"), rights and the budget. */
+static int parse_grant(struct ctx *c, const cJSON *o, const char *where, struct run_gpu_grant *g)
+{
+	static const char *const keys[] = { "partition", "agent", "rights", "budget", NULL };
+	static const char *const bkeys[] = { "compute_ms", "memory_bytes", "transfer_bytes",
+					     "launches", NULL };
+	struct run_manifest *m = c->m;
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "budget");
+	char agent[RUN_NAME] = "", bw[96];
+	uint64_t ms;
+	uint32_t i;
+
+	if (only_keys(c, o, where, keys) ||
+	    get_str(c, o, "partition", where, g->partition, RUN_NAME, false) ||
+	    get_str(c, o, "agent", where, agent, RUN_NAME, false) || gpu_rights(c, o, where, &g->rights))
+		return -1;
+	if (!g->partition[0] == !agent[0])
+		return fail(c, "%spartition: give exactly one of \"partition\" and \"agent\"",
+			    where);
+	if (agent[0]) {
+		int a = find_agent(m, agent);
+
+		if (a < 0)
+			return fail(c, "%sagent: no agent named \"%s\"", where, agent);
+		memcpy(g->partition, m->agents[a].partition, RUN_NAME);
+	}
+	for (i = 0; i < m->nagents; i++)
+		if (!strcmp(m->agents[i].partition, g->partition))
+			break;
+	if (i == m->nagents)
+		return fail(c, "%spartition: no agent is in a partition named \"%s\"", where,
+			    g->partition);
+	if (!b)
+		return fail(c, "%sbudget: missing", where);
+	snprintf(bw, sizeof(bw), "%sbudget.", where);
+	if (only_keys(c, b, bw, bkeys) || get_u64(c, b, "compute_ms", bw, &ms) ||
+	    get_u64(c, b, "memory_bytes", bw, &g->limit[1]) ||
+	    get_u64(c, b, "transfer_bytes", bw, &g->limit[2]) ||
+	    get_u64(c, b, "launches", bw, &g->limit[3]))
+		return -1;
+	if (ms > 86400000u)
+		return fail(c, "%scompute_ms: at most 86400000 (a day) per epoch", bw);
+	g->limit[0] = ms * 1000000u;
+	return 0;
+}
+
+/* "gpu": { "backend", "device", "epoch_ms", "grants": [...] } (docs/gpu.md). */
+static int parse_gpu(struct ctx *c, const cJSON *o)
+{
+	static const char *const keys[] = { "backend", "device", "epoch_ms", "grants", NULL };
+	struct run_gpu *g = &c->m->gpu;
+	const cJSON *arr, *it;
+	int i = 0;
+
+	snprintf(g->backend, sizeof(g->backend), "auto");
+	g->epoch_ms = 1000;
+	if (!o)
+		return 0;
+	if (only_keys(c, o, "gpu.", keys) ||
+	    get_str(c, o, "backend", "gpu.", g->backend, sizeof(g->backend), false) ||
+	    get_str(c, o, "device", "gpu.", g->device, sizeof(g->device), false) ||
+	    get_u32(c, o, "epoch_ms", "gpu.", 1, 86400000u, &g->epoch_ms))
+		return -1;
+	if (strcmp(g->backend, "auto") && strcmp(g->backend, "opencl") && strcmp(g->backend, "cpu"))
+		return fail(c, "gpu.backend: must be one of auto, opencl, cpu");
+	arr = cJSON_GetObjectItemCaseSensitive(o, "grants");
+	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
+		return fail(c, "gpu.grants: must be a non-empty array");
+	cJSON_ArrayForEach(it, arr)
+	{
+		char where[64];
+
+		snprintf(where, sizeof(where), "gpu.grants[%d].", i++);
+		if (g->ngrants == RUN_MAX_GPU_GRANTS)
+			return fail(c, "gpu.grants: more than %u", RUN_MAX_GPU_GRANTS);
+		if (parse_grant(c, it, where, &g->grants[g->ngrants]))
+			return -1;
+		for (uint32_t j = 0; j < g->ngrants; j++)
+			if (!strcmp(g->grants[j].partition, g->grants[g->ngrants].partition))
+				return fail(c, "%spartition: \"%s\" is granted twice", where,
+					    g->grants[j].partition);
+		g->ngrants++;
+	}
+	return 0;
+}
+
 static int parse_expect(struct ctx *c, const cJSON *o)
 {
 	static const char *const keys[] = { "splits", "merges", "recoveries", NULL };
@@ -447,7 +577,7 @@ int run_manifest_load(const char *path, const char *agents_dir, struct run_manif
 {
 	static const char *const keys[] = { "name",  "description", "modules", "agents", "templates",
 					    "edges", "mesh",	    "events",  "limits", "expect",
-					    NULL };
+					    "gpu",   NULL };
 	struct ctx c = { .m = m, .msg = msg, .len = msg_len, .agents_dir = agents_dir };
 	const char *slash;
 	size_t len = 0;
@@ -499,6 +629,8 @@ int run_manifest_load(const char *path, const char *agents_dir, struct run_manif
 		rc = parse_limits(&c, cJSON_GetObjectItemCaseSensitive(root, "limits"));
 	if (!rc)
 		rc = parse_expect(&c, cJSON_GetObjectItemCaseSensitive(root, "expect"));
+	if (!rc)
+		rc = parse_gpu(&c, cJSON_GetObjectItemCaseSensitive(root, "gpu"));
 	if (!rc && !m->max_agents)
 		m->max_agents = m->nagents + 32 < RVM_AGENT_MAX ? m->nagents + 32 : RVM_AGENT_MAX;
 	if (!rc && m->max_agents < m->nagents)

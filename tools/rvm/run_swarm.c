@@ -232,6 +232,7 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 	struct rvm_world *w = calloc(1, sizeof(*w));
 	struct rvm_agent_mem *mem = NULL;
 	static void *arenas[RUN_MAX_MODULES];
+	struct run_gpu_state *gpu = NULL;
 	char msg[512];
 	enum rvm_err err;
 	uint64_t t0, next_epoch, next_view, end, last_msgs = 0, last_t;
@@ -288,6 +289,8 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 	res->m = &m;
 	rvm_kernel_lock(&k);
 	rc = populate(&k, &m, arenas, o->out);
+	if (rc == 0)
+		rc = run_gpu_setup(&k, &m, &gpu);
 	rvm_kernel_unlock(&k);
 	sw.k = &k;
 	sw.fuel = m.fuel;
@@ -314,6 +317,7 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 
 			rvm_kernel_lock(&k);
 			apply_events(&k, &m, rvm_platform_now_ns(plat) - k.boot_start_ns, &next_event);
+			run_gpu_tick(gpu, rvm_platform_now_ns(plat) - k.boot_start_ns);
 			if (o->faults > 0)
 				inject(&k, o->faults, &rng);
 			err = rvm_kernel_epoch(&k, &rep);
@@ -349,12 +353,14 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 	res->seconds = (double)(mono_ns() - t0) / 1e9;
 	run_snapshot_take(&k, res->seconds, res->seconds > 0 ? (double)w->messages / res->seconds : 0,
 			  false, &snap);
+	run_gpu_stop(gpu);
 	if ((err = rvm_kernel_shutdown(&k)) != RVM_OK && rc == 0) {
 		fprintf(stderr, "rvm run: %s: shutdown failed: %s\n", rvm_err_name(err),
 			rvm_err_str(err));
 		rc = 2;
 	}
 	rvm_kernel_unlock(&k);
+	run_gpu_release(gpu);
 	snap.witness_records = k.witness.next_seq;
 	/* Only a swarm has a status to show (no manifest: a bare boot, no status.json). */
 	if (m.nagents)

@@ -10,6 +10,31 @@
 #include "logfile.h"
 #include "run.h"
 
+#if defined(RVM_HAS_GPU)
+#include <rvm/gpu.h>
+#endif
+
+/* Partition p's GPU budget into v, when it has a context (lock held). */
+static void gpu_take(const struct rvm_world *w, uint32_t p, struct run_part_view *v,
+		     struct run_snapshot *s)
+{
+#if defined(RVM_HAS_GPU)
+	const struct rvm_gpu_context *cx = rvm_gpu_context_of(w->gpu, p);
+
+	if (!cx)
+		return;
+	v->gpu = true;
+	for (unsigned d = 0; d < RUN_GPU_DIMS; d++) {
+		v->gpu_used[d] = cx->budget.used[d];
+		v->gpu_limit[d] = cx->budget.limit[d];
+	}
+	s->gpu_backend = w->gpu->devices[cx->device].be->name;
+	s->gpu_epoch = w->gpu->epoch;
+#else
+	(void)w, (void)p, (void)v, (void)s;
+#endif
+}
+
 void run_snapshot_take(const struct rvm_kernel *k, double t, double msgs_per_s, bool running,
 		       struct run_snapshot *s)
 {
@@ -34,6 +59,7 @@ void run_snapshot_take(const struct rvm_kernel *k, double t, double msgs_per_s, 
 		for (uint32_t i = 0; i < w->nagents && v->nmembers < 16; i++)
 			if (w->agents[i].state != RVM_AGENT_FREE && w->agents[i].part == p)
 				v->members[v->nmembers++] = i;
+		gpu_take(w, p, v, s);
 	}
 	s->witness_records = k->witness.next_seq;
 	s->journal_entries = w->journal.entries;
@@ -98,6 +124,39 @@ static void event_text(const struct rvm_kernel *k, const struct rvm_reshape_even
 	}
 }
 
+/* "used/limit" with a unit scale; a limit of 2^53 or more reads "-" (unlimited). */
+static void frac(char *b, size_t n, uint64_t used, uint64_t limit, double scale)
+{
+	if (limit >= (1ull << 53))
+		snprintf(b, n, "%.4g/-", (double)used / scale);
+	else
+		snprintf(b, n, "%.4g/%.4g", (double)used / scale, (double)limit / scale);
+}
+
+/* The GPU budget columns of the live view: one line per partition with a context. */
+static void gpu_live(const struct run_snapshot *s)
+{
+	bool head = false;
+
+	for (uint32_t i = 0; i < s->nparts; i++) {
+		const struct run_part_view *v = &s->parts[i];
+		char c[40], m[40], t[40], l[40];
+
+		if (!v->gpu)
+			continue;
+		if (!head)
+			printf("\n  gpu budget (%s backend, epoch %" PRIu64 "): used/limit\n"
+			       "  part compute ms    memory KiB   transfer KiB   launches\n",
+			       s->gpu_backend, s->gpu_epoch);
+		head = true;
+		frac(c, sizeof(c), v->gpu_used[0], v->gpu_limit[0], 1e6);
+		frac(m, sizeof(m), v->gpu_used[1], v->gpu_limit[1], 1024);
+		frac(t, sizeof(t), v->gpu_used[2], v->gpu_limit[2], 1024);
+		frac(l, sizeof(l), v->gpu_used[3], v->gpu_limit[3], 1);
+		printf("  P%-3u %-13s %-12s %-14s %s\n", v->slot, c, m, t, l);
+	}
+}
+
 void run_view_live(const struct rvm_kernel *k, const struct run_snapshot *s, bool tty)
 {
 	const struct rvm_world *w = k->w;
@@ -108,9 +167,15 @@ void run_view_live(const struct rvm_kernel *k, const struct run_snapshot *s, boo
 		if ((uint64_t)(s->t * 4) % 4 != 0 && s->running)
 			return;
 		printf("t=%5.1fs partitions=%u msgs/s=%.0f witness=%" PRIu64 " splits=%" PRIu64
-		       " merges=%" PRIu64 " migrations=%" PRIu64 " restarts=%" PRIu64 "\n",
+		       " merges=%" PRIu64 " migrations=%" PRIu64 " restarts=%" PRIu64,
 		       s->t, s->nparts, s->msgs_per_s, s->witness_records, s->splits, s->merges,
 		       s->migrations, s->recoveries);
+		for (uint32_t i = 0; i < s->nparts; i++)
+			if (s->parts[i].gpu)
+				printf(" gpu.P%u=%" PRIu64 "/%" PRIu64 "launches,%" PRIu64 "ns",
+				       s->parts[i].slot, s->parts[i].gpu_used[3],
+				       s->parts[i].gpu_limit[3], s->parts[i].gpu_used[0]);
+		printf("\n");
 		fflush(stdout);
 		return;
 	}
@@ -138,6 +203,7 @@ void run_view_live(const struct rvm_kernel *k, const struct run_snapshot *s, boo
 		}
 		printf("%s%s\n", v->agents > v->nmembers ? " ..." : "", v->migrating ? "  <migrating>" : "");
 	}
+	gpu_live(s);
 	printf("\n  splits %" PRIu64 "  merges %" PRIu64 "  migrations %" PRIu64 "  restarts %" PRIu64
 	       "\n  recent:",
 	       s->splits, s->merges, s->migrations, s->recoveries);
@@ -173,10 +239,12 @@ static void snapshot_json(FILE *f, const struct rvm_kernel *k, const struct run_
 		   ", \"journal_entries\": %" PRIu64 ", \"messages\": %" PRIu64 ", \"bytes\": %" PRIu64
 		   ", \"msgs_per_s\": %.1f, \"splits\": %" PRIu64 ", \"merges\": %" PRIu64
 		   ", \"migrations\": %" PRIu64 ", \"recoveries\": %" PRIu64 ", \"epochs\": %" PRIu64
-		   ", \"degraded\": %s,\n  \"partitions\": [",
+		   ", \"degraded\": %s, \"gpu_backend\": %s%s%s, \"gpu_epoch\": %" PRIu64
+		   ",\n  \"partitions\": [",
 		s->running ? "true" : "false", s->t, w->ncpus, s->witness_records, s->journal_entries,
 		s->messages, s->bytes, s->msgs_per_s, s->splits, s->merges, s->migrations,
-		s->recoveries, s->epochs, s->degraded ? "true" : "false");
+		s->recoveries, s->epochs, s->degraded ? "true" : "false", s->gpu_backend ? "\"" : "",
+		s->gpu_backend ? s->gpu_backend : "null", s->gpu_backend ? "\"" : "", s->gpu_epoch);
 	for (uint32_t i = 0; i < s->nparts; i++) {
 		const struct run_part_view *v = &s->parts[i];
 
@@ -188,7 +256,18 @@ static void snapshot_json(FILE *f, const struct rvm_kernel *k, const struct run_
 			fputs(j ? ", " : "", f);
 			json_str(f, w->agents[v->members[j]].name);
 		}
-		fprintf(f, "]}");
+		fprintf(f, "]");
+		if (v->gpu) {
+			static const char *const dims[RUN_GPU_DIMS] = {"compute_ns", "memory_bytes",
+								       "transfer_bytes", "launches"};
+
+			fprintf(f, ", \"gpu\": {");
+			for (unsigned d = 0; d < RUN_GPU_DIMS; d++)
+				fprintf(f, "%s\"%s\": {\"used\": %" PRIu64 ", \"limit\": %" PRIu64 "}",
+					d ? ", " : "", dims[d], v->gpu_used[d], v->gpu_limit[d]);
+			fprintf(f, "}");
+		}
+		fprintf(f, "}");
 	}
 	fprintf(f, "],\n  \"recent\": [");
 	for (uint32_t i = 0; i < s->nrecent; i++) {

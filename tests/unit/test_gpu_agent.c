@@ -1,0 +1,613 @@
+/* tests/unit/test_gpu_agent.c - the rvm.gpu_* host functions: results, traps on bad pointers,
+ * denials as negative codes, budgets, witness records and journal entries; a wasm agent's
+ * matmul and reduction on the cpu backend. */
+#include "support.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rvm/bytes.h>
+#include <rvm/gpu.h>
+#include <rvm/witness_file.h>
+#include <rvm/world.h>
+
+#define CAP (16u << 20)
+#define NMEM 4u
+#define SCR 70000u /* scratch in the agent's second page, above its own data */
+#define DEV_MEM (1u << 20)
+
+/* ---- a platform whose sinks are memory ---- */
+
+struct msink {
+	uint8_t *buf[RVM_SINK_COUNT];
+	size_t len[RVM_SINK_COUNT];
+	uint64_t clock;
+};
+
+static uint64_t ms_now(void *ctx)
+{
+	return ((struct msink *)ctx)->clock += 1000;
+}
+
+static uint32_t ms_cpus(void *ctx)
+{
+	(void)ctx;
+	return 2;
+}
+
+static enum rvm_err ms_append(void *ctx, enum rvm_sink_stream s, const void *b, size_t n)
+{
+	struct msink *m = ctx;
+
+	if ((unsigned)s >= RVM_SINK_COUNT || m->len[s] + n > CAP)
+		return RVM_E_IO;
+	memcpy(m->buf[s] + m->len[s], b, n);
+	m->len[s] += n;
+	return RVM_OK;
+}
+
+static enum rvm_err ms_sync(void *ctx, enum rvm_sink_stream s)
+{
+	(void)ctx;
+	(void)s;
+	return RVM_OK;
+}
+
+static enum rvm_err ms_entropy(void *ctx, void *buf, size_t n)
+{
+	(void)ctx;
+	memset(buf, 0x5a, n);
+	return RVM_OK;
+}
+
+static struct msink ms;
+static const struct rvm_platform plat = {.ctx = &ms,
+					 .name = "test",
+					 .now_ns = ms_now,
+					 .cpu_count = ms_cpus,
+					 .sink_append = ms_append,
+					 .sink_sync = ms_sync,
+					 .entropy = ms_entropy};
+
+/* ---- the cpu backend's kernels: examples/gpu/matmul.cl and reduce.cl in C ---- */
+
+static void k_matmul(const struct rvm_gpu_cpu_item *it, const struct rvm_gpu_cpu_args *a)
+{
+	const float *x = a->ptr[0], *y = a->ptr[1];
+	float *z = a->ptr[2], acc = 0.0f;
+	uint64_t col = it->global_id[0], row = it->global_id[1], n = (uint32_t)a->val[3];
+
+	if (row >= n || col >= n)
+		return;
+	for (uint64_t k = 0; k < n; k++)
+		acc += x[row * n + k] * y[k * n + col];
+	z[row * n + col] = acc;
+}
+
+static void k_reduce(const struct rvm_gpu_cpu_item *it, const struct rvm_gpu_cpu_args *a)
+{
+	const uint32_t *in = a->ptr[0];
+	uint32_t *partial = a->ptr[1], sum = 0;
+	uint64_t n = (uint32_t)a->val[3], first = it->group_id[0] * it->local_size[0];
+
+	if (it->local_id[0] != 0)
+		return;
+	for (uint64_t i = first; i < first + it->local_size[0] && i < n; i++)
+		sum += in[i];
+	partial[it->group_id[0]] = sum;
+}
+
+static void k_empty(const struct rvm_gpu_cpu_item *it, const struct rvm_gpu_cpu_args *a)
+{
+	(void)it;
+	(void)a;
+}
+
+static const struct rvm_gpu_cpu_kernel kernels[] = {
+	{"matmul", k_matmul},
+	{"reduce", k_reduce},
+	{"empty", k_empty},
+};
+
+/* ---- fixture: a booted world, the cpu device, the gpu_offload module ---- */
+
+struct fx {
+	struct rvm_kernel k;
+	struct rvm_world *w;
+	struct rvm_agent_mem mem[NMEM];
+	struct rvm_gpu_space gs;
+	struct rvm_gpu_cpu cpu;
+	uint8_t dev_mem[DEV_MEM];
+	uint8_t shared[64u << 10];
+	void *arena;
+	uint32_t dev, mod;
+};
+
+static uint8_t hkey[32] = {9};
+
+static bool agents_dir(char *out, size_t cap)
+{
+	const char *bin = getenv("RVM_BIN");
+	char tmp[1024], probe[1200];
+	FILE *f;
+
+	if (!bin)
+		return false;
+	snprintf(tmp, sizeof(tmp), "%s", bin);
+	/* RVM_BIN is BUILD/tools/rvm/rvm; the example agents are in BUILD/examples/agents. */
+	snprintf(out, cap, "%s/../../examples/agents", dirname(tmp));
+	snprintf(probe, sizeof(probe), "%s/gpu_offload.wasm", out);
+	if (!(f = fopen(probe, "rb")))
+		return false;
+	fclose(f);
+	return true;
+}
+
+static struct fx *fx_new(void)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct rvm_kernel_config c;
+	struct rvm_wasm_error werr;
+	char dir[1024], path[1300];
+	uint8_t *bytes;
+	size_t len;
+
+	if (!agents_dir(dir, sizeof(dir))) {
+		printf("SKIP: gpu_offload.wasm not built (RVM_BIN unset or no wasm toolchain)\n");
+		free(f);
+		return NULL;
+	}
+	assert_non_null(f);
+	for (int s = 0; s < RVM_SINK_COUNT; s++) {
+		if (!ms.buf[s])
+			ms.buf[s] = malloc(CAP);
+		ms.len[s] = 0;
+	}
+	ms.clock = 0;
+	f->w = calloc(1, sizeof(*f->w));
+	assert_non_null(f->w);
+	for (uint32_t i = 0; i < NMEM; i++) {
+		f->mem[i].arena = malloc(256u << 10);
+		f->mem[i].arena_size = 256u << 10;
+		f->mem[i].memory_cap = 2u * RVM_WASM_PAGE;
+		f->mem[i].memory = calloc(1, f->mem[i].memory_cap);
+	}
+	memset(&c, 0, sizeof(c));
+	c.witness.chain = RVM_CHAIN_SHA256;
+	c.witness.sig = RVM_SIG_HMAC_SHA256;
+	c.witness.checkpoint_every = 256;
+	memcpy(c.witness.key, hkey, 32);
+	memset(c.witness.boot_nonce, 4, 16);
+	c.agent_mem = f->mem;
+	c.agent_mem_count = NMEM;
+	c.ncpus = 2;
+	assert_int_equal(rvm_kernel_boot_full(&f->k, &plat, f->w, &c), RVM_OK);
+	rvm_gpu_init(&f->gs, &f->w->gate, &plat);
+	rvm_gpu_cpu_init(&f->cpu, &plat, f->dev_mem, DEV_MEM, f->shared, sizeof(f->shared), kernels,
+			 3);
+	assert_int_equal(rvm_gpu_device_add(&f->gs, rvm_gpu_cpu_backend(), &f->cpu, &f->dev),
+			 RVM_OK);
+	f->w->gpu = &f->gs;
+	snprintf(path, sizeof(path), "%s/gpu_offload.wasm", dir);
+	bytes = (uint8_t *)rvm_test_read_file(path, &len);
+	assert_non_null(bytes);
+	f->arena = malloc(2u << 20);
+	assert_int_equal(rvm_kernel_module_load(&f->k, "gpu_offload", bytes, len, f->arena,
+						2u << 20, 0, 100, &f->mod, &werr),
+			 RVM_OK);
+	free(bytes);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	if (!f)
+		return;
+	for (uint32_t i = 0; i < NMEM; i++) {
+		free(f->mem[i].arena);
+		free(f->mem[i].memory);
+	}
+	free(f->arena);
+	free(f->w);
+	free(f);
+}
+
+#define RIGHTS                                                                                     \
+	(RVM_AGENT_RIGHT_SEND | RVM_AGENT_RIGHT_RECV | RVM_AGENT_RIGHT_LOG | RVM_AGENT_RIGHT_TIME)
+
+/* A new partition with one gpu_offload agent (n, extra launches); returns the agent. */
+static struct rvm_agent *agent(struct fx *f, int64_t n, int64_t extra)
+{
+	int64_t args[4] = {n, extra, 0, 0};
+	uint32_t p, num;
+
+	assert_int_equal(rvm_kernel_partition_new(&f->k, RVM_MAX_CPUS, &p), RVM_OK);
+	assert_int_equal(rvm_kernel_agent_spawn(&f->k, f->mod, "g", p, RIGHTS, 100, args, &num),
+			 RVM_OK);
+	return &f->w->agents[num];
+}
+
+static void grant(struct fx *f, struct rvm_agent *a, uint8_t rights, const uint64_t lim[4])
+{
+	rvm_cap_t d, c;
+
+	assert_int_equal(rvm_gpu_attach(&f->gs, a->part, f->dev, rights, lim, &d, &c), RVM_OK);
+}
+
+static const uint64_t big[4] = {1ull << 50, 1u << 20, 1ull << 40, 1u << 20};
+
+/* Calls host function `name` of agent a the way the engine does; slots in, result in s[0]. */
+static enum rvm_wasm_trap call(struct rvm_agent *a, const char *name, uint64_t *s)
+{
+	for (uint32_t j = 0; j < RVM_AGENT_IMPORTS; j++)
+		if (!strcmp(rvm_agent_imports[j].name, name)) {
+			struct rvm_wasm_func *fn = &a->imports[j];
+
+			assert_non_null(fn->host); /* gpu_offload imports every rvm.gpu_* */
+			return fn->host(fn->host_ctx, a->inst, s);
+		}
+	fail_msg("no import %s", name);
+	return RVM_WASM_TRAP_HOST;
+}
+
+/* The call's result as the agent sees it (i32 results sign-extended). */
+static int64_t ok_call(struct rvm_agent *a, const char *name, uint64_t s0, uint64_t s1,
+		       uint64_t s2, uint64_t s3, uint64_t s4)
+{
+	uint64_t s[5] = {s0, s1, s2, s3, s4};
+
+	assert_int_equal(call(a, name, s), RVM_WASM_TRAP_NONE);
+	if (!strcmp(name, "gpu_alloc") || !strcmp(name, "gpu_queue") || !strcmp(name, "gpu_kernel"))
+		return (int64_t)s[0];
+	return (int32_t)(uint32_t)s[0];
+}
+
+static uint8_t *memory(struct rvm_agent *a, uint32_t *size)
+{
+	struct rvm_wasm_memory *m = rvm_wasm_instance_memory(a->inst);
+
+	assert_non_null(m);
+	*size = (uint32_t)m->size;
+	return m->data;
+}
+
+/* Journal entries of kind GPU so far: their aux in order (at most cap), and the count. */
+static size_t gpu_entries(struct fx *f, uint32_t *aux, size_t cap, uint8_t *read_bytes,
+			  size_t *nread)
+{
+	struct rvm_journal_entry e;
+	size_t off = RVM_JOURNAL_HEADER, n = 0;
+
+	assert_int_equal(rvm_journal_flush(&f->w->journal), RVM_OK);
+	if (nread)
+		*nread = 0;
+	while (rvm_journal_next(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL], &off, &e) ==
+	       RVM_OK) {
+		if (e.kind != RVM_JK_GPU)
+			continue;
+		assert_true(e.len >= 8 && e.len <= RVM_JOURNAL_MAX_PAYLOAD);
+		if (n < cap)
+			aux[n] = e.aux;
+		if (read_bytes && e.aux == RVM_AGPU_READ) {
+			memcpy(read_bytes + *nread, e.payload + 8, e.len - 8);
+			*nread += e.len - 8;
+		}
+		n++;
+	}
+	return n;
+}
+
+static struct rvm_witness_record *recs;
+static size_t nrecs;
+
+static void collect(void *ctx, const struct rvm_witness_record *r)
+{
+	(void)ctx;
+	recs[nrecs++] = *r;
+}
+
+/* Flushes the batch, verifies the whole witness stream so far and counts events of action (with
+ * arg1 = err when err is not RVM_OK: refusals). */
+static size_t count(struct fx *f, uint16_t action, enum rvm_err err)
+{
+	static struct rvm_witness_reader rd;
+	size_t n = 0;
+
+	assert_int_equal(rvm_witness_batch_flush(&f->k.witness), RVM_OK);
+	assert_int_equal(rvm_witness_flush(&f->k.witness), RVM_OK);
+	free(recs);
+	recs = malloc((ms.len[RVM_SINK_WITNESS] / 64 + 1) * sizeof(*recs));
+	nrecs = 0;
+	rvm_witness_reader_init(&rd, NULL, hkey, collect, NULL);
+	rvm_witness_reader_feed(&rd, ms.buf[RVM_SINK_WITNESS], ms.len[RVM_SINK_WITNESS]);
+	assert_int_equal(rvm_witness_reader_finish(&rd)->err, RVM_OK);
+	/* A batch record stands for target events (completed launches are batched). */
+	for (size_t i = 0; i < nrecs; i++)
+		if (recs[i].action == action && (err == RVM_OK || recs[i].arg1 == (uint64_t)err))
+			n += (recs[i].flags & RVM_WF_BATCH) ? recs[i].target : 1;
+	return n;
+}
+
+/* Writes an empty-kernel launch request at SCR + at; returns its length. */
+static uint32_t put_req(struct rvm_agent *a, uint32_t at, uint64_t dev, uint64_t q, uint64_t k)
+{
+	struct rvm_gpu_launch_req r;
+	uint8_t wire[RVM_GPU_WIRE_MAX];
+	uint32_t size;
+	size_t n;
+
+	memset(&r, 0, sizeof(r));
+	r.device = dev;
+	r.queue = q;
+	r.kernel = k;
+	r.cfg.dims = 1;
+	for (unsigned d = 0; d < RVM_GPU_DIMS; d++)
+		r.cfg.local[d] = 1, r.cfg.groups[d] = 1;
+	n = rvm_gpu_wire_encode(&r, wire);
+	memcpy(memory(a, &size) + SCR + at, wire, n);
+	return (uint32_t)n;
+}
+
+/* open, queue, the empty kernel: fills dev/ctx/q/k. */
+static void setup_calls(struct rvm_agent *a, uint64_t *dev, uint64_t *ctx, uint64_t *q,
+			uint64_t *k)
+{
+	uint32_t size;
+	uint8_t *m = memory(a, &size);
+
+	assert_int_equal(ok_call(a, "gpu_open", SCR, 0, 0, 0, 0), 0);
+	*dev = rvm_load_le64(m + SCR);
+	*ctx = rvm_load_le64(m + SCR + 8);
+	assert_true((int64_t)(*q = (uint64_t)ok_call(a, "gpu_queue", *ctx, 0, 0, 0, 0)) > 0);
+	memcpy(m + SCR + 100, "-", 1);
+	memcpy(m + SCR + 200, "empty", 5);
+	assert_true((int64_t)(*k = (uint64_t)ok_call(a, "gpu_kernel", *ctx, SCR + 100, 1, SCR + 200,
+						     5)) > 0);
+}
+
+/* ---- tests ---- */
+
+static void test_calls_witnessed_and_journaled(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a;
+	uint64_t dev, ctx, q, k;
+	int64_t buf;
+	uint32_t size, aux[32], len;
+	uint8_t *m, *pattern = malloc(10000), *journaled = malloc(20000);
+	size_t n, nread;
+	const struct rvm_gpu_context *cx;
+	static const uint32_t want[] = {RVM_AGPU_OPEN,	RVM_AGPU_QUEUE,	 RVM_AGPU_KERNEL,
+					RVM_AGPU_ALLOC, RVM_AGPU_WRITE,	 RVM_AGPU_READ,
+					RVM_AGPU_READ,	RVM_AGPU_READ,	 RVM_AGPU_LAUNCH,
+					RVM_AGPU_BUDGET, RVM_AGPU_FREE, RVM_AGPU_FREE};
+
+	(void)state;
+	if (!f)
+		skip();
+	a = agent(f, 8, 0);
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
+	cx = rvm_gpu_context_of(&f->gs, a->part);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	assert_true(dev == cx->dev_cap && ctx == cx->ctx_cap);
+	buf = ok_call(a, "gpu_alloc", ctx, 10000, 0, 0, 0);
+	assert_true(buf > 0);
+	m = memory(a, &size);
+	for (int i = 0; i < 10000; i++)
+		pattern[i] = (uint8_t)(i * 7 + 3);
+	memcpy(m + SCR + 1000, pattern, 10000);
+	assert_int_equal(ok_call(a, "gpu_write", (uint64_t)buf, 0, SCR + 1000, 10000, 0), 0);
+	memset(m + SCR + 20000, 0, 10000);
+	/* A read longer than a journal entry's payload: three entries. */
+	assert_int_equal(ok_call(a, "gpu_read", (uint64_t)buf, 0, SCR + 20000, 10000, 0), 0);
+	assert_memory_equal(m + SCR + 20000, pattern, 10000);
+	len = put_req(a, 40000, dev, q, k);
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	assert_int_equal(ok_call(a, "gpu_budget", SCR + 50000, 0, 0, 0, 0), 0);
+	assert_true(rvm_load_le64(m + SCR + 50000 + 8 * RVM_GPU_DIM_LAUNCHES) == big[3]);
+	assert_true(rvm_load_le64(m + SCR + 50032 + 8 * RVM_GPU_DIM_LAUNCHES) == 1);
+	assert_true(rvm_load_le64(m + SCR + 50032 + 8 * RVM_GPU_DIM_TRANSFER) == 20000);
+	assert_true(rvm_load_le64(m + SCR + 50032 + 8 * RVM_GPU_DIM_MEMORY) == 10000);
+	assert_int_equal(ok_call(a, "gpu_free", (uint64_t)buf, 0, 0, 0, 0), 0);
+	/* A freed buffer's cap is gone: a negative code, never a crash. */
+	assert_true(ok_call(a, "gpu_free", (uint64_t)buf, 0, 0, 0, 0) < 0);
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 0);
+
+	/* Every call is journaled in order, a read's bytes included. */
+	n = gpu_entries(f, aux, 32, journaled, &nread);
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	assert_memory_equal(aux, want, sizeof(want));
+	assert_int_equal(nread, 10000);
+	assert_memory_equal(journaled, pattern, 10000);
+	/* And witnessed: the gate's records plus one agent.hostcall per journal entry. */
+	assert_int_equal(count(f, RVM_ACT_GPU_LAUNCH, RVM_OK), 1);
+	assert_int_equal(count(f, RVM_ACT_GPU_TRANSFER, RVM_OK), 2);
+	assert_int_equal(count(f, RVM_ACT_GPU_ALLOC, RVM_OK), 1);
+	assert_int_equal(count(f, RVM_ACT_GPU_FREE, RVM_OK), 1);
+	assert_int_equal(count(f, RVM_ACT_HOSTCALL, RVM_OK), n + 1 /* the agent's START */);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	free(pattern);
+	free(journaled);
+	fx_free(f);
+}
+
+static void test_bad_pointers_trap(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a;
+	uint64_t dev, ctx, q, k, s[5];
+	int64_t buf;
+	uint32_t size, aux[64];
+	size_t before, witnessed;
+
+	(void)state;
+	if (!f)
+		skip();
+	a = agent(f, 8, 0);
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	buf = ok_call(a, "gpu_alloc", ctx, 64, 0, 0, 0);
+	(void)memory(a, &size);
+	before = gpu_entries(f, aux, 64, NULL, NULL);
+	witnessed = count(f, RVM_ACT_HOSTCALL, RVM_OK);
+	const struct {
+		const char *fn;
+		uint64_t s[5];
+	} bad[] = {
+		{"gpu_open", {size - 8}},
+		{"gpu_open", {0xffffffffu}},
+		{"gpu_budget", {size - 63}},
+		{"gpu_write", {(uint64_t)buf, 0, size - 4, 8}},
+		{"gpu_write", {(uint64_t)buf, 0, 16, 0xffffffffu}},
+		{"gpu_read", {(uint64_t)buf, 0, size, 1}},
+		{"gpu_read", {(uint64_t)buf, 0, 0xfffffff0u, 0x20}},
+		{"gpu_kernel", {ctx, size, 1, SCR + 200, 5}},
+		{"gpu_kernel", {ctx, SCR + 100, 1, size - 2, 5}},
+		{"gpu_launch", {size - 10, RVM_GPU_WIRE_HEAD}},
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(s, bad[i].s, sizeof(s));
+		assert_int_equal(call(a, bad[i].fn, s), RVM_WASM_TRAP_HOST);
+	}
+	/* init may not call the host. */
+	a->initialising = true;
+	s[0] = SCR;
+	assert_int_equal(call(a, "gpu_open", s), RVM_WASM_TRAP_HOST);
+	a->initialising = false;
+	/* A trap is no input: nothing journaled, nothing witnessed. */
+	assert_int_equal(gpu_entries(f, aux, 64, NULL, NULL), before);
+	assert_int_equal(count(f, RVM_ACT_HOSTCALL, RVM_OK), witnessed);
+	fx_free(f);
+}
+
+static void test_denials_are_negative_and_witnessed(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a, *b, *c;
+	uint64_t dev, ctx, q, k, bdev, bctx, bq, bk;
+	int64_t buf;
+	uint32_t size, len;
+	uint8_t *m;
+	const struct rvm_gpu_context *cx;
+
+	(void)state;
+	if (!f)
+		skip();
+	a = agent(f, 8, 0);
+	b = agent(f, 8, 0);
+	c = agent(f, 8, 0);
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE,
+	      (const uint64_t[4]){1ull << 50, 4096, 8192, 2});
+	/* b's device cap lacks EXECUTE: it may allocate but not launch. */
+	grant(f, b, RVM_RIGHT_READ | RVM_RIGHT_WRITE, big);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	setup_calls(b, &bdev, &bctx, &bq, &bk);
+	cx = rvm_gpu_context_of(&f->gs, a->part);
+
+	/* No grant: refused, the agent's memory untouched, the refusal witnessed. */
+	m = memory(c, &size);
+	memset(m + SCR, 0xee, 16);
+	assert_int_equal(ok_call(c, "gpu_open", SCR, 0, 0, 0, 0), -(int64_t)RVM_E_PERM);
+	assert_int_equal(m[SCR], 0xee);
+	assert_int_equal(ok_call(c, "gpu_alloc", ctx, 64, 0, 0, 0), -(int64_t)RVM_E_PERM);
+	assert_int_equal(count(f, RVM_ACT_GATE_DENIED, RVM_E_PERM), 2);
+
+	/* Budgets: memory, transfer, launches, each its own error. */
+	assert_int_equal(ok_call(a, "gpu_alloc", ctx, 8192, 0, 0, 0), -(int64_t)RVM_E_BUDGET_MEMORY);
+	buf = ok_call(a, "gpu_alloc", ctx, 4096, 0, 0, 0);
+	assert_true(buf > 0);
+	assert_int_equal(ok_call(a, "gpu_write", (uint64_t)buf, 0, SCR, 4096, 0), 0);
+	assert_int_equal(ok_call(a, "gpu_write", (uint64_t)buf, 0, SCR, 4096, 0), 0);
+	assert_int_equal(ok_call(a, "gpu_read", (uint64_t)buf, 0, SCR, 1, 0),
+			 -(int64_t)RVM_E_BUDGET_TRANSFER);
+	len = put_req(a, 40000, dev, q, k);
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0),
+			 -(int64_t)RVM_E_BUDGET_LAUNCHES);
+	assert_int_equal(count(f, RVM_ACT_GATE_DENIED, RVM_E_BUDGET_LAUNCHES), 1);
+	for (unsigned d = 0; d < RVM_GPU_DIM_COUNT; d++)
+		assert_true(cx->budget.used[d] <= cx->budget.limit[d]);
+	/* A new epoch gives launches back. */
+	assert_int_equal(rvm_gpu_epoch(&f->gs), RVM_OK);
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+
+	/* The request's own checks. */
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len - 1, 0, 0, 0),
+			 -(int64_t)RVM_E_MALFORMED);
+	assert_int_equal(ok_call(a, "gpu_kernel", ctx, SCR + 100, 1, SCR + 200, 0),
+			 -(int64_t)RVM_E_RANGE);
+	assert_int_equal(ok_call(a, "gpu_kernel", ctx, SCR + 100, 1, SCR + 200,
+				 RVM_AGENT_GPU_NAME_MAX + 1),
+			 -(int64_t)RVM_E_RANGE);
+	assert_int_equal(ok_call(a, "gpu_alloc", ctx, 0, 0, 0, 0), -(int64_t)RVM_E_RANGE);
+
+	/* b: no EXECUTE on its device cap. */
+	len = put_req(b, 40000, bdev, bq, bk);
+	assert_int_equal(ok_call(b, "gpu_launch", SCR + 40000, len, 0, 0, 0), -(int64_t)RVM_E_PERM);
+	/* b presenting a's caps: they do not resolve in b's table. */
+	len = put_req(b, 40000, dev, q, k);
+	assert_true(ok_call(b, "gpu_launch", SCR + 40000, len, 0, 0, 0) < 0);
+	assert_true(ok_call(b, "gpu_read", (uint64_t)buf, 0, SCR, 16, 0) < 0);
+	assert_true(ok_call(b, "gpu_free", (uint64_t)buf, 0, 0, 0, 0) < 0);
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 4096); /* a's buffer lives on */
+
+	/* While a launch of a's context is on the device, its other calls wait their turn. */
+	((struct rvm_gpu_context *)cx)->busy = 1;
+	assert_int_equal(ok_call(a, "gpu_alloc", ctx, 64, 0, 0, 0), -(int64_t)RVM_E_BUSY);
+	((struct rvm_gpu_context *)cx)->busy = 0;
+
+	/* A kernel without GPU objects at all. */
+	f->w->gpu = NULL;
+	assert_int_equal(ok_call(a, "gpu_open", SCR, 0, 0, 0, 0), -(int64_t)RVM_E_UNSUPPORTED);
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0),
+			 -(int64_t)RVM_E_UNSUPPORTED);
+	f->w->gpu = &f->gs;
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	fx_free(f);
+}
+
+/* The real agent, run by the scheduler: a matmul and a reduction on the cpu backend, checked by
+ * the agent against its own result; then extra launches until the budget refuses one. */
+static void test_offload_agent_on_cpu_backend(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a;
+	const struct rvm_gpu_context *cx;
+
+	(void)state;
+	if (!f)
+		skip();
+	a = agent(f, 16, 100);
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE,
+	      (const uint64_t[4]){1ull << 50, 1u << 20, 1u << 20, 7});
+	cx = rvm_gpu_context_of(&f->gs, a->part);
+	for (int i = 0; i < 2000 && !a->last_log[0]; i++) {
+		struct rvm_slice s;
+
+		assert_int_equal(rvm_kernel_run_slice(&f->k, (uint32_t)i % 2, 200000, &s), RVM_OK);
+	}
+	printf("agent log: %s\n", a->last_log);
+	assert_true(!strncmp(a->last_log, "ok mm=", 6));
+	assert_non_null(strstr(a->last_log, " stop=00000028")); /* E_BUDGET_LAUNCHES */
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_LAUNCHES], 7);
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 0); /* it freed its buffers */
+	assert_int_equal(count(f, RVM_ACT_GPU_LAUNCH, RVM_OK), 7);
+	assert_int_equal(a->traps, 0);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_calls_witnessed_and_journaled),
+		cmocka_unit_test(test_bad_pointers_trap),
+		cmocka_unit_test(test_denials_are_negative_and_witnessed),
+		cmocka_unit_test(test_offload_agent_on_cpu_backend),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
