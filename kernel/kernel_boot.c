@@ -11,6 +11,12 @@ static const uint8_t full_order[RVM_BOOT_FULL_PHASES] = {
 	RVM_BOOT_PARTITIONS, RVM_BOOT_COHERENCE, RVM_BOOT_AGENTS,
 };
 
+/* The order with early genesis (cfg->early_genesis): nothing but the platform before it. */
+static const uint8_t early_order[RVM_BOOT_FULL_PHASES] = {
+	RVM_BOOT_PLATFORM, RVM_BOOT_WITNESS,	RVM_BOOT_MEMORY, RVM_BOOT_CAPS,
+	RVM_BOOT_PARTITIONS, RVM_BOOT_COHERENCE, RVM_BOOT_AGENTS,
+};
+
 /* What a phase set up, hashed; its value goes into the record's arg0. */
 struct measured {
 	struct rvm_sha256 h;
@@ -190,6 +196,24 @@ static enum rvm_err ph_agents(struct rvm_kernel *k, const struct rvm_kernel_conf
 	return RVM_OK;
 }
 
+/*
+ * Early genesis: the first records leave now, then the world's storage is zeroed (the caller
+ * left it as it was, so untouched RAM cost nothing before the first witness), keeping what the
+ * platform phase set.
+ */
+static enum rvm_err early_world(struct rvm_kernel *k, struct rvm_world *w,
+				const struct rvm_kernel_config *c)
+{
+	enum rvm_err err = k->witness.has_sink ? rvm_witness_flush(&k->witness) : RVM_OK;
+	uint32_t ncpus = w->ncpus;
+
+	rvm_memset(w, 0, sizeof(*w));
+	w->k = k;
+	w->lock = c->lock;
+	w->ncpus = ncpus;
+	return err;
+}
+
 typedef enum rvm_err phase_fn(struct rvm_kernel *k, const struct rvm_kernel_config *c,
 			      struct measured *m);
 
@@ -233,6 +257,7 @@ enum rvm_err rvm_kernel_boot_full(struct rvm_kernel *k, const struct rvm_platfor
 				  struct rvm_world *w, const struct rvm_kernel_config *cfg)
 {
 	struct measured m[RVM_BOOT_FULL_PHASES + 1];
+	const uint8_t *order;
 	bool log = false;
 	enum rvm_err err;
 	uint32_t i;
@@ -246,8 +271,9 @@ enum rvm_err rvm_kernel_boot_full(struct rvm_kernel *k, const struct rvm_platfor
 	w->lock = cfg->lock;
 	k->boot_start_ns = rvm_platform_now_ns(plat);
 	rvm_sha256(plat->sha256, "RVM-BOOT-v1", 11, k->attest);
+	order = cfg->early_genesis ? early_order : full_order;
 	for (i = 0; i < RVM_BOOT_FULL_PHASES; i++) {
-		uint32_t p = full_order[i];
+		uint32_t p = order[i];
 
 		err = run_phase(k, cfg, p, &m[p]);
 		if (err != RVM_OK) {
@@ -258,8 +284,8 @@ enum rvm_err rvm_kernel_boot_full(struct rvm_kernel *k, const struct rvm_platfor
 			    rvm_witness_init(&k->witness, plat, &cfg->witness) == RVM_OK) {
 				log = true;
 				for (uint32_t j = 0; j < i; j++)
-					if (rvm_kernel_phase(k, full_order[j], m[full_order[j]].value,
-						  k->measure[full_order[j]]) != RVM_OK)
+					if (rvm_kernel_phase(k, order[j], m[order[j]].value,
+						  k->measure[order[j]]) != RVM_OK)
 						break;
 			}
 			return boot_failed(k, p, err == RVM_OK ? RVM_E_BOOT : err, log);
@@ -268,8 +294,10 @@ enum rvm_err rvm_kernel_boot_full(struct rvm_kernel *k, const struct rvm_platfor
 			/* Genesis: the phases so far go on record now, in their order. */
 			log = true;
 			for (uint32_t j = 0; j <= i && err == RVM_OK; j++)
-				err = rvm_kernel_phase(k, full_order[j], m[full_order[j]].value,
-					    k->measure[full_order[j]]);
+				err = rvm_kernel_phase(k, order[j], m[order[j]].value,
+					    k->measure[order[j]]);
+			if (err == RVM_OK && cfg->early_genesis)
+				err = early_world(k, w, cfg);
 		} else if (log) {
 			err = rvm_kernel_phase(k, p, m[p].value, k->measure[p]);
 		}

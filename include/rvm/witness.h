@@ -72,6 +72,7 @@
 	X(AGENT_EXIT, 0x0601, "agent.exit")                                    \
 	X(AGENT_TRAP, 0x0602, "agent.trap")                                    \
 	X(HOSTCALL, 0x0603, "agent.hostcall")                                  \
+	X(HOSTCALL_BATCH, 0x0604, "agent.hostcall_batch")                      \
 	/* checkpoints and recovery (DC-14) */                                 \
 	X(STATE_CHECKPOINT, 0x0700, "recovery.checkpoint")                     \
 	X(FAULT, 0x0701, "recovery.fault")                                     \

@@ -52,6 +52,11 @@ struct rvm_kernel_config {
 	uint32_t max_partition_agents; /* merge limit; default 8 */
 	uint32_t trust_floor;	       /* an agent below it is split off; default 50 */
 	uint32_t fail_phase;	       /* test hook: this phase fails with RVM_E_BOOT (0 none) */
+	/* Board hook (bare metal, where a first witness must leave early and untouched RAM must
+	 * cost nothing before it): the witness phase runs right after the platform phase, its
+	 * records are streamed at once, and only then is w zeroed by the boot (so w may be any
+	 * storage). Same phases and measurements, folded in the order they ran. */
+	bool early_genesis;
 };
 
 /*
@@ -104,7 +109,9 @@ struct rvm_world {
  * BOOT_COMPLETE carries target = 7, arg0 = boot ns, arg1 = the attestation's first 8 bytes.
  * A phase that fails stops the boot: RVM_E_BOOT (or the phase's own error), the failure
  * witnessed (BOOT_PHASE with RVM_WF_DENIED, arg1 = the error) when the log exists,
- * the kernel stays OFF. w must be zeroed storage.
+ * the kernel stays OFF. w must be zeroed storage (unless cfg->early_genesis: then the order
+ * is platform, witness, memory, capabilities, partitions, coherence, agents, and the boot
+ * zeroes w after genesis).
  */
 enum rvm_err rvm_kernel_boot_full(struct rvm_kernel *k, const struct rvm_platform *plat,
 				  struct rvm_world *w, const struct rvm_kernel_config *cfg);
@@ -175,9 +182,16 @@ struct rvm_epoch_report {
  * One coherence epoch (caller holds the lock): engine epochs, then splits along min
  * cuts, merges of coherent pairs, the migration in flight finished and a new one begun
  * where CPU loads differ by more than one, scheduler pressures updated, a
- * COHERENCE_EPOCH record, witness batch and journal flushed.
+ * COHERENCE_EPOCH record, journal batches bound, witness batch and journal flushed.
  */
 enum rvm_err rvm_kernel_epoch(struct rvm_kernel *k, struct rvm_epoch_report *rep);
+
+/*
+ * Binds every agent's staged journal entries (one agent.hostcall_batch record per
+ * agent with any; caller holds the lock). Each epoch and the shutdown do it; tests
+ * call it before reading the journal. The first error, the other agents still bound.
+ */
+enum rvm_err rvm_kernel_journal_bind_all(struct rvm_kernel *k);
 
 /* Locks / unlocks the world (no-ops without lock hooks). */
 void rvm_kernel_lock(struct rvm_kernel *k);

@@ -1,51 +1,75 @@
-/* platform/qemu-virt/board.c - boot of the QEMU virt board: find the machine, bring up every
- * CPU, run the demo swarm, shut down through PSCI. */
+/* platform/qemu-virt/board.c - boot of the QEMU virt board: find the machine, boot the full kernel
+ * (seven measured phases) in RAM from the device tree, bring up every CPU, run the kernel's agents
+ * and the EL1 guests on all of them, shut down through PSCI. */
 #include "board.h"
 
 #include <rvm/bytes.h>
 #include <rvm/ed25519.h>
-#include <rvm/kernel.h>
 #include <rvm/sha256.h>
 #include <rvm/witness.h>
+#include <rvm/world.h>
 
 #include "../../arch/aarch64/a64.h"
 #include "../../arch/aarch64/mmu.h"
 #include "../common/board_phase.h"
 #include "../common/frame.h"
+#include "demo.h"
 #include "gic.h"
 #include "qemu.h"
-#include "scenario.h"
 #include "swarm.h"
-
-extern const unsigned char rvm_agent_wasm[];
-extern const unsigned long rvm_agent_wasm_len;
 
 extern char __image_start[], __image_end[], __rodata_end[];
 extern struct rvm_a64_cpu rvm_a64_cpus[RVM_A64_MAX_CPUS];
 
-
-/* Boot arguments (QEMU's -append): "rvm.twin" runs only the deterministic agent scenario with
- * this fixed boot nonce (the one tests/qemu/twin.c uses); "rvm.unsigned" skips the signing key;
- * "rvm.test-panic" makes EL2 fault on
- * purpose once booted, to test the panic path of the vectors. */
+/* Boot arguments (QEMU's -append): "rvm.twin" runs only the deterministic scenario, on one CPU,
+ * with this fixed boot nonce (the one tests/qemu/twin.c uses); "rvm.unsigned" skips the signing
+ * key; "rvm.test-panic" makes EL2 fault on purpose once booted, to test the panic path. */
 #define RVM_TWIN_NONCE "rvm-twin-nonce01"
+/* The twin's key seed: fixed (and so public), only so both halves measure the same key. */
+#define RVM_TWIN_SEED "rvm-twin-signing-key-seed-000001"
+/* The twin scenario's length in slices (tests/qemu/twin.c runs as many). */
+#define RVM_TWIN_SLICES 400u
+/* A coherence epoch every EPOCH_FUEL units of fuel the agents burn (all CPUs'): counted in work,
+ * not in time or slices (a slice that yields early is short), so what an epoch sees does not
+ * depend on how loaded the host running QEMU is: some 1400 messages, as a 50 ms epoch of `rvm
+ * run` sees a few thousand. The demo runs until it has shown a split, a merge (or with several
+ * CPUs a migration), an F1 restart and the trust split, at most RUN_EPOCHS epochs and
+ * RUN_MAX_MS of machine time. */
+#define EPOCH_FUEL 300000u
+#define RUN_EPOCHS 80u
+#define RUN_MAX_MS 14000u
 
 /*
- * The machine's one board: platform services, witness log, EL2 page table,
- * page allocator and swarm. Platform state, not core. Written by the boot
+ * The machine's one board: platform services, the kernel and its world, EL2 page table, page
+ * allocator, guests and the run's shared flags. Platform state, not core. Written by the boot
  * CPU before secondaries start, except where a lock or atomic says otherwise.
  */
 static struct rvm_qemu board;
 static struct rvm_platform plat;
 static struct rvm_kernel kernel;
+static struct rvm_world *world;
+static struct rvm_agent_mem agent_mem[RVM_DEMO_SLOTS];
+static struct rvm_demo_mem *demo_mem;
+static struct rvm_demo_state demo;
 static struct rvm_lock wlog_lock;
-static struct rvm_scenario_mem *agents_mem;
 static struct rvm_swarm swarm;
 static uint64_t el2_l1[512] __attribute__((aligned(4096)));
 static struct {
 	struct rvm_lock lock;
 	uint64_t next, end;
 } pages;
+static struct {
+	volatile uint32_t go, stop, cpus_done, failed;
+	uint64_t start_ns, next_epoch;
+	volatile uint64_t kfuel; /* fuel the agents burnt on every CPU */
+	uint64_t trust_epoch;	 /* the epoch after which the trust change was made, 0 before */
+	enum rvm_err err;	 /* the first kernel call that failed while running */
+	uint64_t slices[RVM_A64_MAX_CPUS];
+} run;
+/* Where the boot's time went, in counter ticks from entry (printed once the log is out). */
+static struct {
+	uint64_t t0, fdt, zero, key;
+} bt;
 
 /* Where QEMU put the device tree: x0 if it points at one, else the start of RAM. */
 static const uint8_t *find_dtb(uint64_t x0)
@@ -57,8 +81,8 @@ static const uint8_t *find_dtb(uint64_t x0)
 	return (const uint8_t *)RVM_QEMU_RAM_BASE;
 }
 
-/* n contiguous zeroed bytes (rounded up to pages) of RAM above the image, or NULL. */
-static void *pages_take(uint64_t n)
+/* n contiguous bytes (rounded up to pages) of RAM above the image, zeroed if zero, or NULL. */
+static void *pages_take(uint64_t n, bool zero)
 {
 	void *p = NULL;
 
@@ -69,7 +93,7 @@ static void *pages_take(uint64_t n)
 		pages.next += n;
 	}
 	rvm_lock_give(&pages.lock);
-	if (p)
+	if (p && zero)
 		rvm_memset(p, 0, n);
 	return p;
 }
@@ -77,12 +101,12 @@ static void *pages_take(uint64_t n)
 void *rvm_board_page_alloc(void *ctx)
 {
 	(void)ctx;
-	return pages_take(4096);
+	return pages_take(4096, true);
 }
 
 void *rvm_board_take(uint64_t n)
 {
-	return pages_take(n);
+	return pages_take(n, true);
 }
 
 void rvm_board_kernel_take(void)
@@ -95,6 +119,19 @@ void rvm_board_kernel_give(void)
 	/* Stream what the kernel call witnessed before anyone else emits. */
 	(void)rvm_witness_flush(&kernel.witness);
 	rvm_lock_give(&wlog_lock);
+}
+
+/* The kernel's lock hooks (struct rvm_kernel_lock): the same lock. */
+static void kernel_lock(void *ctx)
+{
+	(void)ctx;
+	rvm_board_kernel_take();
+}
+
+static void kernel_unlock(void *ctx)
+{
+	(void)ctx;
+	rvm_board_kernel_give();
 }
 
 struct rvm_witness_log *rvm_board_wlog(void)
@@ -115,49 +152,9 @@ enum rvm_err rvm_board_witness(uint16_t action, uint32_t actor, uint64_t target,
 	return err;
 }
 
-static enum rvm_err scenario_emit(void *ctx, uint16_t action, uint32_t actor, uint64_t target,
-				  uint64_t arg0, uint64_t arg1)
+static uint64_t us_of(uint64_t ticks)
 {
-	(void)ctx;
-	return rvm_board_witness(action, actor, target, arg0, arg1);
-}
-
-static void scenario_print(void *ctx, const char *what, uint32_t agent, uint64_t value)
-{
-	(void)ctx;
-	rvm_board_printf("rvm: wasm agent %u %s (%lu) at EL2 on cpu %u\n", agent, what,
-			 (unsigned long)value, rvm_a64_this_cpu()->index);
-}
-
-/* The WebAssembly agents, in the interpreter at EL2 on the calling CPU. */
-static enum rvm_err run_agents(void)
-{
-	struct rvm_scenario_result res;
-	enum rvm_err err;
-
-	if (!agents_mem)
-		return RVM_E_NOMEM;
-	err = rvm_scenario_run(agents_mem, rvm_agent_wasm, rvm_agent_wasm_len, scenario_emit,
-			       scenario_print, NULL, &res);
-	rvm_board_printf("rvm: wasm agents: %s, %u fuel slices, results %lx %lx %lx\n",
-			 rvm_err_str(err), res.slices, (unsigned long)res.result[0],
-			 (unsigned long)res.result[1], (unsigned long)res.result[2]);
-	return err;
-}
-
-/* RAM for pages: from the end of the image to the end of the memory node holding it. */
-static enum rvm_err pages_init(const struct rvm_fdt_info *f)
-{
-	uint64_t img = (uintptr_t)__image_end;
-
-	for (uint32_t i = 0; i < f->nmem; i++) {
-		if (img >= f->mem[i].base && img < f->mem[i].base + f->mem[i].size) {
-			pages.next = (img + 4095) & ~4095ul;
-			pages.end = (f->mem[i].base + f->mem[i].size) & ~4095ul;
-			return RVM_OK;
-		}
-	}
-	return RVM_E_NOMEM;
+	return rvm_qemu_ticks_to_ns(&board, ticks) / 1000;
 }
 
 static void describe(const struct rvm_fdt_info *f)
@@ -175,6 +172,152 @@ static void describe(const struct rvm_fdt_info *f)
 			 (void *)__image_start, (void *)__image_end, f->gic_version,
 			 (unsigned long)f->gicd_base, (unsigned long)f->uart_base,
 			 (unsigned long)board.cntfrq);
+}
+
+/* Is word (e.g. "rvm.twin") among the boot arguments (QEMU's -append)? */
+static bool bootarg(const char *word)
+{
+	size_t n = rvm_strlen(word);
+
+	for (const char *a = board.fdt.bootargs; *a; a++)
+		if ((a == board.fdt.bootargs || a[-1] == ' ') && !rvm_memcmp(a, word, n) &&
+		    (a[n] == 0 || a[n] == ' '))
+			return true;
+	return false;
+}
+
+/*
+ * RAM from the device tree: the EL2 identity map, the page allocator from the end of the image
+ * to the end of its memory node, then the kernel's world and the agents' memory slots taken
+ * from it, none of it touched yet. Zeroing ~13 MiB costs 20-60 ms under TCG (each fresh page
+ * faults in the host too), so none of it comes before the first witness: the kernel zeroes
+ * the world right after genesis (early_genesis), and the board zeroes the agents' linear
+ * memories after the boot, before the first agent is spawned into one (agent arenas need no
+ * zeroing).
+ */
+static enum rvm_err boot_memory(void)
+{
+	uint64_t ram[RVM_FDT_MAX_MEM][2], img = (uintptr_t)__image_end;
+
+	for (uint32_t i = 0; i < board.fdt.nmem; i++)
+		ram[i][0] = board.fdt.mem[i].base, ram[i][1] = board.fdt.mem[i].size;
+	rvm_a64_mmu_build(el2_l1, (const uint64_t(*)[2])ram, board.fdt.nmem);
+	rvm_a64_mmu_enable(el2_l1);
+	for (uint32_t i = 0; i < board.fdt.nmem && !pages.end; i++)
+		if (img >= board.fdt.mem[i].base &&
+		    img < board.fdt.mem[i].base + board.fdt.mem[i].size) {
+			pages.next = (img + 4095) & ~4095ul;
+			pages.end = (board.fdt.mem[i].base + board.fdt.mem[i].size) & ~4095ul;
+		}
+	world = pages_take(sizeof(*world), false);
+	demo_mem = pages_take(sizeof(*demo_mem), false);
+	for (uint32_t i = 0; world && demo_mem && i < RVM_DEMO_SLOTS; i++) {
+		agent_mem[i].arena_size = RVM_DEMO_INSTANCE_ARENA;
+		agent_mem[i].arena = pages_take(RVM_DEMO_INSTANCE_ARENA, false);
+		agent_mem[i].memory_cap = RVM_DEMO_MEMORY_PAGES * RVM_WASM_PAGE;
+		agent_mem[i].memory = pages_take(agent_mem[i].memory_cap, false);
+		if (!agent_mem[i].arena || !agent_mem[i].memory)
+			return RVM_E_NOMEM;
+	}
+	return world && demo_mem ? RVM_OK : RVM_E_NOMEM;
+}
+
+/* The agents' linear memories, zeroed once the first witness is out (before any spawn). */
+static void zero_agent_memory(void)
+{
+	for (uint32_t i = 0; i < RVM_DEMO_SLOTS; i++)
+		rvm_memset(agent_mem[i].memory, 0, agent_mem[i].memory_cap);
+}
+
+/*
+ * A signing key for this boot only: an Ed25519 key pair from the platform's entropy (the twin:
+ * from its fixed seed). The secret half stays in the log's config until genesis; the public
+ * half goes to the host as a framed "@rvm:k:" line (it is also in the log header), so the host
+ * pins it at boot.
+ */
+static enum rvm_err boot_key(struct rvm_witness_config *wcfg, bool twin)
+{
+	uint8_t seed[RVM_ED25519_SEED], pk[RVM_ED25519_PUBLIC];
+	enum rvm_err err = RVM_OK;
+
+	_Static_assert(sizeof(RVM_TWIN_SEED) == RVM_ED25519_SEED + 1, "twin seed size");
+	if (twin)
+		rvm_memcpy(seed, RVM_TWIN_SEED, sizeof(seed));
+	else
+		err = rvm_platform_entropy(&plat, seed, sizeof(seed));
+
+	if (err != RVM_OK)
+		return err;
+	rvm_ed25519_keypair(pk, wcfg->key, seed);
+	rvm_wipe(seed, sizeof(seed));
+	wcfg->sig = RVM_SIG_ED25519;
+	wcfg->key_pair_fresh = true; /* derived once, here: the kernel takes it as it is */
+	rvm_frame_write(rvm_board_write, 'k', pk, sizeof(pk));
+	return RVM_OK;
+}
+
+static const char *const phase_names[RVM_BOOT_FULL_PHASES + 1] = {
+	[RVM_BOOT_PLATFORM] = "platform",     [RVM_BOOT_WITNESS] = "witness",
+	[RVM_BOOT_MEMORY] = "memory",	      [RVM_BOOT_CAPS] = "capabilities",
+	[RVM_BOOT_PARTITIONS] = "partitions", [RVM_BOOT_COHERENCE] = "coherence",
+	[RVM_BOOT_AGENTS] = "agents",
+};
+
+/*
+ * The hosted kernel's full boot: seven phases, each measured into the attestation and
+ * witnessed; genesis streams the first records. CPUs: those the device tree lists (they come
+ * online later; a twin boot has one).
+ */
+static enum rvm_err boot_kernel(bool twin)
+{
+	struct rvm_kernel_config cfg = {
+		.witness = {.chain = RVM_CHAIN_SHA256,
+			    .sig = RVM_SIG_NONE,
+			    .checkpoint_every = RVM_WITNESS_CHECKPOINT_EVERY},
+		.agent_mem = agent_mem,
+		.agent_mem_count = RVM_DEMO_SLOTS,
+		.ncpus = twin ? 1 : board.fdt.ncpus,
+		.lock = {kernel_lock, kernel_unlock, NULL},
+		.max_partition_agents = 4,
+		.early_genesis = true,
+	};
+	enum rvm_err err = RVM_OK;
+
+	if (cfg.ncpus > RVM_A64_MAX_CPUS)
+		cfg.ncpus = RVM_A64_MAX_CPUS;
+	if (cfg.ncpus > RVM_MAX_CPUS)
+		cfg.ncpus = RVM_MAX_CPUS;
+	if (twin)
+		rvm_memcpy(cfg.witness.boot_nonce, RVM_TWIN_NONCE, sizeof(cfg.witness.boot_nonce));
+	/* Signed by default; rvm.unsigned skips deriving the key pair (tens of ms under TCG,
+	 * all before the first witness) for the fastest first witness. */
+	if (!bootarg("rvm.unsigned"))
+		err = boot_key(&cfg.witness, twin);
+	bt.key = rvm_a64_read(cntpct_el0);
+	if (err == RVM_OK)
+		err = rvm_kernel_boot_full(&kernel, &plat, world, &cfg);
+	rvm_wipe(&cfg.witness, sizeof(cfg.witness));
+	if (err != RVM_OK)
+		return err;
+	zero_agent_memory();
+	rvm_board_printf("rvm: first witness record %lu us after entry (%lu us after reset)\n",
+			 (unsigned long)us_of(board.first_record_ticks - bt.t0),
+			 (unsigned long)us_of(board.first_record_ticks));
+	rvm_board_printf("rvm: before it: device tree and platform %lu us, RAM map %lu us, key %lu "
+			 "us, platform phase and genesis %lu us\n",
+			 (unsigned long)us_of(bt.fdt - bt.t0),
+			 (unsigned long)us_of(bt.zero - bt.fdt),
+			 (unsigned long)us_of(bt.key - bt.zero),
+			 (unsigned long)us_of(board.first_record_ticks - bt.key));
+	for (uint32_t p = 1; p <= RVM_BOOT_FULL_PHASES; p++)
+		rvm_board_printf("rvm: boot phase %u (%s) measured %016lx\n", p, phase_names[p],
+				 (unsigned long)kernel.measure[p]);
+	rvm_board_printf(
+		"rvm: boot attestation %016lx (%u phases measured, %lu us)\n",
+		(unsigned long)rvm_load_le64(kernel.attest), kernel.phases_done,
+		(unsigned long)((rvm_platform_now_ns(&plat) - kernel.boot_start_ns) / 1000));
+	describe(&board.fdt);
+	return RVM_OK;
 }
 
 /* The per-CPU part of bring-up, shared by the boot CPU and secondaries. */
@@ -209,6 +352,91 @@ static uint32_t start_secondaries(void)
 	return board.cpus_online;
 }
 
+/* Notes the first kernel error of the run and stops it. */
+static void run_fail(enum rvm_err err, const char *what)
+{
+	if (__atomic_exchange_n(&run.failed, 1u, __ATOMIC_ACQ_REL) == 0) {
+		run.err = err;
+		rvm_board_printf("rvm: FATAL: %s: %s\n", what, rvm_err_str(err));
+	}
+	__atomic_store_n(&run.stop, 1u, __ATOMIC_RELEASE);
+}
+
+/*
+ * CPU 0's duties between slices, as `rvm run`'s main loop: a coherence epoch every EPOCH_FUEL
+ * units of fuel, the trust change once the teams have come together or moved (a quarantine
+ * split before that keeps the halves apart, hosted too), and the end of the run once it has
+ * shown what it is for.
+ */
+static void run_tick(void)
+{
+	const struct rvm_demo *d = &rvm_demo_swarm;
+	uint64_t ms = (rvm_platform_now_ns(&plat) - run.start_ns) / 1000000u;
+	struct rvm_epoch_report rep;
+	enum rvm_err err = RVM_OK;
+	bool shown = false;
+
+	if (ms >= RUN_MAX_MS) {
+		__atomic_store_n(&run.stop, 1u, __ATOMIC_RELEASE);
+		return;
+	}
+	if (__atomic_load_n(&run.kfuel, __ATOMIC_RELAXED) < run.next_epoch)
+		return;
+	run.next_epoch += EPOCH_FUEL;
+	rvm_kernel_lock(&kernel);
+	if (!run.trust_epoch && d->trust_agent < d->nagents && world->epochs >= d->trust_at_epoch &&
+	    (world->merges || world->migrations || world->epochs >= RUN_EPOCHS / 2)) {
+		run.trust_epoch = world->epochs + 1;
+		err = rvm_kernel_set_trust(&kernel, demo.agent[d->trust_agent],
+					   (uint8_t)d->trust_to);
+	}
+	if (err == RVM_OK)
+		err = rvm_kernel_epoch(&kernel, &rep);
+	/* With several CPUs partitions migrate; merges may take longer than a test should. */
+	shown = world->splits && (world->merges || world->migrations) && world->recoveries &&
+		run.trust_epoch && world->epochs > run.trust_epoch;
+	rvm_kernel_unlock(&kernel);
+	if (err != RVM_OK)
+		run_fail(err, "epoch");
+	else if (shown || world->epochs >= RUN_EPOCHS)
+		__atomic_store_n(&run.stop, 1u, __ATOMIC_RELEASE);
+}
+
+/*
+ * Every CPU: kernel slices (the scheduler picks a partition queued here and an agent in it,
+ * as on every vCPU of `rvm run`) interleaved with the slices of the EL1 guests placed here,
+ * until the run stops and the guests are done. CPU 0 also runs the epochs.
+ */
+static void cpu_loop(uint32_t cpu)
+{
+	bool guests = true;
+
+	for (;;) {
+		bool stop = __atomic_load_n(&run.stop, __ATOMIC_ACQUIRE);
+
+		if (guests)
+			guests = rvm_swarm_slice(&swarm, cpu);
+		if (!stop && cpu < world->ncpus) {
+			struct rvm_slice s;
+			enum rvm_err err =
+				rvm_kernel_run_slice(&kernel, cpu, rvm_demo_swarm.fuel, &s);
+
+			if (err != RVM_OK)
+				run_fail(err, "slice");
+			else if (s.agent != RVM_AGENT_NONE) {
+				run.slices[cpu]++;
+				__atomic_fetch_add(&run.kfuel, s.fuel, __ATOMIC_RELAXED);
+			}
+		}
+		if (cpu == 0 && !stop)
+			run_tick();
+		if (stop && !guests)
+			break;
+	}
+	__atomic_fetch_add(&run.cpus_done, 1, __ATOMIC_RELEASE);
+	__asm__ volatile("sev");
+}
+
 void rvm_qemu_secondary(uint64_t index)
 {
 	enum rvm_err err = cpu_up((uint32_t)index);
@@ -221,9 +449,9 @@ void rvm_qemu_secondary(uint64_t index)
 	__atomic_store_n(&rvm_a64_cpus[index].online, 1, __ATOMIC_RELEASE);
 	rvm_board_printf("rvm: cpu %lu online (mpidr %lx)\n", (unsigned long)index,
 			 (unsigned long)rvm_a64_cpus[index].mpidr);
-	while (!__atomic_load_n(&swarm.go, __ATOMIC_ACQUIRE))
+	while (!__atomic_load_n(&run.go, __ATOMIC_ACQUIRE))
 		__asm__ volatile("wfe");
-	rvm_swarm_run_cpu(&swarm, (uint32_t)index);
+	cpu_loop((uint32_t)index);
 }
 
 static enum rvm_err phase(enum rvm_board_phase p, uint64_t arg0, uint64_t arg1)
@@ -231,86 +459,33 @@ static enum rvm_err phase(enum rvm_board_phase p, uint64_t arg0, uint64_t arg1)
 	return rvm_board_witness(RVM_ACT_BOOT_PHASE, 0, p, arg0, arg1);
 }
 
-/* Is word (e.g. "rvm.twin") among the boot arguments (QEMU's -append)? */
-static bool bootarg(const char *word)
-{
-	size_t n = rvm_strlen(word);
-
-	for (const char *a = board.fdt.bootargs; *a; a++)
-		if ((a == board.fdt.bootargs || a[-1] == ' ') && !rvm_memcmp(a, word, n) &&
-		    (a[n] == 0 || a[n] == ' '))
-			return true;
-	return false;
-}
-
-/*
- * A signing key for this boot only: an Ed25519 key pair from the platform's entropy. The
- * secret half stays in the log's config until shutdown; the public half goes to the host as a
- * framed "@rvm:k:" line (it is also in the log header), so the host pins it at boot.
- */
-static enum rvm_err boot_key(struct rvm_witness_config *wcfg)
-{
-	uint8_t seed[RVM_ED25519_SEED], pk[RVM_ED25519_PUBLIC];
-	enum rvm_err err = rvm_platform_entropy(&plat, seed, sizeof(seed));
-
-	if (err != RVM_OK)
-		return err;
-	rvm_ed25519_keypair(pk, wcfg->key, seed);
-	rvm_wipe(seed, sizeof(seed));
-	wcfg->sig = RVM_SIG_ED25519;
-	wcfg->key_pair_fresh = true; /* derived once, here: the kernel takes it as it is */
-	rvm_frame_write(rvm_board_write, 'k', pk, sizeof(pk));
-	return RVM_OK;
-}
-
-/* The kernel's boot: genesis and the first records, streamed before anything else. */
-static enum rvm_err boot_kernel(uint64_t t0, bool twin)
-{
-	struct rvm_witness_config wcfg = {.chain = RVM_CHAIN_SHA256,
-					  .sig = RVM_SIG_NONE,
-					  .checkpoint_every = RVM_WITNESS_CHECKPOINT_EVERY};
-	enum rvm_err err = RVM_OK;
-
-	board.cpus_online = 1;
-	rvm_qemu_platform(&board, &plat);
-	if (twin)
-		rvm_memcpy(wcfg.boot_nonce, RVM_TWIN_NONCE, sizeof(wcfg.boot_nonce));
-	/* Signed by default; rvm.unsigned skips deriving the key pair (tens of ms under TCG,
-	 * all before the first witness) for the fastest first witness. */
-	if (!bootarg("rvm.unsigned"))
-		err = boot_key(&wcfg);
-	if (err == RVM_OK)
-		err = rvm_kernel_boot(&kernel, &plat, &wcfg);
-	rvm_wipe(wcfg.key, sizeof(wcfg.key));
-	if (err != RVM_OK)
-		return err;
-	rvm_board_printf(
-		"rvm: first witness record %lu us after entry (%lu us after reset)\n",
-		(unsigned long)(rvm_qemu_ticks_to_ns(&board, rvm_a64_read(cntpct_el0) - t0) / 1000),
-		(unsigned long)(plat.now_ns(plat.ctx) / 1000));
-	describe(&board.fdt);
-	return RVM_OK;
-}
-
-/* MMU, page allocator, agent memory, interrupt controller on the boot CPU. */
+/* Interrupt controller and this CPU's interface (the boot CPU). */
 static enum rvm_err boot_board(void)
 {
-	uint64_t ram[RVM_FDT_MAX_MEM][2];
-	enum rvm_err err;
+	enum rvm_err err = rvm_gic_init(&board.fdt);
 
-	for (uint32_t i = 0; i < board.fdt.nmem; i++)
-		ram[i][0] = board.fdt.mem[i].base, ram[i][1] = board.fdt.mem[i].size;
-	rvm_a64_mmu_build(el2_l1, (const uint64_t(*)[2])ram, board.fdt.nmem);
-	err = pages_init(&board.fdt);
-	if (err == RVM_OK)
-		err = rvm_gic_init(&board.fdt);
-	if (err == RVM_OK)
-		err = cpu_up(0);
-	agents_mem = pages_take(sizeof(*agents_mem));
+	return err == RVM_OK ? cpu_up(0) : err;
+}
+
+/* Loads the swarm d into the kernel; with phases, each module's load is witnessed as a board
+ * phase (not in the twin, whose hosted half has no board). */
+static enum rvm_err load_swarm(const struct rvm_demo *d, bool phases)
+{
+	const char *what = NULL;
+	enum rvm_err err = rvm_demo_populate(&kernel, d, demo_mem, &demo, &what);
+
+	for (uint32_t i = 0; err == RVM_OK && phases && i < d->nmodules; i++)
+		err = phase(RVM_PH_AGENTS, rvm_load_le64(demo.sha8[i]), *d->modules[i].len);
+	if (err != RVM_OK)
+		rvm_board_printf("rvm: FATAL: %s: %s %s\n", d->name, what ? what : "",
+				 rvm_err_str(err));
+	else
+		rvm_board_printf("rvm: %s: %u agents of %u modules in %u partitions, %u channels\n",
+				 d->name, d->nagents, d->nmodules, d->nparts, d->nedges);
 	return err;
 }
 
-/* Normal boot: the board's steps witnessed, every CPU up, partitions created. */
+/* Normal boot: the board's steps witnessed, every CPU up, guests and agents in place. */
 static enum rvm_err boot_swarm(uint64_t t0)
 {
 	uint8_t d[RVM_SHA256_DIGEST];
@@ -330,9 +505,12 @@ static enum rvm_err boot_swarm(uint64_t t0)
 	rvm_a64_cpus[0].online = 1;
 	err = phase(RVM_PH_SMP, start_secondaries(), board.fdt.ncpus);
 	if (err == RVM_OK)
-		err = rvm_swarm_create(&swarm, board.cpus_online, board.cntfrq / 1000, plat.sha256);
+		err = rvm_swarm_create(&swarm, &world->parts, board.cpus_online,
+				       board.cntfrq / 1000);
 	if (err == RVM_OK)
-		err = phase(RVM_PH_PARTITIONS, swarm.nparts,
+		err = load_swarm(&rvm_demo_swarm, true);
+	if (err == RVM_OK)
+		err = phase(RVM_PH_PARTITIONS, swarm.nparts + rvm_demo_swarm.nparts,
 			    rvm_qemu_ticks_to_ns(&board, rvm_a64_read(cntpct_el0) - t0));
 	return err;
 }
@@ -342,43 +520,89 @@ static void shutdown(void)
 {
 	enum rvm_err err;
 
-	rvm_lock_take(&wlog_lock);
+	rvm_kernel_lock(&kernel);
 	err = rvm_kernel_shutdown(&kernel);
-	rvm_lock_give(&wlog_lock);
+	rvm_kernel_unlock(&kernel);
 	if (err != RVM_OK)
 		rvm_board_printf("rvm: FATAL: shutdown: %s\n", rvm_err_str(err));
 	rvm_board_printf("rvm: %lu witness records streamed; shutdown via PSCI SYSTEM_OFF\n",
 			 (unsigned long)kernel.witness.next_seq);
 }
 
-/* Every CPU runs its partitions; CPU 0 first runs the WebAssembly agents. */
+/* What the kernel's agents did (`rvm run`'s summary, in short). */
+static void report(const char *what, uint64_t ms)
+{
+	uint32_t ready = 0, exited = 0, stopped = 0;
+	uint64_t traps = 0;
+
+	rvm_kernel_lock(&kernel);
+	for (uint32_t i = 0; i < world->nagents; i++) {
+		const struct rvm_agent *a = &world->agents[i];
+
+		ready += a->state == RVM_AGENT_READY;
+		exited += a->state == RVM_AGENT_EXITED;
+		stopped += a->state == RVM_AGENT_STOPPED;
+		traps += a->traps;
+	}
+	rvm_board_printf("rvm: %s: %lu ms, %u agents (%u running, %u exited, %u stopped), %lu "
+			 "messages, %lu bytes\n",
+			 what, (unsigned long)ms, world->nagents, ready, exited, stopped,
+			 (unsigned long)world->messages, (unsigned long)world->bytes);
+	rvm_board_printf("rvm: reshaping: %lu epochs, %lu splits, %lu merges, %lu migrations; "
+			 "faults: %lu traps, %lu F1 restarts\n",
+			 (unsigned long)world->epochs, (unsigned long)world->splits,
+			 (unsigned long)world->merges, (unsigned long)world->migrations,
+			 (unsigned long)traps, (unsigned long)world->recoveries);
+	rvm_kernel_unlock(&kernel);
+}
+
+/* Every CPU runs its share of the kernel's agents and of the guests; then the report. */
 static void run_swarm(void)
 {
-	enum rvm_err err;
-
-	rvm_board_printf("rvm: boot complete: %u CPU(s) online, %u partitions\n", board.cpus_online,
-			 swarm.nparts);
-	__atomic_store_n(&swarm.go, 1, __ATOMIC_RELEASE);
+	rvm_board_printf("rvm: boot complete: %u CPU(s) online, %u partitions (%u guests, %u of "
+			 "agents)\n",
+			 board.cpus_online, swarm.nparts + rvm_demo_swarm.nparts, swarm.nparts,
+			 rvm_demo_swarm.nparts);
+	run.start_ns = rvm_platform_now_ns(&plat);
+	run.next_epoch = EPOCH_FUEL;
+	__atomic_store_n(&run.go, 1, __ATOMIC_RELEASE);
 	__asm__ volatile("sev");
-	err = run_agents();
-	rvm_swarm_run_cpu(&swarm, 0);
-	while (__atomic_load_n(&swarm.cpus_done, __ATOMIC_ACQUIRE) < board.cpus_online)
+	cpu_loop(0);
+	while (__atomic_load_n(&run.cpus_done, __ATOMIC_ACQUIRE) < board.cpus_online)
 		__asm__ volatile("wfe");
 	for (uint32_t i = 0; i < board.cpus_online; i++)
-		rvm_board_printf("rvm: cpu %u: %u timer preemptions\n", i, swarm.preemptions[i]);
+		rvm_board_printf("rvm: cpu %u: %lu agent slices, %u timer preemptions\n", i,
+				 (unsigned long)run.slices[i], swarm.preemptions[i]);
+	report("kernel agents", (rvm_platform_now_ns(&plat) - run.start_ns) / 1000000u);
 	rvm_swarm_destroy(&swarm);
-	if (err != RVM_OK)
-		rvm_board_printf("rvm: FATAL: wasm agents: %s\n", rvm_err_str(err));
 	shutdown();
+}
+
+/* The twin scenario: only what the hosted twin does too, on one CPU. */
+static enum rvm_err run_twin(void)
+{
+	uint32_t ran = 0;
+	enum rvm_err err;
+
+	rvm_board_printf("rvm: twin scenario (fixed nonce, kernel agents only, one CPU)\n");
+	err = load_swarm(&rvm_demo_twin, false);
+	if (err == RVM_OK)
+		err = rvm_demo_run_cpu0(&kernel, &rvm_demo_twin, RVM_TWIN_SLICES, &ran);
+	if (err != RVM_OK)
+		return err;
+	rvm_board_printf("rvm: twin: %u slices ran an agent\n", ran);
+	report("twin agents", 0);
+	shutdown();
+	return RVM_OK;
 }
 
 void rvm_qemu_main(uint64_t dtb)
 {
-	uint64_t t0 = rvm_a64_read(cntpct_el0);
 	const uint8_t *blob;
 	enum rvm_err err;
 	bool twin;
 
+	bt.t0 = rvm_a64_read(cntpct_el0);
 	rvm_board_early_console();
 	blob = find_dtb(dtb);
 	/* The blob lies below the image: it may span at most the gap between them. */
@@ -390,8 +614,17 @@ void rvm_qemu_main(uint64_t dtb)
 	}
 	if (board.fdt.uart_base)
 		rvm_board_console_set(board.fdt.uart_base);
+	/* The host runner enables semihosting on the console's chardev and says so. */
+	if (bootarg("rvm.semihost"))
+		rvm_board_console_semihost();
 	twin = bootarg("rvm.twin");
-	err = boot_kernel(t0, twin);
+	board.cpus_online = 1;
+	rvm_qemu_platform(&board, &plat);
+	bt.fdt = rvm_a64_read(cntpct_el0);
+	err = boot_memory();
+	bt.zero = rvm_a64_read(cntpct_el0);
+	if (err == RVM_OK)
+		err = boot_kernel(twin);
 	if (err == RVM_OK)
 		err = boot_board();
 	if (err == RVM_OK && bootarg("rvm.test-panic")) {
@@ -400,13 +633,9 @@ void rvm_qemu_main(uint64_t dtb)
 		(void)*(volatile uint64_t *)(uintptr_t)0x100000000ul;
 	}
 	if (err == RVM_OK && twin) {
-		/* The twin scenario: only what the hosted twin does too, on one CPU. */
-		rvm_board_printf("rvm: twin scenario (fixed nonce, agents only)\n");
-		err = run_agents();
-		if (err == RVM_OK)
-			shutdown();
+		err = run_twin();
 	} else if (err == RVM_OK) {
-		err = boot_swarm(t0);
+		err = boot_swarm(bt.t0);
 		if (err == RVM_OK)
 			run_swarm();
 	}

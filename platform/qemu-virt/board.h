@@ -19,6 +19,10 @@
 void rvm_board_early_console(void);
 /* Uses the UART at base from now on. */
 void rvm_board_console_set(uint64_t base);
+/* From now on writes whole lines through semihosting SYS_WRITE0 (QEMU routes it to the
+ * console's chardev, in order with the UART): one trap a line instead of one a byte. Only
+ * when the host enabled semihosting (boot argument rvm.semihost), else it traps. */
+void rvm_board_console_semihost(void);
 /* Writes n bytes to the console atomically with respect to other CPUs. */
 void rvm_board_write(const char *s, size_t n);
 /* printf subset: %s %c %d %u %x %lu %ld %lx %llu %llx %p %%, width and 0 flag. One line

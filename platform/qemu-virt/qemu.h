@@ -12,8 +12,8 @@
 #include "lock.h"
 
 /* Sink lines on the console: platform/common/frame.h. */
-#define RVM_QEMU_CKPT_SLOTS   4u
-#define RVM_QEMU_CKPT_BYTES   16384u
+#define RVM_QEMU_CKPT_SLOTS 4u
+#define RVM_QEMU_CKPT_BYTES 16384u
 
 /*
  * The board's services; one per machine, owned by board.c.
@@ -26,6 +26,8 @@ struct rvm_qemu {
 	uint64_t cntfrq; /* generic timer frequency, Hz (62.5 MHz under QEMU 7.2) */
 	volatile uint32_t cpus_online;
 	const struct rvm_sha256_impl *sha;
+	/* Witness bytes streamed, and the counter when the first whole record had left. */
+	uint64_t wbytes, first_record_ticks;
 	/* Entropy: a SHA-256 counter-mode generator keyed from /chosen/rng-seed. */
 	struct rvm_lock rng_lock;
 	uint8_t rng_key[RVM_SHA256_DIGEST];

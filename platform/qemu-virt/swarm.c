@@ -1,5 +1,5 @@
-/* platform/qemu-virt/swarm.c - the demo swarm: partitions with EL1 guests, stage-2 faults
- * witnessed and recovered by F1 restart, a timer-driven round robin per CPU. */
+/* platform/qemu-virt/swarm.c - the EL1 guests: kernel partitions running native code under stage 2,
+ * stage-2 faults witnessed and recovered by F1 restart, a timer-driven round robin per CPU. */
 #include "swarm.h"
 
 #include <stdbool.h>
@@ -59,7 +59,7 @@ static enum rvm_err part_op(struct rvm_swarm *sw, struct rvm_part *p, enum rvm_p
 	enum rvm_err err;
 
 	rvm_board_kernel_take();
-	err = rvm_partition_op(&sw->k->pool, RVM_CAP_KERNEL_TABLE, p->cap, op);
+	err = rvm_partition_op(sw->k->pool, RVM_CAP_KERNEL_TABLE, p->cap, op);
 	rvm_board_kernel_give();
 	return err;
 }
@@ -75,7 +75,9 @@ static enum rvm_err part_create(struct rvm_swarm *sw, const char *name, const ch
 		return RVM_E_NOMEM;
 	/* The kernel's partition: pool slot, object, root cap (PARTITION_CREATE, CAP_MINT). */
 	rvm_board_kernel_take();
-	err = rvm_partition_create(&sw->k->pool, RVM_CAP_KERNEL_TABLE, &p->id, &p->obj, &p->cap);
+	err = rvm_partition_create(sw->k->pool, RVM_CAP_KERNEL_TABLE, &p->id, &p->obj, &p->cap);
+	if (err == RVM_OK)
+		sw->k->pool->p[p->id].agents = 1; /* the guest: not an empty partition to reap */
 	rvm_board_kernel_give();
 	if (err != RVM_OK)
 		return err;
@@ -115,8 +117,8 @@ static enum rvm_err part_create(struct rvm_swarm *sw, const char *name, const ch
 	return err;
 }
 
-enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, uint32_t ncpus, uint64_t tick,
-			      const struct rvm_sha256_impl *sha)
+enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, struct rvm_part_pool *pool, uint32_t ncpus,
+			      uint64_t tick)
 {
 	struct rvm_swarm_kernel *k = rvm_board_take(sizeof(*k));
 	enum rvm_err err;
@@ -125,11 +127,10 @@ enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, uint32_t ncpus, uint64_t tic
 		return RVM_E_NOMEM;
 	sw->k = k;
 	sw->tick = tick;
-	rvm_obj_init(&k->objs);
-	rvm_cap_space_init(&k->caps, &k->objs, sha);
-	rvm_gate_init(&k->gate, &k->caps, rvm_board_wlog(), NULL);
-	rvm_part_pool_init(&k->pool, &k->gate);
-	rvm_vmid_init(&k->vmids, &k->pool);
+	k->pool = pool;
+	rvm_board_kernel_take();
+	rvm_vmid_init(&k->vmids, pool);
+	rvm_board_kernel_give();
 	err = part_create(sw, "faulter", rvm_guest_faulter, rvm_guest_faulter_end, 0, 0);
 	for (uint32_t i = 1; err == RVM_OK && i < 4; i++)
 		err = part_create(sw, "counter", rvm_guest_counter, rvm_guest_counter_end,
@@ -188,12 +189,13 @@ static void hypercall(struct rvm_swarm *sw, struct rvm_part *p, uint32_t cpu)
 		p->result = val;
 		p->state = RVM_RUN_EXITED;
 		rvm_board_witness(RVM_ACT_AGENT_EXIT, p->id, p->id, val, p->restarts);
-		err = part_op(sw, p, RVM_PART_SUSPEND); /* its guest is gone: Running -> Suspended */
-		rvm_board_printf("rvm: partition %u (%s) exited with %lu after %u restart(s), "
-				 "%u preemption(s)%s%s\n",
-				 p->id, p->name, (unsigned long)val, p->restarts, p->preempted,
-				 err == RVM_OK ? "" : "; suspend: ",
-				 err == RVM_OK ? "" : rvm_err_str(err));
+		err = part_op(sw, p,
+			      RVM_PART_SUSPEND); /* its guest is gone: Running -> Suspended */
+		rvm_board_printf(
+			"rvm: partition %u (%s) exited with %lu after %u restart(s), "
+			"%u preemption(s)%s%s\n",
+			p->id, p->name, (unsigned long)val, p->restarts, p->preempted,
+			err == RVM_OK ? "" : "; suspend: ", err == RVM_OK ? "" : rvm_err_str(err));
 	} else {
 		fault(sw, p, rvm_a64_read(esr_el2), 0, false, cpu); /* no such hypercall */
 	}
@@ -259,28 +261,19 @@ static void slice(struct rvm_swarm *sw, struct rvm_part *p, uint32_t cpu)
 		fault(sw, p, esr, 0, false, cpu); /* other traps (SMC, unknown instructions) */
 }
 
-void rvm_swarm_run_cpu(struct rvm_swarm *sw, uint32_t cpu)
+bool rvm_swarm_slice(struct rvm_swarm *sw, uint32_t cpu)
 {
-	uint32_t next = 0;
+	for (uint32_t k = 0; k < sw->nparts; k++) {
+		uint32_t i = (sw->next[cpu] + k) % sw->nparts;
+		struct rvm_part *p = &sw->part[i];
 
-	for (;;) {
-		struct rvm_part *p = NULL;
-
-		/* Round robin over this CPU's runnable partitions. */
-		for (uint32_t k = 0; k < sw->nparts && !p; k++) {
-			struct rvm_part *q = &sw->part[(next + k) % sw->nparts];
-
-			if (q->cpu == cpu && q->state == RVM_RUN_READY) {
-				p = q;
-				next = (next + k + 1) % sw->nparts;
-			}
+		if (p->cpu == cpu && p->state == RVM_RUN_READY) {
+			sw->next[cpu] = (i + 1) % sw->nparts;
+			slice(sw, p, cpu);
+			return true;
 		}
-		if (!p)
-			break;
-		slice(sw, p, cpu);
 	}
-	__atomic_fetch_add(&sw->cpus_done, 1, __ATOMIC_RELEASE);
-	__asm__ volatile("sev");
+	return false;
 }
 
 void rvm_swarm_destroy(struct rvm_swarm *sw)
@@ -297,16 +290,19 @@ void rvm_swarm_destroy(struct rvm_swarm *sw)
 		if (err == RVM_OK)
 			err = rvm_vmid_release(&sw->k->vmids, p->id);
 		if (err == RVM_OK)
-			err = rvm_partition_op(&sw->k->pool, RVM_CAP_KERNEL_TABLE, p->cap,
+			err = rvm_partition_op(sw->k->pool, RVM_CAP_KERNEL_TABLE, p->cap,
 					       RVM_PART_DESTROY);
+		if (err == RVM_OK)
+			sw->k->pool->p[p->id].agents = 0;
 		rvm_board_kernel_give();
 		if (err == RVM_OK)
 			destroyed++;
 		else
-			rvm_board_printf("rvm: partition %u: destroy: %s\n", p->id, rvm_err_str(err));
+			rvm_board_printf("rvm: partition %u: destroy: %s\n", p->id,
+					 rvm_err_str(err));
 	}
 	rvm_board_printf("rvm: %u partitions destroyed through the gate; %lu gate operations "
 			 "allowed, %lu refused\n",
-			 destroyed, (unsigned long)sw->k->gate.allowed,
-			 (unsigned long)sw->k->gate.denied);
+			 destroyed, (unsigned long)sw->k->pool->gate->allowed,
+			 (unsigned long)sw->k->pool->gate->denied);
 }

@@ -1,14 +1,13 @@
-/* platform/qemu-virt/swarm.h - the demo swarm: EL1 guest partitions under stage 2, run per CPU. */
+/* platform/qemu-virt/swarm.h - the EL1 guests: partitions of the kernel running native code under
+ * stage 2, a slice at a time on the CPU they are placed on. */
 #ifndef RVM_QEMU_SWARM_H
 #define RVM_QEMU_SWARM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-#include <rvm/cap.h>
 #include <rvm/err.h>
-#include <rvm/gate.h>
 #include <rvm/partition.h>
-#include <rvm/sha256.h>
 #include <rvm/vmid.h>
 
 #include "../../arch/aarch64/mmu.h"
@@ -21,16 +20,13 @@
 enum rvm_swarm_run { RVM_RUN_READY = 0, RVM_RUN_EXITED, RVM_RUN_SUSPENDED };
 
 /*
- * The kernel objects behind the swarm, as the hosted kernel has them: partitions from the
- * kernel's pool, each named by a capability in the kernel's table and moved through its
- * lifecycle by the security gate (every step witnessed), VMIDs from the kernel's per-CPU
- * VMID table. Page memory, zeroed; every call into it holds the board's kernel lock.
+ * What the guests need from the full kernel: its partition pool (each guest is a partition of the
+ * kernel's world, created, started, suspended and destroyed through the security gate with the
+ * kernel's root cap, every step witnessed) and a per-CPU VMID table over that pool. Every call
+ * into them holds the board's kernel lock.
  */
 struct rvm_swarm_kernel {
-	struct rvm_obj_table objs;
-	struct rvm_cap_space caps;
-	struct rvm_gate gate;
-	struct rvm_part_pool pool;
+	struct rvm_part_pool *pool;
 	struct rvm_vmid_table vmids;
 };
 
@@ -42,16 +38,16 @@ struct rvm_swarm_kernel {
  * the VMID the kernel's table gave it on this CPU for the current slice.
  */
 struct rvm_part {
-	uint32_t id;	  /* pool slot and cap table: the witness actor */
-	rvm_obj_id obj;	  /* the partition object */
-	rvm_cap_t cap;	  /* the kernel's root cap to it (kernel table) */
+	uint32_t id;	/* pool slot and cap table: the witness actor */
+	rvm_obj_id obj; /* the partition object */
+	rvm_cap_t cap;	/* the kernel's root cap to it (kernel table) */
 	uint32_t cpu;
 	const char *name;
 	struct rvm_s2 s2;
 	struct rvm_a64_regs regs;
 	struct rvm_a64_fpsimd fp; /* FP/SIMD registers while it is switched out */
 	struct rvm_a64_el1 el1;	  /* EL1/EL0 system registers while it is switched out */
-	uint64_t param; /* x1 at entry */
+	uint64_t param;		  /* x1 at entry */
 	uint64_t code_pa, data_pa;
 	uint32_t restarts, progress, slices, preempted;
 	uint64_t result;
@@ -63,21 +59,22 @@ struct rvm_swarm {
 	struct rvm_part part[RVM_SWARM_MAX_PARTS];
 	struct rvm_swarm_kernel *k;
 	uint32_t nparts;
-	uint64_t tick;		     /* timer ticks per scheduler slice */
-	volatile uint32_t go;	     /* set by the boot CPU once every partition exists */
-	volatile uint32_t cpus_done; /* CPUs whose partitions have all finished */
+	uint64_t tick;			 /* timer ticks per scheduler slice */
+	uint32_t next[RVM_A64_MAX_CPUS]; /* round-robin cursor per CPU */
 	volatile uint32_t preemptions[RVM_A64_MAX_CPUS];
 };
 
-/* Creates the demo partitions (boot CPU, before go) in the kernel's pool and starts them: a
+/* Creates the guest partitions (boot CPU, before go) in the kernel's pool and starts them: a
  * faulter, counters and register checkers placed round-robin over ncpus CPUs; every step
- * witnessed. sha: the platform's SHA-256 for the cap space. */
-enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, uint32_t ncpus, uint64_t tick,
-			      const struct rvm_sha256_impl *sha);
+ * witnessed. A guest counts as its partition's one agent, so the kernel's epochs never take
+ * its partition for an empty one. */
+enum rvm_err rvm_swarm_create(struct rvm_swarm *sw, struct rvm_part_pool *pool, uint32_t ncpus,
+			      uint64_t tick);
 /* Once every CPU is done: releases each partition's VMIDs and destroys it through the gate
  * (suspending it first if it still runs); witnessed. */
 void rvm_swarm_destroy(struct rvm_swarm *sw);
-/* Runs, on CPU cpu, every partition placed there until each has exited or been suspended. */
-void rvm_swarm_run_cpu(struct rvm_swarm *sw, uint32_t cpu);
+/* Runs one slice of the next runnable guest placed on CPU cpu (round robin); false when none
+ * is left there (each has exited or been suspended). */
+bool rvm_swarm_slice(struct rvm_swarm *sw, uint32_t cpu);
 
 #endif

@@ -26,9 +26,11 @@ struct opts {
 	const char *board; /* "virt" (AArch64, EL2) or "seed" (Cortex-M3 lm3s6965evb) */
 	int smp, timeout_s, quiet;
 	bool gdb;
+	bool pl011;	  /* virt: the console on the PL011 alone (no semihosting) */
 	char gdb_dev[32]; /* QEMU -gdb device: tcp::1234 unless --gdb-port says otherwise */
 	const char *extra[16];
 	int nextra;
+	const char *until; /* stop QEMU once a console line starts with this (timing runs) */
 };
 
 struct capture {
@@ -38,6 +40,8 @@ struct capture {
 	double launch_ms, first_record_ms, first_line_ms;
 	int bad_frames;
 	int quiet;
+	const char *until;
+	bool reached; /* a console line began with until */
 };
 
 static double now_ms(void)
@@ -53,8 +57,9 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: rvm-qemu-run --elf IMAGE [--board virt|seed] [--out DIR] [--smp N] "
 		"[--timeout S]\n"
-		"                    [--quiet]\n"
-		"                    [--gdb] [--gdb-port N] [--qemu BIN] [--machine OPTS] [--cpu NAME] [-- "
+		"                    [--quiet] [--pl011] [--until TEXT]\n"
+		"                    [--gdb] [--gdb-port N] [--qemu BIN] [--machine OPTS] [--cpu "
+		"NAME] [-- "
 		"QEMU-ARGS]\n"
 		"       rvm-qemu-run --verify LOG | --dump LOG   (check a log; --dump lists "
 		"records)\n"
@@ -63,6 +68,9 @@ static int usage(void)
 		"  (and DIR/qemu-journal.log, DIR/qemu-console.txt) from the framed lines.\n"
 		"  --gdb waits for a debugger on tcp::1234 (--gdb-port N: on N) and has no "
 		"timeout.\n"
+		"  The virt console also takes semihosting writes (one trap a line; the image is\n"
+		"  told by the boot argument rvm.semihost); --pl011 leaves it on the UART alone.\n"
+		"  --until TEXT stops QEMU once a console line starts with TEXT (timing runs).\n"
 		"  --board seed boots the seed image on lm3s6965evb (qemu-system-arm, "
 		"semihosting exit)\n"
 		"    and writes DIR/seed-witness.log, DIR/seed-journal.log, "
@@ -100,6 +108,10 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->gdb = true;
 			continue;
 		}
+		if (!strcmp(a, "--pl011")) {
+			o->pl011 = true;
+			continue;
+		}
 		if (!strcmp(a, "--")) {
 			for (i++; i < argc && o->nextra < 16; i++)
 				o->extra[o->nextra++] = argv[i];
@@ -130,6 +142,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->board = v;
 		else if (!strcmp(a, "--cpu"))
 			o->cpu = v;
+		else if (!strcmp(a, "--until"))
+			o->until = v;
 		else if (!strcmp(a, "--smp"))
 			o->smp = number(v);
 		else if (!strcmp(a, "--timeout"))
@@ -235,6 +249,8 @@ static void line_in(struct capture *c, const char *line, double t)
 		return;
 	}
 	fputs(line, c->console);
+	if (c->until && !strncmp(line, c->until, strlen(c->until)))
+		c->reached = true;
 	if (!c->quiet) {
 		fputs(line, stdout);
 		fflush(stdout);
@@ -285,8 +301,9 @@ static FILE *open_named(const char *dir, const char *prefix, const char *name)
 
 static pid_t launch(const struct opts *o, int out_fd)
 {
-	const char *argv[MAX_ARGS];
-	char smp[16];
+	const char *argv[MAX_ARGS], *append = NULL;
+	char smp[16], bootargs[512];
+	bool semihost = o->cpu && !o->pl011;
 	int n = 0;
 	pid_t pid;
 
@@ -305,14 +322,33 @@ static pid_t launch(const struct opts *o, int out_fd)
 	argv[n++] = "-nodefaults"; /* no default NIC and friends: a faster start */
 	argv[n++] = "-display", argv[n++] = "none";
 	argv[n++] = "-monitor", argv[n++] = "none";
-	argv[n++] = "-serial", argv[n++] = "stdio";
+	if (semihost) {
+		/* One chardev for the UART and semihosting writes, so their order is kept. */
+		argv[n++] = "-chardev", argv[n++] = "stdio,id=con,mux=on";
+		argv[n++] = "-serial", argv[n++] = "chardev:con";
+		argv[n++] = "-semihosting-config",
+		argv[n++] = "enable=on,target=native,chardev=con";
+	} else {
+		argv[n++] = "-serial", argv[n++] = "stdio";
+	}
 	argv[n++] = "-no-reboot";
 	argv[n++] = "-kernel", argv[n++] = o->elf;
 	if (o->gdb)
 		argv[n++] = "-gdb", argv[n++] = o->gdb_dev[0] ? o->gdb_dev : "tcp::1234",
 		argv[n++] = "-S";
-	for (int i = 0; i < o->nextra; i++)
+	for (int i = 0; i < o->nextra; i++) {
+		/* The image learns of semihosting from its boot arguments: merge any -append. */
+		if (semihost && !strcmp(o->extra[i], "-append") && i + 1 < o->nextra) {
+			append = o->extra[++i];
+			continue;
+		}
 		argv[n++] = o->extra[i];
+	}
+	if (semihost) {
+		snprintf(bootargs, sizeof(bootargs), "rvm.semihost%s%s", append ? " " : "",
+			 append ? append : "");
+		argv[n++] = "-append", argv[n++] = bootargs;
+	}
 	argv[n] = NULL;
 	pid = fork();
 	if (pid == 0) {
@@ -331,7 +367,8 @@ static pid_t launch(const struct opts *o, int out_fd)
 	return pid;
 }
 
-/* Reads QEMU's console until it closes or the deadline passes; returns 1 on timeout. */
+/* Reads QEMU's console until it closes, the deadline passes (returns 1) or a line starts with
+ * the --until text (returns 2). */
 static int pump(struct capture *c, int fd, double deadline)
 {
 	char buf[4096], line[8192] = {0};
@@ -358,6 +395,8 @@ static int pump(struct capture *c, int fd, double deadline)
 				line[len] = 0;
 				line_in(c, line, now_ms());
 				len = 0;
+				if (c->reached)
+					return 2;
 			}
 		}
 	}
@@ -456,13 +495,31 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		return 2;
 	qemu_pid = pid;
+	c.until = o.until;
 	timed_out = pump(&c, fds[0], o.gdb ? 1e18 : c.launch_ms + o.timeout_s * 1e3);
+	if (timed_out == 2) {
+		/* Seen what was asked for: the rest of the run is not wanted. */
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		close_all(&c);
+		if (c.first_record_ms >= 0)
+			printf("rvm-qemu-run: first witness record after %.1f ms (wall clock from "
+			       "launch)\n",
+			       c.first_record_ms);
+		printf("rvm-qemu-run: stopped at \"%s\" after %.1f ms\n", o.until,
+		       now_ms() - c.launch_ms);
+		return c.bad_frames ? 1 : 0;
+	}
 	if (timed_out) {
 		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 	}
 	waitpid(pid, &status, 0);
 	close_all(&c);
+	if (c.first_line_ms >= 0)
+		printf("rvm-qemu-run: first console line after %.1f ms (wall clock from launch)\n",
+		       c.first_line_ms);
 	if (c.first_record_ms >= 0)
 		printf("rvm-qemu-run: first witness record after %.1f ms (wall clock from "
 		       "launch)\n",
