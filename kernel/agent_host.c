@@ -37,13 +37,41 @@ static bool allowed(struct rvm_agent *a, uint8_t right)
 	return rvm_cap_check(&a->w->gate, a->part, a->cap, RVM_OBJ_AGENT, a->id, right) == RVM_OK;
 }
 
+enum rvm_err rvm_agent_journal_bind(struct rvm_agent *a)
+{
+	struct rvm_kernel *k = a->w->k;
+	uint64_t seq, before = k->witness.next_seq;
+	enum rvm_err err;
+
+	if (!a->jb.count)
+		return RVM_OK;
+	err = rvm_witness_emit(&k->witness, RVM_ACT_HOSTCALL_BATCH, 0, a->part, a->num,
+			       a->jb.count, rvm_journal_batch_hash8(&a->jb, k->plat), &seq);
+	/* A failing periodic checkpoint after the record still leaves the record. */
+	if (k->witness.next_seq == before)
+		return err;
+	return rvm_journal_batch_commit(&a->w->journal, &a->jb, seq);
+}
+
 enum rvm_err rvm_agent_journal(struct rvm_agent *a, enum rvm_journal_kind kind, uint32_t aux,
 			       const void *payload, uint32_t len)
 {
 	struct rvm_kernel *k = a->w->k;
-	uint64_t seq, h = rvm_journal_hash8(k->plat, payload, len);
+	uint64_t seq, h;
 	enum rvm_err err;
 
+	if (kind != RVM_JK_START && kind != RVM_JK_DIGEST && kind != RVM_JK_RESUME) {
+		err = rvm_journal_batch_add(&a->jb, a->num, kind, aux, payload, len);
+		if (err == RVM_E_FULL && (err = rvm_agent_journal_bind(a)) == RVM_OK)
+			err = rvm_journal_batch_add(&a->jb, a->num, kind, aux, payload, len);
+		if (err != RVM_E_RANGE)
+			return err;
+	}
+	/* A single entry: what was staged before it goes first, so the agent's inputs stay in
+	 * order in the journal and each has a lower seq than the next. */
+	if ((err = rvm_agent_journal_bind(a)) != RVM_OK)
+		return err;
+	h = rvm_journal_hash8(k->plat, payload, len);
 	err = rvm_witness_emit(&k->witness, RVM_ACT_HOSTCALL, 0, a->part, a->num,
 			       (uint64_t)kind << 32 | len, h, &seq);
 	if (err != RVM_OK)

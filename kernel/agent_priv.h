@@ -11,9 +11,12 @@ static inline bool rvm_part_live(const struct rvm_world *w, uint32_t p)
 	       w->parts.p[p].state <= RVM_PART_HIBERNATED;
 }
 
-/* Witnesses an agent input (HOSTCALL record) and journals it bound to that record. */
+/* Journals an agent input: staged in a's batch (bound later, DC-10), or for START and
+ * DIGEST (and inputs too large for a batch) one entry bound by its own HOSTCALL record. */
 enum rvm_err rvm_agent_journal(struct rvm_agent *a, enum rvm_journal_kind kind, uint32_t aux,
 			       const void *payload, uint32_t len);
+/* Binds a's staged journal entries with one agent.hostcall_batch record (none staged: OK). */
+enum rvm_err rvm_agent_journal_bind(struct rvm_agent *a);
 /* Journals a (re)start: START entry with the module hash and the agent's arguments. */
 enum rvm_err rvm_agent_journal_start(struct rvm_agent *a);
 /* Journals a's pending counts and a DIGEST of its memory (a not running; lock held). */

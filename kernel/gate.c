@@ -108,9 +108,13 @@ void rvm_gate_commit(struct rvm_gate *g, const struct rvm_gate_req *req)
 	if (req->apply)
 		req->apply(req->ctx, req, args);
 	g->allowed++;
-	/* Room was checked by rvm_gate_authorize. */
-	(void)rvm_witness_emit(g->wlog, req->action, 0, actor_of(req), req->object, args[0], args[1],
-			       NULL);
+	/* Room was checked by rvm_gate_authorize (a batch add emits at most the pending batch). */
+	if (req->checks & RVM_GATE_BATCH)
+		(void)rvm_witness_batch_add(g->wlog, req->action, actor_of(req), req->object,
+					    args[0]);
+	else
+		(void)rvm_witness_emit(g->wlog, req->action, 0, actor_of(req), req->object,
+				       args[0], args[1], NULL);
 }
 
 enum rvm_err rvm_gate_invoke(struct rvm_gate *g, const struct rvm_gate_req *req)

@@ -234,12 +234,12 @@ static void send_apply(void *ctx, const struct rvm_gate_req *req, uint64_t args[
 	args[1] = e->head - e->tail;
 }
 
-enum rvm_err rvm_ipc_send(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
-			  const struct rvm_ipc_desc *d)
+static enum rvm_err ipc_send(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
+			     const struct rvm_ipc_desc *d, uint32_t batch)
 {
 	struct edge_op op = { .ipc = ipc, .in = d, .caller = caller };
 	struct rvm_gate_req req = { .action = RVM_ACT_IPC_SEND,
-				    .checks = RVM_GATE_OWNER,
+				    .checks = RVM_GATE_OWNER | batch,
 				    .caller = caller,
 				    .cap = cap,
 				    .rights = RVM_RIGHT_WRITE,
@@ -257,6 +257,18 @@ enum rvm_err rvm_ipc_send(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
 	if (e == RVM_E_FULL && op.ring_full)
 		op.edge->refused++;
 	return e;
+}
+
+enum rvm_err rvm_ipc_send(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
+			  const struct rvm_ipc_desc *d)
+{
+	return ipc_send(ipc, caller, cap, d, 0);
+}
+
+enum rvm_err rvm_ipc_send_batched(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
+				  const struct rvm_ipc_desc *d)
+{
+	return ipc_send(ipc, caller, cap, d, RVM_GATE_BATCH);
 }
 
 static enum rvm_err recv_check(void *ctx, const struct rvm_gate_req *req,
@@ -287,12 +299,12 @@ static void recv_apply(void *ctx, const struct rvm_gate_req *req, uint64_t args[
 	args[1] = e->head - e->tail;
 }
 
-enum rvm_err rvm_ipc_recv(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
-			  struct rvm_ipc_desc *d)
+static enum rvm_err ipc_recv(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
+			     struct rvm_ipc_desc *d, uint32_t batch)
 {
 	struct edge_op op = { .ipc = ipc, .out = d, .caller = caller };
 	struct rvm_gate_req req = { .action = RVM_ACT_IPC_RECV,
-				    .checks = RVM_GATE_OWNER,
+				    .checks = RVM_GATE_OWNER | batch,
 				    .caller = caller,
 				    .cap = cap,
 				    .rights = RVM_RIGHT_READ,
@@ -306,4 +318,16 @@ enum rvm_err rvm_ipc_recv(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
 		return RVM_E_INVAL;
 	req.object = cap_object(ipc, caller, cap);
 	return rvm_gate_invoke(ipc->parts->gate, &req);
+}
+
+enum rvm_err rvm_ipc_recv(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
+			  struct rvm_ipc_desc *d)
+{
+	return ipc_recv(ipc, caller, cap, d, 0);
+}
+
+enum rvm_err rvm_ipc_recv_batched(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
+				  struct rvm_ipc_desc *d)
+{
+	return ipc_recv(ipc, caller, cap, d, RVM_GATE_BATCH);
 }

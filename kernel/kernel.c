@@ -53,8 +53,10 @@ enum rvm_err rvm_kernel_shutdown(struct rvm_kernel *k)
 
 	if (k->state != RVM_KERNEL_RUNNING)
 		return RVM_E_STATE;
-	if (k->w)
+	if (k->w) {
+		(void)rvm_kernel_journal_bind_all(k);
 		(void)rvm_witness_batch_flush(&k->witness);
+	}
 	err = rvm_witness_emit(&k->witness, RVM_ACT_SHUTDOWN, 0, 0, 0,
 			       rvm_platform_now_ns(k->plat) - k->boot_start_ns, 0, NULL);
 	if (err == RVM_OK)

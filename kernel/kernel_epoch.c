@@ -234,6 +234,18 @@ static uint32_t place(struct rvm_kernel *k)
 	return moved;
 }
 
+enum rvm_err rvm_kernel_journal_bind_all(struct rvm_kernel *k)
+{
+	enum rvm_err err = RVM_OK, e;
+
+	if (!k || !k->w)
+		return RVM_E_INVAL;
+	for (uint32_t i = 0; i < k->w->nagents; i++)
+		if ((e = rvm_agent_journal_bind(&k->w->agents[i])) != RVM_OK && err == RVM_OK)
+			err = e;
+	return err;
+}
+
 enum rvm_err rvm_kernel_epoch(struct rvm_kernel *k, struct rvm_epoch_report *rep)
 {
 	struct rvm_world *w;
@@ -246,6 +258,8 @@ enum rvm_err rvm_kernel_epoch(struct rvm_kernel *k, struct rvm_epoch_report *rep
 	if (k->state != RVM_KERNEL_RUNNING)
 		return RVM_E_STATE;
 	rvm_memset(rep, 0, sizeof(*rep));
+	/* Every input journaled so far gets its binding record before the epoch moves agents. */
+	(void)rvm_kernel_journal_bind_all(k);
 	(void)rvm_witness_batch_flush(&k->witness);
 	w->epochs++;
 	if (RVM_HAS_COHERENCE) {

@@ -9,6 +9,7 @@
 #include <rvm/cap.h>
 #include <rvm/err.h>
 #include <rvm/ipc.h>
+#include <rvm/journal.h>
 #include <rvm/profile.h>
 #include <rvm/wasm.h>
 
@@ -167,6 +168,9 @@ struct rvm_agent {
 	uint32_t sends_ok; /* accepted sends before them, not yet journaled */
 	uint64_t sent, received, bytes_out, fuel, slices, traps, restarts, logs;
 	uint64_t life_fuel; /* fuel since its last (re)start: where a digest was taken */
+	/* Its journal entries not yet bound by a witness record (agent.hostcall_batch); bound
+	 * before any single entry of its own, at every epoch and at shutdown. */
+	struct rvm_journal_batch jb;
 	char name[RVM_AGENT_NAME];
 	char last_log[48];
 };

@@ -31,6 +31,7 @@ enum rvm_gate_checks {
 	RVM_GATE_P3 = 1u << 7,     /* walk the derivation chain */
 	RVM_GATE_KERNEL = 1u << 8, /* the kernel acts on its own authority: no cap, no P1 */
 	RVM_GATE_DEAD_OK = 1u << 9, /* the cap may name a destroyed object (deleting the cap) */
+	RVM_GATE_BATCH = 1u << 10,  /* witness in the DC-10 epoch batch, not one record each */
 };
 
 /* Cap table 0 belongs to the kernel itself; witness actor 0 is the kernel. */

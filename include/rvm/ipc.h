@@ -94,6 +94,17 @@ enum rvm_err rvm_ipc_send(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
 enum rvm_err rvm_ipc_recv(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
 			  struct rvm_ipc_desc *d);
 
+/*
+ * The same operations, checked the same way, witnessed in the DC-10 epoch batch
+ * (rvm_witness_batch_add: action, actor = caller, target = edge id, arg0 length)
+ * instead of one record each: for high-rate traffic whose every message is
+ * journaled anyway (agent channels). Refusals are still witnessed one by one.
+ */
+enum rvm_err rvm_ipc_send_batched(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
+				  const struct rvm_ipc_desc *d);
+enum rvm_err rvm_ipc_recv_batched(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
+				  struct rvm_ipc_desc *d);
+
 /* The edge id names, or NULL. */
 struct rvm_edge *rvm_edge_find(struct rvm_ipc *ipc, rvm_obj_id id);
 

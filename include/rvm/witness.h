@@ -72,7 +72,8 @@
 	X(AGENT_EXIT, 0x0601, "agent.exit")                                    \
 	X(AGENT_TRAP, 0x0602, "agent.trap")                                    \
 	X(HOSTCALL, 0x0603, "agent.hostcall")                                  \
-	X(AGENT_MOVE, 0x0604, "agent.move")                                    \
+	X(HOSTCALL_BATCH, 0x0604, "agent.hostcall_batch")                      \
+	X(AGENT_MOVE, 0x0605, "agent.move")                                    \
 	/* checkpoints and recovery (DC-14) */                                 \
 	X(STATE_CHECKPOINT, 0x0700, "recovery.checkpoint")                     \
 	X(FAULT, 0x0701, "recovery.fault")                                     \

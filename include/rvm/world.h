@@ -185,9 +185,16 @@ struct rvm_epoch_report {
  * One coherence epoch (caller holds the lock): engine epochs, then splits along min
  * cuts, merges of coherent pairs, the migration in flight finished and a new one begun
  * where CPU loads differ by more than one, scheduler pressures updated, a
- * COHERENCE_EPOCH record, witness batch and journal flushed.
+ * COHERENCE_EPOCH record, journal batches bound, witness batch and journal flushed.
  */
 enum rvm_err rvm_kernel_epoch(struct rvm_kernel *k, struct rvm_epoch_report *rep);
+
+/*
+ * Binds every agent's staged journal entries (one agent.hostcall_batch record per
+ * agent with any; caller holds the lock). Each epoch and the shutdown do it; tests
+ * call it before reading the journal. The first error, the other agents still bound.
+ */
+enum rvm_err rvm_kernel_journal_bind_all(struct rvm_kernel *k);
 
 /* Locks / unlocks the world (no-ops without lock hooks). */
 void rvm_kernel_lock(struct rvm_kernel *k);

@@ -163,12 +163,12 @@ static void test_torn_and_corrupt(void **state)
 		assert_int_equal(good, 2);
 		assert_int_equal(err, RVM_E_TRUNCATED);
 	}
-	/* Unknown kind, flags, oversized length, dirty padding: corrupt. */
+	/* Unknown kind, unknown flags (bit 0 is BATCH), oversized length, dirty padding: corrupt. */
 	const size_t at = RVM_JOURNAL_HEADER;
 	const struct {
 		size_t off;
 		uint8_t val;
-	} bad[] = { { at + 12, 99 }, { at + 14, 1 }, { at + 18, 0x10 }, { at + 32 + 21, 7 } };
+	} bad[] = { { at + 12, 99 }, { at + 14, 2 }, { at + 18, 0x10 }, { at + 32 + 21, 7 } };
 	for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
 		memcpy(copy, sink.buf, full);
 		copy[bad[b].off] = bad[b].val;
@@ -181,8 +181,12 @@ static void test_torn_and_corrupt(void **state)
 	copy[0] ^= 1;
 	assert_int_equal(rvm_journal_check_header(copy, full), RVM_E_FORMAT);
 	copy[0] ^= 1;
-	copy[12] = 2;
+	copy[12] = 3;
 	assert_int_equal(rvm_journal_check_header(copy, full), RVM_E_VERSION);
+	copy[12] = 0;
+	assert_int_equal(rvm_journal_check_header(copy, full), RVM_E_VERSION);
+	copy[12] = 1; /* version 1 files (no batches) still read */
+	assert_int_equal(rvm_journal_check_header(copy, full), RVM_OK);
 	off = 3;
 	assert_int_equal(rvm_journal_next(copy, full, &off, &e), RVM_E_INVAL);
 	free(copy);

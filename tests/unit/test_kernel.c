@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include <rvm/bytes.h>
 #include <rvm/witness_file.h>
 #include <rvm/world.h>
@@ -336,32 +338,118 @@ static void check_channels(void)
 	assert_int_equal(world->sig_refused, 0);
 }
 
-/* Every journal entry is bound to its agent.hostcall record by seq and hash. */
+static enum rvm_err lookup_rec(void *ctx, uint64_t seq, struct rvm_witness_record *out)
+{
+	const struct rvm_witness_record *r = rec_at(seq);
+
+	(void)ctx;
+	if (!r)
+		return RVM_E_NOTFOUND;
+	*out = *r;
+	return RVM_OK;
+}
+
+/*
+ * Every journal entry is bound to its record by seq and hash: a single one to its
+ * agent.hostcall record, a batch to its agent.hostcall_batch record. Returns the entries
+ * of kind.
+ */
 static size_t check_journal(uint16_t kind)
 {
 	struct rvm_journal_entry e;
+	struct rvm_journal_bind_report rep;
 	size_t off = RVM_JOURNAL_HEADER, n = 0;
 	enum rvm_err err;
 
+	assert_int_equal(rvm_kernel_journal_bind_all(&kern), RVM_OK);
 	assert_int_equal(rvm_journal_flush(&world->journal), RVM_OK);
 	assert_int_equal(rvm_witness_flush(&kern.witness), RVM_OK);
 	read_log();
 	assert_int_equal(rvm_journal_check_header(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL]),
 			 RVM_OK);
+	assert_int_equal(rvm_journal_bind_check(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL],
+						lookup_rec, NULL, &rep),
+			 RVM_OK);
+	assert_int_equal(rep.unbound, 0);
+	assert_int_equal(rep.entries, world->journal.entries);
 	while ((err = rvm_journal_next(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL], &off,
-				       &e)) == RVM_OK) {
-		const struct rvm_witness_record *r = rec_at(e.seq);
-
-		assert_non_null(r);
-		assert_int_equal(r->action, RVM_ACT_HOSTCALL);
-		assert_int_equal(r->target, e.agent);
-		assert_true(r->arg0 == ((uint64_t)e.kind << 32 | e.len));
-		assert_true(r->arg1 == rvm_load_le64(e.hash8));
-		assert_true(r->arg1 == rvm_journal_hash8(NULL, e.payload, e.len));
+				       &e)) == RVM_OK)
 		n += e.kind == kind;
-	}
 	assert_int_equal(err, RVM_E_EMPTY);
 	return n;
+}
+
+/* Offset of the n-th RECV entry with a message in the journal written so far. */
+static size_t nth_recv(size_t nth)
+{
+	struct rvm_journal_entry e;
+	size_t off = RVM_JOURNAL_HEADER, at = off;
+
+	while (rvm_journal_next(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL], &off, &e) ==
+	       RVM_OK) {
+		if (e.kind == RVM_JK_RECV && e.aux != RVM_JOURNAL_NO_EDGE && nth-- == 0)
+			return at;
+		at = off;
+	}
+	fail();
+	return 0;
+}
+
+/* Offset of the first single (unbatched) entry of kind in the journal written so far. */
+static size_t first_single(uint16_t kind)
+{
+	struct rvm_journal_entry e;
+	size_t off = RVM_JOURNAL_HEADER, at = off;
+
+	while (rvm_journal_next(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL], &off, &e) ==
+	       RVM_OK) {
+		if (e.kind == kind && !(e.flags & RVM_JOURNAL_F_BATCH))
+			return at;
+		at = off;
+	}
+	fail();
+	return 0;
+}
+
+/*
+ * Tamper evidence: one message byte changed in a batched entry is caught by its batch's
+ * record; an entry dropped from a batch by the count; a changed single entry by its hash8,
+ * and with hash8 forged to match, by its agent.hostcall record.
+ */
+static void check_journal_tamper(void)
+{
+	size_t len = ms.len[RVM_SINK_JOURNAL], at = nth_recv(5);
+	uint8_t *copy = malloc(len), d[32];
+	struct rvm_journal_bind_report rep;
+	uint32_t plen, pad;
+
+	assert_non_null(copy);
+	memcpy(copy, ms.buf[RVM_SINK_JOURNAL], len);
+	assert_true(rvm_load_le16(copy + at + 14) & RVM_JOURNAL_F_BATCH);
+	plen = rvm_load_le32(copy + at + 16);
+	copy[at + RVM_JOURNAL_HEAD + RVM_JOURNAL_RECV_PREFIX] ^= 0x40;
+	assert_int_equal(rvm_journal_bind_check(copy, len, lookup_rec, NULL, &rep), RVM_E_TAMPER);
+	assert_string_equal(rep.why, "batch does not match the hash in its record");
+	/* Drop the entry instead: the batch comes up one short. */
+	memcpy(copy, ms.buf[RVM_SINK_JOURNAL], len);
+	pad = RVM_JOURNAL_HEAD + ((plen + 7u) & ~7u);
+	memmove(copy + at, copy + at + pad, len - at - pad);
+	assert_int_equal(rvm_journal_bind_check(copy, len - pad, lookup_rec, NULL, &rep),
+			 RVM_E_TAMPER);
+	assert_string_equal(rep.why, "batch has another number of entries than its record");
+	/* A single entry (the sink's START: module hash and arguments). */
+	memcpy(copy, ms.buf[RVM_SINK_JOURNAL], len);
+	at = first_single(RVM_JK_START);
+	plen = rvm_load_le32(copy + at + 16);
+	copy[at + RVM_JOURNAL_HEAD + 3] ^= 1;
+	assert_int_equal(rvm_journal_bind_check(copy, len, lookup_rec, NULL, &rep), RVM_E_TAMPER);
+	assert_int_equal(rep.bad_off, at);
+	assert_string_equal(rep.why, "payload does not match its hash");
+	SHA256(copy + at + RVM_JOURNAL_HEAD, plen, d);
+	memcpy(copy + at + 24, d, 8);
+	assert_int_equal(rvm_journal_bind_check(copy, len, lookup_rec, NULL, &rep), RVM_E_TAMPER);
+	assert_string_equal(rep.why, "entry does not match its agent.hostcall record");
+	free(copy);
 }
 
 static void test_pipeline_messages_journaled(void **state)
@@ -390,6 +478,10 @@ static void test_pipeline_messages_journaled(void **state)
 	/* Every received message is in the journal, bound to its record. */
 	assert_int_equal(check_journal(RVM_JK_RECV), world->agents[k].received);
 	assert_true(count_action(RVM_ACT_IPC_SEND) > 0 && count_action(RVM_ACT_IPC_RECV) > 0);
+	/* Batched: far fewer binding records than messages, and no record per message. */
+	assert_true(count_action(RVM_ACT_HOSTCALL_BATCH) * 4 < world->agents[k].received);
+	assert_true(count_action(RVM_ACT_IPC_RECV) * 4 < world->agents[k].received);
+	check_journal_tamper();
 	/* Moving the receiver in with the sender: the edge goes, delivery continues, in order. */
 	assert_int_equal(rvm_kernel_agent_move(&kern, k, ps), RVM_OK);
 	assert_true(world->chans[0].edge.id == RVM_OBJ_NULL);

@@ -267,7 +267,9 @@ int ar_open(struct ar_run *run, const char *dir)
 	       RVM_OK) {
 		const struct rvm_journal_entry *e = &run->ents[run->count];
 
-		if (rvm_journal_hash8(NULL, e->payload, e->len) != rvm_load_le64(e->hash8)) {
+		/* A batched entry has no hash of its own: its batch's record binds it. */
+		if (!(e->flags & RVM_JOURNAL_F_BATCH) &&
+		    rvm_journal_hash8(NULL, e->payload, e->len) != rvm_load_le64(e->hash8)) {
 			if (!run->bad_hash++)
 				run->first_bad = e->seq;
 		}

@@ -2,6 +2,9 @@
 #ifndef RVM_TOOL_CMD_H
 #define RVM_TOOL_CMD_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* Each returns the process exit status: 0 ok, 1 a finding (e.g. tampering), 2 bad usage or input. */
 struct rvm_cmd {
 	const char *name;
@@ -16,6 +19,9 @@ int rvm_cmd_keygen(int argc, char **argv);
 int rvm_cmd_run(int argc, char **argv);
 /* rvm journal RUNDIR [--check]: the journal of a run, and its replay check (cmd_journal.c) */
 int rvm_cmd_journal(int argc, char **argv);
+/* Checks every journal entry of RUNDIR against its witness.log (journal_bind.c): 0 all bound,
+ * 1 a finding (printed), 2 the log cannot be read. */
+int rvm_tool_journal_bind(const char *dir, const uint8_t *jbuf, size_t jlen);
 
 /* The table lives in main.c; sub-commands print it on bad usage. */
 extern const struct rvm_cmd rvm_cmds[];

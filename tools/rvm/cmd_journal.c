@@ -103,6 +103,9 @@ int rvm_cmd_journal(int argc, char **argv)
 		printf("corrupt entry after %zu good ones\n", run.count);
 		rc = 1;
 	}
+	/* Every entry against the record that binds it in the run's verified witness log. */
+	if (check && rc == 0)
+		rc = rvm_tool_journal_bind(dir, run.jbuf, run.jlen);
 	if (check && rc == 0)
 		rc = check_all(&run, only, verbose);
 	ar_close(&run);

@@ -372,7 +372,8 @@ static void keep_point(void *ctx, uint32_t agent, const struct ar_point *p)
 	memcpy(as->mem, p->mem, 32);
 }
 
-/* Agent a's partition after every record <= seq: its hostcalls' actor, agent.move records. */
+/* Agent a's partition after every record <= seq: its hostcall (and batch) records' actor,
+ * agent.move records. */
 static void partitions_at(const struct run *run, uint64_t seq, uint32_t part[RVM_AGENT_MAX])
 {
 	for (uint32_t i = 0; i < RVM_AGENT_MAX; i++)
@@ -382,7 +383,7 @@ static void partitions_at(const struct run *run, uint64_t seq, uint32_t part[RVM
 
 		if (r->target >= RVM_AGENT_MAX || r->flags)
 			continue;
-		if (r->action == RVM_ACT_HOSTCALL)
+		if (r->action == RVM_ACT_HOSTCALL || r->action == RVM_ACT_HOSTCALL_BATCH)
 			part[r->target] = r->actor;
 		else if (r->action == RVM_ACT_AGENT_MOVE)
 			part[r->target] = (uint32_t)r->arg1;
@@ -461,9 +462,11 @@ static uint32_t digest_group(const struct run *run, uint64_t seq, uint32_t p,
 	for (uint64_t s = seq; s-- > 0;) {
 		const struct rvm_witness_record *r = &run->rec[s];
 
-		if (r->action != RVM_ACT_HOSTCALL || r->actor != p)
+		/* The group, and the batches of pending inputs each DIGEST bound first. */
+		if ((r->action != RVM_ACT_HOSTCALL && r->action != RVM_ACT_HOSTCALL_BATCH) ||
+		    r->actor != p)
 			break;
-		if (r->arg0 >> 32 == RVM_JK_DIGEST && n < RVM_AGENT_MAX && r->target < RVM_AGENT_MAX) {
+		if (r->action == RVM_ACT_HOSTCALL && r->arg0 >> 32 == RVM_JK_DIGEST && n < RVM_AGENT_MAX && r->target < RVM_AGENT_MAX) {
 			bool seen = false;
 
 			/* Walking back, an agent's first DIGEST is its latest: the group's. */
