@@ -106,25 +106,31 @@ busy:;
 	}
 }
 
+uint32_t rvm_kernel_migration_settle(struct rvm_kernel *k)
+{
+	struct rvm_world *w = k->w;
+	uint32_t from = w->mig.from_cpu, to = w->mig.to_cpu, p = w->mig.part, done = 0;
+
+	if (!w->mig.active)
+		return 0;
+	if (rvm_migrate_finish(&w->parts, &w->sched, &w->mig, now_rel(k) + k->boot_start_ns) ==
+	    RVM_OK) {
+		w->migrations++;
+		if (p < RVM_KPARTS)
+			w->moved_epoch[p] = w->epochs;
+		done = 1;
+		rvm_kernel_note(w, RVM_ACT_PARTITION_MIGRATE, from, to, p);
+	}
+	w->mig.active = false;
+	return done;
+}
+
 /* Finishes the migration in flight; begins one where CPU loads differ by more than one. */
 static uint32_t migrate(struct rvm_kernel *k)
 {
 	struct rvm_world *w = k->w;
-	uint32_t hi = 0, lo = 0, done = 0;
+	uint32_t hi = 0, lo = 0, done = rvm_kernel_migration_settle(k);
 
-	if (w->mig.active) {
-		uint32_t from = w->mig.from_cpu, to = w->mig.to_cpu, p = w->mig.part;
-
-		if (rvm_migrate_finish(&w->parts, &w->sched, &w->mig, now_rel(k) + k->boot_start_ns) ==
-		    RVM_OK) {
-			w->migrations++;
-			if (p < RVM_KPARTS)
-				w->moved_epoch[p] = w->epochs;
-			done = 1;
-			rvm_kernel_note(w, RVM_ACT_PARTITION_MIGRATE, from, to, p);
-		}
-		w->mig.active = false;
-	}
 	for (uint32_t c = 1; c < w->ncpus; c++) {
 		if (w->sched.cpu[c].n > w->sched.cpu[hi].n)
 			hi = c;

@@ -93,6 +93,9 @@ enum rvm_err rvm_kernel_split(struct rvm_kernel *k, uint32_t from, const struct 
 		return RVM_E_INVAL;
 	if (!group_slot_free(w))
 		return RVM_E_NOMEM;
+	/* A partition in flight between CPUs cannot split (RVM_E_BUSY): land it first. */
+	if (w->mig.active && w->mig.part == from)
+		(void)rvm_kernel_migration_settle(k);
 	rvm_memset(&req, 0, sizeof(req));
 	req.cap = w->pcap[from];
 	req.move = *move;

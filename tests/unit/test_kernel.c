@@ -849,6 +849,38 @@ static void test_epoch_split_is_partition_split(void **state)
 	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
 }
 
+/* A partition in flight between CPUs lands before it splits (a trust drop must not fail on
+ * it: rvm_partition_split refuses a migrating partition). */
+static void test_split_lands_migration(void **state)
+{
+	uint32_t ms_, mk, s, k, p;
+
+	(void)state;
+	if (!have_agents() || RVM_MAX_CPUS < 2)
+		skip();
+	boot_swarm(2);
+	ms_ = load("sensor", 0);
+	mk = load("sink", 0);
+	p = new_part();
+	s = spawn(ms_, "s", p, ALL_RIGHTS, 1, 1);
+	k = spawn(mk, "k", p, ALL_RIGHTS, 0, 0);
+	assert_int_equal(rvm_kernel_connect(&kern, s, k, NULL), RVM_OK);
+	slices(20, 20000);
+	assert_int_equal(rvm_migrate_begin(&world->parts, &world->sched, RVM_CAP_KERNEL_TABLE,
+					   world->pcap[p], 1u - world->sched.cpu_of[p],
+					   plat.now_ns(plat.ctx), &world->mig),
+			 RVM_OK);
+	assert_true(world->parts.p[p].migrating);
+	assert_int_equal(rvm_kernel_set_trust(&kern, s, 10), RVM_OK);
+	assert_false(world->mig.active);
+	assert_false(world->parts.p[p].migrating);
+	assert_true(world->agents[s].part != p && world->agents[s].quarantined);
+	assert_int_equal(world->migrations, 1);
+	slices(40, 20000);
+	check_channels();
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
 /* Trust below the floor: split off alone, spawning taken away, witnessed. */
 static void test_trust_quarantine(void **state)
 {
@@ -934,6 +966,7 @@ int main(void)
 		cmocka_unit_test(test_trust_quarantine),
 		cmocka_unit_test(test_swarm_split_is_partition_split),
 		cmocka_unit_test(test_epoch_split_is_partition_split),
+		cmocka_unit_test(test_split_lands_migration),
 		cmocka_unit_test(test_spawn_hub),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
