@@ -10,6 +10,8 @@
 #define QEMU_BOOTS 11
 #define QEMU_IMAGE "qemu-virt/platform/qemu-virt/rvm-qemu-virt.elf"
 #define QEMU_FLOOR "qemu-virt/platform/qemu-virt/rvm-qemu-floor.elf"
+/* The image reports its share once its boot is done; the rest of the run is not timed. */
+#define QEMU_UNTIL "--until 'rvm: boot attestation'"
 
 /* What one boot reported: wall clock from launch to the first witness record and to the first
  * console line (runner), and time from entry (image). */
@@ -78,8 +80,8 @@ static double boot_kinsns(const char *runner, const char *elf, const char *appen
 	char args[128];
 	struct boot one = {-1, -1, -1};
 
-	snprintf(args, sizeof(args), "--smp 1 -- -icount shift=0%s%s", append ? " -append " : "",
-		 append ? append : "");
+	snprintf(args, sizeof(args), "--smp 1 " QEMU_UNTIL " -- -icount shift=0%s%s",
+		 append ? " -append " : "", append ? append : "");
 	rvm_board_boot(runner, elf, args, "qemu-console.txt", boot_line, &one);
 	return one.guest < 0 ? -1 : one.guest * 1e3; /* ms of 1-ns instructions -> k insns */
 }
@@ -123,9 +125,10 @@ static void run_first_witness(struct rvm_bench_result *out)
 
 		rvm_board_boot(runner, floor_elf, "--smp 1 --pl011", "qemu-console.txt", boot_line,
 			       &f);
-		rvm_board_boot(runner, elf, "--smp 1", "qemu-console.txt", boot_line, &s);
-		rvm_board_boot(runner, elf, "--smp 1 -- -append rvm.unsigned", "qemu-console.txt",
-			       boot_line, &u);
+		rvm_board_boot(runner, elf, "--smp 1 " QEMU_UNTIL, "qemu-console.txt", boot_line,
+			       &s);
+		rvm_board_boot(runner, elf, "--smp 1 " QEMU_UNTIL " -- -append rvm.unsigned",
+			       "qemu-console.txt", boot_line, &u);
 		add(&fl, f.line, -1);
 		add(&sig, s.guest >= 0 ? s.wall : -1, s.guest);
 		add(&uns, u.guest >= 0 ? u.wall : -1, u.guest);
@@ -148,8 +151,8 @@ static void run_first_witness(struct rvm_bench_result *out)
 	snprintf(out->note, sizeof(out->note),
 		 "med/min of %d: %.0f/%.0f ms; unsigned %.0f/%.0f; QEMU floor %.0f/%.0f; load %.0f",
 		 sig.n, rvm_board_median(sig.v, sig.n), lowest(sig.v, sig.n),
-		 rvm_board_median(uns.v, uns.n), lowest(uns.v, uns.n),
-		 rvm_board_median(fl.v, fl.n), lowest(fl.v, fl.n), (load0 + load1) / 2);
+		 rvm_board_median(uns.v, uns.n), lowest(uns.v, uns.n), rvm_board_median(fl.v, fl.n),
+		 lowest(fl.v, fl.n), (load0 + load1) / 2);
 }
 
 RVM_BENCH_ROW(qemu_first_witness, NULL, "< 100 ms from launch", run_first_witness)

@@ -30,6 +30,7 @@ struct opts {
 	char gdb_dev[32]; /* QEMU -gdb device: tcp::1234 unless --gdb-port says otherwise */
 	const char *extra[16];
 	int nextra;
+	const char *until; /* stop QEMU once a console line starts with this (timing runs) */
 };
 
 struct capture {
@@ -39,6 +40,8 @@ struct capture {
 	double launch_ms, first_record_ms, first_line_ms;
 	int bad_frames;
 	int quiet;
+	const char *until;
+	bool reached; /* a console line began with until */
 };
 
 static double now_ms(void)
@@ -54,7 +57,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: rvm-qemu-run --elf IMAGE [--board virt|seed] [--out DIR] [--smp N] "
 		"[--timeout S]\n"
-		"                    [--quiet] [--pl011]\n"
+		"                    [--quiet] [--pl011] [--until TEXT]\n"
 		"                    [--gdb] [--gdb-port N] [--qemu BIN] [--machine OPTS] [--cpu "
 		"NAME] [-- "
 		"QEMU-ARGS]\n"
@@ -67,6 +70,7 @@ static int usage(void)
 		"timeout.\n"
 		"  The virt console also takes semihosting writes (one trap a line; the image is\n"
 		"  told by the boot argument rvm.semihost); --pl011 leaves it on the UART alone.\n"
+		"  --until TEXT stops QEMU once a console line starts with TEXT (timing runs).\n"
 		"  --board seed boots the seed image on lm3s6965evb (qemu-system-arm, "
 		"semihosting exit)\n"
 		"    and writes DIR/seed-witness.log, DIR/seed-journal.log, "
@@ -138,6 +142,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->board = v;
 		else if (!strcmp(a, "--cpu"))
 			o->cpu = v;
+		else if (!strcmp(a, "--until"))
+			o->until = v;
 		else if (!strcmp(a, "--smp"))
 			o->smp = number(v);
 		else if (!strcmp(a, "--timeout"))
@@ -243,6 +249,8 @@ static void line_in(struct capture *c, const char *line, double t)
 		return;
 	}
 	fputs(line, c->console);
+	if (c->until && !strncmp(line, c->until, strlen(c->until)))
+		c->reached = true;
 	if (!c->quiet) {
 		fputs(line, stdout);
 		fflush(stdout);
@@ -359,7 +367,8 @@ static pid_t launch(const struct opts *o, int out_fd)
 	return pid;
 }
 
-/* Reads QEMU's console until it closes or the deadline passes; returns 1 on timeout. */
+/* Reads QEMU's console until it closes, the deadline passes (returns 1) or a line starts with
+ * the --until text (returns 2). */
 static int pump(struct capture *c, int fd, double deadline)
 {
 	char buf[4096], line[8192] = {0};
@@ -386,6 +395,8 @@ static int pump(struct capture *c, int fd, double deadline)
 				line[len] = 0;
 				line_in(c, line, now_ms());
 				len = 0;
+				if (c->reached)
+					return 2;
 			}
 		}
 	}
@@ -484,7 +495,22 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		return 2;
 	qemu_pid = pid;
+	c.until = o.until;
 	timed_out = pump(&c, fds[0], o.gdb ? 1e18 : c.launch_ms + o.timeout_s * 1e3);
+	if (timed_out == 2) {
+		/* Seen what was asked for: the rest of the run is not wanted. */
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		close_all(&c);
+		if (c.first_record_ms >= 0)
+			printf("rvm-qemu-run: first witness record after %.1f ms (wall clock from "
+			       "launch)\n",
+			       c.first_record_ms);
+		printf("rvm-qemu-run: stopped at \"%s\" after %.1f ms\n", o.until,
+		       now_ms() - c.launch_ms);
+		return c.bad_frames ? 1 : 0;
+	}
 	if (timed_out) {
 		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
