@@ -146,7 +146,8 @@ twin)
   for a in agent.spawn agent.trap recovery.f1_restart_agent agent.hostcall; do
     grep -q " $a " "$out/bare.txt" || { echo "FAIL: the scenario has no $a"; exit 1; }
   done
-  [ "$n" -gt 1000 ] || { echo "FAIL: the scenario is too thin ($n records)"; exit 1; }
+  # Host calls are folded into batch records, so the records are fewer than the events.
+  [ "$n" -gt 100 ] || { echo "FAIL: the scenario is too thin ($n records)"; exit 1; }
   # The journals (what replay reads) are the same too.
   cmp "$out/qemu-journal.log" "$out/hosted/journal.log" || { echo "FAIL: the journals differ"; exit 1; }
   echo "hosted and bare metal: the same $n witness records apart from timestamps and the cap-space size"
