@@ -59,6 +59,37 @@ static void ours_one(void *c, uint64_t iters)
 	rvm_bench_sink(&a, sizeof(a));
 }
 
+/* A 4 KiB and an 8 KiB block live at once, freed in allocation order. */
+static void ours_pair(void *c, uint64_t iters)
+{
+	uint64_t a = 0, d = 0;
+
+	(void)c;
+	for (uint64_t i = 0; i < iters; i++) {
+		rvm_buddy_alloc(&ctx.b, 0, 0, &a);
+		rvm_buddy_alloc(&ctx.b, 1, 0, &d);
+		rvm_buddy_free(&ctx.b, a);
+		rvm_buddy_free(&ctx.b, d);
+	}
+	rvm_bench_sink(&a, sizeof(a));
+	rvm_bench_sink(&d, sizeof(d));
+}
+
+static void peer_pair(void *c, uint64_t iters)
+{
+	void *p = NULL, *q = NULL;
+
+	(void)c;
+	for (uint64_t i = 0; i < iters; i++) {
+		p = malloc(4096);
+		q = malloc(8192);
+		rvm_bench_sink(&p, sizeof(p));
+		rvm_bench_sink(&q, sizeof(q));
+		free(p);
+		free(q);
+	}
+}
+
 static void peer_one(void *c, uint64_t iters)
 {
 	void *p = NULL;
@@ -113,14 +144,34 @@ static void run_one(struct rvm_bench_result *out)
 	snprintf(out->note, sizeof(out->note), "one 4 KiB block, alloc+free, allocator in use");
 }
 
-/* Worst case: a fully coalesced allocator splits a 4 MiB block 10 times and merges it back. */
+/*
+ * From a fully coalesced allocator: each cycle splits a 4 MiB block 10 times
+ * and merges it back. The split's halves stay a record until the next
+ * operation (kernel/buddy.c), so freeing the block right away merges them in
+ * one step.
+ */
 static void run_cold(struct rvm_bench_result *out)
 {
 	setup();
 	rvm_bench_pair(ours_one, NULL, peer_one, NULL, 200000, 21, &out->ours_ns, &out->peer_ns);
 	if (rvm_buddy_check_invariants(&ctx.b) != RVM_OK)
 		abort();
-	snprintf(out->note, sizeof(out->note), "one 4 KiB block from all-free: 10 splits, 10 merges");
+	snprintf(out->note, sizeof(out->note), "4 KiB from all-free: 10 splits, 10 merges");
+}
+
+/*
+ * The same with a 4 KiB and an 8 KiB block live: the second allocation takes
+ * the 8 KiB half off the split's record; freeing the 4 KiB block merges its
+ * buddy half from the record and links the 8 KiB result; freeing the other
+ * unlinks it and merges the eight halves left. Per pair (two allocs, two frees).
+ */
+static void run_cold_pair(struct rvm_bench_result *out)
+{
+	setup();
+	rvm_bench_pair(ours_pair, NULL, peer_pair, NULL, 100000, 21, &out->ours_ns, &out->peer_ns);
+	if (rvm_buddy_check_invariants(&ctx.b) != RVM_OK)
+		abort();
+	snprintf(out->note, sizeof(out->note), "4 KiB + 8 KiB from all-free, both freed; per pair");
 }
 
 static void run_mixed(struct rvm_bench_result *out)
@@ -145,4 +196,6 @@ static void run_mixed(struct rvm_bench_result *out)
 
 RVM_BENCH_ROW_ENV(buddy_alloc_free, "glibc-malloc", "ratio < 1.0", run_one, GLIBC_NO_TRIM)
 RVM_BENCH_ROW_ENV(buddy_alloc_free_cold, "glibc-malloc", "ratio < 1.0", run_cold, GLIBC_NO_TRIM)
+RVM_BENCH_ROW_ENV(buddy_alloc_free_cold_pair, "glibc-malloc", "ratio < 1.0", run_cold_pair,
+		  GLIBC_NO_TRIM)
 RVM_BENCH_ROW_ENV(buddy_alloc_free_mixed, "glibc-malloc", "ratio < 1.0", run_mixed, GLIBC_NO_TRIM)

@@ -1,8 +1,33 @@
-/* kernel/buddy.c - buddy allocator of physical frames with eager coalescing and caller-owned metadata. */
+/* kernel/buddy.c - buddy allocator of physical frames: eager coalescing, caller-owned metadata. */
 #include <rvm/buddy.h>
 #include <rvm/bytes.h>
 
 #include "buddy_priv.h"
+
+/*
+ * Deferred halves. A split keeps the lower half of a free block of order K
+ * and frees the upper halves of orders order..K-1, whose lists were empty (K
+ * is the smallest non-empty order >= order). Writing each half's frame would
+ * cost a store to a different cache line per order, and the common next step,
+ * freeing the block again, would read them all back to merge. So a split only
+ * records each half as deferred[j], the bottom of list j, and leaves its frame
+ * reading TAIL (as it did, being inside a free block). Whoever meets a
+ * deferred block asks deferred[] first: a merge takes its buddy out of
+ * deferred[k] without touching the frame, alloc takes it when the linked part
+ * of the list is empty, and queries report it as a free head. At most one per
+ * order: a split only defers into an empty list, and later pushes go on top.
+ * The allocator stays an eager buddy allocator with LIFO lists, observably the
+ * same as one that writes every half (tests/unit/test_buddy_model.c).
+ *
+ * The latest split is not even written to deferred[]: chain_base and
+ * chain_mask record it (deferred[j] = chain_base + 2^j for each bit j of
+ * chain_mask). A merge that reaches the block at chain_base of an order j in
+ * the mask takes that half and every next one in the mask in one step; an
+ * allocation of exactly order j that would take the half takes it off the
+ * record; any other allocation writes the record out first (chain_flush). Only
+ * the block at chain_base has the halves as buddies, so nothing else needs to
+ * look at the record.
+ */
 
 static inline uint64_t frame_pfn(const struct rvm_buddy *b, uint32_t g)
 {
@@ -11,35 +36,30 @@ static inline uint64_t frame_pfn(const struct rvm_buddy *b, uint32_t g)
 	return r->base_pfn + (g - r->first);
 }
 
-/* Marks frame g the head of a free block of order k (state and order in one go). */
-static inline void set_free_head(struct rvm_buddy_frame *f, unsigned k)
-{
-	f->order = (uint8_t)k;
-	f->state = RVM_FRAME_FREE_HEAD;
-}
-
-/* Whether f heads a free block of order k: state and order read as one 16-bit word. */
+/* Whether f heads a linked free block of order k (state and order compared as one word). */
 static inline bool is_free_head(const struct rvm_buddy_frame *f, unsigned k)
 {
 	return (f->order | (unsigned)f->state << 8) == (k | (unsigned)RVM_FRAME_FREE_HEAD << 8);
 }
 
+/* Pushes block g on top of free list k. */
 static void list_push(struct rvm_buddy *b, unsigned k, uint32_t g)
 {
 	struct rvm_buddy_frame *fr = b->frames;
 	uint32_t head = b->free_head[k];
 
-	set_free_head(&fr[g], k);
+	fr[g].order = (uint8_t)k;
+	fr[g].state = RVM_FRAME_FREE_HEAD;
 	fr[g].prev = RVM_BUDDY_NIL;
 	fr[g].next = head;
 	if (head != RVM_BUDDY_NIL)
 		fr[head].prev = g;
 	b->free_head[k] = g;
 	b->free_count[k]++;
-	b->nonempty |= 1u << k;
+	b->linked |= 1u << k;
 }
 
-/* Unlinks free block g from list k; clears the list's nonempty bit when it empties. */
+/* Unlinks linked free block g from list k. */
 static inline void list_remove(struct rvm_buddy *b, unsigned k, uint32_t g)
 {
 	struct rvm_buddy_frame *fr = b->frames;
@@ -52,20 +72,25 @@ static inline void list_remove(struct rvm_buddy *b, unsigned k, uint32_t g)
 	if (next != RVM_BUDDY_NIL)
 		fr[next].prev = prev;
 	else if (prev == RVM_BUDDY_NIL)
-		b->nonempty &= ~(1u << k);
+		b->linked &= ~(1u << k);
 	b->free_count[k]--;
 }
 
-/* Range holding pfn, or -1. A handful of ranges: a linear scan is the fast way. */
-static int find_range(const struct rvm_buddy *b, uint64_t pfn)
+/*
+ * Frame index of the frame holding pfn into *g, or false if pfn is in no
+ * range. A handful of ranges: a linear scan is the fast way.
+ */
+static inline bool find_frame(const struct rvm_buddy *b, uint64_t pfn, uint32_t *g)
 {
 	for (uint32_t i = 0; i < b->nranges; i++) {
 		const struct rvm_buddy_range *r = &b->ranges[i];
 
-		if (pfn >= r->base_pfn && pfn - r->base_pfn < r->npages)
-			return (int)i;
+		if (pfn - r->base_pfn < r->npages) {
+			*g = r->first + (uint32_t)(pfn - r->base_pfn);
+			return true;
+		}
 	}
-	return -1;
+	return false;
 }
 
 uint64_t rvm_buddy_frames_needed(const struct rvm_phys_range *ranges, size_t nranges)
@@ -113,7 +138,7 @@ enum rvm_err rvm_buddy_init(struct rvm_buddy *b, struct rvm_buddy_frame *frames,
 	b->nframes = (uint32_t)need;
 	b->nranges = (uint32_t)nranges;
 	for (unsigned k = 0; k < RVM_BUDDY_ORDERS; k++)
-		b->free_head[k] = RVM_BUDDY_NIL;
+		b->free_head[k] = b->deferred[k] = RVM_BUDDY_NIL;
 	for (uint32_t i = 0, first = 0; i < nranges; i++) {
 		struct rvm_buddy_range *r = &b->ranges[i];
 		uint64_t pfn, end;
@@ -141,37 +166,59 @@ enum rvm_err rvm_buddy_init(struct rvm_buddy *b, struct rvm_buddy_frame *frames,
 	return RVM_OK;
 }
 
-/* Smallest order >= order with a free block, or RVM_BUDDY_ORDERS: one ctz on the nonempty mask. */
+/* Writes the recorded split out to deferred[]. */
+static void chain_flush(struct rvm_buddy *b)
+{
+	for (uint32_t m = b->chain_mask; m != 0; m &= m - 1)
+		b->deferred[__builtin_ctz(m)] = b->chain_base + (m & -m);
+	b->chain_base = b->chain_mask = 0;
+}
+
+/* Smallest order >= order with a free block, or RVM_BUDDY_ORDERS: one ctz. */
 static inline unsigned first_order(const struct rvm_buddy *b, unsigned order)
 {
-	uint32_t m = b->nonempty >> order;
+	uint32_t m = (b->linked | b->deferred_mask) >> order;
 
 	return m ? order + (unsigned)__builtin_ctz(m) : RVM_BUDDY_ORDERS;
 }
 
 /*
- * Writes the deferred split's halves out as ordinary free blocks, as the
- * eager split would have: each alone in its list (buddy_priv.h).
+ * Takes the head of list k (linked part first, then the deferred block) and
+ * records the split down to order, whose lists order..k-1 are empty.
  */
-static void chain_flush(struct rvm_buddy *b)
+static uint32_t take_and_split(struct rvm_buddy *b, unsigned k, unsigned order)
 {
-	struct rvm_buddy_frame *fr = b->frames;
+	uint32_t g = b->free_head[k];
 
-	for (unsigned k = b->chain_lo; k < b->chain_hi; k++) {
-		uint32_t h = b->chain_base + (1u << k);
-
-		set_free_head(&fr[h], k);
-		fr[h].next = fr[h].prev = RVM_BUDDY_NIL;
-		b->free_head[k] = h;
-		b->free_count[k] = 1;
+	if (g != RVM_BUDDY_NIL) {
+		list_remove(b, k, g);
+	} else {
+		g = b->deferred[k];
+		b->deferred[k] = RVM_BUDDY_NIL;
+		b->deferred_mask &= ~(1u << k);
 	}
-	b->chain_base = 0;
-	b->chain_lo = b->chain_hi = 0;
+	if (k > order) {
+		b->chain_base = g;
+		b->chain_mask = (1u << k) - (1u << order);
+		b->deferred_mask |= b->chain_mask;
+	}
+	return g;
+}
+
+/* Takes the recorded split's half of order k (the head of list k) off the record. */
+static uint32_t chain_take(struct rvm_buddy *b, unsigned k)
+{
+	uint32_t g = b->chain_base + (1u << k);
+
+	b->deferred_mask &= ~(1u << k);
+	b->chain_mask &= ~(1u << k);
+	if (b->chain_mask == 0)
+		b->chain_base = 0;
+	return g;
 }
 
 enum rvm_err rvm_buddy_alloc(struct rvm_buddy *b, unsigned order, unsigned flags, uint64_t *addr)
 {
-	struct rvm_buddy_frame *fr;
 	unsigned k;
 	uint32_t g;
 
@@ -182,24 +229,15 @@ enum rvm_err rvm_buddy_alloc(struct rvm_buddy *b, unsigned order, unsigned flags
 	k = first_order(b, order);
 	if (k > RVM_BUDDY_MAX_ORDER)
 		return RVM_E_NOMEM;
-	if (buddy_chain_active(b))
-		chain_flush(b);
-	fr = b->frames;
-	g = b->free_head[k];
-	list_remove(b, k, g);
-	/*
-	 * Split: keep the lower half, free the upper ones (orders order..k-1,
-	 * whose lists are empty). The halves are recorded, not written: the
-	 * next operation writes them or, if it frees g, merges them unseen.
-	 */
-	if (k > order) {
-		b->chain_base = g;
-		b->chain_lo = (uint8_t)order;
-		b->chain_hi = (uint8_t)k;
-		b->nonempty |= buddy_chain_orders(b);
+	if (k == order && ((b->chain_mask >> k) & 1u) && b->free_head[k] == RVM_BUDDY_NIL) {
+		g = chain_take(b, k);
+	} else {
+		if (buddy_chain_active(b))
+			chain_flush(b);
+		g = take_and_split(b, k, order);
 	}
-	fr[g].state = RVM_FRAME_USED_HEAD;
-	fr[g].order = (uint8_t)order;
+	b->frames[g].state = RVM_FRAME_USED_HEAD;
+	b->frames[g].order = (uint8_t)order;
 	b->free_frames -= 1ull << order;
 	b->used_blocks++;
 	*addr = frame_pfn(b, g) << RVM_FRAME_SHIFT;
@@ -228,27 +266,27 @@ enum rvm_err rvm_buddy_peek(const struct rvm_buddy *b, unsigned order, uint64_t 
 static enum rvm_err used_head(const struct rvm_buddy *b, uint64_t addr, uint32_t *gp)
 {
 	uint32_t g;
-	enum rvm_err err = rvm_buddy_frame_index(b, addr, &g);
+	unsigned state;
 
-	if (err != RVM_OK)
-		return err;
+	if (!find_frame(b, addr >> RVM_FRAME_SHIFT, &g))
+		return RVM_E_RANGE;
+	state = b->frames[g].state;
+	if (state == RVM_FRAME_USED_HEAD && (addr & (RVM_FRAME_SIZE - 1)) == 0) {
+		*gp = g;
+		return RVM_OK;
+	}
 	if ((addr & (RVM_FRAME_SIZE - 1)) != 0)
 		return RVM_E_INVAL;
-	if (buddy_chain_piece(b, g) >= 0) /* a deferred half: a free block */
-		return RVM_E_STATE;
-	if (b->frames[g].state == RVM_FRAME_TAIL)
-		return RVM_E_INVAL;
-	if (b->frames[g].state != RVM_FRAME_USED_HEAD)
-		return RVM_E_STATE;
-	*gp = g;
-	return RVM_OK;
+	if (state == RVM_FRAME_TAIL) /* a deferred block's frame reads TAIL too */
+		return buddy_deferred_order(b, g) >= 0 ? RVM_E_STATE : RVM_E_INVAL;
+	return RVM_E_STATE;
 }
 
 enum rvm_err rvm_buddy_free(struct rvm_buddy *b, uint64_t addr)
 {
 	struct rvm_buddy_frame *fr;
 	const struct rvm_buddy_range *r;
-	uint32_t g;
+	uint32_t g, merged_deferred = 0;
 	unsigned k;
 	enum rvm_err err;
 
@@ -262,34 +300,49 @@ enum rvm_err rvm_buddy_free(struct rvm_buddy *b, uint64_t addr)
 	b->free_frames += 1ull << k;
 	b->used_blocks--;
 	r = &b->ranges[fr[g].range];
-	if (buddy_chain_active(b)) {
-		if (g == b->chain_base) {
-			/* Its buddies up to chain_hi are the deferred halves: merge at once. */
-			b->nonempty &= ~buddy_chain_orders(b);
-			k = b->chain_hi;
-			b->chain_base = 0;
-			b->chain_lo = b->chain_hi = 0;
-		} else {
-			chain_flush(b);
-		}
-	}
 	/*
 	 * Merge while the buddy (at pfn ^ 2^k) is a free block of order k inside
-	 * the same range: one unsigned compare tests both ends of the range.
+	 * the same range. A deferred block is always the upper half of its split
+	 * and inside the range, so deferred[k] == g + 2^k alone says it is g's
+	 * free buddy; merging it needs neither its frame nor a range check. The
+	 * recorded split's halves are the buddies of chain_base: a run of them
+	 * merges at once.
 	 */
-	for (uint64_t pfn = addr >> RVM_FRAME_SHIFT; k < RVM_BUDDY_MAX_ORDER; k++) {
+	for (uint64_t pfn = addr >> RVM_FRAME_SHIFT; k < RVM_BUDDY_MAX_ORDER;) {
 		uint64_t size = 1ull << k, bpfn = pfn ^ size;
-		uint32_t bg = g + (uint32_t)(bpfn - pfn), upper;
+		uint32_t bg = g + (uint32_t)(bpfn - pfn);
 
+		if (g == b->chain_base && ((b->chain_mask >> k) & 1u)) {
+			uint32_t run = ~(b->chain_mask >> k);
+			uint32_t orders = ((1u << __builtin_ctz(run)) - 1u) << k;
+
+			merged_deferred |= orders;
+			k += (unsigned)__builtin_ctz(run);
+			b->chain_mask &= ~orders;
+			if (b->chain_mask == 0)
+				b->chain_base = 0;
+			continue;
+		}
+		if (b->deferred[k] == g + (uint32_t)size) {
+			b->deferred[k] = RVM_BUDDY_NIL;
+			merged_deferred |= (uint32_t)size;
+			k++;
+			continue;
+		}
 		if (bpfn - r->base_pfn > r->npages - size || !is_free_head(&fr[bg], k))
 			break;
 		list_remove(b, k, bg);
 		/* The merged block starts at the lower of the two; the upper head is a tail now. */
-		upper = bg > g ? bg : g;
-		g = bg > g ? g : bg;
-		fr[upper].state = RVM_FRAME_TAIL;
+		if (bg < g) {
+			fr[g].state = RVM_FRAME_TAIL;
+			g = bg;
+		} else {
+			fr[bg].state = RVM_FRAME_TAIL;
+		}
 		pfn &= ~size;
+		k++;
 	}
+	b->deferred_mask &= ~merged_deferred;
 	list_push(b, k, g);
 	return RVM_OK;
 }
@@ -309,14 +362,7 @@ enum rvm_err rvm_buddy_block_order(const struct rvm_buddy *b, uint64_t addr, uns
 
 enum rvm_err rvm_buddy_frame_index(const struct rvm_buddy *b, uint64_t addr, uint32_t *idx)
 {
-	uint64_t pfn = addr >> RVM_FRAME_SHIFT;
-	int r;
-
 	if (!b || !idx)
 		return RVM_E_INVAL;
-	r = find_range(b, pfn);
-	if (r < 0)
-		return RVM_E_RANGE;
-	*idx = b->ranges[r].first + (uint32_t)(pfn - b->ranges[r].base_pfn);
-	return RVM_OK;
+	return find_frame(b, addr >> RVM_FRAME_SHIFT, idx) ? RVM_OK : RVM_E_RANGE;
 }

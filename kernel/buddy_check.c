@@ -12,7 +12,7 @@ void rvm_buddy_stats(const struct rvm_buddy *b, struct rvm_buddy_stats *out)
 		out->free_blocks[k] = buddy_list_count(b, k);
 }
 
-/* A frame as an eager allocator would have written it: deferred halves are free heads. */
+/* A frame as an allocator writing every block would have it: deferred blocks are free heads. */
 struct frame_view {
 	unsigned state;
 	unsigned order;
@@ -20,25 +20,27 @@ struct frame_view {
 
 static struct frame_view frame_view(const struct rvm_buddy *b, uint32_t g)
 {
-	int piece = buddy_chain_piece(b, g);
+	int k = buddy_deferred_order(b, g);
 
-	if (piece >= 0)
-		return (struct frame_view){ RVM_FRAME_FREE_HEAD, (unsigned)piece };
+	if (k >= 0)
+		return (struct frame_view){ RVM_FRAME_FREE_HEAD, (unsigned)k };
 	return (struct frame_view){ b->frames[g].state, b->frames[g].order };
 }
 
 /*
- * Checks one free list as kept in the arrays: links, states, orders, length,
- * and the nonempty bit. A list the deferred split covers is empty there.
+ * Checks free list k: the linked part's links, states, orders and length; the
+ * deferred block's frame (in range, reading TAIL); the linked and deferred bits.
  */
 static bool list_ok(const struct rvm_buddy *b, unsigned k)
 {
-	uint32_t g = b->free_head[k], prev = RVM_BUDDY_NIL, n = 0;
-	bool chained = (buddy_chain_orders(b) >> k) & 1u;
+	uint32_t g = b->free_head[k], prev = RVM_BUDDY_NIL, n = 0, d = buddy_deferred(b, k);
 
-	if (chained && g != RVM_BUDDY_NIL)
+	if (d != RVM_BUDDY_NIL && (d >= b->nframes || b->frames[d].state != RVM_FRAME_TAIL))
 		return false;
-	if (((b->nonempty >> k) & 1u) != (chained || g != RVM_BUDDY_NIL))
+	if (((b->chain_mask >> k) & 1u) && b->deferred[k] != RVM_BUDDY_NIL)
+		return false;
+	if (((b->linked >> k) & 1u) != (g != RVM_BUDDY_NIL) ||
+	    ((b->deferred_mask >> k) & 1u) != (d != RVM_BUDDY_NIL))
 		return false;
 	while (g != RVM_BUDDY_NIL) {
 		const struct rvm_buddy_frame *f;
@@ -55,23 +57,29 @@ static bool list_ok(const struct rvm_buddy *b, unsigned k)
 	return n == b->free_count[k];
 }
 
-/* The deferred split is well formed: its block is allocated, its halves lie inside the range. */
+/*
+ * The recorded split is well formed: chain_base heads a block no larger than
+ * its lowest half, and the split block lay inside one range. (The tiling walk
+ * then checks the halves against their neighbours.)
+ */
 static bool chain_ok(const struct rvm_buddy *b)
 {
 	const struct rvm_buddy_frame *f;
 	const struct rvm_buddy_range *r;
+	unsigned hi;
 
 	if (!buddy_chain_active(b))
-		return b->chain_base == 0 && b->chain_lo == 0 && b->chain_hi == 0;
-	if (b->chain_hi > RVM_BUDDY_MAX_ORDER || b->chain_base >= b->nframes)
+		return b->chain_base == 0;
+	if ((b->chain_mask >> RVM_BUDDY_MAX_ORDER) != 0 || b->chain_base >= b->nframes)
 		return false;
+	hi = 32u - (unsigned)__builtin_clz(b->chain_mask); /* the split block's order */
 	f = &b->frames[b->chain_base];
-	if (f->state != RVM_FRAME_USED_HEAD || f->order != b->chain_lo || f->range >= b->nranges)
+	if (f->state == RVM_FRAME_TAIL || f->order > (unsigned)__builtin_ctz(b->chain_mask) ||
+	    f->range >= b->nranges)
 		return false;
 	r = &b->ranges[f->range];
-	/* The split block (chain_base of order chain_hi) must have been one block of the range. */
-	return b->chain_base - r->first + (1ull << b->chain_hi) <= r->npages &&
-	       ((r->base_pfn + (b->chain_base - r->first)) & ((1ull << b->chain_hi) - 1)) == 0;
+	return b->chain_base - r->first + (1ull << hi) <= r->npages &&
+	       ((r->base_pfn + (b->chain_base - r->first)) & ((1ull << hi) - 1)) == 0;
 }
 
 /* Walks range i's tiling block by block; adds up free frames, free blocks and used blocks. */
@@ -122,7 +130,7 @@ enum rvm_err rvm_buddy_check_invariants(const struct rvm_buddy *b)
 	uint64_t free_frames = 0, used = 0;
 	uint32_t free_blocks[RVM_BUDDY_ORDERS] = { 0 };
 
-	if (!chain_ok(b) || (b->nonempty >> RVM_BUDDY_ORDERS) != 0)
+	if (!chain_ok(b) || ((b->linked | b->deferred_mask) >> RVM_BUDDY_ORDERS) != 0)
 		return RVM_E_CORRUPT;
 	for (unsigned k = 0; k < RVM_BUDDY_ORDERS; k++)
 		if (!list_ok(b, k))

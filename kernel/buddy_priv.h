@@ -1,58 +1,42 @@
-/* kernel/buddy_priv.h - helpers the buddy allocator and its checker share: the deferred split. */
+/* kernel/buddy_priv.h - what the buddy allocator and its checker share: list heads and counts. */
 #ifndef RVM_BUDDY_PRIV_H
 #define RVM_BUDDY_PRIV_H
 
 #include <rvm/buddy.h>
 
-/*
- * The deferred split (struct rvm_buddy, chain_*). An allocation that splits a
- * free block g of order hi down to order lo makes the upper halves
- * g + 2^j (lo <= j < hi) free blocks of order j. Those lists were empty (hi
- * is the smallest non-empty order >= lo), so each half is alone in its list.
- * Instead of writing the halves' frames and links, the allocator records the
- * chain; the next operation either frees g (then the halves merge straight
- * back into g of order hi: no frame was ever written) or writes the halves
- * out first (buddy_chain_flush) and proceeds as usual. Every query answers
- * as if the halves had been written, so the allocator behaves exactly like
- * an eager buddy allocator.
- */
+/* Whether the latest split's halves are still only a record (kernel/buddy.c). */
 static inline bool buddy_chain_active(const struct rvm_buddy *b)
 {
-	return b->chain_hi > b->chain_lo;
+	return b->chain_mask != 0;
 }
 
-/*
- * Order of the chain half whose head is frame g, or -1 if g heads none.
- * The halves sit at g - base = 2^j, a power of two in [2^lo, 2^hi).
- */
-static inline int buddy_chain_piece(const struct rvm_buddy *b, uint32_t g)
+/* The deferred block of list k (recorded split included), or RVM_BUDDY_NIL. */
+static inline uint32_t buddy_deferred(const struct rvm_buddy *b, unsigned k)
 {
-	uint32_t d = g - b->chain_base;
-
-	if (!buddy_chain_active(b) || g <= b->chain_base || (d & (d - 1)) != 0 ||
-	    d < (1u << b->chain_lo) || d >= (1u << b->chain_hi))
-		return -1;
-	return __builtin_ctz(d);
+	if ((b->chain_mask >> k) & 1u)
+		return b->chain_base + (1u << k);
+	return b->deferred[k];
 }
 
-/* Mask of the orders the chain's halves occupy: bits lo .. hi-1. */
-static inline uint32_t buddy_chain_orders(const struct rvm_buddy *b)
-{
-	return (1u << b->chain_hi) - (1u << b->chain_lo);
-}
-
-/* Head of free list k as an eager allocator would have it (RVM_BUDDY_NIL if empty). */
+/* Head of free list k (what the next alloc of order k takes), RVM_BUDDY_NIL if empty. */
 static inline uint32_t buddy_list_head(const struct rvm_buddy *b, unsigned k)
 {
-	if ((buddy_chain_orders(b) >> k) & 1u)
-		return b->chain_base + (1u << k);
-	return b->free_head[k];
+	return b->free_head[k] != RVM_BUDDY_NIL ? b->free_head[k] : buddy_deferred(b, k);
 }
 
-/* Length of free list k, chain halves included. */
+/* Length of free list k, its deferred block included. */
 static inline uint32_t buddy_list_count(const struct rvm_buddy *b, unsigned k)
 {
-	return b->free_count[k] + ((buddy_chain_orders(b) >> k) & 1u);
+	return b->free_count[k] + (buddy_deferred(b, k) != RVM_BUDDY_NIL);
+}
+
+/* Order of the deferred free block whose head is frame g, or -1 if none is. */
+static inline int buddy_deferred_order(const struct rvm_buddy *b, uint32_t g)
+{
+	for (unsigned k = 0; k < RVM_BUDDY_ORDERS; k++)
+		if (buddy_deferred(b, k) == g)
+			return (int)k;
+	return -1;
 }
 
 #endif

@@ -22,6 +22,27 @@ void wasm_zero(void *p, size_t n)
 		*d++ = 0;
 }
 
+/*
+ * Copies n bytes to d from s, eight words at a time when both are 8-byte aligned (the
+ * module's bytes into the arena: rvm_memcpy moves one word per step).
+ */
+static void copy_bytes(uint8_t *d, const uint8_t *s, size_t n)
+{
+	if (((uintptr_t)d | (uintptr_t)s) & 7) {
+		rvm_memcpy(d, s, n);
+		return;
+	}
+	for (; n >= 64; n -= 64, d += 64, s += 64) {
+		wasm_word *w = (wasm_word *)(void *)d;
+		const wasm_word *v = (const wasm_word *)(const void *)s;
+
+		w[0] = v[0], w[1] = v[1], w[2] = v[2], w[3] = v[3];
+		w[4] = v[4], w[5] = v[5], w[6] = v[6], w[7] = v[7];
+	}
+	if (n)
+		rvm_memcpy(d, s, n);
+}
+
 void *wasm_alloc_raw(struct wasm_arena *a, size_t n)
 {
 	size_t at = (a->used + 7u) & ~(size_t)7u;
@@ -879,13 +900,14 @@ struct rvm_wasm_module *rvm_wasm_module_load(const uint8_t *bytes, size_t len, v
 		err = &dummy;
 	rvm_memset(err, 0, sizeof(*err));
 	m = wasm_alloc(&a, sizeof(*m));
-	copy = m ? wasm_alloc(&a, len + 1) : NULL;
+	copy = m ? wasm_alloc_raw(&a, len + 1) : NULL; /* overwritten right below */
 	if (!m || !copy || len > 0xffffffffu) {
 		err->err = RVM_E_NOMEM;
 		rvm_memcpy(err->msg, "module arena too small", 23);
 		return NULL;
 	}
-	rvm_memcpy(copy, bytes, len);
+	copy_bytes(copy, bytes, len);
+	copy[len] = 0;
 	m->bytes = copy;
 	m->len = len;
 	m->start = UINT32_MAX;

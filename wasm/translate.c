@@ -853,13 +853,13 @@ static bool read_table(struct tr *t, uint32_t *x)
 
 /*
  * Signature of numeric opcode op (0x45..0xc4): operand types a, b (0 if unary), result.
- * One table row per opcode: a, b and the result as 2-bit codes (i32 i64 f32 f64).
+ * One table row per opcode: the value type bytes of a, b and the result in bytes 0, 1, 2.
+ * I L F D stand for i32 i64 f32 f64, whose type bytes are 0x7f minus them.
  */
-#define SIG(a, b, r) (uint8_t)((a) | (r) << 2 | (b) << 4)
-#define SIG_UN 0x40 /* unary: no b */
-#define U(a, r) (uint8_t)(SIG(a, 0, r) | SIG_UN)
 enum { I = 0, L = 1, F = 2, D = 3 };
-static const uint8_t numeric_sigs[0xc5 - 0x45] = {
+#define SIG(a, b, r) (uint32_t)((0x7fu - (a)) | (0x7fu - (b)) << 8 | (0x7fu - (r)) << 16)
+#define U(a, r) (uint32_t)((0x7fu - (a)) | (0x7fu - (r)) << 16)
+static const uint32_t numeric_sigs[0xc5 - 0x45] = {
 	U(I, I),								  /* 0x45 eqz */
 	SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I),	  /* 0x46.. */
 	SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I), SIG(I, I, I),	  /* ..0x4f */
@@ -894,34 +894,28 @@ static const uint8_t numeric_sigs[0xc5 - 0x45] = {
 #undef U
 #undef SIG
 
-/* The 2-bit codes I L F D are 0x7f minus the value type byte (i32 i64 f32 f64). */
-_Static_assert(RVM_WASM_I32 - I == 0x7f && RVM_WASM_I64 == 0x7f - L && RVM_WASM_F32 == 0x7f - F &&
+_Static_assert(RVM_WASM_I32 == 0x7f - I && RVM_WASM_I64 == 0x7f - L && RVM_WASM_F32 == 0x7f - F &&
 		       RVM_WASM_F64 == 0x7f - D,
 	       "value type codes");
 
 HOT void numeric_sig(uint32_t op, uint8_t *a, uint8_t *b, uint8_t *res)
 {
-	uint8_t s = numeric_sigs[op - 0x45];
+	uint32_t s = numeric_sigs[op - 0x45];
 
-	*a = (uint8_t)(0x7f - (s & 3));
-	*res = (uint8_t)(0x7f - ((s >> 2) & 3));
-	*b = (s & SIG_UN) ? 0 : (uint8_t)(0x7f - ((s >> 4) & 3));
+	*a = (uint8_t)s;
+	*b = (uint8_t)(s >> 8);
+	*res = (uint8_t)(s >> 16);
 }
 
-static uint32_t imm_form(uint32_t op)
+/* The form of i32 ops 0x6a..0x76 with an immediate second operand; 0: none. */
+static const uint8_t imm_forms[0x77 - 0x6a] = {
+	OP_I32_ADD_IMM, OP_I32_SUB_IMM, OP_I32_MUL_IMM, 0, 0, 0, 0, OP_I32_AND_IMM,
+	OP_I32_OR_IMM, OP_I32_XOR_IMM, OP_I32_SHL_IMM, OP_I32_SHR_S_IMM, OP_I32_SHR_U_IMM,
+};
+
+HOT uint32_t imm_form(uint32_t op)
 {
-	switch (op) {
-	case 0x6a: return OP_I32_ADD_IMM;
-	case 0x6b: return OP_I32_SUB_IMM;
-	case 0x6c: return OP_I32_MUL_IMM;
-	case 0x71: return OP_I32_AND_IMM;
-	case 0x72: return OP_I32_OR_IMM;
-	case 0x73: return OP_I32_XOR_IMM;
-	case 0x74: return OP_I32_SHL_IMM;
-	case 0x75: return OP_I32_SHR_S_IMM;
-	case 0x76: return OP_I32_SHR_U_IMM;
-	default: return 0;
-	}
+	return op >= 0x6a && op <= 0x76 ? imm_forms[op - 0x6a] : 0;
 }
 
 static bool op_numeric(struct tr *t, uint32_t op)
@@ -1392,7 +1386,11 @@ HOT unsigned leb_s32(const uint8_t *p, const uint8_t *end, int32_t *v)
 	return 5;
 }
 
-/* Most words one fast instruction emits (a load: op d a off), plus slack. */
+/*
+ * A fast instruction takes at least one byte, pushes at most one operand and emits at most
+ * four words per byte it takes (a binary op: op d a b); FAST_WORDS more are slack.
+ */
+#define FAST_WORDS_PER_BYTE 4u
 #define FAST_WORDS 8u
 
 /* What the fast loop does with each opcode: a dense switch, one jump table. */
@@ -1400,6 +1398,9 @@ enum fast_kind {
 	FK_SLOW = 0, /* step() */
 	FK_DROP,
 	FK_BLOCK,
+	FK_LOOP,
+	FK_IF,
+	FK_ELSE,
 	FK_END,
 	FK_BR_IF,
 	FK_LOCAL_GET,
@@ -1416,7 +1417,7 @@ enum fast_kind {
 /* Numeric ops but wrap (0xa7), reinterpret (0xbc..0xbf) and i64.add (0x7c, which step()
  * fuses with a 64-bit constant). */
 static const uint8_t fast_kinds[256] = {
-	[0x02] = FK_BLOCK, [0x0b] = FK_END, [0x0d] = FK_BR_IF, [0x1a] = FK_DROP,
+	[0x02] = FK_BLOCK, [0x03] = FK_LOOP, [0x04] = FK_IF, [0x05] = FK_ELSE, [0x0b] = FK_END, [0x0d] = FK_BR_IF, [0x1a] = FK_DROP,
 	[0x20] = FK_LOCAL_GET, [0x21] = FK_LOCAL_SET, [0x22] = FK_LOCAL_SET,
 	[0x41] = FK_I32_CONST,
 	K16(0x28, FK_MEMORY), K4(0x38, FK_MEMORY), [0x3c] = FK_MEMORY, [0x3d] = FK_MEMORY,
@@ -1435,12 +1436,81 @@ static const uint8_t fast_kinds[256] = {
 #undef K16
 
 /*
+ * cond_jump() for the fast loop: a jump on slot cond (when nonzero, or zero if negate) to
+ * target, fused with the compare or eqz that produced cond in slot `own`; code[0, *len) so
+ * far. Returns the index of the target word; the caller marks a label.
+ */
+HOT uint32_t fast_cond_jump(struct tr *t, uint32_t *len, uint32_t cond, uint32_t own, bool negate,
+			    uint32_t target)
+{
+	uint32_t *code = t->code, at = t->last_op;
+
+	if (at != NONE && t->last_dst != NONE && code[t->last_dst] == cond && cond == own) {
+		if (is_i32_cmp(code[at])) { /* [cmp d a b] becomes [br_if_cmp a b target] */
+			code[at] = cmp_branch_op(code[at], negate);
+			code[at + 1] = code[at + 2];
+			code[at + 2] = code[at + 3];
+			code[at + 3] = target;
+			return at + 3;
+		}
+		if (code[at] == 0x45) { /* [eqz d a] becomes [br_if(z) a target] */
+			code[at] = negate ? OP_BR_IF : OP_BR_IFZ;
+			code[at + 1] = code[at + 2];
+			code[at + 2] = target;
+			return at + 2;
+		}
+	}
+	code[*len] = negate ? OP_BR_IFZ : OP_BR_IF;
+	code[*len + 1] = cond;
+	code[*len + 2] = target;
+	*len += 3;
+	return *len - 1;
+}
+
+/*
+ * fuel_point() for the fast loop, in live code of a function without references (so no
+ * reference map to record), after this instruction was counted.
+ */
+HOT void fast_fuel_point(struct tr *t, uint32_t *len)
+{
+	if (t->fuel_at != NONE)
+		t->code[t->fuel_at] = t->fuel_count;
+	t->fuel_count = 0;
+	t->code[*len] = OP_FUEL;
+	t->code[*len + 1] = 0;
+	t->fuel_at = *len + 1;
+	*len += 2;
+	t->last_op = t->last_dst = NONE;
+}
+
+/*
+ * Where a run of fast instructions starting at p must stop so that the code buffer and
+ * the operand stack cannot overflow inside it (so the fast cases need not check): they
+ * grow by at most FAST_WORDS_PER_BYTE words and one operand per byte taken.
+ */
+HOT const uint8_t *fast_stop(const struct tr *t, const uint8_t *p, const uint8_t *end)
+{
+	size_t n = (size_t)(end - p);
+	size_t words = t->cap - t->len, opers = t->maxvals - t->nvals;
+
+	if (t->dead || words < FAST_WORDS || opers < 1)
+		return p;
+	words = (words - FAST_WORDS) / FAST_WORDS_PER_BYTE;
+	if (n > words)
+		n = words;
+	if (n > opers - 1)
+		n = opers - 1;
+	return p + n;
+}
+
+/*
  * The instruction loop. The commonest instructions - local.get/set/tee, drop, i32.const,
- * numeric ops, loads and stores - are translated right here with the reader position, the
- * operand height and the code length in registers. Anything else goes to step(): any other
- * opcode, dead code, an operand below the block, a type mismatch or any other error, a
- * reference type, an unusual LEB128, a full operand stack or code buffer. So the fast cases
- * need no error handling, and each must leave exactly the code and state step() would.
+ * numeric ops, loads and stores, and blocks, loops, ifs and br_ifs without values - are
+ * translated right here with the reader position, the operand height and the code length
+ * in registers. Anything else goes to step(): any other opcode, dead code, an operand below
+ * the block, a type mismatch or any other error, a reference type, an unusual LEB128, a
+ * nearly full operand stack or code buffer. So the fast cases need no error handling, and
+ * each must leave exactly the code and state step() would.
  */
 /* Kept out of wasm_translate: its registers go to the loop. */
 NOINLINE static bool translate_body(struct tr *t)
@@ -1450,16 +1520,16 @@ NOINLINE static bool translate_body(struct tr *t)
 	uint32_t *const code = t->code;
 	struct val *const vals = t->vals;
 	const uint8_t *const ltypes = t->local_types;
-	const uint32_t nlocals = t->nlocals, maxvals = t->maxvals;
+	const uint32_t nlocals = t->nlocals;
 	const bool has_mem = t->m->nmems != 0;
 
 	while (t->nctls > 0) {
 		const uint8_t *p = r->p;
 		uint32_t nvals = t->nvals, len = t->len;
 		uint32_t floor = t->ctls[t->nctls - 1].height;
-		const uint32_t room_end = t->dead || t->cap < FAST_WORDS ? 0 : t->cap - FAST_WORDS;
+		const uint8_t *const stop = fast_stop(t, p, end);
 
-		while (p < end && len < room_end) {
+		while (p < stop) {
 			const uint8_t op = *p, *q = p + 1;
 			uint32_t x, n;
 
@@ -1482,22 +1552,76 @@ NOINLINE static bool translate_body(struct tr *t)
 				floor = nvals;
 				break;
 			}
-			case FK_END: { /* of a block or if with no params or results */
+			case FK_LOOP: { /* with no params or results: a label and a fuel point */
+				struct ctl *c;
+
+				if (q >= end || *q != 0x40 || t->defer_lo < nvals ||
+				    t->nctls >= t->maxctls || t->has_refs)
+					goto slow;
+				q++;
+				c = &t->ctls[t->nctls++];
+				*c = (struct ctl){ .kind = CTL_LOOP, .height = nvals };
+				floor = nvals;
+				t->fuel_count++;
+				fast_fuel_point(t, &len);
+				c->target = t->fuel_at - 1;
+				p = q;
+				continue;
+			}
+			case FK_IF: { /* with no params or results */
+				struct ctl *c;
+				uint32_t word;
+
+				if (q >= end || *q != 0x40 || nvals == floor ||
+				    vals[nvals - 1].type != RVM_WASM_I32 || t->defer_lo < nvals - 1 ||
+				    t->nctls >= t->maxctls)
+					goto slow;
+				q++;
+				nvals--;
+				word = fast_cond_jump(t, &len, vals[nvals].src, nlocals + nvals, true, 0);
+				c = &t->ctls[t->nctls++];
+				*c = (struct ctl){ .kind = CTL_IF, .height = nvals, .else_fix = word + 1 };
+				t->last_op = t->last_dst = NONE;
+				floor = nvals;
+				break;
+			}
+			case FK_ELSE: { /* of an if with no params or results */
 				struct ctl *c = &t->ctls[t->nctls - 1];
 
-				if (c->kind == CTL_FUNC || c->kind == CTL_LOOP || c->nparams ||
-				    c->nresults || nvals != floor)
+				if (c->kind != CTL_IF || c->nparams || c->nresults || nvals != floor)
+					goto slow;
+				code[len] = OP_BR, code[len + 1] = c->fixups;
+				len += 2;
+				c->fixups = len;
+				patch_chain(t, c->else_fix, len);
+				c->else_fix = 0;
+				c->kind = CTL_ELSE;
+				t->last_op = t->last_dst = NONE;
+				break;
+			}
+			case FK_END: { /* of a block, if or loop with no params or results */
+				struct ctl *c = &t->ctls[t->nctls - 1];
+				bool loop = c->kind == CTL_LOOP;
+
+				if (c->kind == CTL_FUNC || c->nparams || c->nresults || nvals != floor ||
+				    (loop && t->has_refs))
 					goto slow;
 				patch_chain(t, c->else_fix, len);
 				patch_chain(t, c->fixups, len);
 				t->last_op = t->last_dst = NONE;
 				t->nctls--;
 				floor = t->ctls[t->nctls - 1].height;
+				if (loop) {
+					t->fuel_count++;
+					fast_fuel_point(t, &len);
+					p = q;
+					continue;
+				}
 				break;
 			}
 			case FK_BR_IF: { /* to a label without values */
 				struct ctl *c;
-				uint32_t l, word, cond, at = t->last_op;
+				uint32_t l, word;
 
 				if (!(n = leb_u32(q, end, &l)) || l >= t->nctls || nvals == floor)
 					goto slow;
@@ -1506,27 +1630,9 @@ NOINLINE static bool translate_body(struct tr *t)
 				    vals[nvals - 1].type != RVM_WASM_I32 || t->defer_lo < nvals - 1)
 					goto slow;
 				q += n;
-				cond = vals[--nvals].src;
-				x = c->kind == CTL_LOOP ? c->target : c->fixups;
-				/* As cond_jump: fuse with the compare or eqz that made cond. */
-				if (at != NONE && t->last_dst != NONE && code[t->last_dst] == cond &&
-				    cond == nlocals + nvals && is_i32_cmp(code[at])) {
-					code[at] = cmp_branch_op(code[at], false);
-					code[at + 1] = code[at + 2];
-					code[at + 2] = code[at + 3];
-					code[at + 3] = x;
-					word = at + 3;
-				} else if (at != NONE && t->last_dst != NONE && code[t->last_dst] == cond &&
-					   cond == nlocals + nvals && code[at] == 0x45) {
-					code[at] = OP_BR_IFZ;
-					code[at + 1] = code[at + 2];
-					code[at + 2] = x;
-					word = at + 2;
-				} else {
-					code[len] = OP_BR_IF, code[len + 1] = cond, code[len + 2] = x;
-					word = len + 2;
-					len += 3;
-				}
+				nvals--;
+				word = fast_cond_jump(t, &len, vals[nvals].src, nlocals + nvals, false,
+						      c->kind == CTL_LOOP ? c->target : c->fixups);
 				if (c->kind != CTL_LOOP)
 					c->fixups = word + 1;
 				t->last_op = t->last_dst = NONE;
@@ -1538,7 +1644,7 @@ NOINLINE static bool translate_body(struct tr *t)
 				if (!(n = leb_u32(q, end, &x)) || x >= nlocals)
 					goto slow;
 				lt = ltypes[x];
-				if (wasm_is_reftype(lt) || nvals >= maxvals)
+				if (wasm_is_reftype(lt))
 					goto slow;
 				q += n;
 				vals[nvals] = (struct val){ lt, x };
@@ -1584,7 +1690,7 @@ NOINLINE static bool translate_body(struct tr *t)
 			case FK_I32_CONST: {
 				int32_t v;
 
-				if (!(n = leb_s32(q, end, &v)) || nvals >= maxvals)
+				if (!(n = leb_s32(q, end, &v)))
 					goto slow;
 				q += n;
 				x = nlocals + nvals;
@@ -1636,7 +1742,7 @@ NOINLINE static bool translate_body(struct tr *t)
 			case FK_NUMERIC: {
 				uint8_t ta, tb, tr;
 				struct val a, b = { 0, 0 };
-				uint32_t fused;
+				uint32_t fused, at;
 
 				numeric_sig(op, &ta, &tb, &tr);
 				n = tb ? 2 : 1;
@@ -1654,13 +1760,13 @@ NOINLINE static bool translate_body(struct tr *t)
 				x = nlocals + nvals;
 				vals[nvals++] = (struct val){ tr, x };
 				/* [const b v] [op d a b] becomes [op_imm d a v]. */
-				if (tb && t->last_op != NONE && b.src == x + 1 &&
-				    t->last_dst == t->last_op + 1 && code[t->last_dst] == b.src &&
-				    code[t->last_op] == OP_CONST32 && (fused = imm_form(op)) != 0 &&
+				fused = imm_form(op);
+				if (fused && (at = t->last_op) != NONE && code[at] == OP_CONST32 &&
+				    t->last_dst == at + 1 && code[at + 1] == b.src && b.src == x + 1 &&
 				    a.src != b.src) {
-					uint32_t imm = code[t->last_op + 2];
+					uint32_t imm = code[at + 2];
 
-					len = t->last_op;
+					len = at;
 					code[len] = fused, code[len + 1] = x, code[len + 2] = a.src;
 					code[len + 3] = imm;
 					t->last_dst = len + 1;

@@ -1,4 +1,4 @@
-/* rvm/buddy.h - buddy allocator of physical frames: 4 KiB .. 4 MiB blocks over the platform's ranges. */
+/* rvm/buddy.h - buddy allocator of physical frames: 4 KiB .. 4 MiB blocks over the RAM ranges. */
 #ifndef RVM_BUDDY_H
 #define RVM_BUDDY_H
 
@@ -70,20 +70,18 @@ struct rvm_buddy_range {
 };
 
 /*
- * Invariants (checked by rvm_buddy_check_invariants). "Free block" includes
- * the halves of a deferred split (chain_*, see kernel/buddy_priv.h), which
- * count as free blocks without their frames being written:
+ * Invariants (checked by rvm_buddy_check_invariants):
  *  - each range is tiled by blocks: a head at pfn of order k is followed by
  *    2^k - 1 TAIL frames; blocks are naturally aligned (pfn % 2^k == 0) and
  *    lie inside one range;
- *  - free list k holds exactly the FREE_HEAD frames of order k, doubly linked;
- *    while a split is deferred, lists chain_lo .. chain_hi-1 hold nothing but
- *    its halves (and are empty in the arrays);
+ *  - free list k is the doubly linked list of FREE_HEAD frames of order k from
+ *    free_head[k], then, at its bottom, deferred[k] if that is not NIL: a free
+ *    block of order k whose frame still reads TAIL (see kernel/buddy.c);
  *  - no free block has a free buddy of the same order in the same range
  *    (coalescing is eager), so freeing everything restores the initial tiling;
  *  - free_frames = sum over free blocks of 2^order; free_count[k] = length of
- *    list k in the arrays; bit k of nonempty is set iff list k (halves
- *    included) is not empty.
+ *    the linked part of list k; linked and deferred_mask say which parts are not
+ *    empty, so alloc finds its order with one ctz of their union.
  */
 struct rvm_buddy {
 	struct rvm_buddy_frame *frames;
@@ -92,10 +90,11 @@ struct rvm_buddy {
 	struct rvm_buddy_range ranges[RVM_BUDDY_MAX_RANGES];
 	uint32_t free_head[RVM_BUDDY_ORDERS];
 	uint32_t free_count[RVM_BUDDY_ORDERS];
-	uint32_t nonempty; /* bit k set iff free list k is not empty: alloc finds it by ctz */
-	uint32_t chain_base; /* deferred split: the allocated lower block (USED_HEAD of chain_lo) */
-	uint8_t chain_lo;    /* halves of orders chain_lo .. chain_hi-1; none: all three 0 */
-	uint8_t chain_hi;
+	uint32_t deferred[RVM_BUDDY_ORDERS]; /* unwritten upper half of a split, or NIL */
+	uint32_t linked;   /* bit k set iff free_head[k] != NIL */
+	uint32_t deferred_mask; /* bit k set iff list k has a deferred block */
+	uint32_t chain_base; /* the latest split, not even in deferred[] yet (kernel/buddy.c) */
+	uint32_t chain_mask; /* orders of its halves still free; none: both 0 */
 	uint64_t free_frames;
 	uint64_t total_frames;
 	uint64_t used_blocks;

@@ -1,4 +1,4 @@
-/* tests/unit/test_buddy.c - buddy allocator: tiling, errors, exhaustion and 100,000 random operations. */
+/* tests/unit/test_buddy.c - buddy allocator: tiling, errors, exhaustion, deferred splits, random ops. */
 #include "support.h"
 
 #include <stdlib.h>
@@ -90,9 +90,37 @@ static void test_split_and_merge(void **state)
 }
 
 /*
- * A split's upper halves are recorded, not written (kernel/buddy_priv.h), yet
- * they behave as free blocks everywhere: peek, stats, errors, the checker. A
- * cycle that frees the block right back leaves every byte as it was.
+ * The free blocks of every order k < 10 from `from` on, except `taken`, are the
+ * halves a + 4 KiB << k, and act as free blocks.
+ */
+static void expect_halves(uint64_t a, unsigned from, unsigned taken)
+{
+	struct rvm_buddy_stats st;
+	uint64_t p;
+	unsigned order;
+
+	rvm_buddy_stats(&buddy, &st);
+	for (unsigned k = from; k < RVM_BUDDY_MAX_ORDER; k++) {
+		if (k == taken) {
+			assert_int_equal(st.free_blocks[k], 0);
+			continue;
+		}
+		assert_int_equal(st.free_blocks[k], 1);
+		assert_int_equal(rvm_buddy_peek(&buddy, k, &p), RVM_OK);
+		assert_true(p == a + (4096ull << k));
+		assert_int_equal(rvm_buddy_free(&buddy, p), RVM_E_STATE);
+		assert_int_equal(rvm_buddy_block_order(&buddy, p, &order), RVM_E_STATE);
+		if (k > 0)
+			assert_int_equal(rvm_buddy_free(&buddy, p + 4096), RVM_E_INVAL);
+	}
+	assert_int_equal(rvm_buddy_check_invariants(&buddy), RVM_OK);
+}
+
+/*
+ * A split's upper halves are not written to their frames (kernel/buddy.c:
+ * first only recorded, then kept in deferred[]), yet they behave as free
+ * blocks everywhere: peek, stats, errors, the checker. A cycle that frees the
+ * block right back leaves every byte as it was.
  */
 static void test_deferred_split(void **state)
 {
@@ -101,8 +129,8 @@ static void test_deferred_split(void **state)
 	static struct rvm_buddy fresh;
 	static struct rvm_buddy_frame frames_fresh[2048];
 	struct rvm_buddy_stats st;
-	uint64_t a, c, p;
-	unsigned order;
+	uint64_t a, c, d, e, p;
+	uint32_t ge;
 
 	(void)state;
 	assert_int_equal(rvm_buddy_init(&buddy, frames, 8192, &r, 1), RVM_OK);
@@ -115,40 +143,55 @@ static void test_deferred_split(void **state)
 	assert_memory_equal(&fresh, &buddy, sizeof(buddy));
 	assert_memory_equal(frames_fresh, frames, sizeof(frames_fresh));
 
+	/* The split only recorded. */
 	assert_int_equal(rvm_buddy_alloc(&buddy, 0, 0, &a), RVM_OK);
-	/* The halves: a free block of each order 0..9 at a + 4 KiB << k. */
-	rvm_buddy_stats(&buddy, &st);
-	for (unsigned k = 0; k < RVM_BUDDY_MAX_ORDER; k++) {
-		assert_int_equal(st.free_blocks[k], 1);
-		assert_int_equal(rvm_buddy_peek(&buddy, k, &p), RVM_OK);
-		assert_true(p == a + (4096ull << k));
-		assert_int_equal(rvm_buddy_free(&buddy, p), RVM_E_STATE);
-		assert_int_equal(rvm_buddy_block_order(&buddy, p, &order), RVM_E_STATE);
-		if (k > 0)
-			assert_int_equal(rvm_buddy_free(&buddy, p + 4096), RVM_E_INVAL);
-	}
-	assert_int_equal(rvm_buddy_check_invariants(&buddy), RVM_OK);
-	/* The checker sees through a broken record of the split. */
-	buddy.chain_hi = RVM_BUDDY_MAX_ORDER + 1;
+	expect_halves(a, 0, 99);
+	/* The checker sees through a broken record. */
+	buddy.chain_mask |= 1u << RVM_BUDDY_MAX_ORDER;
 	assert_int_equal(rvm_buddy_check_invariants(&buddy), RVM_E_CORRUPT);
-	buddy.chain_hi = RVM_BUDDY_MAX_ORDER;
-	buddy.nonempty &= ~(1u << 3);
+	buddy.chain_mask &= ~(1u << RVM_BUDDY_MAX_ORDER);
+	buddy.deferred_mask &= ~(1u << 3);
 	assert_int_equal(rvm_buddy_check_invariants(&buddy), RVM_E_CORRUPT);
-	buddy.nonempty |= 1u << 3;
+	buddy.deferred_mask |= 1u << 3;
 	buddy.chain_base++;
 	assert_int_equal(rvm_buddy_check_invariants(&buddy), RVM_E_CORRUPT);
 	buddy.chain_base--;
 	assert_int_equal(rvm_buddy_check_invariants(&buddy), RVM_OK);
-	/* A second allocation writes the halves out and takes the 4 KiB one. */
+	/* A second 4 KiB allocation takes the lowest half off the record. */
 	assert_int_equal(rvm_buddy_alloc(&buddy, 0, 0, &c), RVM_OK);
 	assert_true(c == a + 4096);
+	assert_true(buddy.chain_mask == 0x3fe && buddy.deferred[1] == RVM_BUDDY_NIL);
+	expect_halves(a, 1, 99);
+	/* So does a 16 KiB one, from the middle. */
+	assert_int_equal(rvm_buddy_alloc(&buddy, 2, 0, &d), RVM_OK);
+	assert_true(d == a + 16384);
+	assert_true(buddy.chain_mask == 0x3fa);
+	expect_halves(a, 1, 2);
+	/* A 4 KiB one splits the 8 KiB half: the record goes out to deferred[] first. */
+	assert_int_equal(rvm_buddy_alloc(&buddy, 0, 0, &e), RVM_OK);
+	assert_true(e == a + 8192);
+	assert_int_equal(rvm_buddy_frame_index(&buddy, e, &ge), RVM_OK);
+	assert_true(buddy.chain_base == ge && buddy.chain_mask == 1);
+	assert_true(buddy.deferred[1] == RVM_BUDDY_NIL && buddy.deferred[3] == ge + 6);
+	expect_halves(a, 3, 99);
+	assert_int_equal(rvm_buddy_peek(&buddy, 0, &p), RVM_OK);
+	assert_true(p == e + 4096);
+	buddy.deferred[5] = buddy.deferred[4];
+	assert_int_equal(rvm_buddy_check_invariants(&buddy), RVM_E_CORRUPT);
+	buddy.deferred[5] = buddy.deferred[4] + 16;
 	assert_int_equal(rvm_buddy_check_invariants(&buddy), RVM_OK);
+	/* Freeing all four merges everything, records and deferred halves, back to 4 MiB. */
 	assert_int_equal(rvm_buddy_free(&buddy, a), RVM_OK);
+	assert_int_equal(rvm_buddy_free(&buddy, d), RVM_OK);
+	assert_int_equal(rvm_buddy_free(&buddy, e), RVM_OK);
+	assert_int_equal(rvm_buddy_check_invariants(&buddy), RVM_OK);
 	assert_int_equal(rvm_buddy_free(&buddy, c), RVM_OK);
 	rvm_buddy_stats(&buddy, &st);
 	assert_int_equal(st.free_frames, 2048);
 	assert_int_equal(st.free_blocks[RVM_BUDDY_MAX_ORDER], 2);
+	assert_int_equal(st.free_blocks[0], 0);
 	assert_int_equal(rvm_buddy_check_invariants(&buddy), RVM_OK);
+	assert_memory_equal(&fresh, &buddy, sizeof(buddy));
 }
 
 /* Bad frees are refused and leave every list and frame as they were. */

@@ -1,4 +1,4 @@
-/* tests/unit/test_buddy_model.c - buddy allocator vs a plain eager model: addresses, lists, errors. */
+/* tests/unit/test_buddy_model.c - buddy allocator vs a plain eager model: addresses, errors. */
 #include "support.h"
 
 #include <stdlib.h>

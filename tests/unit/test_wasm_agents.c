@@ -455,6 +455,71 @@ static void test_relay_blocking_recv(void **state)
 	free(snap);
 }
 
+/*
+ * Translation in a module arena of every size around what kernels.wasm needs: each load
+ * either fails cleanly with RVM_E_NOMEM or gives the same module as in a roomy arena, and
+ * the smallest one that loads runs correctly. The translator's fast path relies on a bound
+ * of the code room left; this is where a wrong bound would overflow or change the code.
+ */
+static void test_tight_module_arena(void **state)
+{
+	char path[512];
+	size_t len, need = 0;
+	struct rvm_wasm_error err;
+	struct rvm_wasm_module_info roomy, got;
+	struct rvm_wasm_module *m;
+	struct rvm_wasm_config cfg = { 0 };
+	struct rvm_wasm_instance *inst;
+	struct rvm_wasm_extern ex;
+	uint8_t *bytes, *arena = malloc(ARENA), *inst_arena = malloc(ARENA);
+	uint64_t arg = 24;
+
+	(void)state;
+	if (!RVM_AGENTS_DIR) {
+		free(arena);
+		free(inst_arena);
+		skip();
+	}
+	snprintf(path, sizeof(path), "%s/kernels.wasm", RVM_AGENTS_DIR);
+	bytes = (uint8_t *)rvm_test_read_file(path, &len);
+	assert_non_null(bytes);
+	m = rvm_wasm_module_load(bytes, len, arena, ARENA, &err);
+	assert_non_null(m);
+	rvm_wasm_module_info(m, &roomy);
+	/* Coarse steps find the threshold, then every 8 bytes around it. */
+	for (size_t size = 0; size < ARENA && !need; size += 1024)
+		if (rvm_wasm_module_load(bytes, len, arena, size, &err))
+			need = size;
+	assert_true(need > 0);
+	for (size_t size = need > 2048 ? need - 2048 : 0; size <= need + 2048; size += 8) {
+		m = rvm_wasm_module_load(bytes, len, arena, size, &err);
+		if (!m) {
+			assert_int_equal(err.err, RVM_E_NOMEM);
+			continue;
+		}
+		rvm_wasm_module_info(m, &got);
+		assert_int_equal(got.code_words, roomy.code_words);
+		assert_int_equal(got.arena_used, roomy.arena_used);
+		if (size < need)
+			need = size;
+	}
+	/* The smallest arena that loads holds a module that runs. */
+	m = rvm_wasm_module_load(bytes, len, arena, need, &err);
+	assert_non_null(m);
+	cfg.memory = calloc(1, 64u << 20);
+	cfg.memory_cap = 64u << 20;
+	inst = rvm_wasm_instantiate(m, NULL, 0, &cfg, inst_arena, ARENA, &err, NULL);
+	assert_non_null(inst);
+	assert_true(rvm_wasm_export(inst, "fib", 3, &ex));
+	assert_int_equal(rvm_wasm_call(inst, ex.u.func, &arg, 1), RVM_OK);
+	assert_int_equal(rvm_wasm_run(inst, UINT64_MAX, NULL), RVM_WASM_DONE);
+	assert_int_equal(rvm_wasm_results(inst, NULL)[0], 46368);
+	free(cfg.memory);
+	free(bytes);
+	free(arena);
+	free(inst_arena);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_snapshot_migrate),
 		cmocka_unit_test(test_hello_imports),
 		cmocka_unit_test(test_relay_blocking_recv),
+		cmocka_unit_test(test_tight_module_arena),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
