@@ -13,9 +13,11 @@
 #if defined(__GNUC__)
 #define HOT static inline __attribute__((always_inline))
 #define NOINLINE __attribute__((noinline))
+#define UNREACHABLE() __builtin_unreachable()
 #else
 #define HOT static inline
 #define NOINLINE
+#define UNREACHABLE() ((void)0)
 #endif
 
 enum ctl_kind { CTL_FUNC, CTL_BLOCK, CTL_LOOP, CTL_IF, CTL_ELSE };
@@ -1781,7 +1783,9 @@ NOINLINE static bool translate_body(struct tr *t)
 				break;
 				}
 			case FK_SLOW:
-			default:
+				goto slow;
+			default: /* fast_kinds holds enum fast_kind values only: no range check */
+				UNREACHABLE();
 				goto slow;
 			}
 			p = q;
