@@ -8,6 +8,8 @@
 
 #define ARENA (64u * 1024u * 1024u)
 #define MIXED_LIVE 256
+/* Many short interleaved rounds: a burst of load on the shared machine hits few of them. */
+#define ROUNDS 101
 
 struct buddy_ctx {
 	struct rvm_buddy b;
@@ -138,7 +140,7 @@ static void run_one(struct rvm_bench_result *out)
 	setup();
 	if (rvm_buddy_alloc(&ctx.b, 0, 0, &held) != RVM_OK)
 		abort();
-	rvm_bench_pair(ours_one, NULL, peer_one, NULL, 200000, 21, &out->ours_ns, &out->peer_ns);
+	rvm_bench_pair(ours_one, NULL, peer_one, NULL, 20000, ROUNDS, &out->ours_ns, &out->peer_ns);
 	if (rvm_buddy_check_invariants(&ctx.b) != RVM_OK)
 		abort();
 	snprintf(out->note, sizeof(out->note), "one 4 KiB block, alloc+free, allocator in use");
@@ -153,7 +155,7 @@ static void run_one(struct rvm_bench_result *out)
 static void run_cold(struct rvm_bench_result *out)
 {
 	setup();
-	rvm_bench_pair(ours_one, NULL, peer_one, NULL, 200000, 21, &out->ours_ns, &out->peer_ns);
+	rvm_bench_pair(ours_one, NULL, peer_one, NULL, 20000, ROUNDS, &out->ours_ns, &out->peer_ns);
 	if (rvm_buddy_check_invariants(&ctx.b) != RVM_OK)
 		abort();
 	snprintf(out->note, sizeof(out->note), "4 KiB from all-free: 10 splits, 10 merges");
@@ -168,7 +170,7 @@ static void run_cold(struct rvm_bench_result *out)
 static void run_cold_pair(struct rvm_bench_result *out)
 {
 	setup();
-	rvm_bench_pair(ours_pair, NULL, peer_pair, NULL, 100000, 21, &out->ours_ns, &out->peer_ns);
+	rvm_bench_pair(ours_pair, NULL, peer_pair, NULL, 10000, ROUNDS, &out->ours_ns, &out->peer_ns);
 	if (rvm_buddy_check_invariants(&ctx.b) != RVM_OK)
 		abort();
 	snprintf(out->note, sizeof(out->note), "4 KiB + 8 KiB from all-free, both freed; per pair");
@@ -177,7 +179,7 @@ static void run_cold_pair(struct rvm_bench_result *out)
 static void run_mixed(struct rvm_bench_result *out)
 {
 	setup();
-	rvm_bench_pair(ours_mixed, NULL, peer_mixed, NULL, 200, 21, &out->ours_ns, &out->peer_ns);
+	rvm_bench_pair(ours_mixed, NULL, peer_mixed, NULL, 20, ROUNDS, &out->ours_ns, &out->peer_ns);
 	if (rvm_buddy_check_invariants(&ctx.b) != RVM_OK)
 		abort();
 	/* Per block: an alloc and a free. */

@@ -15,6 +15,9 @@ static inline bool rvm_part_live(const struct rvm_world *w, uint32_t p)
  * DIGEST (and inputs too large for a batch) one entry bound by its own HOSTCALL record. */
 enum rvm_err rvm_agent_journal(struct rvm_agent *a, enum rvm_journal_kind kind, uint32_t aux,
 			       const void *payload, uint32_t len);
+/* Finishes the partition migration in flight, if any, as an epoch does (a timed-out one is
+ * rolled back); returns 1 if one completed (kernel_epoch.c). */
+uint32_t rvm_kernel_migration_settle(struct rvm_kernel *k);
 /* Binds a's staged journal entries with one agent.hostcall_batch record (none staged: OK). */
 enum rvm_err rvm_agent_journal_bind(struct rvm_agent *a);
 /* Journals a (re)start: START entry with the module hash and the agent's arguments. */

@@ -24,9 +24,9 @@
  * chain_mask). A merge that reaches the block at chain_base of an order j in
  * the mask takes that half and every next one in the mask in one step; an
  * allocation of exactly order j that would take the half takes it off the
- * record; any other allocation writes the record out first (chain_flush). Only
- * the block at chain_base has the halves as buddies, so nothing else needs to
- * look at the record.
+ * record; an allocation that splits writes the record out first (chain_flush)
+ * to make its own. Only the block at chain_base has the halves as buddies, so
+ * nothing else needs to look at the record.
  */
 
 static inline uint64_t frame_pfn(const struct rvm_buddy *b, uint32_t g)
@@ -232,7 +232,7 @@ enum rvm_err rvm_buddy_alloc(struct rvm_buddy *b, unsigned order, unsigned flags
 	if (k == order && ((b->chain_mask >> k) & 1u) && b->free_head[k] == RVM_BUDDY_NIL) {
 		g = chain_take(b, k);
 	} else {
-		if (buddy_chain_active(b))
+		if (k > order && buddy_chain_active(b)) /* a new record replaces this one */
 			chain_flush(b);
 		g = take_and_split(b, k, order);
 	}

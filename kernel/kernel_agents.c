@@ -368,6 +368,7 @@ enum rvm_err rvm_kernel_set_trust(struct rvm_kernel *k, uint32_t num, uint8_t tr
 	struct rvm_world *w = k->w;
 	struct rvm_agent *a;
 	uint32_t from, to;
+	rvm_cap_t cap;
 	enum rvm_err err;
 
 	if (num >= RVM_AGENT_MAX || w->agents[num].state == RVM_AGENT_FREE)
@@ -376,20 +377,25 @@ enum rvm_err rvm_kernel_set_trust(struct rvm_kernel *k, uint32_t num, uint8_t tr
 	a->trust = trust;
 	if (trust >= w->trust_floor || a->quarantined)
 		return RVM_OK;
-	/* Below the floor: a partition of its own, no more spawning, no merge takes it back. */
+	/* Below the floor: a partition of its own (split off through the kernel's split unless it
+	 * is alone already), no more spawning, no merge takes it back. */
 	from = a->part;
-	if ((err = rvm_kernel_partition_new(k, RVM_MAX_CPUS, &to)) != RVM_OK)
-		return err;
+	if (w->parts.p[from].agents > 1) {
+		struct rvm_nodeset move = { 0 };
+
+		rvm_nodeset_add(&move, num);
+		if ((err = rvm_kernel_split(k, from, &move, 0, &to)) != RVM_OK)
+			return err;
+	}
 	a->quarantined = true;
 	if (RVM_HAS_COHERENCE)
 		(void)rvm_coh_assign(&w->coh, num, RVM_COH_NO_GROUP);
 	a->rights &= (uint8_t)~RVM_AGENT_RIGHT_SPAWN;
-	if ((err = rvm_kernel_agent_move(k, num, to)) != RVM_OK)
+	/* Its cap (moved by the split with every right it had) is replaced by one without SPAWN. */
+	if ((err = rvm_cap_mint(&w->gate, a->part, RVM_OBJ_AGENT, a->id, a->rights, &cap)) != RVM_OK)
 		return err;
-	(void)rvm_witness_emit(&k->witness, RVM_ACT_PARTITION_SPLIT, 0, 0, w->parts.p[to].id, from,
-			       1, NULL);
-	w->splits++;
-	rvm_kernel_note(w, RVM_ACT_PARTITION_SPLIT, from, to, 1);
+	(void)rvm_cap_delete(&w->gate, a->part, a->cap);
+	a->cap = cap;
 	return RVM_OK;
 }
 

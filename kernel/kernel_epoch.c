@@ -25,24 +25,11 @@ static uint64_t now_rel(const struct rvm_kernel *k)
 	return rvm_platform_now_ns(k->plat) - k->boot_start_ns;
 }
 
-/* Applies a split decision: the agents in sp->move leave for a new partition. */
+/* Applies a split decision: the agents in sp->move leave for a new partition, through the
+ * kernel's gated, witnessed, undoable split. */
 static enum rvm_err do_split(struct rvm_kernel *k, const struct rvm_coh_split *sp)
 {
-	struct rvm_world *w = k->w;
-	uint32_t to, n = 0;
-	enum rvm_err err;
-
-	if ((err = rvm_kernel_partition_new(k, RVM_MAX_CPUS, &to)) != RVM_OK)
-		return err;
-	for (uint32_t i = 0; i < w->nagents; i++)
-		if (rvm_nodeset_has(&sp->move, i) && w->agents[i].state != RVM_AGENT_FREE &&
-		    w->agents[i].part == sp->group && rvm_kernel_agent_move(k, i, to) == RVM_OK)
-			n++;
-	err = rvm_witness_emit(&k->witness, RVM_ACT_PARTITION_SPLIT, 0, 0, w->parts.p[to].id,
-			       sp->group, n, NULL);
-	w->splits++;
-	rvm_kernel_note(w, RVM_ACT_PARTITION_SPLIT, sp->group, to, n);
-	return err;
+	return rvm_kernel_split(k, sp->group, &sp->move, sp->cut_value, NULL);
 }
 
 /* Applies a merge decision through the kernel's merge (DC-11 checks on the partition graph). */
@@ -119,25 +106,31 @@ busy:;
 	}
 }
 
+uint32_t rvm_kernel_migration_settle(struct rvm_kernel *k)
+{
+	struct rvm_world *w = k->w;
+	uint32_t from = w->mig.from_cpu, to = w->mig.to_cpu, p = w->mig.part, done = 0;
+
+	if (!w->mig.active)
+		return 0;
+	if (rvm_migrate_finish(&w->parts, &w->sched, &w->mig, now_rel(k) + k->boot_start_ns) ==
+	    RVM_OK) {
+		w->migrations++;
+		if (p < RVM_KPARTS)
+			w->moved_epoch[p] = w->epochs;
+		done = 1;
+		rvm_kernel_note(w, RVM_ACT_PARTITION_MIGRATE, from, to, p);
+	}
+	w->mig.active = false;
+	return done;
+}
+
 /* Finishes the migration in flight; begins one where CPU loads differ by more than one. */
 static uint32_t migrate(struct rvm_kernel *k)
 {
 	struct rvm_world *w = k->w;
-	uint32_t hi = 0, lo = 0, done = 0;
+	uint32_t hi = 0, lo = 0, done = rvm_kernel_migration_settle(k);
 
-	if (w->mig.active) {
-		uint32_t from = w->mig.from_cpu, to = w->mig.to_cpu, p = w->mig.part;
-
-		if (rvm_migrate_finish(&w->parts, &w->sched, &w->mig, now_rel(k) + k->boot_start_ns) ==
-		    RVM_OK) {
-			w->migrations++;
-			if (p < RVM_KPARTS)
-				w->moved_epoch[p] = w->epochs;
-			done = 1;
-			rvm_kernel_note(w, RVM_ACT_PARTITION_MIGRATE, from, to, p);
-		}
-		w->mig.active = false;
-	}
 	for (uint32_t c = 1; c < w->ncpus; c++) {
 		if (w->sched.cpu[c].n > w->sched.cpu[hi].n)
 			hi = c;

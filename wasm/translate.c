@@ -13,9 +13,11 @@
 #if defined(__GNUC__)
 #define HOT static inline __attribute__((always_inline))
 #define NOINLINE __attribute__((noinline))
+#define UNREACHABLE() __builtin_unreachable()
 #else
 #define HOT static inline
 #define NOINLINE
+#define UNREACHABLE() ((void)0)
 #endif
 
 enum ctl_kind { CTL_FUNC, CTL_BLOCK, CTL_LOOP, CTL_IF, CTL_ELSE };
@@ -1417,7 +1419,8 @@ enum fast_kind {
 /* Numeric ops but wrap (0xa7), reinterpret (0xbc..0xbf) and i64.add (0x7c, which step()
  * fuses with a 64-bit constant). */
 static const uint8_t fast_kinds[256] = {
-	[0x02] = FK_BLOCK, [0x03] = FK_LOOP, [0x04] = FK_IF, [0x05] = FK_ELSE, [0x0b] = FK_END, [0x0d] = FK_BR_IF, [0x1a] = FK_DROP,
+	[0x02] = FK_BLOCK, [0x03] = FK_LOOP, [0x04] = FK_IF, [0x05] = FK_ELSE, [0x0b] = FK_END,
+	[0x0d] = FK_BR_IF, [0x1a] = FK_DROP,
 	[0x20] = FK_LOCAL_GET, [0x21] = FK_LOCAL_SET, [0x22] = FK_LOCAL_SET,
 	[0x41] = FK_I32_CONST,
 	K16(0x28, FK_MEMORY), K4(0x38, FK_MEMORY), [0x3c] = FK_MEMORY, [0x3d] = FK_MEMORY,
@@ -1573,14 +1576,16 @@ NOINLINE static bool translate_body(struct tr *t)
 				uint32_t word;
 
 				if (q >= end || *q != 0x40 || nvals == floor ||
-				    vals[nvals - 1].type != RVM_WASM_I32 || t->defer_lo < nvals - 1 ||
-				    t->nctls >= t->maxctls)
+				    vals[nvals - 1].type != RVM_WASM_I32 ||
+				    t->defer_lo < nvals - 1 || t->nctls >= t->maxctls)
 					goto slow;
 				q++;
 				nvals--;
-				word = fast_cond_jump(t, &len, vals[nvals].src, nlocals + nvals, true, 0);
+				word = fast_cond_jump(t, &len, vals[nvals].src, nlocals + nvals,
+						      true, 0);
 				c = &t->ctls[t->nctls++];
-				*c = (struct ctl){ .kind = CTL_IF, .height = nvals, .else_fix = word + 1 };
+				*c = (struct ctl){ .kind = CTL_IF, .height = nvals,
+						   .else_fix = word + 1 };
 				t->last_op = t->last_dst = NONE;
 				floor = nvals;
 				break;
@@ -1588,7 +1593,8 @@ NOINLINE static bool translate_body(struct tr *t)
 			case FK_ELSE: { /* of an if with no params or results */
 				struct ctl *c = &t->ctls[t->nctls - 1];
 
-				if (c->kind != CTL_IF || c->nparams || c->nresults || nvals != floor)
+				if (c->kind != CTL_IF || c->nparams || c->nresults ||
+				    nvals != floor)
 					goto slow;
 				code[len] = OP_BR, code[len + 1] = c->fixups;
 				len += 2;
@@ -1603,8 +1609,8 @@ NOINLINE static bool translate_body(struct tr *t)
 				struct ctl *c = &t->ctls[t->nctls - 1];
 				bool loop = c->kind == CTL_LOOP;
 
-				if (c->kind == CTL_FUNC || c->nparams || c->nresults || nvals != floor ||
-				    (loop && t->has_refs))
+				if (c->kind == CTL_FUNC || c->nparams || c->nresults ||
+				    nvals != floor || (loop && t->has_refs))
 					goto slow;
 				patch_chain(t, c->else_fix, len);
 				patch_chain(t, c->fixups, len);
@@ -1631,7 +1637,8 @@ NOINLINE static bool translate_body(struct tr *t)
 					goto slow;
 				q += n;
 				nvals--;
-				word = fast_cond_jump(t, &len, vals[nvals].src, nlocals + nvals, false,
+				word = fast_cond_jump(t, &len, vals[nvals].src, nlocals + nvals,
+						      false,
 						      c->kind == CTL_LOOP ? c->target : c->fixups);
 				if (c->kind != CTL_LOOP)
 					c->fixups = word + 1;
@@ -1664,16 +1671,18 @@ NOINLINE static bool translate_body(struct tr *t)
 				v = vals[top];
 				if (v.type != ltypes[x] || wasm_is_reftype(v.type))
 					goto slow;
-				/* Another entry still reading x: op_local_set copies it out first. */
+				/* Another entry still reads x: op_local_set copies it out. */
 				for (uint32_t i = t->defer_lo; i < top; i++)
 					if (vals[i].src == x)
 						goto slow;
 				q += n;
-				if (v.src == nlocals + top && t->last_op != NONE && t->last_dst != NONE &&
-				    code[t->last_dst] == v.src) {
-					code[t->last_dst] = x; /* the producer writes the local itself */
+				if (v.src == nlocals + top && t->last_op != NONE &&
+				    t->last_dst != NONE && code[t->last_dst] == v.src) {
+					/* The producer writes the local itself. */
+					code[t->last_dst] = x;
 				} else if (v.src != x) {
-					code[len] = OP_COPY, code[len + 1] = x, code[len + 2] = v.src;
+					code[len] = OP_COPY, code[len + 1] = x;
+					code[len + 2] = v.src;
 					t->last_op = len;
 					len += 3;
 				}
@@ -1697,7 +1706,8 @@ NOINLINE static bool translate_body(struct tr *t)
 				vals[nvals] = (struct val){ RVM_WASM_I32, x };
 				if (++nvals > t->max_height)
 					t->max_height = nvals;
-				code[len] = OP_CONST32, code[len + 1] = x, code[len + 2] = (uint32_t)v;
+				code[len] = OP_CONST32, code[len + 1] = x;
+				code[len + 2] = (uint32_t)v;
 				t->last_op = len, t->last_dst = len + 1;
 				len += 3;
 				break;
@@ -1732,7 +1742,8 @@ NOINLINE static bool translate_body(struct tr *t)
 					if (v.type != mem_type[k] || a.type != RVM_WASM_I32)
 						goto slow;
 					nvals -= 2;
-					code[len] = op, code[len + 1] = a.src, code[len + 2] = v.src;
+					code[len] = op, code[len + 1] = a.src;
+					code[len + 2] = v.src;
 					t->last_op = len, t->last_dst = NONE;
 				}
 				code[len + 3] = off;
@@ -1762,8 +1773,8 @@ NOINLINE static bool translate_body(struct tr *t)
 				/* [const b v] [op d a b] becomes [op_imm d a v]. */
 				fused = imm_form(op);
 				if (fused && (at = t->last_op) != NONE && code[at] == OP_CONST32 &&
-				    t->last_dst == at + 1 && code[at + 1] == b.src && b.src == x + 1 &&
-				    a.src != b.src) {
+				    t->last_dst == at + 1 && code[at + 1] == b.src &&
+				    b.src == x + 1 && a.src != b.src) {
 					uint32_t imm = code[at + 2];
 
 					len = at;
@@ -1781,7 +1792,9 @@ NOINLINE static bool translate_body(struct tr *t)
 				break;
 				}
 			case FK_SLOW:
-			default:
+				goto slow;
+			default: /* fast_kinds holds enum fast_kind values only: no range check */
+				UNREACHABLE();
 				goto slow;
 			}
 			p = q;
@@ -1794,10 +1807,12 @@ slow:
 		uint8_t op;
 
 		/* Out of body bytes between instructions: the function's end is missing. */
+		if (p >= end && end != r->sec_end)
+			return malformed(t, "END opcode expected");
+		if (p >= end && end == r->mod_end)
+			return malformed(t, "unexpected end of section or function");
 		if (p >= end)
-			return malformed(t, end != r->sec_end ? "END opcode expected" :
-					    end == r->mod_end ? "unexpected end of section or function" :
-								"section size mismatch");
+			return malformed(t, "section size mismatch");
 		if (!wasm_read_u8(r, &op))
 			return false;
 		t->fuel_count++;

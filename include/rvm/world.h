@@ -90,6 +90,9 @@ struct rvm_world {
 	uint64_t place_epoch;
 	uint32_t place_every;
 	uint16_t cursor[RVM_KPARTS]; /* round robin over each partition's agents */
+	/* Scratch of swarm splits (kernel_split.c): rvm_partition_split's work area and uses. */
+	struct rvm_reshape_work rework;
+	struct rvm_split_use split_use[RVM_CAP_TABLE_SLOTS];
 	struct rvm_kernel_lock lock;
 	struct rvm_kernel *k;
 	struct rvm_kernel_recovery *rec; /* checkpoints and F1-F4 (kernel_recover.h); NULL: a trap
@@ -145,6 +148,18 @@ enum rvm_err rvm_kernel_agent_spawn(struct rvm_kernel *k, uint32_t module, const
 enum rvm_err rvm_kernel_connect(struct rvm_kernel *k, uint32_t src, uint32_t dst, uint32_t *chan);
 /* Moves agent a into partition `to`: cap re-homed, channels re-pointed, group changed. */
 enum rvm_err rvm_kernel_agent_move(struct rvm_kernel *k, uint32_t a, uint32_t to);
+/*
+ * Splits partition `from` (a swarm partition, lock held): the agents in `move` (agent
+ * numbers living in it, not all of them) leave for a new partition through
+ * rvm_partition_split: gated, each step witnessed (PARTITION_CREATE, CAP_MOVE of their caps
+ * and of their channels' edge ends, EDGE_REPOINT, PARTITION_SPLIT), rolled back whole
+ * (SPLIT_ABORT) if a step fails. Then the agents follow their caps, channels whose ends came
+ * apart get an edge, the new partition is queued on the least loaded CPU. cut_weight seeds
+ * the partition graph between the two. *to (may be NULL) receives the new slot.
+ * RVM_E_NOMEM when no free slot is a coherence group; rvm_partition_split's errors.
+ */
+enum rvm_err rvm_kernel_split(struct rvm_kernel *k, uint32_t from, const struct rvm_nodeset *move,
+			      uint32_t cut_weight, uint32_t *to);
 /* Sets an agent's trust; below the floor it is split off into a partition of its own and
  * loses SPAWN (a quarantine no merge undoes). */
 enum rvm_err rvm_kernel_set_trust(struct rvm_kernel *k, uint32_t a, uint8_t trust);

@@ -114,7 +114,8 @@ stage2_fault)
   f1=$(awk '$2 == "recovery.f1_restart_agent" && $4 == "target=1" { print $1; exit }' "$out/records.txt")
   [ -n "$fault" ] && [ -n "$f1" ] && [ "$f1" -gt "$fault" ] || { echo "FAIL: no FAULT then F1 records"; cat "$out/records.txt"; exit 1; }
   others=$(awk -v f="$fault" '$1 > f && $2 == "agent.hostcall" && $3 != "actor=1"' "$out/records.txt" | wc -l)
-  exits=$(awk -v f="$fault" '$1 > f && $2 == "agent.exit" && $3 != "actor=1"' "$out/records.txt" | wc -l)
+  # Guests 2..7 only: a kernel agent of the swarm (the flaky filter) may be stopped too.
+  exits=$(awk -v f="$fault" '$1 > f && $2 == "agent.exit" && $3 ~ /^actor=[2-7]$/' "$out/records.txt" | wc -l)
   echo "after the fault: $others progress records and $exits exits from other partitions"
   # The tick may preempt the faulter before its bad store, so how many steps the others made
   # before the fault depends on timing; that all six ran on and finished after it does not.
@@ -146,7 +147,8 @@ twin)
   for a in agent.spawn agent.trap recovery.f1_restart_agent agent.hostcall; do
     grep -q " $a " "$out/bare.txt" || { echo "FAIL: the scenario has no $a"; exit 1; }
   done
-  [ "$n" -gt 1000 ] || { echo "FAIL: the scenario is too thin ($n records)"; exit 1; }
+  # Agent messages are witnessed per run (epoch batches, journal batches), not per message.
+  [ "$n" -gt 100 ] || { echo "FAIL: the scenario is too thin ($n records)"; exit 1; }
   # The journals (what replay reads) are the same too.
   cmp "$out/qemu-journal.log" "$out/hosted/journal.log" || { echo "FAIL: the journals differ"; exit 1; }
   echo "hosted and bare metal: the same $n witness records apart from timestamps and the cap-space size"

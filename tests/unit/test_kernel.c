@@ -697,6 +697,190 @@ static void test_rogue_agents(void **state)
 	}
 }
 
+/* Records of action in the log from seq `from` on. */
+static size_t count_action_from(uint16_t action, uint64_t from)
+{
+	size_t n = 0;
+
+	for (size_t i = from; i < nrecs; i++)
+		n += recs[i].action == action;
+	return n;
+}
+
+/*
+ * Issue 8: a swarm split is the kernel's rvm_partition_split, gated and witnessed step by
+ * step (partition.create, cap.move of the leaving agents' caps and of their edge ends,
+ * edge.repoint, partition.split naming the old partition and both slots); a refused split
+ * changes nothing. Messages keep flowing, none lost, the journal stays bound.
+ */
+static void test_swarm_split_is_partition_split(void **state)
+{
+	uint32_t ms_, mk, s1, k1, s2, k2, kb, a, b, to, slot;
+	struct rvm_nodeset move = { 0 }, all = { 0 };
+	uint64_t before, got1, gotb;
+	const struct rvm_witness_record *r = NULL;
+
+	(void)state;
+	if (!have_agents() || RVM_MAX_PARTITIONS < 5)
+		skip();
+	boot_swarm(1);
+	ms_ = load("sensor", 0);
+	mk = load("sink", 0);
+	a = new_part();
+	b = new_part();
+	/* Partition a: two sensor -> sink pairs; s1 also feeds kb in partition b (an edge). */
+	s1 = spawn(ms_, "s1", a, ALL_RIGHTS, 1, 2);
+	k1 = spawn(mk, "k1", a, ALL_RIGHTS, 0, 0);
+	s2 = spawn(ms_, "s2", a, ALL_RIGHTS, 2, 1);
+	k2 = spawn(mk, "k2", a, ALL_RIGHTS, 0, 0);
+	kb = spawn(mk, "kb", b, ALL_RIGHTS, 0, 0);
+	assert_int_equal(rvm_kernel_connect(&kern, s1, k1, NULL), RVM_OK);
+	assert_int_equal(rvm_kernel_connect(&kern, s1, kb, NULL), RVM_OK);
+	assert_int_equal(rvm_kernel_connect(&kern, s2, k2, NULL), RVM_OK);
+	slices(60, 20000);
+	/* Refused: every agent cannot leave (RVM_E_INVAL), witnessed, nothing moves. */
+	for (uint32_t i = 0; i < 4; i++)
+		rvm_nodeset_add(&all, (uint32_t[]){ s1, k1, s2, k2 }[i]);
+	assert_int_equal(rvm_kernel_split(&kern, a, &all, 0, &to), RVM_E_INVAL);
+	assert_int_equal(rvm_kernel_split(&kern, RVM_KPARTS, &all, 0, &to), RVM_E_INVAL);
+	assert_int_equal(world->parts.p[a].agents, 4);
+	assert_int_equal(world->splits, 0);
+	before = kern.witness.next_seq;
+	got1 = world->agents[k1].received;
+	gotb = world->agents[kb].received;
+	rvm_nodeset_add(&move, s1);
+	rvm_nodeset_add(&move, k1);
+	assert_int_equal(rvm_kernel_split(&kern, a, &move, 100, &to), RVM_OK);
+	assert_int_equal(world->splits, 1);
+	read_log();
+	/* One partition.split, the kernel's: target the old partition, arg0 its slot, arg1 new. */
+	assert_int_equal(count_action_from(RVM_ACT_PARTITION_SPLIT, before), 1);
+	for (size_t i = before; i < nrecs; i++)
+		if (recs[i].action == RVM_ACT_PARTITION_SPLIT)
+			r = &recs[i];
+	assert_non_null(r);
+	assert_true(r->target == world->parts.p[a].id && r->arg0 == a && r->arg1 == to);
+	assert_int_equal(r->flags, 0);
+	assert_int_equal(count_action_from(RVM_ACT_PARTITION_CREATE, before), 1);
+	/* s1's and k1's own caps and s1's send end of the edge to kb. */
+	assert_int_equal(count_action_from(RVM_ACT_CAP_MOVE, before), 3);
+	assert_int_equal(count_action_from(RVM_ACT_EDGE_REPOINT, before), 1);
+	assert_int_equal(count_action_from(RVM_ACT_SPLIT_ABORT, before), 0);
+	assert_int_equal(count_action_from(RVM_ACT_GATE_DENIED, before), 0);
+	assert_int_equal(count_action_from(RVM_ACT_CAP_DENIED, before), 0);
+	/* The agents followed their caps; the pair's channel stays local, the edge to kb was
+	 * re-pointed (same edge object), and the new partition is queued. */
+	assert_int_equal(world->agents[s1].part, to);
+	assert_int_equal(world->agents[k1].part, to);
+	assert_int_equal(world->agents[s2].part, a);
+	assert_int_equal(world->parts.p[a].agents, 2);
+	assert_int_equal(world->parts.p[to].agents, 2);
+	assert_int_equal(world->coh.group[s1], to);
+	assert_true(world->sched.cpu_of[to] != RVM_SCHED_NONE);
+	assert_int_equal(rvm_cap_check(&world->gate, to, world->agents[s1].cap, RVM_OBJ_AGENT,
+				       world->agents[s1].id, RVM_AGENT_RIGHT_SEND),
+			 RVM_OK);
+	for (uint32_t i = 0; i < world->nchans; i++) {
+		const struct rvm_chan *c = &world->chans[i];
+
+		if (c->src == s1 && c->dst == kb) {
+			assert_true(c->edge.id != RVM_OBJ_NULL);
+			assert_int_equal(c->edge_src, to);
+			assert_int_equal(rvm_edge_find(&world->ipc, c->edge.id)->src, to);
+		}
+		if (c->src == s1 && c->dst == k1)
+			assert_true(c->edge.id == RVM_OBJ_NULL);
+	}
+	slot = to;
+	slices(120, 20000);
+	check_channels();
+	assert_true(world->agents[k1].received > got1 && world->agents[kb].received > gotb);
+	assert_int_equal(world->agents[s1].part, slot);
+	check_journal(RVM_JK_RECV);
+	read_log();
+	assert_int_equal(count_action(RVM_ACT_CAP_DENIED), 0);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+/* The epoch's own splits take the same path: two pairs that never talk to each other in one
+ * partition come apart, through rvm_partition_split's records. */
+static void test_epoch_split_is_partition_split(void **state)
+{
+	uint32_t ms_, mk, s1, k1, s2, k2, a;
+	uint64_t before;
+	const struct rvm_witness_record *r = NULL;
+
+	(void)state;
+	if (!have_agents() || !RVM_HAS_COHERENCE)
+		skip();
+	boot_swarm(1);
+	ms_ = load("sensor", 0);
+	mk = load("sink", 0);
+	a = new_part();
+	s1 = spawn(ms_, "s1", a, ALL_RIGHTS, 1, 1);
+	k1 = spawn(mk, "k1", a, ALL_RIGHTS, 0, 0);
+	s2 = spawn(ms_, "s2", a, ALL_RIGHTS, 2, 1);
+	k2 = spawn(mk, "k2", a, ALL_RIGHTS, 0, 0);
+	assert_int_equal(rvm_kernel_connect(&kern, s1, k1, NULL), RVM_OK);
+	assert_int_equal(rvm_kernel_connect(&kern, s2, k2, NULL), RVM_OK);
+	before = kern.witness.next_seq;
+	for (int e = 0; e < 40 && world->splits == 0; e++) {
+		struct rvm_epoch_report rep;
+
+		slices(20, 20000);
+		assert_int_equal(rvm_kernel_epoch(&kern, &rep), RVM_OK);
+	}
+	assert_int_equal(world->splits, 1);
+	assert_int_equal(world->agents[s1].part, world->agents[k1].part);
+	assert_int_equal(world->agents[s2].part, world->agents[k2].part);
+	assert_true(world->agents[s1].part != world->agents[s2].part);
+	read_log();
+	for (size_t i = before; i < nrecs; i++)
+		if (recs[i].action == RVM_ACT_PARTITION_SPLIT)
+			r = &recs[i];
+	assert_non_null(r);
+	/* The kernel's record (target the old partition, its slot, the new slot), after the
+	 * create and the two agent caps' moves. */
+	assert_true(r->target == world->parts.p[a].id && r->arg0 == a);
+	assert_true(r->arg1 == world->agents[s1].part || r->arg1 == world->agents[s2].part);
+	assert_int_equal(count_action_from(RVM_ACT_CAP_MOVE, before), 2);
+	assert_int_equal(count_action_from(RVM_ACT_SPLIT_ABORT, before), 0);
+	check_channels();
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+/* A partition in flight between CPUs lands before it splits (a trust drop must not fail on
+ * it: rvm_partition_split refuses a migrating partition). */
+static void test_split_lands_migration(void **state)
+{
+	uint32_t ms_, mk, s, k, p;
+
+	(void)state;
+	if (!have_agents() || RVM_MAX_CPUS < 2)
+		skip();
+	boot_swarm(2);
+	ms_ = load("sensor", 0);
+	mk = load("sink", 0);
+	p = new_part();
+	s = spawn(ms_, "s", p, ALL_RIGHTS, 1, 1);
+	k = spawn(mk, "k", p, ALL_RIGHTS, 0, 0);
+	assert_int_equal(rvm_kernel_connect(&kern, s, k, NULL), RVM_OK);
+	slices(20, 20000);
+	assert_int_equal(rvm_migrate_begin(&world->parts, &world->sched, RVM_CAP_KERNEL_TABLE,
+					   world->pcap[p], 1u - world->sched.cpu_of[p],
+					   plat.now_ns(plat.ctx), &world->mig),
+			 RVM_OK);
+	assert_true(world->parts.p[p].migrating);
+	assert_int_equal(rvm_kernel_set_trust(&kern, s, 10), RVM_OK);
+	assert_false(world->mig.active);
+	assert_false(world->parts.p[p].migrating);
+	assert_true(world->agents[s].part != p && world->agents[s].quarantined);
+	assert_int_equal(world->migrations, 1);
+	slices(40, 20000);
+	check_channels();
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
 /* Trust below the floor: split off alone, spawning taken away, witnessed. */
 static void test_trust_quarantine(void **state)
 {
@@ -719,6 +903,13 @@ static void test_trust_quarantine(void **state)
 	assert_int_equal(rvm_kernel_set_trust(&kern, s, 10), RVM_OK);
 	assert_true(world->agents[s].part != p && world->agents[s].quarantined);
 	assert_int_equal(world->agents[s].rights & RVM_AGENT_RIGHT_SPAWN, 0);
+	/* Its cap says so too (the split moved the old one; it was replaced). */
+	assert_int_equal(rvm_cap_check(&world->gate, world->agents[s].part, world->agents[s].cap,
+				       RVM_OBJ_AGENT, world->agents[s].id, RVM_AGENT_RIGHT_SPAWN),
+			 RVM_E_PERM);
+	assert_int_equal(rvm_cap_check(&world->gate, world->agents[s].part, world->agents[s].cap,
+				       RVM_OBJ_AGENT, world->agents[s].id, RVM_AGENT_RIGHT_SEND),
+			 RVM_OK);
 	assert_int_equal(world->parts.p[world->agents[s].part].agents, 1);
 	assert_int_equal(world->coh.group[s], RVM_COH_NO_GROUP);
 	before = (int64_t)world->agents[k].received;
@@ -727,6 +918,12 @@ static void test_trust_quarantine(void **state)
 	check_channels();
 	read_log();
 	assert_int_equal(count_action(RVM_ACT_PARTITION_SPLIT), 1);
+	assert_int_equal(count_action(RVM_ACT_SPLIT_ABORT), 0);
+	/* The kernel's split: its record names the old partition and both slots. */
+	for (size_t i = 0; i < nrecs; i++)
+		if (recs[i].action == RVM_ACT_PARTITION_SPLIT)
+			assert_true(recs[i].target == world->parts.p[p].id && recs[i].arg0 == p &&
+				    recs[i].arg1 == world->agents[s].part);
 	assert_int_equal(rvm_kernel_set_trust(&kern, 200, 10), RVM_E_INVAL);
 	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
 }
@@ -767,6 +964,9 @@ int main(void)
 		cmocka_unit_test(test_trap_recovery),
 		cmocka_unit_test(test_rogue_agents),
 		cmocka_unit_test(test_trust_quarantine),
+		cmocka_unit_test(test_swarm_split_is_partition_split),
+		cmocka_unit_test(test_epoch_split_is_partition_split),
+		cmocka_unit_test(test_split_lands_migration),
 		cmocka_unit_test(test_spawn_hub),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

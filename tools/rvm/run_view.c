@@ -132,13 +132,16 @@ static void event_text(const struct rvm_kernel *k, const struct rvm_reshape_even
 	}
 }
 
-/* "used/limit" with a unit scale; a limit of 2^53 or more reads "-" (unlimited). */
+/* "used/limit" in units of scale, used with one decimal unless scale is 1; a limit of 2^53 or
+ * more reads "-" (unlimited). */
 static void frac(char *b, size_t n, uint64_t used, uint64_t limit, double scale)
 {
+	int dec = scale > 1 ? 1 : 0;
+
 	if (limit >= (1ull << 53))
-		snprintf(b, n, "%.4g/-", (double)used / scale);
+		snprintf(b, n, "%.*f/-", dec, (double)used / scale);
 	else
-		snprintf(b, n, "%.4g/%.4g", (double)used / scale, (double)limit / scale);
+		snprintf(b, n, "%.*f/%.0f", dec, (double)used / scale, (double)limit / scale);
 }
 
 /* The GPU budget columns of the live view: one line per partition with a context. */
