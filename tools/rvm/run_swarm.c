@@ -378,11 +378,14 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 		}
 		if (now >= next_view) {
 			rvm_kernel_lock(&k);
-			msgs_per_s = now > last_t ? (double)(w->messages - last_msgs) * 1e9 /
-							    (double)(now - last_t)
-						  : 0;
-			last_msgs = w->messages;
-			last_t = now;
+			/* A rate over a few microseconds (the first view comes at once) says
+			 * nothing: keep the last one until at least 100 ms have passed. */
+			if (now - last_t >= 100000000u) {
+				msgs_per_s = (double)(w->messages - last_msgs) * 1e9 /
+					     (double)(now - last_t);
+				last_msgs = w->messages;
+				last_t = now;
+			}
 			run_snapshot_take(&k, (double)(now - t0) / 1e9, msgs_per_s, true, &snap);
 			rvm_kernel_unlock(&k);
 			if (o->live)
