@@ -1,6 +1,7 @@
 /* tests/unit/test_gpu_agent.c - the rvm.gpu_* host functions: results, traps on bad pointers,
  * denials as negative codes, budgets, witness records and journal entries; a wasm agent's
  * matmul and reduction on the cpu backend. */
+#include "gpu_kernels.h"
 #include "support.h"
 
 #include <libgen.h>
@@ -70,46 +71,6 @@ static const struct rvm_platform plat = {.ctx = &ms,
 					 .sink_append = ms_append,
 					 .sink_sync = ms_sync,
 					 .entropy = ms_entropy};
-
-/* ---- the cpu backend's kernels: examples/gpu/matmul.cl and reduce.cl in C ---- */
-
-static void k_matmul(const struct rvm_gpu_cpu_item *it, const struct rvm_gpu_cpu_args *a)
-{
-	const float *x = a->ptr[0], *y = a->ptr[1];
-	float *z = a->ptr[2], acc = 0.0f;
-	uint64_t col = it->global_id[0], row = it->global_id[1], n = (uint32_t)a->val[3];
-
-	if (row >= n || col >= n)
-		return;
-	for (uint64_t k = 0; k < n; k++)
-		acc += x[row * n + k] * y[k * n + col];
-	z[row * n + col] = acc;
-}
-
-static void k_reduce(const struct rvm_gpu_cpu_item *it, const struct rvm_gpu_cpu_args *a)
-{
-	const uint32_t *in = a->ptr[0];
-	uint32_t *partial = a->ptr[1], sum = 0;
-	uint64_t n = (uint32_t)a->val[3], first = it->group_id[0] * it->local_size[0];
-
-	if (it->local_id[0] != 0)
-		return;
-	for (uint64_t i = first; i < first + it->local_size[0] && i < n; i++)
-		sum += in[i];
-	partial[it->group_id[0]] = sum;
-}
-
-static void k_empty(const struct rvm_gpu_cpu_item *it, const struct rvm_gpu_cpu_args *a)
-{
-	(void)it;
-	(void)a;
-}
-
-static const struct rvm_gpu_cpu_kernel kernels[] = {
-	{"matmul", k_matmul},
-	{"reduce", k_reduce},
-	{"empty", k_empty},
-};
 
 /* ---- fixture: a booted world, the cpu device, the gpu_offload module ---- */
 
@@ -185,8 +146,8 @@ static struct fx *fx_new(void)
 	c.ncpus = 2;
 	assert_int_equal(rvm_kernel_boot_full(&f->k, &plat, f->w, &c), RVM_OK);
 	rvm_gpu_init(&f->gs, &f->w->gate, &plat);
-	rvm_gpu_cpu_init(&f->cpu, &plat, f->dev_mem, DEV_MEM, f->shared, sizeof(f->shared), kernels,
-			 3);
+	rvm_gpu_cpu_init(&f->cpu, &plat, f->dev_mem, DEV_MEM, f->shared, sizeof(f->shared),
+			 rvm_tool_gpu_kernels, rvm_tool_gpu_nkernels);
 	assert_int_equal(rvm_gpu_device_add(&f->gs, rvm_gpu_cpu_backend(), &f->cpu, &f->dev),
 			 RVM_OK);
 	f->w->gpu = &f->gs;
