@@ -309,6 +309,41 @@ enum rvm_err rvm_gpu_move_owner(struct rvm_gpu_space *s, uint32_t from, uint32_t
 enum rvm_err rvm_gpu_move_buffer(struct rvm_gpu_space *s, uint32_t from, rvm_cap_t buf, uint32_t to,
 				 rvm_cap_t *new_cap);
 
+/*
+ * A swarm split or merge moves caps between partition tables itself (CAP_MOVE, new handles);
+ * these make the GPU objects follow the caps (kernel-only, lock held).
+ *
+ * rvm_gpu_split_check: could rvm_gpu_follow_split of from's context succeed once the split
+ * has made its partition (which itself needs spare registry slots)? RVM_OK when from has no
+ * context; RVM_E_BUSY / RVM_E_STATE while it is busy / faulted, RVM_E_NOMEM for a full
+ * context pool or registry, RVM_E_FULL for a full log. Changes nothing.
+ *
+ * rvm_gpu_follow_split: after a split moved to partition `to` the caps of the GPU objects its
+ * agents use, `to` gets a context of its own on from's device holding exactly the objects its
+ * table's caps name, a device cap with the rights of from's and a context cap (READ|WRITE).
+ * The budget is shared: the buffers' bytes move exactly; every other dimension's limit and
+ * per-epoch use are split num/den (the moving agents' share) to `to`, the rest stays, so
+ * neither side's use exceeds its limit and the two limits add up to the old one (splitting
+ * never creates budget). *moved (may be NULL) gets the objects moved. RVM_E_EXISTS if `to`
+ * has a context, RVM_E_NOTFOUND if from has none, RVM_E_RANGE for bad partitions or num > den,
+ * RVM_E_NOMEM, RVM_E_BUSY. Witness GPU_MOVE (target the new context, arg0 from, arg1 to) and
+ * two CAP_MINTs.
+ *
+ * rvm_gpu_merge_check (before the merge): RVM_E_POLICY when both partitions have contexts on
+ * different devices or with different device rights (a partition has one context), RVM_E_BUSY
+ * / RVM_E_STATE while one is busy / faulted; RVM_OK otherwise. Changes nothing.
+ *
+ * rvm_gpu_follow_merge (after the merge moved from's caps into into's table): from's context
+ * becomes into's (into had none), or its objects join into's context: limits and use add up
+ * (saturating), from's context object and its caps go, into keeps its own device cap. RVM_OK
+ * with nothing to do when from had no context. Witness GPU_MOVE (target from's context).
+ */
+enum rvm_err rvm_gpu_split_check(const struct rvm_gpu_space *s, uint32_t from, uint32_t spare);
+enum rvm_err rvm_gpu_follow_split(struct rvm_gpu_space *s, uint32_t from, uint32_t to,
+				  uint32_t num, uint32_t den, uint32_t *moved);
+enum rvm_err rvm_gpu_merge_check(const struct rvm_gpu_space *s, uint32_t from, uint32_t into);
+enum rvm_err rvm_gpu_follow_merge(struct rvm_gpu_space *s, uint32_t from, uint32_t into);
+
 /* The context of a partition, or NULL (read-only view: the live view shows budget use). */
 const struct rvm_gpu_context *rvm_gpu_context_of(const struct rvm_gpu_space *s, uint32_t partition);
 /* Checks the invariants above; RVM_OK or RVM_E_CORRUPT. For tests and debug builds. */
