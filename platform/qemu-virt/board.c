@@ -46,6 +46,8 @@ extern struct rvm_a64_cpu rvm_a64_cpus[RVM_A64_MAX_CPUS];
  * time (a slice costs two takes of the kernel lock besides the agent's own). */
 #define IDLE_US	  200u
 #define SHORT_DIV 8u
+/* Bytes of framed sink lines waiting for the console (pl011.c). */
+#define FRAME_BUFFER 65536u
 
 /*
  * The machine's one board: platform services, the kernel and its world, EL2 page table, page
@@ -241,6 +243,8 @@ static enum rvm_err boot_memory(void)
 			pages.next = (img + 4095) & ~4095ul;
 			pages.end = (board.fdt.mem[i].base + board.fdt.mem[i].size) & ~4095ul;
 		}
+	/* The console's buffer for framed sink lines (pl011.c). */
+	rvm_board_frames_buffer(pages_take(FRAME_BUFFER, false), FRAME_BUFFER);
 	world = pages_take(sizeof(*world), false);
 	demo_mem = pages_take(sizeof(*demo_mem), false);
 	for (uint32_t i = 0; world && demo_mem && i < RVM_DEMO_SLOTS; i++) {
@@ -473,7 +477,8 @@ static void cpu_loop(uint32_t cpu)
 		}
 	}
 	__atomic_fetch_add(&run.cpus_done, 1, __ATOMIC_RELEASE);
-	__asm__ volatile("sev");
+	if (cpu != 0)
+		rvm_gic_sgi_send(1u); /* CPU 0 waits for the last one */
 }
 
 void rvm_qemu_secondary(uint64_t index)
@@ -488,8 +493,8 @@ void rvm_qemu_secondary(uint64_t index)
 	__atomic_store_n(&rvm_a64_cpus[index].online, 1, __ATOMIC_RELEASE);
 	rvm_board_printf("rvm: cpu %lu online (mpidr %lx)\n", (unsigned long)index,
 			 (unsigned long)rvm_a64_cpus[index].mpidr);
-	while (!__atomic_load_n(&run.go, __ATOMIC_ACQUIRE))
-		__asm__ volatile("wfe");
+	/* Asleep while the boot CPU loads the swarm: a spinning vCPU would slow it down. */
+	rvm_wait_until(&run.go, 1);
 	cpu_loop((uint32_t)index);
 }
 
@@ -615,10 +620,9 @@ static void run_swarm(void)
 				 wlog_lock.spin_only ? "spinning" : "sleeping when they wait");
 	rvm_board_frames_defer(true);
 	__atomic_store_n(&run.go, 1, __ATOMIC_RELEASE);
-	__asm__ volatile("sev");
+	rvm_gic_sgi_send(~1u);
 	cpu_loop(0);
-	while (__atomic_load_n(&run.cpus_done, __ATOMIC_ACQUIRE) < board.cpus_online)
-		__asm__ volatile("wfe");
+	rvm_wait_until(&run.cpus_done, board.cpus_online);
 	rvm_board_frames_defer(false);
 	for (uint32_t i = 0; i < board.cpus_online; i++)
 		rvm_board_printf("rvm: cpu %u: %lu agent slices, %u timer preemptions; kernel lock "

@@ -1,5 +1,5 @@
 /* platform/qemu-virt/wait.c - CPUs that wait without spinning: a sleeping kernel lock woken by
- * SGIs, and the idle wait on the EL2 timer. */
+ * SGIs, waiting for a flag, and the idle wait on the EL2 timer. */
 #include "wait.h"
 
 #include "../../arch/aarch64/a64.h"
@@ -56,6 +56,14 @@ void rvm_wlock_give(struct rvm_wlock *l)
 	s = __atomic_exchange_n(&l->sleepers, 0u, __ATOMIC_SEQ_CST);
 	if (s)
 		rvm_gic_sgi_send(s);
+}
+
+void rvm_wait_until(const volatile uint32_t *word, uint32_t v)
+{
+	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) < v) {
+		__asm__ volatile("wfi" ::: "memory");
+		rvm_gic_clear_pending();
+	}
 }
 
 void rvm_wait_idle(uint64_t ticks)

@@ -37,6 +37,10 @@ void rvm_wlock_take(struct rvm_wlock *l);
 /* Gives l and wakes its sleepers. */
 void rvm_wlock_give(struct rvm_wlock *l);
 
+/* Sleeps in WFI until *word >= v. Whoever raises *word sends the waiter the wake SGI
+ * (rvm_gic_sgi_send) after its store; one sent before the WFI stays pending and ends it. */
+void rvm_wait_until(const volatile uint32_t *word, uint32_t v);
+
 /* Sleeps until `ticks` counter ticks have passed or an SGI arrives (WFI on the EL2 timer);
  * the timer is off again on return. Not while a guest's tick is armed. */
 void rvm_wait_idle(uint64_t ticks);
