@@ -625,12 +625,15 @@ static void run_swarm(void)
 	rvm_wait_until(&run.cpus_done, board.cpus_online);
 	rvm_board_frames_defer(false);
 	for (uint32_t i = 0; i < board.cpus_online; i++)
-		rvm_board_printf("rvm: cpu %u: %lu agent slices, %u timer preemptions; kernel lock "
-				 "taken %lu times, %lu ms waiting, %lu sleeps; %lu idle waits\n",
-				 i, (unsigned long)run.slices[i], swarm.preemptions[i],
-				 (unsigned long)wlog_lock.takes[i],
-				 (unsigned long)us_of(wlog_lock.wait_ticks[i]) / 1000,
-				 (unsigned long)wlog_lock.sleeps[i], (unsigned long)run.idle[i]);
+		rvm_board_printf(
+			"rvm: cpu %u: %lu agent slices, %u timer preemptions; kernel lock "
+			"taken %lu times, %lu ms waiting, %lu sleeps (%lu to the backstop); %lu "
+			"idle waits\n",
+			i, (unsigned long)run.slices[i], swarm.preemptions[i],
+			(unsigned long)wlog_lock.takes[i],
+			(unsigned long)us_of(wlog_lock.wait_ticks[i]) / 1000,
+			(unsigned long)wlog_lock.sleeps[i], (unsigned long)wlog_lock.backstops[i],
+			(unsigned long)run.idle[i]);
 	report("kernel agents", (rvm_platform_now_ns(&plat) - run.start_ns) / 1000000u);
 	rvm_swarm_destroy(&swarm);
 	shutdown();
@@ -703,9 +706,9 @@ void rvm_qemu_main(uint64_t dtb)
 
 void rvm_board_irq(void)
 {
-	uint32_t intid = rvm_gic_ack();
+	uint32_t ack = rvm_gic_ack(), intid = rvm_gic_intid(ack);
 
 	if (intid < 1020)
-		rvm_gic_eoi(intid);
+		rvm_gic_eoi(ack);
 	rvm_board_printf("rvm: unexpected IRQ %u on cpu %u\n", intid, rvm_a64_this_cpu()->index);
 }
