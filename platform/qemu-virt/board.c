@@ -40,10 +40,11 @@ extern struct rvm_a64_cpu rvm_a64_cpus[RVM_A64_MAX_CPUS];
 #define EPOCH_FUEL 300000u
 #define RUN_EPOCHS 80u
 #define RUN_MAX_MS 14000u
-/* How long a CPU with nothing to run waits before it asks the kernel again; a slice that used
- * less than 1/SHORT_DIV of its fuel (its agent blocked at once on an empty channel) counts as
- * nothing, so mail gathers for the next slice instead of one message waking an agent each
- * time (a slice costs two takes of the kernel lock besides the agent's own). */
+/* How long a CPU with nothing to run waits before it asks the kernel again. With several CPUs
+ * a slice that used less than 1/SHORT_DIV of its fuel (its agent blocked at once on an empty
+ * channel) counts as nothing, so mail from the other CPUs gathers for the next slice instead
+ * of one message waking an agent each time (a slice costs two takes of the kernel lock
+ * besides the agent's own); on one CPU no mail comes while it waits. */
 #define IDLE_US	  200u
 #define SHORT_DIV 8u
 /* Bytes of framed sink lines waiting for the console (pl011.c). */
@@ -460,7 +461,8 @@ static void cpu_loop(uint32_t cpu)
 			if (err != RVM_OK)
 				run_fail(err, "slice");
 			else if (s.agent != RVM_AGENT_NONE) {
-				ran = ran || s.fuel >= rvm_demo_swarm.fuel / SHORT_DIV;
+				ran = ran || world->ncpus == 1 ||
+				      s.fuel >= rvm_demo_swarm.fuel / SHORT_DIV;
 				run.slices[cpu]++;
 				__atomic_fetch_add(&run.kfuel, s.fuel, __ATOMIC_RELAXED);
 			}
