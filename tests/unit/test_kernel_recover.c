@@ -750,10 +750,13 @@ static void test_deterministic_trap_skips_one_per_fault(void **state)
 	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
 }
 
-/* Without a checkpoint F1 rebuilds from the module and the tape, where the trap comes back;
- * F2 and F3 have nothing to roll back to and the fault climbs to F4, which stops the agent
- * (the swarm never reboots under the others). */
-static void test_no_checkpoint_escalates_to_stop(void **state)
+/*
+ * Without any checkpoint the tapes start at the agents' START: F1 rebuilds flaky from its
+ * module and its tape (the trap comes back), F2 and F3 rebuild the partition the same way with
+ * nothing to restore (no recovery.restore), and F3 drops the message it trapped on. A fresh
+ * checkpoint follows the rollback.
+ */
+static void test_no_checkpoint_rebuilds_from_module(void **state)
 {
 	uint32_t ms_, mf, s, f;
 
@@ -761,23 +764,52 @@ static void test_no_checkpoint_escalates_to_stop(void **state)
 	if (!have_agents())
 		skip();
 	boot_swarm(1);
-	attach(1);
+	attach(3);
 	ms_ = load("sensor", 0);
 	mf = load("flaky", 0);
 	s = spawn(ms_, "s", new_part(), ALL_RIGHTS, 1, 1);
 	f = spawn(mf, "f", new_part(), ALL_RIGHTS, 0, 3);
 	assert_int_equal(rvm_kernel_connect(&kern, s, f, NULL), RVM_OK);
-	run_until_trap(f, 1);
-	assert_int_equal(world->agents[f].received, 3);
-	assert_int_equal(krec->from_module, 1);
-	assert_int_equal(world->agents[f].state, RVM_AGENT_STOPPED);
+	assert_int_equal(run_until_trap(f, 1), 3);
+	assert_int_equal(world->agents[f].state, RVM_AGENT_READY);
+	assert_int_equal(krec->skipped, 1);
+	assert_true(krec->from_module >= 2);
+	assert_int_equal(krec->from_snapshot, 0);
+	assert_int_equal(world->recoveries, 1);
+	check_journal(RVM_JK_START);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_F3), 1);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_F4), 0);
+	assert_int_equal(count_action(RVM_ACT_STATE_RESTORE), 0);
+	assert_int_equal(count_action(RVM_ACT_STATE_CHECKPOINT), 1);
+	for (size_t i = 0; i < nrecs; i++)
+		if (recs[i].action == RVM_ACT_RECOVER_REPLAY)
+			assert_int_equal(recs[i].arg0, 0); /* from the module */
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+/* A deterministic trap with no input to blame (rogue mode 1 logs from outside its memory at
+ * once): F1 and F2 bring it back, F3 has no message to drop, F4 stops the agent (the swarm
+ * never reboots under the others). */
+static void test_nothing_to_blame_stops(void **state)
+{
+	uint32_t r;
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	boot_swarm(1);
+	attach(3);
+	r = spawn(load("rogue", 0), "r", new_part(), ALL_RIGHTS, 1, 0);
+	run_until_trap(r, 1);
+	assert_int_equal(world->agents[r].state, RVM_AGENT_STOPPED);
 	assert_int_equal(krec->stopped, 1);
+	assert_int_equal(krec->skipped, 0);
 	assert_int_equal(world->recoveries, 0);
 	check_journal(RVM_JK_START);
 	assert_int_equal(count_action(RVM_ACT_RECOVER_F2), 1);
 	assert_int_equal(count_action(RVM_ACT_RECOVER_F3), 1);
 	assert_int_equal(count_action(RVM_ACT_RECOVER_F4), 1);
-	assert_int_equal(count_action(RVM_ACT_STATE_RESTORE), 0);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_SKIP), 0);
 	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, RVM_WF_DENIED), 1);
 	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
 }
@@ -901,7 +933,8 @@ int main(void)
 		cmocka_unit_test(test_f1_f2_replay_exactly_once),
 		cmocka_unit_test(test_f3_skips_the_faulting_message),
 		cmocka_unit_test(test_deterministic_trap_skips_one_per_fault),
-		cmocka_unit_test(test_no_checkpoint_escalates_to_stop),
+		cmocka_unit_test(test_no_checkpoint_rebuilds_from_module),
+		cmocka_unit_test(test_nothing_to_blame_stops),
 		cmocka_unit_test(test_tape_overflow),
 		cmocka_unit_test(test_checkpoint_cadence),
 	};
