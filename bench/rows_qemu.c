@@ -1,8 +1,10 @@
-/* bench/rows_qemu.c - time to the first witness record of the bare-metal image under QEMU, with
- * QEMU's own floor (launch to the first console line of an image that does nothing) beside it. */
+/* bench/rows_qemu.c - the bare-metal image under QEMU: time to the first witness record, with
+ * QEMU's own floor (launch to the first console line of an image that does nothing) beside it,
+ * and the demo swarm's messages per second on 1 and 4 CPUs, sleeping or spinning waiters. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench.h"
 #include "board_boot.h"
@@ -156,3 +158,73 @@ static void run_first_witness(struct rvm_bench_result *out)
 }
 
 RVM_BENCH_ROW(qemu_first_witness, NULL, "< 100 ms from launch", run_first_witness)
+
+#define SWARM_ROUNDS 3
+#define SWARM_MS     2000
+
+/* The image's report line "rvm: kernel agents: N messages/s on C CPU(s)". */
+static void msgs_line(void *ctx, const char *line, bool console)
+{
+	double *rate = ctx, v;
+	char tail[32];
+
+	if (console && sscanf(line, "rvm: kernel agents: %lf messages/%31s", &v, tail) == 2 &&
+	    !strcmp(tail, "s"))
+		*rate = v;
+}
+
+/* One fixed-length run of the demo swarm on smp CPUs; messages/s, or -1. */
+static double swarm_rate(const char *runner, const char *elf, int smp, bool spin)
+{
+	char args[160];
+	double rate = -1;
+
+	snprintf(args, sizeof(args), "--smp %d --timeout 60 -- -append 'rvm.run-ms=%d%s'", smp,
+		 SWARM_MS, spin ? " rvm.spin" : "");
+	if (rvm_board_boot(runner, elf, args, "qemu-console.txt", msgs_line, &rate) != 0)
+		return -1;
+	return rate;
+}
+
+/*
+ * SWARM_ROUNDS rounds, each running the demo swarm for SWARM_MS of machine time four ways (4
+ * CPUs whose lock waiters and idle CPUs sleep in WFI, the same spinning (rvm.spin, as before
+ * wait.c), and both on 1 CPU), so all four see the same host load. Ours: 4 CPUs sleeping;
+ * peer: 4 CPUs spinning; in ns per message (medians). The 1-CPU figures are in the note.
+ */
+static void run_swarm_msgs(struct rvm_bench_result *out)
+{
+	char runner[PATH_MAX], elf[PATH_MAX];
+	double r[4][SWARM_ROUNDS], med[4], load0 = load_now();
+	static const int smp[4] = {4, 4, 1, 1};
+	static const bool spin[4] = {false, true, false, true};
+
+	if (system("command -v qemu-system-aarch64 >/dev/null 2>&1") != 0 ||
+	    rvm_board_paths(QEMU_IMAGE, runner, elf, sizeof(runner)) != 0) {
+		snprintf(out->note, sizeof(out->note), "skipped: QEMU or the image is missing");
+		return;
+	}
+	for (int i = 0; i < SWARM_ROUNDS; i++)
+		for (int c = 0; c < 4; c++) {
+			r[c][i] = swarm_rate(runner, elf, smp[c], spin[c]);
+			if (r[c][i] <= 0) {
+				snprintf(out->note, sizeof(out->note),
+					 "failed: a %d-CPU run reported no rate", smp[c]);
+				return;
+			}
+		}
+	for (int c = 0; c < 4; c++) {
+		med[c] = rvm_board_median(r[c], SWARM_ROUNDS);
+		fprintf(stderr,
+			"qemu_swarm_msgs: %d CPU(s) %-8s median %6.0f msgs/s (%d runs of %d ms)\n",
+			smp[c], spin[c] ? "spinning" : "sleeping", med[c], SWARM_ROUNDS, SWARM_MS);
+	}
+	out->ours_ns = 1e9 / med[0];
+	out->peer_ns = 1e9 / med[1];
+	snprintf(out->note, sizeof(out->note),
+		 "msgs/s 4 CPUs %.0f (spin %.0f), 1 CPU %.0f (spin %.0f); load %.1f", med[0],
+		 med[1], med[2], med[3], (load0 + load_now()) / 2);
+}
+
+RVM_BENCH_ROW(qemu_swarm_msgs, "4 CPUs spinning", "4 CPUs: ratio < 0.5 (2x the msgs/s)",
+	      run_swarm_msgs)

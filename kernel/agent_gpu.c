@@ -4,6 +4,7 @@
 #include <rvm/world.h>
 
 #include "agent_priv.h"
+#include "kernel_gpu.h"
 
 #if RVM_AGENT_GPU_IMPORTS > 0
 
@@ -103,6 +104,49 @@ static int64_t cap_result(enum rvm_err e, rvm_cap_t cap)
 		return code(e);
 	return cap <= (uint64_t)INT64_MAX ? (int64_t)cap : code(RVM_E_OVERFLOW);
 }
+
+/* The cap one of a's names stands for; a name that is not a's (or freed) is a witnessed
+ * refusal (GATE_DENIED, arg0 the attempted action). */
+static enum rvm_err unname(struct rvm_agent *a, uint16_t action, uint64_t name, rvm_cap_t *cap)
+{
+	enum rvm_err e = rvm_agent_gpu_lookup(a, name, cap);
+
+	if (e != RVM_OK)
+		return rvm_gate_refuse(&a->w->gate, RVM_ACT_GATE_DENIED, a->part, a->num, action, e);
+	return RVM_OK;
+}
+
+/* Room for one more name, before anything is made (a full table: witnessed RVM_E_NOMEM). */
+static enum rvm_err name_room(struct rvm_agent *a, uint16_t action)
+{
+	if (rvm_agent_gpu_room(a))
+		return RVM_OK;
+	return rvm_gate_refuse(&a->w->gate, RVM_ACT_GATE_DENIED, a->part, a->num, action,
+			       RVM_E_NOMEM);
+}
+
+/* A new object's cap becomes a name of a's (room was checked: cannot fail). */
+static int64_t name_result(struct rvm_agent *a, enum rvm_err e, uint8_t type, rvm_cap_t cap,
+			   uint64_t size)
+{
+	uint64_t name = 0;
+
+	if (e == RVM_OK)
+		e = rvm_agent_gpu_name(a, type, cap, size, &name);
+	return cap_result(e, name);
+}
+
+/* The name of a's for its partition's device or context: the one it has, or a new one. */
+static enum rvm_err own_name(struct rvm_agent *a, uint8_t type, uint64_t *name)
+{
+	for (uint32_t i = 0; i < RVM_AGENT_GPU_HANDLES; i++)
+		if (a->gpu.h[i].type == type) {
+			*name = (uint64_t)a->gpu.h[i].gen << 32 | (uint64_t)(a->num & 0xffffu) << 16 |
+				(i + 1u);
+			return RVM_OK;
+		}
+	return rvm_agent_gpu_name(a, type, RVM_CAP_NULL, 0, name);
+}
 #endif
 
 /* Common entry: init may not call the host (a trap). Takes the lock. */
@@ -126,11 +170,16 @@ enum rvm_wasm_trap rvm_agent_h_gpu_open(void *ctx, struct rvm_wasm_instance *ins
 #if defined(RVM_HAS_GPU)
 	struct rvm_gpu_space *gs = space(a, RVM_ACT_GPU_ATTACH, &e);
 
-	if (gs) {
-		const struct rvm_gpu_context *cx = rvm_gpu_context_of(gs, a->part);
+	uint64_t dev, cn;
 
-		rvm_store_le64(b, cx->dev_cap);
-		rvm_store_le64(b + 8, cx->ctx_cap);
+	/* Names, not caps: they stay good when a split or merge moves the partition's caps. */
+	if (gs && ((e = own_name(a, RVM_OBJ_GPU, &dev)) != RVM_OK ||
+		   (e = own_name(a, RVM_OBJ_GPU_CONTEXT, &cn)) != RVM_OK))
+		e = rvm_gate_refuse(&a->w->gate, RVM_ACT_GATE_DENIED, a->part, a->num,
+				    RVM_ACT_GPU_ATTACH, e);
+	else if (gs) {
+		rvm_store_le64(b, dev);
+		rvm_store_le64(b + 8, cn);
 		rvm_memcpy(out, b, sizeof(b));
 		e = RVM_OK;
 	}
@@ -149,11 +198,12 @@ enum rvm_wasm_trap rvm_agent_h_gpu_alloc(void *ctx, struct rvm_wasm_instance *in
 #if defined(RVM_HAS_GPU)
 	enum rvm_err e;
 	struct rvm_gpu_space *gs = space(a, RVM_ACT_GPU_ALLOC, &e);
-	rvm_cap_t buf = 0;
+	rvm_cap_t buf = 0, cx;
 
-	if (gs)
-		e = rvm_gpu_alloc(gs, a->part, s[0], s[1], &buf);
-	r = cap_result(e, buf);
+	if (gs && (e = unname(a, RVM_ACT_GPU_ALLOC, s[0], &cx)) == RVM_OK &&
+	    (e = name_room(a, RVM_ACT_GPU_ALLOC)) == RVM_OK)
+		e = rvm_gpu_alloc(gs, a->part, cx, s[1], &buf);
+	r = name_result(a, e, RVM_OBJ_GPU_BUFFER, buf, s[1]);
 #endif
 	return finish(a, RVM_AGPU_ALLOC, r, NULL, 0, s, true);
 }
@@ -169,8 +219,11 @@ enum rvm_wasm_trap rvm_agent_h_gpu_free(void *ctx, struct rvm_wasm_instance *ins
 #if defined(RVM_HAS_GPU)
 	struct rvm_gpu_space *gs = space(a, RVM_ACT_GPU_FREE, &e);
 
-	if (gs)
-		e = rvm_gpu_free(gs, a->part, s[0]);
+	rvm_cap_t cap;
+
+	if (gs && (e = unname(a, RVM_ACT_GPU_FREE, s[0], &cap)) == RVM_OK &&
+	    (e = rvm_gpu_free(gs, a->part, cap)) == RVM_OK)
+		rvm_agent_gpu_forget(a, s[0]);
 #endif
 	return finish(a, RVM_AGPU_FREE, code(e), NULL, 0, s, false);
 }
@@ -188,10 +241,14 @@ static enum rvm_wasm_trap xfer(struct rvm_agent *a, struct rvm_wasm_instance *in
 #if defined(RVM_HAS_GPU)
 	struct rvm_gpu_space *gs = space(a, RVM_ACT_GPU_TRANSFER, &e);
 
+	rvm_cap_t buf;
+
+	if (gs && (e = unname(a, RVM_ACT_GPU_TRANSFER, s[0], &buf)) != RVM_OK)
+		gs = NULL;
 	if (gs && write)
-		e = rvm_gpu_write(gs, a->part, s[0], s[1], p, len);
+		e = rvm_gpu_write(gs, a->part, buf, s[1], p, len);
 	else if (gs)
-		e = rvm_gpu_read(gs, a->part, s[0], s[1], p, len);
+		e = rvm_gpu_read(gs, a->part, buf, s[1], p, len);
 #endif
 	if (write)
 		return finish(a, RVM_AGPU_WRITE, code(e), NULL, 0, s, false);
@@ -220,11 +277,12 @@ enum rvm_wasm_trap rvm_agent_h_gpu_queue(void *ctx, struct rvm_wasm_instance *in
 #if defined(RVM_HAS_GPU)
 	enum rvm_err e;
 	struct rvm_gpu_space *gs = space(a, RVM_ACT_GPU_QUEUE, &e);
-	rvm_cap_t q = 0;
+	rvm_cap_t q = 0, cx;
 
-	if (gs)
-		e = rvm_gpu_queue(gs, a->part, s[0], &q);
-	r = cap_result(e, q);
+	if (gs && (e = unname(a, RVM_ACT_GPU_QUEUE, s[0], &cx)) == RVM_OK &&
+	    (e = name_room(a, RVM_ACT_GPU_QUEUE)) == RVM_OK)
+		e = rvm_gpu_queue(gs, a->part, cx, &q);
+	r = name_result(a, e, RVM_OBJ_GPU_QUEUE, q, 0);
 #endif
 	return finish(a, RVM_AGPU_QUEUE, r, NULL, 0, s, true);
 }
@@ -256,17 +314,18 @@ enum rvm_wasm_trap rvm_agent_h_gpu_kernel(void *ctx, struct rvm_wasm_instance *i
 	enum rvm_err e;
 	struct rvm_gpu_space *gs = space(a, RVM_ACT_GPU_KERNEL, &e);
 	char nm[RVM_AGENT_GPU_NAME_MAX + 1];
-	rvm_cap_t k = 0;
+	rvm_cap_t k = 0, cx;
 
 	if (gs && !name_ok(name, name_len)) {
 		e = rvm_gate_refuse(&a->w->gate, RVM_ACT_GATE_DENIED, a->part, a->num,
 				    RVM_ACT_GPU_KERNEL, RVM_E_RANGE);
-	} else if (gs) {
+	} else if (gs && (e = unname(a, RVM_ACT_GPU_KERNEL, s[0], &cx)) == RVM_OK &&
+		   (e = name_room(a, RVM_ACT_GPU_KERNEL)) == RVM_OK) {
 		rvm_memcpy(nm, name, name_len);
 		nm[name_len] = 0;
-		e = rvm_gpu_kernel(gs, a->part, s[0], (const char *)src, src_len, nm, &k);
+		e = rvm_gpu_kernel(gs, a->part, cx, (const char *)src, src_len, nm, &k);
 	}
-	r = cap_result(e, k);
+	r = name_result(a, e, RVM_OBJ_GPU_KERNEL, k, 0);
 #endif
 	return finish(a, RVM_AGPU_KERNEL, r, NULL, 0, s, true);
 }
@@ -284,7 +343,8 @@ enum rvm_wasm_trap rvm_agent_h_gpu_launch(void *ctx, struct rvm_wasm_instance *i
 	struct rvm_gpu_space *gs = space(a, RVM_ACT_GPU_LAUNCH, &e);
 	struct rvm_gpu_launch_req req;
 
-	if (gs && (e = rvm_gpu_wire_decode(p, len, &req)) != RVM_OK)
+	if (gs && ((e = rvm_gpu_wire_decode(p, len, &req)) != RVM_OK ||
+		   (e = rvm_agent_gpu_unname_req(a, &req)) != RVM_OK))
 		(void)rvm_gate_refuse(&a->w->gate, RVM_ACT_GATE_DENIED, a->part, a->num,
 				      RVM_ACT_GPU_LAUNCH, e);
 	else if (gs)

@@ -227,3 +227,327 @@ enum rvm_err rvm_gpu_move_buffer(struct rvm_gpu_space *s, uint32_t from, rvm_cap
 	*new_cap = op.out;
 	return RVM_OK;
 }
+
+/* ---- Following a swarm split or merge (the partition layer moved the caps already) ---- */
+
+/* The rights of cap in table's slot, 0 when it does not resolve. */
+static uint8_t cap_rights(const struct rvm_gpu_space *s, uint32_t table, rvm_cap_t cap)
+{
+	const struct rvm_cap *c;
+
+	return rvm_cap_resolve(s->gate->caps, table, cap, &c) == RVM_OK ? c->rights : 0;
+}
+
+/* x * num / den rounded down, without overflow (num <= den < 2^32). */
+static uint64_t share(uint64_t x, uint32_t num, uint32_t den)
+{
+	return x / den * num + x % den * num / den;
+}
+
+/* Registry slots still free. */
+static uint32_t objs_room(const struct rvm_gpu_space *s)
+{
+	const struct rvm_obj_table *t = s->gate->caps->objs;
+
+	return RVM_OBJ_SLOTS - t->live - t->retired;
+}
+
+enum rvm_err rvm_gpu_split_check(const struct rvm_gpu_space *s, uint32_t from, uint32_t spare)
+{
+	uint32_t ci, i = 0;
+
+	if (!s || from >= RVM_CAP_TABLES)
+		return RVM_E_INVAL;
+	if ((ci = s->by_part[from]) == GPU_NONE)
+		return RVM_OK; /* nothing to follow */
+	if (s->ctxs[ci].busy)
+		return RVM_E_BUSY;
+	if (s->ctxs[ci].faulted)
+		return RVM_E_STATE;
+	while (i < RVM_GPU_CONTEXTS && s->ctxs[i].used)
+		i++;
+	if (i == RVM_GPU_CONTEXTS || objs_room(s) < 1u + spare)
+		return RVM_E_NOMEM;
+	/* GPU_MOVE and two CAP_MINTs. */
+	return rvm_witness_can_emit(s->gate->wlog, 3) ? RVM_OK : RVM_E_FULL;
+}
+
+struct follow_op {
+	struct rvm_gpu_space *s;
+	uint32_t from, to, src, dst; /* partitions, then their context indices */
+	uint32_t num, den;
+	rvm_obj_id id; /* the new context */
+	uint64_t moved_mem; /* split: bytes of the buffers that moved */
+	uint32_t moved;	    /* objects that moved */
+};
+
+/*
+ * Counts the GPU objects of context ci that caps in table name (each once when apply); with
+ * apply, moves them to context op->dst and sums the bytes of the buffers among them.
+ */
+static uint32_t named_objects(struct follow_op *op, uint32_t table, uint32_t ci, bool apply)
+{
+	static const uint8_t types[] = {RVM_OBJ_GPU_BUFFER, RVM_OBJ_GPU_QUEUE, RVM_OBJ_GPU_KERNEL};
+	struct rvm_gpu_space *s = op->s;
+	const struct rvm_cap_table *t = &s->gate->caps->tables[table];
+	uint32_t n = 0;
+
+	for (unsigned k = 0; k < sizeof(types); k++) {
+		uint32_t pn;
+		struct rvm_gpu_obj *pool = gpu_pool(s, types[k], &pn);
+
+		for (uint32_t i = 0; i < t->hw; i++) {
+			const struct rvm_cap *c = &t->slots[i];
+			uint32_t j;
+
+			if (c->state != RVM_CAPS_LIVE || c->type != types[k])
+				continue;
+			j = gpu_index(s, types[k], c->object);
+			if (j == GPU_NONE || pool[j].ctx != ci)
+				continue;
+			n++;
+			if (!apply)
+				continue;
+			pool[j].ctx = (uint16_t)op->dst; /* a second cap to it finds it moved */
+			if (types[k] == RVM_OBJ_GPU_BUFFER)
+				op->moved_mem += pool[j].size;
+		}
+	}
+	return n;
+}
+
+static enum rvm_err split_follow_check(void *ctx, const struct rvm_gate_req *req,
+				       const struct rvm_cap *cap)
+{
+	struct follow_op *op = ctx;
+
+	(void)req;
+	(void)cap;
+	if (op->s->by_part[op->to] != GPU_NONE)
+		return RVM_E_EXISTS;
+	if (gpu_table_room(op->s, op->to) < 2)
+		return RVM_E_NOMEM;
+	return rvm_witness_can_emit(op->s->gate->wlog, 3) ? RVM_OK : RVM_E_FULL;
+}
+
+/*
+ * The new context takes the objects its partition's caps name and a share num/den of the
+ * old one's limits and of its per-epoch use. Memory is exact (the bytes that moved); its limit
+ * is the share, but at least what moved and at most what the old context does not hold.
+ */
+static void split_follow_apply(void *ctx, const struct rvm_gate_req *req, uint64_t args[2])
+{
+	struct follow_op *op = ctx;
+	struct rvm_gpu_space *s = op->s;
+	struct rvm_gpu_context *src = &s->ctxs[op->src], *dst = &s->ctxs[op->dst];
+
+	(void)req;
+	rvm_memset(dst, 0, sizeof(*dst));
+	dst->id = op->id;
+	dst->owner = op->to;
+	dst->device = src->device;
+	dst->used = 1;
+	op->moved = named_objects(op, op->to, op->src, true);
+	for (unsigned d = 0; d < RVM_GPU_DIM_COUNT; d++) {
+		uint64_t lim = src->budget.limit[d], used = src->budget.used[d], q, qu;
+
+		if (d == RVM_GPU_DIM_MEMORY) {
+			qu = op->moved_mem;
+			q = share(lim, op->num, op->den);
+			q = q < qu ? qu : q;
+			q = q > lim - (used - qu) ? lim - (used - qu) : q;
+		} else {
+			/* x - share(x) grows with x: the old side stays within its limit too. */
+			qu = share(used, op->num, op->den);
+			q = share(lim, op->num, op->den);
+		}
+		dst->budget.limit[d] = q;
+		dst->budget.used[d] = qu;
+		src->budget.limit[d] = lim - q;
+		src->budget.used[d] = used - qu;
+	}
+	s->by_obj[rvm_handle_slot(op->id)] = (uint16_t)op->dst;
+	s->by_part[op->to] = (uint16_t)op->dst;
+	args[0] = op->from;
+	args[1] = op->to;
+}
+
+enum rvm_err rvm_gpu_follow_split(struct rvm_gpu_space *s, uint32_t from, uint32_t to,
+				  uint32_t num, uint32_t den, uint32_t *moved)
+{
+	struct follow_op op = {.s = s, .from = from, .to = to, .num = num, .den = den};
+	struct rvm_gate_req req = {.action = RVM_ACT_GPU_MOVE,
+				   .checks = RVM_GATE_KERNEL,
+				   .obj_type = RVM_OBJ_GPU_CONTEXT,
+				   .check = split_follow_check,
+				   .apply = split_follow_apply,
+				   .ctx = &op};
+	struct rvm_gpu_context *dst;
+	uint32_t i = 0;
+	enum rvm_err e = RVM_OK;
+
+	if (!s)
+		return RVM_E_INVAL;
+	if (from >= RVM_CAP_TABLES || to >= RVM_CAP_TABLES || to == RVM_CAP_KERNEL_TABLE ||
+	    from == to || num > den || den == 0)
+		e = RVM_E_RANGE;
+	else if ((op.src = s->by_part[from]) == GPU_NONE)
+		e = RVM_E_NOTFOUND;
+	else if (s->ctxs[op.src].busy)
+		e = RVM_E_BUSY;
+	while (e == RVM_OK && i < RVM_GPU_CONTEXTS && s->ctxs[i].used)
+		i++;
+	if (e == RVM_OK && i == RVM_GPU_CONTEXTS)
+		e = RVM_E_NOMEM;
+	op.dst = i;
+	if (e == RVM_OK)
+		e = rvm_obj_create(s->gate->caps->objs, RVM_OBJ_GPU_CONTEXT, &op.id);
+	if (e != RVM_OK)
+		return rvm_gate_refuse(s->gate, RVM_ACT_GATE_DENIED, 0, from, RVM_ACT_GPU_MOVE, e);
+	req.object = op.id;
+	if ((e = rvm_gate_invoke(s->gate, &req)) != RVM_OK) {
+		(void)rvm_obj_destroy(s->gate->caps->objs, op.id);
+		return e;
+	}
+	/* Room in the table and the log was checked: both mints succeed. */
+	dst = &s->ctxs[op.dst];
+	(void)rvm_cap_mint(s->gate, to, RVM_OBJ_GPU, s->devices[dst->device].id,
+			   (uint8_t)(cap_rights(s, from, s->ctxs[op.src].dev_cap) &
+				     ~RVM_RIGHT_GRANT_ONCE),
+			   &dst->dev_cap);
+	(void)rvm_cap_mint(s->gate, to, RVM_OBJ_GPU_CONTEXT, op.id,
+			   RVM_RIGHT_READ | RVM_RIGHT_WRITE, &dst->ctx_cap);
+	if (moved)
+		*moved = op.moved;
+	return RVM_OK;
+}
+
+/* The first live cap of table naming (type, object), as a handle, or RVM_CAP_NULL. */
+static rvm_cap_t find_cap(const struct rvm_gpu_space *s, uint32_t table, uint8_t type,
+			  rvm_obj_id object)
+{
+	const struct rvm_cap_table *t = &s->gate->caps->tables[table];
+
+	for (uint32_t i = 0; i < t->hw; i++)
+		if (t->slots[i].state == RVM_CAPS_LIVE && t->slots[i].type == type &&
+		    t->slots[i].object == object)
+			return rvm_cap_handle_of(s->gate->caps, rvm_cap_ref(table, i));
+	return RVM_CAP_NULL;
+}
+
+/* Can from's context join into's? Device rights are compared while both tables hold their caps. */
+static enum rvm_err merge_ok(const struct rvm_gpu_space *s, uint32_t from, uint32_t into,
+			     bool rights)
+{
+	const struct rvm_gpu_context *a, *b;
+
+	if (s->by_part[from] == GPU_NONE)
+		return RVM_OK;
+	a = &s->ctxs[s->by_part[from]];
+	if (a->busy)
+		return RVM_E_BUSY;
+	if (s->by_part[into] == GPU_NONE)
+		return RVM_OK;
+	b = &s->ctxs[s->by_part[into]];
+	if (b->busy)
+		return RVM_E_BUSY;
+	/* One context per partition: on one device, with one device grant, both healthy. */
+	if (a->device != b->device ||
+	    (rights && cap_rights(s, from, a->dev_cap) != cap_rights(s, into, b->dev_cap)))
+		return RVM_E_POLICY;
+	return a->faulted || b->faulted ? RVM_E_STATE : RVM_OK;
+}
+
+enum rvm_err rvm_gpu_merge_check(const struct rvm_gpu_space *s, uint32_t from, uint32_t into)
+{
+	if (!s || from >= RVM_CAP_TABLES || into >= RVM_CAP_TABLES || from == into)
+		return RVM_E_INVAL;
+	return merge_ok(s, from, into, true);
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* from's context (its caps now in into's table) becomes into's, or joins into's context. */
+static void merge_follow_apply(void *ctx, const struct rvm_gate_req *req, uint64_t args[2])
+{
+	struct follow_op *op = ctx;
+	struct rvm_gpu_space *s = op->s;
+	struct rvm_gpu_context *src = &s->ctxs[op->src], *dst;
+
+	(void)req;
+	s->by_part[op->from] = GPU_NONE;
+	args[0] = op->from;
+	args[1] = op->to;
+	if (op->dst == GPU_NONE) {
+		src->owner = op->to;
+		s->by_part[op->to] = (uint16_t)op->src;
+		src->dev_cap = find_cap(s, op->to, RVM_OBJ_GPU, s->devices[src->device].id);
+		src->ctx_cap = find_cap(s, op->to, RVM_OBJ_GPU_CONTEXT, src->id);
+		return;
+	}
+	dst = &s->ctxs[op->dst];
+	/* Every object of from's context joins into's (their caps are in into's table now). */
+	for (uint32_t i = 0; i < RVM_GPU_BUFFERS; i++)
+		if (s->bufs[i].used && s->bufs[i].ctx == op->src)
+			s->bufs[i].ctx = (uint16_t)op->dst, op->moved++;
+	for (uint32_t i = 0; i < RVM_GPU_QUEUES; i++)
+		if (s->queues[i].used && s->queues[i].ctx == op->src)
+			s->queues[i].ctx = (uint16_t)op->dst, op->moved++;
+	for (uint32_t i = 0; i < RVM_GPU_KERNELS; i++)
+		if (s->kernels[i].used && s->kernels[i].ctx == op->src)
+			s->kernels[i].ctx = (uint16_t)op->dst, op->moved++;
+	/* Both stayed within their limits, so the sums stay within the summed limits. */
+	for (unsigned d = 0; d < RVM_GPU_DIM_COUNT; d++) {
+		dst->budget.limit[d] = sat_add(dst->budget.limit[d], src->budget.limit[d]);
+		dst->budget.used[d] = sat_add(dst->budget.used[d], src->budget.used[d]);
+	}
+	dst->overrun_ns = sat_add(dst->overrun_ns, src->overrun_ns);
+	/* from's context and its caps go; the partition keeps one device cap, into's. */
+	gpu_drop_caps(s, op->to, RVM_OBJ_GPU_CONTEXT, src->id);
+	{
+		const struct rvm_cap_table *t = &s->gate->caps->tables[op->to];
+
+		for (uint32_t i = 0; i < t->hw; i++) {
+			const struct rvm_cap *c = &t->slots[i];
+			uint32_t ref = rvm_cap_ref(op->to, i);
+
+			if (c->state == RVM_CAPS_LIVE && c->type == RVM_OBJ_GPU &&
+			    c->object == s->devices[dst->device].id &&
+			    rvm_cap_handle_of(s->gate->caps, ref) != dst->dev_cap)
+				(void)rvm_cap_remove_subtree(s->gate->caps, ref, true);
+		}
+	}
+	s->by_obj[rvm_handle_slot(src->id)] = GPU_NONE;
+	(void)rvm_obj_destroy(s->gate->caps->objs, src->id);
+	rvm_memset(src, 0, sizeof(*src));
+}
+
+enum rvm_err rvm_gpu_follow_merge(struct rvm_gpu_space *s, uint32_t from, uint32_t into)
+{
+	struct follow_op op = {.s = s, .from = from, .to = into, .dst = GPU_NONE};
+	struct rvm_gate_req req = {.action = RVM_ACT_GPU_MOVE,
+				   .checks = RVM_GATE_KERNEL,
+				   .obj_type = RVM_OBJ_GPU_CONTEXT,
+				   .apply = merge_follow_apply,
+				   .ctx = &op};
+	enum rvm_err e;
+
+	if (!s)
+		return RVM_E_INVAL;
+	if (from >= RVM_CAP_TABLES || into >= RVM_CAP_TABLES || from == into ||
+	    into == RVM_CAP_KERNEL_TABLE)
+		e = RVM_E_RANGE;
+	else
+		e = merge_ok(s, from, into, false);
+	if (e == RVM_OK && s->by_part[from] == GPU_NONE)
+		return RVM_OK; /* nothing to follow */
+	if (e != RVM_OK)
+		return rvm_gate_refuse(s->gate, RVM_ACT_GATE_DENIED, 0, from, RVM_ACT_GPU_MOVE, e);
+	op.src = s->by_part[from];
+	op.dst = s->by_part[into];
+	req.object = s->ctxs[op.src].id;
+	return rvm_gate_invoke(s->gate, &req);
+}

@@ -3,6 +3,7 @@
 #include <rvm/world.h>
 
 #include "agent_priv.h"
+#include "kernel_gpu.h"
 
 /* Splits and merges one epoch may apply: reshaping is gradual, decisions are re-made. */
 #define EPOCH_MAX_SPLITS 2u
@@ -43,6 +44,9 @@ static enum rvm_err do_merge(struct rvm_kernel *k, const struct rvm_coh_merge *m
 					.min_mutual = w->coh.cfg.merge_mutual };
 	enum rvm_err err;
 
+	/* GPU contexts that cannot become one (other device or grant) keep the two apart. */
+	if ((err = rvm_kernel_gpu_merge_check(w, from, into)) != RVM_OK)
+		return err;
 	/* The merge moves from's caps into into's table under new handles, and each agent's
 	 * move below mints it a fresh cap there: drop the agents' own caps first so the
 	 * merged table holds exactly one per agent (re-minted if the merge is refused). */
@@ -62,6 +66,8 @@ static enum rvm_err do_merge(struct rvm_kernel *k, const struct rvm_coh_merge *m
 		}
 		return err;
 	}
+	/* The GPU context's caps went with the others: the context follows them. */
+	rvm_kernel_gpu_merge_follow(w, from, into);
 	(void)rvm_sched_remove(&w->sched, from);
 	if (w->mig.active && w->mig.part == from)
 		w->mig.active = false;
@@ -81,6 +87,16 @@ static enum rvm_err do_merge(struct rvm_kernel *k, const struct rvm_coh_merge *m
 	return RVM_OK;
 }
 
+enum rvm_err rvm_kernel_merge(struct rvm_kernel *k, uint32_t a, uint32_t b)
+{
+	struct rvm_coh_merge m = { .merge = true, .a = (uint16_t)a, .b = (uint16_t)b };
+
+	if (!k || !k->w || a == b || a < RVM_PART_FIRST || b < RVM_PART_FIRST || a >= RVM_KPARTS ||
+	    b >= RVM_KPARTS || !rvm_part_live(k->w, a) || !rvm_part_live(k->w, b))
+		return RVM_E_INVAL;
+	return do_merge(k, &m);
+}
+
 /* Partitions no agent lives in any more (their last agent was split off) are destroyed. */
 static void reap(struct rvm_kernel *k)
 {
@@ -95,6 +111,7 @@ static void reap(struct rvm_kernel *k)
 			if (w->agents[i].state != RVM_AGENT_FREE && w->agents[i].part == p)
 				goto busy; /* exited agents still hold their place */
 		(void)rvm_sched_remove(&w->sched, p);
+		rvm_kernel_gpu_reap(w, p); /* no agent left to use its GPU objects */
 		(void)rvm_partition_op(&w->parts, RVM_CAP_KERNEL_TABLE, w->pcap[p],
 				       RVM_PART_SUSPEND);
 		if (rvm_partition_op(&w->parts, RVM_CAP_KERNEL_TABLE, w->pcap[p],

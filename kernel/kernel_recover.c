@@ -4,6 +4,7 @@
 #include <rvm/kernel_recover.h>
 
 #include "agent_priv.h"
+#include "kernel_gpu.h"
 #include "recover_priv.h"
 
 /*
@@ -17,6 +18,8 @@ static enum rvm_err restart(struct rvm_kernel_recovery *r, struct rvm_agent *a, 
 	struct rvm_snapblob_info info;
 	enum rvm_err err;
 
+	/* Its GPU objects go back with its memory (or go, for a fresh start). */
+	rvm_agent_gpu_restart(a, blob, len);
 	if (a->inst)
 		rvm_wasm_reset(a->inst);
 	if (!blob) {

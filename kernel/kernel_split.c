@@ -3,6 +3,7 @@
 #include <rvm/world.h>
 
 #include "agent_priv.h"
+#include "kernel_gpu.h"
 
 /* The CPU with the shortest run queue among the kernel's (lowest on ties). */
 static uint32_t least_loaded_cpu(const struct rvm_world *w)
@@ -86,7 +87,7 @@ enum rvm_err rvm_kernel_split(struct rvm_kernel *k, uint32_t from, const struct 
 	struct rvm_reshape_env env;
 	struct rvm_split_req req;
 	struct rvm_split_result out;
-	uint32_t q, moved = 0;
+	uint32_t q, moved = 0, total;
 	enum rvm_err err;
 
 	if (!k || !(w = k->w) || !move || from < RVM_PART_FIRST || from >= RVM_KPARTS)
@@ -101,9 +102,15 @@ enum rvm_err rvm_kernel_split(struct rvm_kernel *k, uint32_t from, const struct 
 	req.move = *move;
 	req.use = w->split_use;
 	req.nuse = collect_uses(w, from, &req);
+	/* GPU objects go with the agents that hold their names; refused here if they cannot. */
+	req.nuse += rvm_kernel_gpu_uses(w, from, w->split_use + req.nuse,
+					RVM_CAP_TABLE_SLOTS - req.nuse);
+	if ((err = rvm_kernel_gpu_split_check(w, from, move)) != RVM_OK)
+		return err;
+	total = rvm_nodeset_count(&req.members);
 	req.cut_weight = cut_weight;
 	env = (struct rvm_reshape_env){ .pp = &w->parts, .coh = &w->pcoh, .ipc = &w->ipc,
-					.work = &w->rework };
+					.work = &w->rework, .fault_step = w->split_fault_step };
 	if (!RVM_HAS_COHERENCE)
 		env.coh = NULL;
 	if ((err = rvm_partition_split(&env, RVM_CAP_KERNEL_TABLE, &req, &out)) != RVM_OK)
@@ -124,6 +131,7 @@ enum rvm_err rvm_kernel_split(struct rvm_kernel *k, uint32_t from, const struct 
 			(void)rvm_coh_assign(&w->coh, i, q);
 		moved++;
 	}
+	rvm_kernel_gpu_split_follow(w, from, q, move, total);
 	for (uint32_t i = 0; i < w->nchans; i++) {
 		struct rvm_chan *c = &w->chans[i];
 

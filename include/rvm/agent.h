@@ -131,6 +131,37 @@ struct rvm_agent_mem {
 	uint64_t memory_cap; /* bytes */
 };
 
+#if RVM_AGENT_GPU_IMPORTS > 0 && defined(RVM_HAS_GPU)
+/*
+ * GPU handles. rvm.gpu_* hand an agent names of its own, not caps: handle = gen << 32 |
+ * agent << 16 | (index + 1) into its table. The table keeps what each names: the device and
+ * the context are always its partition's (whatever partition that is now); a buffer, queue
+ * or kernel is a cap in its partition's table plus the object, so when a split or merge moves
+ * the cap to another table under a new handle the name the agent holds stays good.
+ * Invariants: type == RVM_OBJ_NONE for a free entry; gen only grows (a freed name goes stale),
+ * except that a restore from a snapshot rolls the table back with the agent's memory.
+ */
+#define RVM_AGENT_GPU_HANDLES 32u
+struct rvm_agent_gpu_handle {
+	rvm_cap_t cap;	/* buffers, queues, kernels: the cap in the partition's table */
+	rvm_obj_id obj; /* what it names */
+	uint64_t size;	/* buffers: bytes (for a checkpoint's capture) */
+	uint32_t gen;	/* of the name the agent holds; 0: never handed out */
+	uint8_t type;	/* enum rvm_obj_type; RVM_OBJ_NONE: free */
+	uint8_t pad[3];
+};
+_Static_assert(sizeof(struct rvm_agent_gpu_handle) == 32, "a GPU handle entry is 32 bytes");
+
+/* An agent's GPU state: its handles and what its last checkpoint captured of them. */
+struct rvm_agent_gpu {
+	struct rvm_agent_gpu_handle h[RVM_AGENT_GPU_HANDLES];
+	struct rvm_agent_gpu_handle snap[RVM_AGENT_GPU_HANDLES]; /* at the last snapshot */
+	uint64_t snap_tag; /* FNV-1a of the snapshot blob the capture goes with; 0: none */
+	uint32_t snap_off; /* its buffers' contents: capture[snap_off, + snap_len) of the GPU */
+	uint32_t snap_len; /* space (rvm_gpu_space), in table order */
+};
+#endif
+
 struct rvm_world;
 
 /*
@@ -175,6 +206,9 @@ struct rvm_agent {
 	struct rvm_journal_batch jb;
 	char name[RVM_AGENT_NAME];
 	char last_log[48];
+#if RVM_AGENT_GPU_IMPORTS > 0 && defined(RVM_HAS_GPU)
+	struct rvm_agent_gpu gpu; /* rvm.gpu_* names and their checkpoint capture (agent_gpu.c) */
+#endif
 };
 
 /*

@@ -34,6 +34,10 @@
 #ifndef RVM_GPU_KERNELS
 #define RVM_GPU_KERNELS 64u
 #endif
+/* Bytes of buffer contents agents' checkpoints may hold at once (kernel/agent_gpu_ckpt.c). */
+#ifndef RVM_GPU_CAPTURE_BYTES
+#define RVM_GPU_CAPTURE_BYTES (1u << 20)
+#endif
 _Static_assert(RVM_GPU_BUFFERS < 0xffffu && RVM_GPU_CONTEXTS < 0xffffu, "pool index in 16 bits");
 
 /* Rights each operation needs on the capability it presents. */
@@ -153,6 +157,13 @@ struct rvm_gpu_space {
 	uint16_t by_part[RVM_CAP_TABLES];
 	uint64_t epoch; /* budget epoch, +1 per rvm_gpu_epoch */
 	/*
+	 * What agents' checkpoints captured of their buffers (kernel/agent_gpu_ckpt.c): each
+	 * agent's capture is one run [snap_off, snap_off + snap_len) of capture[0, capture_len),
+	 * runs packed in no particular order.
+	 */
+	uint32_t capture_len;
+	uint8_t capture[RVM_GPU_CAPTURE_BYTES];
+	/*
 	 * The embedder's lock (rvm_world's), dropped while a backend runs a launch (a first
 	 * launch may compile for a second; a kernel may run to its deadline) so other agents
 	 * keep running; the launching context is busy meanwhile. NULL hooks: held throughout.
@@ -222,6 +233,15 @@ enum rvm_err rvm_gpu_write(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t b
 			   const void *src, uint64_t n);
 enum rvm_err rvm_gpu_read(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t buf, uint64_t off,
 			  void *dst, uint64_t n);
+/*
+ * Kernel-only, for checkpoints of the agents' GPU state (kernel/agent_gpu_ckpt.c): the whole
+ * buffer (n its size) into data (read) or from it (write), on behalf of partition, whose cap
+ * buf is. The same gate and checks as rvm_gpu_read / rvm_gpu_write, but not charged to the
+ * budget (the kernel's checkpoint is not the agent's traffic). Witness GPU_TRANSFER with bit 62
+ * of arg0 set.
+ */
+enum rvm_err rvm_gpu_ckpt_xfer(struct rvm_gpu_space *s, uint32_t partition, rvm_cap_t buf,
+			       void *data, uint64_t n, bool write);
 /* A command queue on the context. Witness GPU_QUEUE. */
 enum rvm_err rvm_gpu_queue(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t ctx_cap,
 			   rvm_cap_t *queue);
@@ -308,6 +328,41 @@ enum rvm_err rvm_gpu_move_owner(struct rvm_gpu_space *s, uint32_t from, uint32_t
  */
 enum rvm_err rvm_gpu_move_buffer(struct rvm_gpu_space *s, uint32_t from, rvm_cap_t buf, uint32_t to,
 				 rvm_cap_t *new_cap);
+
+/*
+ * A swarm split or merge moves caps between partition tables itself (CAP_MOVE, new handles);
+ * these make the GPU objects follow the caps (kernel-only, lock held).
+ *
+ * rvm_gpu_split_check: could rvm_gpu_follow_split of from's context succeed once the split
+ * has made its partition (which itself needs spare registry slots)? RVM_OK when from has no
+ * context; RVM_E_BUSY / RVM_E_STATE while it is busy / faulted, RVM_E_NOMEM for a full
+ * context pool or registry, RVM_E_FULL for a full log. Changes nothing.
+ *
+ * rvm_gpu_follow_split: after a split moved to partition `to` the caps of the GPU objects its
+ * agents use, `to` gets a context of its own on from's device holding exactly the objects its
+ * table's caps name, a device cap with the rights of from's and a context cap (READ|WRITE).
+ * The budget is shared: the buffers' bytes move exactly; every other dimension's limit and
+ * per-epoch use are split num/den (the moving agents' share) to `to`, the rest stays, so
+ * neither side's use exceeds its limit and the two limits add up to the old one (splitting
+ * never creates budget). *moved (may be NULL) gets the objects moved. RVM_E_EXISTS if `to`
+ * has a context, RVM_E_NOTFOUND if from has none, RVM_E_RANGE for bad partitions or num > den,
+ * RVM_E_NOMEM, RVM_E_BUSY. Witness GPU_MOVE (target the new context, arg0 from, arg1 to) and
+ * two CAP_MINTs.
+ *
+ * rvm_gpu_merge_check (before the merge): RVM_E_POLICY when both partitions have contexts on
+ * different devices or with different device rights (a partition has one context), RVM_E_BUSY
+ * / RVM_E_STATE while one is busy / faulted; RVM_OK otherwise. Changes nothing.
+ *
+ * rvm_gpu_follow_merge (after the merge moved from's caps into into's table): from's context
+ * becomes into's (into had none), or its objects join into's context: limits and use add up
+ * (saturating), from's context object and its caps go, into keeps its own device cap. RVM_OK
+ * with nothing to do when from had no context. Witness GPU_MOVE (target from's context).
+ */
+enum rvm_err rvm_gpu_split_check(const struct rvm_gpu_space *s, uint32_t from, uint32_t spare);
+enum rvm_err rvm_gpu_follow_split(struct rvm_gpu_space *s, uint32_t from, uint32_t to,
+				  uint32_t num, uint32_t den, uint32_t *moved);
+enum rvm_err rvm_gpu_merge_check(const struct rvm_gpu_space *s, uint32_t from, uint32_t into);
+enum rvm_err rvm_gpu_follow_merge(struct rvm_gpu_space *s, uint32_t from, uint32_t into);
 
 /* The context of a partition, or NULL (read-only view: the live view shows budget use). */
 const struct rvm_gpu_context *rvm_gpu_context_of(const struct rvm_gpu_space *s, uint32_t partition);

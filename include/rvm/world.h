@@ -104,6 +104,8 @@ struct rvm_world {
 	uint64_t messages, bytes; /* delivered */
 	uint64_t sig_refused;	  /* kernel IPC disagreeing with a channel: must stay 0 */
 	struct rvm_gpu_space *gpu; /* GPU objects the embedder set up (rvm.gpu_*); NULL: none */
+	uint32_t split_fault_step; /* test hook: that step of every swarm split fails (RVM_E_IO)
+				   * and the split rolls back (rvm_reshape_env); 0: none */
 };
 
 /*
@@ -160,6 +162,13 @@ enum rvm_err rvm_kernel_agent_move(struct rvm_kernel *k, uint32_t a, uint32_t to
  */
 enum rvm_err rvm_kernel_split(struct rvm_kernel *k, uint32_t from, const struct rvm_nodeset *move,
 			      uint32_t cut_weight, uint32_t *to);
+/*
+ * Merges partitions a and b (lock held) as an epoch's merge decision does: the one with fewer
+ * agents goes into the other through rvm_partition_merge (DC-11 checks: they must exchange
+ * traffic and be coherent enough), its agents move, its GPU context follows. RVM_E_POLICY when
+ * their GPU contexts cannot be one (other device or device rights); the merge's errors.
+ */
+enum rvm_err rvm_kernel_merge(struct rvm_kernel *k, uint32_t a, uint32_t b);
 /* Sets an agent's trust; below the floor it is split off into a partition of its own and
  * loses SPAWN (a quarantine no merge undoes). */
 enum rvm_err rvm_kernel_set_trust(struct rvm_kernel *k, uint32_t a, uint8_t trust);

@@ -17,6 +17,7 @@
 #include "gic.h"
 #include "qemu.h"
 #include "swarm.h"
+#include "wait.h"
 
 extern char __image_start[], __image_end[], __rodata_end[];
 extern struct rvm_a64_cpu rvm_a64_cpus[RVM_A64_MAX_CPUS];
@@ -34,10 +35,17 @@ extern struct rvm_a64_cpu rvm_a64_cpus[RVM_A64_MAX_CPUS];
  * depend on how loaded the host running QEMU is: some 1400 messages, as a 50 ms epoch of `rvm
  * run` sees a few thousand. The demo runs until it has shown a split, a merge (or with several
  * CPUs a migration), an F1 restart and the trust split, at most RUN_EPOCHS epochs and
- * RUN_MAX_MS of machine time. */
+ * RUN_MAX_MS of machine time; with the boot argument rvm.run-ms=N it runs N ms, whatever it
+ * has shown (for measurements: the same length on any number of CPUs). */
 #define EPOCH_FUEL 300000u
 #define RUN_EPOCHS 80u
 #define RUN_MAX_MS 14000u
+/* How long a CPU with nothing to run waits before it asks the kernel again; a slice that used
+ * less than 1/SHORT_DIV of its fuel (its agent blocked at once on an empty channel) counts as
+ * nothing, so mail gathers for the next slice instead of one message waking an agent each
+ * time (a slice costs two takes of the kernel lock besides the agent's own). */
+#define IDLE_US	  200u
+#define SHORT_DIV 8u
 
 /*
  * The machine's one board: platform services, the kernel and its world, EL2 page table, page
@@ -51,7 +59,7 @@ static struct rvm_world *world;
 static struct rvm_agent_mem agent_mem[RVM_DEMO_SLOTS];
 static struct rvm_demo_mem *demo_mem;
 static struct rvm_demo_state demo;
-static struct rvm_lock wlog_lock;
+static struct rvm_wlock wlog_lock;
 static struct rvm_swarm swarm;
 static uint64_t el2_l1[512] __attribute__((aligned(4096)));
 static struct {
@@ -61,10 +69,12 @@ static struct {
 static struct {
 	volatile uint32_t go, stop, cpus_done, failed;
 	uint64_t start_ns, next_epoch;
+	uint32_t fixed_ms;	 /* rvm.run-ms: the run's length, 0 for the demo's own end */
 	volatile uint64_t kfuel; /* fuel the agents burnt on every CPU */
 	uint64_t trust_epoch;	 /* the epoch after which the trust change was made, 0 before */
 	enum rvm_err err;	 /* the first kernel call that failed while running */
 	uint64_t slices[RVM_A64_MAX_CPUS];
+	uint64_t idle[RVM_A64_MAX_CPUS]; /* idle waits: nothing to run here */
 } run;
 /* Where the boot's time went, in counter ticks from entry (printed once the log is out). */
 static struct {
@@ -111,14 +121,16 @@ void *rvm_board_take(uint64_t n)
 
 void rvm_board_kernel_take(void)
 {
-	rvm_lock_take(&wlog_lock);
+	rvm_wlock_take(&wlog_lock);
 }
 
 void rvm_board_kernel_give(void)
 {
 	/* Stream what the kernel call witnessed before anyone else emits. */
 	(void)rvm_witness_flush(&kernel.witness);
-	rvm_lock_give(&wlog_lock);
+	rvm_wlock_give(&wlog_lock);
+	/* The run defers the console: its lines go out here, outside the lock. */
+	rvm_board_frames_flush(RVM_FLUSH_TRY);
 }
 
 /* The kernel's lock hooks (struct rvm_kernel_lock): the same lock. */
@@ -144,11 +156,11 @@ enum rvm_err rvm_board_witness(uint16_t action, uint32_t actor, uint64_t target,
 {
 	enum rvm_err err;
 
-	rvm_lock_take(&wlog_lock);
+	rvm_wlock_take(&wlog_lock);
 	err = rvm_witness_emit(&kernel.witness, action, 0, actor, target, arg0, arg1, NULL);
 	if (err == RVM_OK)
 		err = rvm_witness_flush(&kernel.witness);
-	rvm_lock_give(&wlog_lock);
+	rvm_wlock_give(&wlog_lock);
 	return err;
 }
 
@@ -174,16 +186,36 @@ static void describe(const struct rvm_fdt_info *f)
 			 (unsigned long)board.cntfrq);
 }
 
-/* Is word (e.g. "rvm.twin") among the boot arguments (QEMU's -append)? */
-static bool bootarg(const char *word)
+/* Where word (e.g. "rvm.twin", or "rvm.run-ms=" with its value after it) starts among the boot
+ * arguments (QEMU's -append), or NULL. A word ending in '=' matches any value. */
+static const char *bootarg_at(const char *word)
 {
 	size_t n = rvm_strlen(word);
+	bool valued = n && word[n - 1] == '=';
 
 	for (const char *a = board.fdt.bootargs; *a; a++)
 		if ((a == board.fdt.bootargs || a[-1] == ' ') && !rvm_memcmp(a, word, n) &&
-		    (a[n] == 0 || a[n] == ' '))
-			return true;
-	return false;
+		    (valued || a[n] == 0 || a[n] == ' '))
+			return a;
+	return NULL;
+}
+
+static bool bootarg(const char *word)
+{
+	return bootarg_at(word) != NULL;
+}
+
+/* The decimal value of "word=N" among the boot arguments, 0 if absent or not a number. */
+static uint32_t bootarg_u32(const char *word)
+{
+	const char *a = bootarg_at(word);
+	uint64_t v = 0;
+
+	if (!a)
+		return 0;
+	for (a += rvm_strlen(word); *a >= '0' && *a <= '9' && v <= UINT32_MAX; a++)
+		v = v * 10 + (uint64_t)(*a - '0');
+	return (*a == 0 || *a == ' ') && v <= UINT32_MAX ? (uint32_t)v : 0;
 }
 
 /*
@@ -376,7 +408,7 @@ static void run_tick(void)
 	enum rvm_err err = RVM_OK;
 	bool shown = false;
 
-	if (ms >= RUN_MAX_MS) {
+	if (ms >= (run.fixed_ms ? run.fixed_ms : RUN_MAX_MS)) {
 		__atomic_store_n(&run.stop, 1u, __ATOMIC_RELEASE);
 		return;
 	}
@@ -398,7 +430,7 @@ static void run_tick(void)
 	rvm_kernel_unlock(&kernel);
 	if (err != RVM_OK)
 		run_fail(err, "epoch");
-	else if (shown || world->epochs >= RUN_EPOCHS)
+	else if (!run.fixed_ms && (shown || world->epochs >= RUN_EPOCHS))
 		__atomic_store_n(&run.stop, 1u, __ATOMIC_RELEASE);
 }
 
@@ -412,10 +444,10 @@ static void cpu_loop(uint32_t cpu)
 	bool guests = true;
 
 	for (;;) {
-		bool stop = __atomic_load_n(&run.stop, __ATOMIC_ACQUIRE);
+		bool stop = __atomic_load_n(&run.stop, __ATOMIC_ACQUIRE), ran = false;
 
 		if (guests)
-			guests = rvm_swarm_slice(&swarm, cpu);
+			ran = guests = rvm_swarm_slice(&swarm, cpu);
 		if (!stop && cpu < world->ncpus) {
 			struct rvm_slice s;
 			enum rvm_err err =
@@ -424,6 +456,7 @@ static void cpu_loop(uint32_t cpu)
 			if (err != RVM_OK)
 				run_fail(err, "slice");
 			else if (s.agent != RVM_AGENT_NONE) {
+				ran = ran || s.fuel >= rvm_demo_swarm.fuel / SHORT_DIV;
 				run.slices[cpu]++;
 				__atomic_fetch_add(&run.kfuel, s.fuel, __ATOMIC_RELAXED);
 			}
@@ -432,6 +465,12 @@ static void cpu_loop(uint32_t cpu)
 			run_tick();
 		if (stop && !guests)
 			break;
+		/* Nothing (or next to nothing) here to run: sleep a little (in WFI, so the
+		 * host core goes to CPUs with work) rather than ask the kernel again at once. */
+		if (!ran && !stop && !wlog_lock.spin_only) {
+			run.idle[cpu]++;
+			rvm_wait_idle(board.cntfrq / 1000000u * IDLE_US);
+		}
 	}
 	__atomic_fetch_add(&run.cpus_done, 1, __ATOMIC_RELEASE);
 	__asm__ volatile("sev");
@@ -548,6 +587,9 @@ static void report(const char *what, uint64_t ms)
 			 "messages, %lu bytes\n",
 			 what, (unsigned long)ms, world->nagents, ready, exited, stopped,
 			 (unsigned long)world->messages, (unsigned long)world->bytes);
+	if (ms)
+		rvm_board_printf("rvm: %s: %lu messages/s on %u CPU(s)\n", what,
+				 (unsigned long)(world->messages * 1000u / ms), board.cpus_online);
 	rvm_board_printf("rvm: reshaping: %lu epochs, %lu splits, %lu merges, %lu migrations; "
 			 "faults: %lu traps, %lu F1 restarts\n",
 			 (unsigned long)world->epochs, (unsigned long)world->splits,
@@ -565,14 +607,26 @@ static void run_swarm(void)
 			 rvm_demo_swarm.nparts);
 	run.start_ns = rvm_platform_now_ns(&plat);
 	run.next_epoch = EPOCH_FUEL;
+	run.fixed_ms = bootarg_u32("rvm.run-ms=");
+	/* rvm.spin: waiters and idle CPUs spin as they did before wait.c, to measure against. */
+	wlog_lock.spin_only = bootarg("rvm.spin");
+	if (run.fixed_ms || wlog_lock.spin_only)
+		rvm_board_printf("rvm: run of %u ms, CPUs %s\n", run.fixed_ms,
+				 wlog_lock.spin_only ? "spinning" : "sleeping when they wait");
+	rvm_board_frames_defer(true);
 	__atomic_store_n(&run.go, 1, __ATOMIC_RELEASE);
 	__asm__ volatile("sev");
 	cpu_loop(0);
 	while (__atomic_load_n(&run.cpus_done, __ATOMIC_ACQUIRE) < board.cpus_online)
 		__asm__ volatile("wfe");
+	rvm_board_frames_defer(false);
 	for (uint32_t i = 0; i < board.cpus_online; i++)
-		rvm_board_printf("rvm: cpu %u: %lu agent slices, %u timer preemptions\n", i,
-				 (unsigned long)run.slices[i], swarm.preemptions[i]);
+		rvm_board_printf("rvm: cpu %u: %lu agent slices, %u timer preemptions; kernel lock "
+				 "taken %lu times, %lu ms waiting, %lu sleeps; %lu idle waits\n",
+				 i, (unsigned long)run.slices[i], swarm.preemptions[i],
+				 (unsigned long)wlog_lock.takes[i],
+				 (unsigned long)us_of(wlog_lock.wait_ticks[i]) / 1000,
+				 (unsigned long)wlog_lock.sleeps[i], (unsigned long)run.idle[i]);
 	report("kernel agents", (rvm_platform_now_ns(&plat) - run.start_ns) / 1000000u);
 	rvm_swarm_destroy(&swarm);
 	shutdown();

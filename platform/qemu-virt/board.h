@@ -3,6 +3,7 @@
 #define RVM_QEMU_BOARD_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,19 @@ void rvm_board_console_set(uint64_t base);
 void rvm_board_console_semihost(void);
 /* Writes n bytes to the console atomically with respect to other CPUs. */
 void rvm_board_write(const char *s, size_t n);
+/* Framed sink lines (platform/common/frame.h) go through a RAM buffer: put publishes one whole
+ * line; flush writes what is buffered to the console. While deferred (the run on several CPUs)
+ * lines wait there until a CPU flushes outside the kernel lock; otherwise the sink flushes
+ * after each append. A line longer than the buffer is dropped (frame lines are < 160 bytes). */
+enum rvm_board_flush {
+	RVM_FLUSH_ALL,		   /* everything buffered, waiting for the console if busy */
+	RVM_FLUSH_TRY,		   /* only if the console is free right now */
+	RVM_FLUSH_UNLESS_DEFERRED, /* everything, unless deferred */
+};
+void rvm_board_frame_put(const char *line, size_t n);
+void rvm_board_frames_flush(enum rvm_board_flush how);
+/* Defers flushing (on) or stops deferring and flushes everything (off). */
+void rvm_board_frames_defer(bool on);
 /* printf subset: %s %c %d %u %x %lu %ld %lx %llu %llx %p %%, width and 0 flag. One line
  * at most 256 bytes; whole calls never interleave between CPUs. */
 void rvm_board_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

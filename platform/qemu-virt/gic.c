@@ -21,16 +21,21 @@
 /* GICv2: the distributor banks SGI/PPI registers per CPU; the CPU interface is MMIO. */
 #define GICD_ISENABLER0 0x0100
 #define GICD_IPRIORITYR 0x0400
+#define GICD_ITARGETSR	0x0800
+#define GICD_SGIR	0x0f00
 #define GICC_CTLR	0x0000
 #define GICC_PMR	0x0004
 #define GICC_IAR	0x000c
 #define GICC_EOIR	0x0010
 
-/* Which controller the device tree named, and the GICv2 CPU interface. Written once by the
- * boot CPU in rvm_gic_init, read-only afterwards. */
+/* Which controller the device tree named, the GICv2 distributor and CPU interface, and how
+ * to address each CPU's SGIs (GICv3: ICC_SGI1R_EL1 affinity and target list; GICv2: GICD_SGIR
+ * target list). Written by the boot CPU in rvm_gic_init, and sgi_to[i] by CPU i in its
+ * rvm_gic_cpu_init, before the CPU can be sent one; read-only afterwards. */
 static struct {
 	uint32_t version;
-	uint64_t gicc;
+	uint64_t gicd, gicc;
+	uint64_t sgi_to[RVM_A64_MAX_CPUS];
 } gic;
 
 static volatile uint32_t *reg32(uint64_t base, uint32_t off)
@@ -47,6 +52,7 @@ static uint32_t timer_intid(const struct rvm_fdt_info *f)
 enum rvm_err rvm_gic_init(const struct rvm_fdt_info *f)
 {
 	gic.version = f->gic_version;
+	gic.gicd = f->gicd_base;
 	gic.gicc = f->gicc_base;
 	if (f->gic_version == 2) {
 		*reg32(f->gicd_base, GICD_CTLR) = 1; /* forward interrupts to CPU interfaces */
@@ -64,13 +70,21 @@ enum rvm_err rvm_gic_cpu_init(const struct rvm_fdt_info *f, uint64_t mpidr)
 {
 	/* GICR_TYPER[63:32] is Aff3.Aff2.Aff1.Aff0; MPIDR keeps Aff3 at [39:32]. */
 	uint32_t aff = (uint32_t)((mpidr & 0xffffff) | (mpidr >> 8 & 0xff000000));
-	uint32_t intid = timer_intid(f);
+	uint32_t intid = timer_intid(f), cpu = rvm_a64_this_cpu()->index;
 	uint64_t rd = 0;
+	uint8_t self;
 
+	if (cpu >= RVM_A64_MAX_CPUS)
+		return RVM_E_RANGE;
 	if (gic.version == 2) {
-		/* This CPU's banked view of the PPI registers, then its CPU interface. */
+		/* This CPU's banked view of the SGI/PPI registers, then its CPU interface. */
 		*(volatile uint8_t *)(uintptr_t)(f->gicd_base + GICD_IPRIORITYR + intid) = 0x80;
-		*reg32(f->gicd_base, GICD_ISENABLER0) = 1u << intid;
+		*(volatile uint8_t *)(uintptr_t)(f->gicd_base + GICD_IPRIORITYR + RVM_SGI_WAKE) =
+			0x80;
+		*reg32(f->gicd_base, GICD_ISENABLER0) = 1u << intid | 1u << RVM_SGI_WAKE;
+		/* ITARGETSR0's bytes read as this CPU's own interface bit (GICD_SGIR [23:16]). */
+		self = *(volatile uint8_t *)(uintptr_t)(f->gicd_base + GICD_ITARGETSR);
+		gic.sgi_to[cpu] = (uint64_t)self << 16;
 		*reg32(gic.gicc, GICC_PMR) = 0xff;
 		*reg32(gic.gicc, GICC_CTLR) = 1;
 		return RVM_OK;
@@ -91,9 +105,16 @@ enum rvm_err rvm_gic_cpu_init(const struct rvm_fdt_info *f, uint64_t mpidr)
 	*reg32(rd, GICR_WAKER) &= ~GICR_WAKER_SLEEP;
 	while (*reg32(rd, GICR_WAKER) & GICR_WAKER_ASLEEP)
 		;
-	*reg32(rd + GICR_SGI, GICR_IGROUPR0) |= 1u << intid;
+	*reg32(rd + GICR_SGI, GICR_IGROUPR0) |= 1u << intid | 1u << RVM_SGI_WAKE;
 	*(volatile uint8_t *)(uintptr_t)(rd + GICR_SGI + GICR_IPRIORITYR + intid) = 0x80;
-	*reg32(rd + GICR_SGI, GICR_ISENABLER0) = 1u << intid;
+	*(volatile uint8_t *)(uintptr_t)(rd + GICR_SGI + GICR_IPRIORITYR + RVM_SGI_WAKE) = 0x80;
+	*reg32(rd + GICR_SGI, GICR_ISENABLER0) = 1u << intid | 1u << RVM_SGI_WAKE;
+	/* ICC_SGI1R_EL1: Aff3 [55:48], Aff2 [39:32], Aff1 [23:16], target list [15:0] (Aff0 < 16
+	 * on QEMU virt). */
+	if ((mpidr & 0xff) >= 16)
+		return RVM_E_RANGE;
+	gic.sgi_to[cpu] = (mpidr >> 32 & 0xff) << 48 | (mpidr >> 16 & 0xff) << 32 |
+			  (mpidr >> 8 & 0xff) << 16 | 1ul << (mpidr & 0xff);
 	/* CPU interface through system registers, group 1 on, every priority unmasked. */
 	rvm_a64_write(S3_4_C12_C9_5, 0xf); /* ICC_SRE_EL2: SRE, DFB, DIB, Enable (EL1 use) */
 	rvm_a64_isb();
@@ -122,6 +143,40 @@ void rvm_gic_eoi(uint32_t intid)
 	}
 	rvm_a64_write(S3_0_C12_C12_1, intid); /* ICC_EOIR1_EL1 */
 	rvm_a64_isb();
+}
+
+void rvm_gic_sgi_send(uint32_t cpus)
+{
+	/* The wake-up's cause (a store) must be visible before the SGI is. */
+	__asm__ volatile("dsb ish" ::: "memory");
+	for (uint32_t i = 0; i < RVM_A64_MAX_CPUS; i++) {
+		if (!(cpus >> i & 1) || !gic.sgi_to[i])
+			continue;
+		if (gic.version == 2)
+			*reg32(gic.gicd, GICD_SGIR) = (uint32_t)gic.sgi_to[i] | RVM_SGI_WAKE;
+		else
+			rvm_a64_write(S3_0_C12_C11_5, gic.sgi_to[i] | (uint64_t)RVM_SGI_WAKE << 24);
+	}
+	rvm_a64_isb();
+}
+
+void rvm_gic_clear_pending(void)
+{
+	/* Bounded: each pass ends one interrupt; none stays pending for long with the timer off. */
+	for (uint32_t n = 0; n < 4; n++) {
+		/* The raw IAR value: for a GICv2 SGI, EOIR wants the source CPU bits back. */
+		uint32_t iar = gic.version == 2 ? *reg32(gic.gicc, GICC_IAR)
+						: (uint32_t)rvm_a64_read(S3_0_C12_C12_0);
+
+		if ((iar & 0x3ff) >= 1020)
+			return;
+		if (gic.version == 2) {
+			*reg32(gic.gicc, GICC_EOIR) = iar;
+		} else {
+			rvm_a64_write(S3_0_C12_C12_1, iar);
+			rvm_a64_isb();
+		}
+	}
 }
 
 void rvm_timer_arm(uint64_t ticks)

@@ -1,8 +1,10 @@
 /* platform/qemu-virt/pl011.c - the console: a PL011 UART (or semihosting on the same chardev),
- * shared by every CPU under one lock. */
+ * shared by every CPU under one lock, and the buffer its framed sink lines wait in. */
 #include "board.h"
 
 #include <stdbool.h>
+
+#include <rvm/bytes.h>
 
 #include "lock.h"
 
@@ -10,10 +12,30 @@
 #define PL011_FR      0x18
 #define PL011_FR_TXFF (1u << 5)
 
-/* The console device: set once by the boot CPU before others start. */
+/* Bytes a semihosting write takes at once (one trap each). */
+#define SEMIHOST_PIECE 4096u
+/* Framed sink lines waiting for the console. */
+#define RVM_FRAME_RING 65536u
+
+/* The console device: set once by the boot CPU before others start. console_lock serialises
+ * writes to the device and the semihosting piece buffer. */
 static volatile uint8_t *uart_base;
 static bool semihost;
 static struct rvm_lock console_lock;
+static char piece[SEMIHOST_PIECE + 1];
+
+/*
+ * The sink's framed lines, buffered so they reach the console in large writes, and (deferred)
+ * outside the kernel lock. head and tail count bytes ever published and ever written.
+ * Invariants: 0 <= head - tail <= RVM_FRAME_RING; head moves only under put_lock and only by
+ * whole lines; tail moves only under console_lock; [tail, head) is never written by a producer.
+ */
+static struct {
+	struct rvm_lock put_lock;
+	volatile uint64_t head, tail;
+	volatile bool deferred;
+	char ring[RVM_FRAME_RING];
+} frames;
 
 /* Semihosting SYS_WRITE0 (operation 4): writes the NUL-terminated string at s. */
 static void semihost_write0(const char *s)
@@ -50,22 +72,19 @@ static void pl011_putc(char c)
 	*dr = (uint8_t)c;
 }
 
-void rvm_board_write(const char *s, size_t n)
+/* Writes n bytes to the device; the caller holds console_lock. Semihosting takes one trap per
+ * piece of up to SEMIHOST_PIECE bytes, so large writes cost few traps. */
+static void console_out(const char *s, size_t n)
 {
-	char buf[257];
-
-	if (!uart_base)
-		return;
-	rvm_lock_take(&console_lock);
 	if (semihost) {
 		/* Console text and frames hold no NUL: copy out in NUL-terminated pieces. */
 		while (n) {
-			size_t k = n < sizeof(buf) - 1 ? n : sizeof(buf) - 1;
+			size_t k = n < SEMIHOST_PIECE ? n : SEMIHOST_PIECE;
 
 			for (size_t i = 0; i < k; i++)
-				buf[i] = s[i] ? s[i] : '?';
-			buf[k] = 0;
-			semihost_write0(buf);
+				piece[i] = s[i] ? s[i] : '?';
+			piece[k] = 0;
+			semihost_write0(piece);
 			s += k;
 			n -= k;
 		}
@@ -73,5 +92,81 @@ void rvm_board_write(const char *s, size_t n)
 		for (size_t i = 0; i < n; i++)
 			pl011_putc(s[i]);
 	}
+}
+
+void rvm_board_write(const char *s, size_t n)
+{
+	if (!uart_base)
+		return;
+	rvm_lock_take(&console_lock);
+	console_out(s, n);
 	rvm_lock_give(&console_lock);
+}
+
+/* Writes out every frame line published so far; the caller holds console_lock. The bytes in
+ * [tail, head) are whole lines no producer touches until tail passes them. */
+static void frames_drain_locked(void)
+{
+	uint64_t h = __atomic_load_n(&frames.head, __ATOMIC_ACQUIRE), t = frames.tail;
+
+	while (t < h) {
+		size_t off = (size_t)(t % RVM_FRAME_RING), k = (size_t)(h - t);
+
+		if (k > RVM_FRAME_RING - off)
+			k = RVM_FRAME_RING - off; /* up to the wrap; the rest on the next turn */
+		console_out(frames.ring + off, k);
+		t += k;
+	}
+	__atomic_store_n(&frames.tail, t, __ATOMIC_RELEASE);
+}
+
+static void frames_drain(void)
+{
+	rvm_lock_take(&console_lock);
+	frames_drain_locked();
+	rvm_lock_give(&console_lock);
+}
+
+void rvm_board_frame_put(const char *line, size_t n)
+{
+	uint64_t h;
+	size_t off, k;
+
+	if (!uart_base || n > RVM_FRAME_RING)
+		return;
+	rvm_lock_take(&frames.put_lock);
+	h = frames.head;
+	/* Full: write the ring out here (the writer never waits for this lock, so no cycle). */
+	while (RVM_FRAME_RING - (h - __atomic_load_n(&frames.tail, __ATOMIC_ACQUIRE)) < n)
+		frames_drain();
+	off = (size_t)(h % RVM_FRAME_RING);
+	k = n < RVM_FRAME_RING - off ? n : RVM_FRAME_RING - off;
+	rvm_memcpy(frames.ring + off, line, k);
+	rvm_memcpy(frames.ring, line + k, n - k);
+	/* Published whole: a drain never writes half a line. */
+	__atomic_store_n(&frames.head, h + n, __ATOMIC_RELEASE);
+	rvm_lock_give(&frames.put_lock);
+}
+
+void rvm_board_frames_flush(enum rvm_board_flush how)
+{
+	if (!uart_base)
+		return;
+	if (how == RVM_FLUSH_UNLESS_DEFERRED && frames.deferred)
+		return;
+	if (how != RVM_FLUSH_TRY) {
+		frames_drain();
+	} else if (__atomic_load_n(&frames.head, __ATOMIC_ACQUIRE) !=
+			   __atomic_load_n(&frames.tail, __ATOMIC_ACQUIRE) &&
+		   rvm_lock_try(&console_lock)) {
+		frames_drain_locked();
+		rvm_lock_give(&console_lock);
+	}
+}
+
+void rvm_board_frames_defer(bool on)
+{
+	__atomic_store_n(&frames.deferred, on, __ATOMIC_RELEASE);
+	if (!on)
+		rvm_board_frames_flush(RVM_FLUSH_ALL);
 }

@@ -51,12 +51,15 @@ static bool qemu_irq_mask(void *ctx, bool masked)
 	return (daif & (1u << 7)) != 0;
 }
 
-/* The console is the only channel to the host: sinks travel on it as framed lines, each
- * written in one locked console write, so lines from other CPUs never split it. */
+/* The console is the only channel to the host: sinks travel on it as framed lines, whole
+ * lines through the board's frame buffer, so lines from other CPUs never split one. Written
+ * out at once unless the run defers it (then a CPU leaving the kernel lock writes it). */
 static enum rvm_err qemu_sink_append(void *ctx, enum rvm_sink_stream s, const void *buf, size_t n)
 {
 	struct rvm_qemu *q = ctx;
-	enum rvm_err err = rvm_frame_sink_append(rvm_board_write, s, buf, n);
+	enum rvm_err err = rvm_frame_sink_append(rvm_board_frame_put, s, buf, n);
+
+	rvm_board_frames_flush(RVM_FLUSH_UNLESS_DEFERRED);
 
 	/* The header and one record: what the host waits for to call it the first witness. */
 	if (err == RVM_OK && s == RVM_SINK_WITNESS && !q->first_record_ticks) {
@@ -67,11 +70,15 @@ static enum rvm_err qemu_sink_append(void *ctx, enum rvm_sink_stream s, const vo
 	return err;
 }
 
-/* The PL011 write returns once the byte is in QEMU's hands: appended is durable. */
+/* The console write returns once the bytes are in QEMU's hands: what is buffered goes out
+ * now, and then what was appended is durable. */
 static enum rvm_err qemu_sink_sync(void *ctx, enum rvm_sink_stream s)
 {
 	(void)ctx;
-	return (unsigned)s < RVM_SINK_COUNT ? RVM_OK : RVM_E_INVAL;
+	if ((unsigned)s >= RVM_SINK_COUNT)
+		return RVM_E_INVAL;
+	rvm_board_frames_flush(RVM_FLUSH_ALL);
+	return RVM_OK;
 }
 
 static enum rvm_err qemu_checkpoint_put(void *ctx, uint64_t id, const void *buf, size_t n)

@@ -16,6 +16,8 @@
 #include <rvm/sha256.h>
 #include <rvm/witness_file.h>
 
+#include "twin_cmp.h"
+
 #define FRAME_PREFIX   "@rvm:"
 #define WITNESS_HEADER 128u
 #define WITNESS_UNIT   64u
@@ -63,6 +65,10 @@ static int usage(void)
 		"QEMU-ARGS]\n"
 		"       rvm-qemu-run --verify LOG | --dump LOG   (check a log; --dump lists "
 		"records)\n"
+		"       rvm-qemu-run --twin BARE-LOG HOSTED-LOG   (both verified, then the same "
+		"records\n"
+		"                    apart from time? exit 0 yes, 1 no: the first difference is "
+		"shown)\n"
 		"  Boots IMAGE on QEMU virt at EL2, prints its console, writes "
 		"DIR/qemu-witness.log\n"
 		"  (and DIR/qemu-journal.log, DIR/qemu-console.txt) from the framed lines.\n"
@@ -448,6 +454,118 @@ static int verify(const char *path, bool dump)
 	return v->err == RVM_OK && v->clean ? 0 : 1;
 }
 
+/* A whole log's header and records, verified on the way in (--twin). */
+struct loaded {
+	uint8_t header[RVM_WFILE_HEADER_SIZE];
+	struct rvm_witness_record *rec;
+	size_t n, cap;
+	bool oom;
+};
+
+static void keep_record(void *ctx, const struct rvm_witness_record *r)
+{
+	struct loaded *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 4096;
+		struct rvm_witness_record *p = realloc(l->rec, cap * sizeof(*p));
+
+		if (!p) {
+			l->oom = true;
+			return;
+		}
+		l->rec = p;
+		l->cap = cap;
+	}
+	l->rec[l->n++] = *r;
+}
+
+/* Reads and verifies path into *l: 0 a verified log with a clean shutdown, 1 a log that does
+ * not verify, 2 unreadable. */
+static int load_log(const char *path, struct loaded *l)
+{
+	static struct rvm_witness_reader r;
+	const struct rvm_witness_verdict *v;
+	unsigned char buf[4096];
+	FILE *f = fopen(path, "rb");
+	size_t n, got = 0;
+
+	if (!f) {
+		fprintf(stderr, "rvm-qemu-run: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	rvm_witness_reader_init(&r, rvm_sha256_detect(), NULL, keep_record, l);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (got < sizeof(l->header)) {
+			size_t k = n < sizeof(l->header) - got ? n : sizeof(l->header) - got;
+
+			memcpy(l->header + got, buf, k);
+			got += k;
+		}
+		rvm_witness_reader_feed(&r, buf, n);
+	}
+	fclose(f);
+	v = rvm_witness_reader_finish(&r);
+	if (l->oom) {
+		fprintf(stderr, "rvm-qemu-run: %s: out of memory\n", path);
+		return 2;
+	}
+	if (v->err != RVM_OK || !v->clean) {
+		printf("rvm-qemu-run: %s: %s%s%s\n", path,
+		       v->err == RVM_OK ? "no shutdown checkpoint" : rvm_err_str(v->err),
+		       v->why ? ": " : "", v->why ? v->why : "");
+		return 1;
+	}
+	return 0;
+}
+
+static void show_record(const char *who, const struct rvm_witness_record *r)
+{
+	const char *name = rvm_action_name(r->action);
+
+	printf("  %-10s %llu %s flags=%x actor=%u target=%llx arg0=%llx arg1=%llx (time %llu "
+	       "ns)\n",
+	       who, (unsigned long long)r->seq, name ? name : "?", r->flags, r->actor,
+	       (unsigned long long)r->target, (unsigned long long)r->arg0,
+	       (unsigned long long)r->arg1, (unsigned long long)r->time_ns);
+}
+
+/*
+ * --twin BARE HOSTED: both logs verified, then compared header and record by record, every
+ * field but time (twin_cmp.h). Prints the first difference with both sides' record.
+ */
+static int twin(const char *bare_path, const char *hosted_path)
+{
+	struct loaded bare = {0}, hosted = {0};
+	struct rvm_twin_diff d;
+	int rc = load_log(bare_path, &bare);
+
+	if (rc == 0)
+		rc = load_log(hosted_path, &hosted);
+	if (rc != 0)
+		goto out;
+	if (rvm_twin_cmp_header(bare.header, hosted.header, &d)) {
+		printf("twin: the log headers differ in %s (byte %zu)\n", d.field, d.index);
+		rc = 1;
+	} else if (rvm_twin_cmp_records(bare.rec, bare.n, hosted.rec, hosted.n, &d)) {
+		printf("twin: first difference at record %zu (%s); bare metal %zu records, hosted "
+		       "%zu\n",
+		       d.index, d.field, bare.n, hosted.n);
+		if (d.index < bare.n)
+			show_record("bare-metal", &bare.rec[d.index]);
+		if (d.index < hosted.n)
+			show_record("hosted", &hosted.rec[d.index]);
+		rc = 1;
+	} else {
+		printf("twin: the header and all %zu records are the same apart from time\n",
+		       bare.n);
+	}
+out:
+	free(bare.rec);
+	free(hosted.rec);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -460,6 +578,8 @@ int main(int argc, char **argv)
 		return verify(argv[2], false);
 	if (argc == 3 && !strcmp(argv[1], "--dump"))
 		return verify(argv[2], true);
+	if (argc == 4 && !strcmp(argv[1], "--twin"))
+		return twin(argv[2], argv[3]);
 	if (parse(argc, argv, &o) != 0)
 		return usage();
 	/* Output files are named after the board: qemu-*.log for virt, seed-*.log for the seed. */

@@ -1,7 +1,9 @@
 /* tests/qemu/twin.c - rvm-qemu-twin DIR: the bare-metal image's twin scenario on the hosted
  * platform (the full kernel boot with the same fixed nonce and configuration, the same kernel
  * agents on one CPU for the same number of slices, shutdown), so the two witness logs can be
- * compared record by record. */
+ * compared record by record. The core it links is built as the image's is
+ * (platform/qemu-virt/board_config.cmake: 32 capability tables), so even the boot's
+ * measurements match. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,9 +66,24 @@ int main(int argc, char **argv)
 	struct rvm_hosted h;
 	struct rvm_platform plat;
 	enum rvm_err err;
+	uint32_t slices = TWIN_SLICES;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: rvm-qemu-twin DIR   (writes DIR/witness.log)\n");
+	if (argc == 3) {
+		/* Another length: a scenario that must differ (the twin test's negative check). */
+		char *end;
+		unsigned long v = strtoul(argv[2], &end, 10);
+
+		if (*end || v == 0 || v > 100000) {
+			fprintf(stderr, "rvm-qemu-twin: bad slice count %s\n", argv[2]);
+			return 2;
+		}
+		slices = (uint32_t)v;
+	}
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr,
+			"usage: rvm-qemu-twin DIR [SLICES]   (writes DIR/witness.log; "
+			"SLICES: %u, as the image)\n",
+			TWIN_SLICES);
 		return 2;
 	}
 	if (!w || agent_memory() != 0) {
@@ -90,7 +107,7 @@ int main(int argc, char **argv)
 	if (err == RVM_OK)
 		err = rvm_demo_populate(&kernel, &rvm_demo_twin, &demo_mem, &demo, &what);
 	if (err == RVM_OK)
-		err = rvm_demo_run_cpu0(&kernel, &rvm_demo_twin, TWIN_SLICES, &ran);
+		err = rvm_demo_run_cpu0(&kernel, &rvm_demo_twin, slices, &ran);
 	if (err == RVM_OK)
 		err = rvm_kernel_shutdown(&kernel);
 	printf("twin: %s%s%s, %u slices ran an agent, %lu messages, %lu F1 restarts, %lu records\n",

@@ -11,6 +11,7 @@
 
 #include <rvm/bytes.h>
 #include <rvm/gpu.h>
+#include <rvm/kernel_recover.h>
 #include <rvm/witness_file.h>
 #include <rvm/world.h>
 
@@ -63,6 +64,47 @@ static enum rvm_err ms_entropy(void *ctx, void *buf, size_t n)
 	return RVM_OK;
 }
 
+/* Checkpoint objects by id (recovery's snapshots), replaced whole. */
+#define NSTORE 16u
+static struct {
+	uint64_t id[NSTORE];
+	uint8_t *buf[NSTORE];
+	size_t len[NSTORE];
+	uint32_t n;
+} store;
+
+static enum rvm_err st_put(void *ctx, uint64_t id, const void *buf, size_t n)
+{
+	uint32_t i = 0;
+
+	(void)ctx;
+	while (i < store.n && store.id[i] != id)
+		i++;
+	if (i == NSTORE)
+		return RVM_E_NOMEM;
+	free(store.buf[i]);
+	store.buf[i] = malloc(n ? n : 1);
+	memcpy(store.buf[i], buf, n);
+	store.id[i] = id;
+	store.len[i] = n;
+	store.n += i == store.n;
+	return RVM_OK;
+}
+
+static enum rvm_err st_get(void *ctx, uint64_t id, void *buf, size_t cap, size_t *len)
+{
+	(void)ctx;
+	for (uint32_t i = 0; i < store.n; i++)
+		if (store.id[i] == id) {
+			if (store.len[i] > cap)
+				return RVM_E_NOMEM;
+			memcpy(buf, store.buf[i], store.len[i]);
+			*len = store.len[i];
+			return RVM_OK;
+		}
+	return RVM_E_NOTFOUND;
+}
+
 static struct msink ms;
 static const struct rvm_platform plat = {.ctx = &ms,
 					 .name = "test",
@@ -70,7 +112,9 @@ static const struct rvm_platform plat = {.ctx = &ms,
 					 .cpu_count = ms_cpus,
 					 .sink_append = ms_append,
 					 .sink_sync = ms_sync,
-					 .entropy = ms_entropy};
+					 .entropy = ms_entropy,
+					 .checkpoint_put = st_put,
+					 .checkpoint_get = st_get};
 
 /* ---- fixture: a booted world, the cpu device, the gpu_offload module ---- */
 
@@ -127,6 +171,9 @@ static struct fx *fx_new(void)
 		ms.len[s] = 0;
 	}
 	ms.clock = 0;
+	for (uint32_t i = 0; i < store.n; i++)
+		free(store.buf[i]), store.buf[i] = NULL;
+	store.n = 0;
 	f->w = calloc(1, sizeof(*f->w));
 	assert_non_null(f->w);
 	for (uint32_t i = 0; i < NMEM; i++) {
@@ -366,7 +413,9 @@ static void test_calls_witnessed_and_journaled(void **state)
 	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
 	cx = rvm_gpu_context_of(&f->gs, a->part);
 	setup_calls(a, &dev, &ctx, &q, &k);
-	assert_true(dev == cx->dev_cap && ctx == cx->ctx_cap);
+	/* Names of the agent's, not caps: they outlive moves of the partition's caps. */
+	assert_true(dev != ctx && (int64_t)dev > 0 && (int64_t)ctx > 0);
+	(void)cx;
 	buf = ok_call(a, "gpu_alloc", ctx, 10000, 0, 0, 0);
 	assert_true(buf > 0);
 	m = memory(a, &size);
@@ -575,6 +624,483 @@ static void test_offload_agent_on_cpu_backend(void **state)
 	fx_free(f);
 }
 
+
+/* ---- GPU state follows agents through splits and merges (issue 11) ---- */
+
+/* Another gpu_offload agent in a's partition. */
+static struct rvm_agent *sibling(struct fx *f, struct rvm_agent *a)
+{
+	int64_t args[4] = {8, 0, 0, 0};
+	uint32_t num;
+
+	assert_int_equal(rvm_kernel_agent_spawn(&f->k, f->mod, "h", a->part, RIGHTS, 100, args,
+						&num),
+			 RVM_OK);
+	return &f->w->agents[num];
+}
+
+/* The raw cap in table naming the live buffer of this size (0: none). */
+static rvm_cap_t raw_buf(struct fx *f, uint32_t table, uint64_t size)
+{
+	const struct rvm_cap_table *t = &f->w->caps.tables[table];
+
+	for (uint32_t i = 0; i < RVM_GPU_BUFFERS; i++) {
+		if (!f->gs.bufs[i].used || f->gs.bufs[i].size != size)
+			continue;
+		for (uint32_t j = 0; j < t->hw; j++)
+			if (t->slots[j].state == RVM_CAPS_LIVE &&
+			    t->slots[j].object == f->gs.bufs[i].id)
+				return rvm_cap_handle_of(&f->w->caps, rvm_cap_ref(table, j));
+	}
+	return RVM_CAP_NULL;
+}
+
+/* Writes a pattern seeded by seed into buffer name of agent x (n bytes at SCR + at). */
+static void fill(struct rvm_agent *x, int64_t name, uint32_t at, uint32_t n, uint8_t seed)
+{
+	uint32_t size;
+	uint8_t *m = memory(x, &size);
+
+	for (uint32_t i = 0; i < n; i++)
+		m[SCR + at + i] = (uint8_t)(seed + i * 13u);
+	assert_int_equal(ok_call(x, "gpu_write", (uint64_t)name, 0, SCR + at, n, 0), 0);
+}
+
+/* Reads buffer name back and checks the pattern. */
+static void check(struct rvm_agent *x, int64_t name, uint32_t n, uint8_t seed)
+{
+	uint32_t size;
+	uint8_t *m = memory(x, &size);
+
+	memset(m + SCR + 30000, 0, n);
+	assert_int_equal(ok_call(x, "gpu_read", (uint64_t)name, 0, SCR + 30000, n, 0), 0);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(m[SCR + 30000 + i], (uint8_t)(seed + i * 13u));
+}
+
+static void test_split_and_merge_carry_gpu_state(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a, *b;
+	uint64_t dev, ctx, q, k, bdev, bctx, bq, bk;
+	int64_t abuf, bbuf;
+	uint32_t p, to, len;
+	rvm_cap_t araw, braw;
+	struct rvm_nodeset move = {0};
+	const struct rvm_gpu_context *pc, *qc;
+	static const uint64_t lim[4] = {1ull << 40, 64000, 1u << 20, 100};
+	uint64_t used_before[4];
+
+	(void)state;
+	if (!f)
+		skip();
+	a = agent(f, 8, 0);
+	b = sibling(f, a);
+	p = a->part;
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, lim);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	setup_calls(b, &bdev, &bctx, &bq, &bk);
+	abuf = ok_call(a, "gpu_alloc", ctx, 3000, 0, 0, 0);
+	bbuf = ok_call(b, "gpu_alloc", bctx, 5000, 0, 0, 0);
+	assert_true(abuf > 0 && bbuf > 0);
+	fill(a, abuf, 0, 3000, 7);
+	fill(b, bbuf, 0, 5000, 9);
+	len = put_req(a, 40000, dev, q, k);
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	/* Names are the agent's own: b cannot use a's buffer, even in the same partition. */
+	assert_int_equal(ok_call(b, "gpu_read", (uint64_t)abuf, 0, SCR, 16, 0),
+			 -(int64_t)RVM_E_NOTFOUND);
+	araw = raw_buf(f, p, 3000);
+	braw = raw_buf(f, p, 5000);
+	assert_true(araw && braw);
+	pc = rvm_gpu_context_of(&f->gs, p);
+	memcpy(used_before, pc->budget.used, sizeof(used_before));
+
+	/* a splits off, with a cut weight so the two may merge again. */
+	rvm_nodeset_add(&move, a->num);
+	assert_int_equal(rvm_kernel_split(&f->k, p, &move, 1000, &to), RVM_OK);
+	assert_int_equal(a->part, to);
+	assert_int_equal(b->part, p);
+	qc = rvm_gpu_context_of(&f->gs, to);
+	assert_non_null(qc);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	/* Memory went exactly with the buffers; the other limits and uses were shared (1 of 2
+	 * agents), and the two limits add up to the old one: splitting makes no budget. */
+	assert_int_equal(qc->budget.used[RVM_GPU_DIM_MEMORY], 3000);
+	assert_int_equal(pc->budget.used[RVM_GPU_DIM_MEMORY], 5000);
+	for (unsigned d = 0; d < RVM_GPU_DIM_COUNT; d++) {
+		assert_true(qc->budget.limit[d] + pc->budget.limit[d] == lim[d]);
+		assert_true(qc->budget.used[d] + pc->budget.used[d] == used_before[d]);
+		assert_true(qc->budget.used[d] <= qc->budget.limit[d]);
+		assert_true(pc->budget.used[d] <= pc->budget.limit[d]);
+	}
+	assert_int_equal(qc->budget.limit[RVM_GPU_DIM_LAUNCHES], 50);
+
+	/* a keeps its names: its data is there, it launches, it allocates in its new context. */
+	check(a, abuf, 3000, 7);
+	len = put_req(a, 40000, dev, q, k);
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	assert_true(ok_call(a, "gpu_alloc", ctx, 100, 0, 0, 0) > 0);
+	assert_int_equal(qc->budget.used[RVM_GPU_DIM_MEMORY], 3100);
+	/* b's stay with b. */
+	check(b, bbuf, 5000, 9);
+	/* The old partition cannot reach a's buffer: not through its old cap, not at all. */
+	assert_true(rvm_gpu_read(&f->gs, p, araw, 0, memory(a, &len) + SCR, 16) != RVM_OK);
+	assert_int_equal(raw_buf(f, p, 3000), RVM_CAP_NULL);
+	assert_true(raw_buf(f, to, 3000) != RVM_CAP_NULL);
+	assert_int_equal(rvm_gpu_read(&f->gs, to, raw_buf(f, to, 3000), 0,
+				      memory(a, &len) + SCR, 16),
+			 RVM_OK);
+	/* ... and the new one cannot reach b's. */
+	assert_true(rvm_gpu_read(&f->gs, to, braw, 0, memory(a, &len) + SCR, 16) != RVM_OK);
+	assert_int_equal(ok_call(b, "gpu_read", (uint64_t)abuf, 0, SCR, 16, 0),
+			 -(int64_t)RVM_E_NOTFOUND);
+	assert_int_equal(count(f, RVM_ACT_GPU_MOVE, RVM_OK), 1);
+
+	/* Merge back: one context again, limits added up, every name still good. */
+	assert_int_equal(rvm_kernel_merge(&f->k, p, to), RVM_OK);
+	assert_int_equal(a->part, b->part);
+	pc = rvm_gpu_context_of(&f->gs, a->part);
+	assert_non_null(pc);
+	assert_null(rvm_gpu_context_of(&f->gs, a->part == p ? to : p));
+	for (unsigned d = 0; d < RVM_GPU_DIM_COUNT; d++)
+		assert_true(pc->budget.limit[d] == lim[d]);
+	assert_int_equal(pc->budget.used[RVM_GPU_DIM_MEMORY], 8100);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	check(a, abuf, 3000, 7);
+	check(b, bbuf, 5000, 9);
+	len = put_req(b, 40000, bdev, bq, bk);
+	assert_int_equal(ok_call(b, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	len = put_req(a, 40000, dev, q, k);
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	assert_int_equal(count(f, RVM_ACT_GPU_MOVE, RVM_OK), 2);
+	/* One device cap and one context cap in the merged table. */
+	{
+		const struct rvm_cap_table *t = &f->w->caps.tables[a->part];
+		uint32_t ndev = 0, nctx = 0;
+
+		for (uint32_t i = 0; i < t->hw; i++) {
+			ndev += t->slots[i].state == RVM_CAPS_LIVE && t->slots[i].type == RVM_OBJ_GPU;
+			nctx += t->slots[i].state == RVM_CAPS_LIVE &&
+				t->slots[i].type == RVM_OBJ_GPU_CONTEXT;
+		}
+		assert_int_equal(ndev, 1);
+		assert_int_equal(nctx, 1);
+	}
+	fx_free(f);
+}
+
+static void test_split_abort_leaves_gpu_state(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a, *b;
+	uint64_t dev, ctx, q, k, bdev, bctx, bq, bk;
+	int64_t abuf;
+	uint32_t p, to = 0, len;
+	rvm_cap_t araw;
+	struct rvm_nodeset move = {0};
+	const struct rvm_gpu_context *pc;
+	struct rvm_gpu_context saved;
+	size_t aborts;
+
+	(void)state;
+	if (!f)
+		skip();
+	a = agent(f, 8, 0);
+	b = sibling(f, a);
+	p = a->part;
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	setup_calls(b, &bdev, &bctx, &bq, &bk);
+	abuf = ok_call(a, "gpu_alloc", ctx, 3000, 0, 0, 0);
+	fill(a, abuf, 0, 3000, 21);
+	araw = raw_buf(f, p, 3000);
+	pc = rvm_gpu_context_of(&f->gs, p);
+	saved = *pc;
+	rvm_nodeset_add(&move, a->num);
+	aborts = count(f, RVM_ACT_SPLIT_ABORT, RVM_OK);
+	/* Every step of the split in turn fails; each time everything is as it was. */
+	for (uint32_t step = 1; step < 40; step++) {
+		enum rvm_err e;
+
+		f->w->split_fault_step = step;
+		e = rvm_kernel_split(&f->k, p, &move, 0, &to);
+		if (e == RVM_OK) {
+			/* Past the last step: this one went through; the test is done. */
+			assert_true(step > 4);
+			assert_int_equal(a->part, to);
+			break;
+		}
+		assert_int_equal(e, RVM_E_IO);
+		assert_int_equal(a->part, p);
+		assert_int_equal(raw_buf(f, p, 3000), araw); /* same cap, same handle */
+		assert_memory_equal(rvm_gpu_context_of(&f->gs, p), &saved, sizeof(saved));
+		assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+		check(a, abuf, 3000, 21);
+		assert_int_equal(count(f, RVM_ACT_SPLIT_ABORT, RVM_OK), aborts + step);
+		/* The read charged transfer: the saved copy follows. */
+		saved = *rvm_gpu_context_of(&f->gs, p);
+	}
+	f->w->split_fault_step = 0;
+	assert_int_equal(a->part, to);
+	check(a, abuf, 3000, 21);
+	len = put_req(a, 40000, dev, q, k);
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	fx_free(f);
+}
+
+/* A split the GPU side could not follow is refused before anything moves; so is a merge of two
+ * partitions whose contexts cannot be one. */
+static void test_gpu_refusals_keep_partitions(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a, *b, *c;
+	uint64_t dev, ctx, q, k, bdev, bctx, bq, bk;
+	uint32_t p, to;
+	struct rvm_nodeset move = {0};
+	struct rvm_gpu_context *pc;
+
+	(void)state;
+	if (!f)
+		skip();
+	a = agent(f, 8, 0);
+	b = sibling(f, a);
+	p = a->part;
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	setup_calls(b, &bdev, &bctx, &bq, &bk);
+	pc = (struct rvm_gpu_context *)rvm_gpu_context_of(&f->gs, p);
+	rvm_nodeset_add(&move, a->num);
+	pc->busy = 1; /* a launch is on the device */
+	assert_int_equal(rvm_kernel_split(&f->k, p, &move, 0, &to), RVM_E_BUSY);
+	pc->busy = 0;
+	assert_int_equal(a->part, p);
+	assert_int_equal(count(f, RVM_ACT_GATE_DENIED, RVM_E_BUSY), 1);
+	pc->faulted = 1; /* a kernel overran: recover first */
+	assert_int_equal(rvm_kernel_split(&f->k, p, &move, 0, &to), RVM_E_STATE);
+	pc->faulted = 0;
+	assert_int_equal(rvm_kernel_split(&f->k, p, &move, 500, &to), RVM_OK);
+	/* A partition with a grant of other rights cannot merge with it. */
+	c = agent(f, 8, 0);
+	grant(f, c, RVM_RIGHT_READ | RVM_RIGHT_WRITE, big);
+	assert_int_equal(rvm_gpu_merge_check(&f->gs, to, c->part), RVM_E_POLICY);
+	assert_int_equal(rvm_gpu_merge_check(&f->gs, to, p), RVM_OK);
+	/* The split's own pair merges back into one context. */
+	assert_int_equal(rvm_kernel_merge(&f->k, p, to), RVM_OK);
+	assert_int_equal(a->part, b->part);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	fx_free(f);
+}
+
+
+/* A migration moves the partition between CPUs, not between tables: its GPU state stays put. */
+static void test_migration_keeps_gpu_state(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a;
+	uint64_t dev, ctx, q, k;
+	int64_t buf;
+	uint32_t p, cpu, len;
+
+	(void)state;
+	if (!f)
+		skip();
+	a = agent(f, 8, 0);
+	p = a->part;
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	buf = ok_call(a, "gpu_alloc", ctx, 2000, 0, 0, 0);
+	fill(a, buf, 0, 2000, 33);
+	cpu = f->w->sched.cpu_of[p];
+	assert_int_equal(rvm_migrate_begin(&f->w->parts, &f->w->sched, RVM_CAP_KERNEL_TABLE,
+					   f->w->pcap[p], cpu ^ 1u, rvm_platform_now_ns(&plat),
+					   &f->w->mig),
+			 RVM_OK);
+	assert_int_equal(rvm_migrate_finish(&f->w->parts, &f->w->sched, &f->w->mig,
+					    rvm_platform_now_ns(&plat)),
+			 RVM_OK);
+	assert_int_equal(f->w->sched.cpu_of[p], cpu ^ 1u);
+	check(a, buf, 2000, 33);
+	len = put_req(a, 40000, dev, q, k);
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	assert_int_equal(rvm_gpu_context_of(&f->gs, p)->budget.used[RVM_GPU_DIM_MEMORY], 2000);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	fx_free(f);
+}
+
+
+/* ---- F1: a restart brings the agent's GPU state back with its memory ---- */
+
+static struct rvm_kernel_recovery *krec;
+static uint8_t *ckbuf, *rawbuf, *blobbuf;
+
+static void attach_recovery(struct fx *f)
+{
+	if (!krec) {
+		krec = calloc(1, sizeof(*krec));
+		ckbuf = malloc(8u << 20);
+		rawbuf = malloc(1u << 20);
+		blobbuf = malloc(4u << 20);
+	}
+	assert_int_equal(rvm_kernel_recovery_attach(&f->k, krec, NULL, ckbuf, 8u << 20, rawbuf,
+						    1u << 20, blobbuf, 4u << 20),
+			 RVM_OK);
+}
+
+/* Runs slices until a has done its work (its log says so) and waits for mail. */
+static void run_to_idle(struct fx *f, struct rvm_agent *a)
+{
+	for (int i = 0; i < 2000 && !a->last_log[0]; i++) {
+		struct rvm_slice sl;
+
+		assert_int_equal(rvm_kernel_run_slice(&f->k, (uint32_t)i % 2, 200000, &sl), RVM_OK);
+	}
+	assert_true(!strncmp(a->last_log, "ok mm=", 6));
+}
+
+/* a's next receive traps (the real trap path: rvm_kernel_run_slice, recovery, F1). */
+static void trap(struct fx *f, struct rvm_agent *a)
+{
+	uint64_t traps = a->traps;
+
+	assert_int_equal(rvm_kernel_inject_fault(&f->k, a->num), RVM_OK);
+	for (int i = 0; i < 100 && a->traps == traps; i++) {
+		struct rvm_slice sl;
+
+		assert_int_equal(rvm_kernel_run_slice(&f->k, (uint32_t)i % 2, 200000, &sl), RVM_OK);
+	}
+	assert_int_equal(a->traps, traps + 1);
+	assert_int_equal(a->state, RVM_AGENT_READY);
+}
+
+/* Names an agent keeps in its memory at SCR + 60000 (the snapshot holds them). */
+#define NAMES (SCR + 60000u)
+
+static uint64_t kept(struct rvm_agent *a, unsigned i)
+{
+	uint32_t size;
+
+	return rvm_load_le64(memory(a, &size) + NAMES + 8 * i);
+}
+
+static void keep(struct rvm_agent *a, unsigned i, uint64_t name)
+{
+	uint32_t size;
+
+	rvm_store_le64(memory(a, &size) + NAMES + 8 * i, name);
+}
+
+static void test_f1_restart_from_snapshot_restores_gpu(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a;
+	uint64_t dev, ctx, q, k, cq;
+	int64_t ba, bc, bb;
+	uint32_t p, len;
+	uint64_t xfer;
+	size_t ckpt_reads, marked = 0;
+	struct rvm_ckpt_info info;
+	const struct rvm_gpu_context *cx;
+
+	(void)state;
+	if (!f)
+		skip();
+	attach_recovery(f);
+	a = agent(f, 8, 0);
+	p = a->part;
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
+	cx = rvm_gpu_context_of(&f->gs, p);
+	run_to_idle(f, a);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	ba = ok_call(a, "gpu_alloc", ctx, 4000, 0, 0, 0);
+	bc = ok_call(a, "gpu_alloc", ctx, 1500, 0, 0, 0);
+	cq = (uint64_t)ok_call(a, "gpu_queue", ctx, 0, 0, 0, 0);
+	fill(a, ba, 0, 4000, 1);
+	fill(a, bc, 0, 1500, 2);
+	keep(a, 0, (uint64_t)ba);
+	keep(a, 1, (uint64_t)bc);
+	keep(a, 2, cq);
+	keep(a, 3, dev);
+	keep(a, 4, q);
+	keep(a, 5, k);
+	xfer = cx->budget.used[RVM_GPU_DIM_TRANSFER];
+	assert_int_equal(rvm_kernel_checkpoint(&f->k, p, &info), RVM_OK);
+	assert_int_equal(info.agents, 1);
+	/* The capture read both buffers through the gate, witnessed, not charged to the agent. */
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_TRANSFER], xfer);
+	ckpt_reads = count(f, RVM_ACT_GPU_TRANSFER, RVM_OK);
+
+	/* After the snapshot: A overwritten, C and the extra queue freed, B made. */
+	fill(a, ba, 0, 4000, 99);
+	assert_int_equal(ok_call(a, "gpu_free", (uint64_t)bc, 0, 0, 0, 0), 0);
+	assert_int_equal(ok_call(a, "gpu_free", cq, 0, 0, 0, 0), 0);
+	bb = ok_call(a, "gpu_alloc", ctx, 700, 0, 0, 0);
+	assert_true(bb > 0);
+	keep(a, 6, (uint64_t)bb);
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 4700);
+
+	/* The agent traps: F1 restarts it from its snapshot, GPU state included. */
+	trap(f, a);
+	assert_int_equal(krec->from_snapshot, 1);
+	assert_int_equal(kept(a, 6), 0); /* its memory is the snapshot's */
+	check(a, (int64_t)kept(a, 0), 4000, 1);
+	check(a, (int64_t)kept(a, 1), 1500, 2); /* C made again, its contents back */
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 5500); /* B is gone */
+	assert_int_equal(ok_call(a, "gpu_read", (uint64_t)bb, 0, SCR, 16, 0), -(int64_t)RVM_E_STALE);
+	/* Two checkpoint reads, then two checkpoint writes, each marked (arg0 bit 62). */
+	assert_true(count(f, RVM_ACT_GPU_TRANSFER, RVM_OK) > ckpt_reads);
+	for (size_t i = 0; i < nrecs; i++)
+		marked += recs[i].action == RVM_ACT_GPU_TRANSFER && (recs[i].arg0 >> 62 & 1);
+	assert_int_equal(marked, 4);
+	/* The queue made again works, the kernel and the device too. */
+	len = put_req(a, 40000, kept(a, 3), kept(a, 2), kept(a, 5));
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	len = put_req(a, 40000, kept(a, 3), kept(a, 4), kept(a, 5));
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+
+	/* A second fault from the same snapshot: the same state again. */
+	fill(a, (int64_t)kept(a, 1), 0, 1500, 77);
+	trap(f, a);
+	check(a, (int64_t)kept(a, 1), 1500, 2);
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 5500);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	fx_free(f);
+}
+
+/* With no snapshot an agent starts from its module: everything it held on the GPU is freed and
+ * its old names are stale; it opens the GPU again. */
+static void test_f1_restart_from_module_releases_gpu(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a;
+	uint64_t dev, ctx, q, k;
+	int64_t buf;
+	const struct rvm_gpu_context *cx;
+
+	(void)state;
+	if (!f)
+		skip();
+	attach_recovery(f);
+	a = agent(f, 8, 0);
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
+	cx = rvm_gpu_context_of(&f->gs, a->part);
+	run_to_idle(f, a);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	buf = ok_call(a, "gpu_alloc", ctx, 4000, 0, 0, 0);
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 4000);
+	trap(f, a);
+	assert_int_equal(krec->from_module, 1);
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 0);
+	assert_int_equal(ok_call(a, "gpu_read", (uint64_t)buf, 0, SCR, 16, 0), -(int64_t)RVM_E_STALE);
+	assert_int_equal(ok_call(a, "gpu_alloc", ctx, 64, 0, 0, 0), -(int64_t)RVM_E_STALE);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	assert_true(ok_call(a, "gpu_alloc", ctx, 64, 0, 0, 0) > 0);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +1108,12 @@ int main(void)
 		cmocka_unit_test(test_bad_pointers_trap),
 		cmocka_unit_test(test_denials_are_negative_and_witnessed),
 		cmocka_unit_test(test_offload_agent_on_cpu_backend),
+		cmocka_unit_test(test_split_and_merge_carry_gpu_state),
+		cmocka_unit_test(test_split_abort_leaves_gpu_state),
+		cmocka_unit_test(test_gpu_refusals_keep_partitions),
+		cmocka_unit_test(test_migration_keeps_gpu_state),
+		cmocka_unit_test(test_f1_restart_from_snapshot_restores_gpu),
+		cmocka_unit_test(test_f1_restart_from_module_releases_gpu),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
