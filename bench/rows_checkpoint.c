@@ -163,7 +163,7 @@ static void run_take(struct rvm_bench_result *out)
 	size_t peer_bytes = 0;
 
 	setup();
-	rvm_bench_pair(take, NULL, peer_take, NULL, 3, 9, &out->ours_ns, &out->peer_ns);
+	rvm_bench_pair(take, NULL, peer_take, NULL, 1, 31, &out->ours_ns, &out->peer_ns);
 	for (unsigned p = 0; p < MIB / PAGE; p++)
 		peer_bytes += (size_t)b->block_len[p];
 	snprintf(out->note, sizeof(out->note), "per MiB; image %zu B vs %zu B; ours + SHA-256 x2",
@@ -202,7 +202,7 @@ static void run_restore(struct rvm_bench_result *out)
 	peer_take(NULL, 1);
 	if (rvm_checkpoint_parse(b->buf, b->len, b->plat.sha256, &b->view) != RVM_OK)
 		abort();
-	rvm_bench_pair(restore, NULL, peer_restore, NULL, 3, 9, &out->ours_ns, &out->peer_ns);
+	rvm_bench_pair(restore, NULL, peer_restore, NULL, 1, 31, &out->ours_ns, &out->peer_ns);
 	snprintf(out->note, sizeof(out->note),
 		 "per MiB; ours decodes, verifies SHA-256, reinstates");
 }

@@ -52,13 +52,16 @@ static bool elsewhere(const struct rvm_region_space *s, uint32_t partition,
 /*
  * The check: every slot usable, every image decoded into a block of its own.
  * On success c->addr[i] holds region i's block with its contents in place.
+ * Images are decoded two at a time: hashing two regions' pages in step is
+ * about twice as fast as one after the other where the CPU allows it.
  */
 static enum rvm_err restore_check(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
 				  uint32_t partition)
 {
 	struct rvm_region_space *s = c->regions;
+	struct region_image_job job[2];
 	struct rvm_ckpt_region e;
-	uint32_t pos = 0, n = 0;
+	uint32_t pos = 0, n = 0, waiting = 0;
 	size_t off = 0;
 	enum rvm_err err = RVM_OK;
 
@@ -70,6 +73,8 @@ static enum rvm_err restore_check(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_
 	if (!region_gate_room(s, partition, v->nregions))
 		return RVM_E_NOMEM;
 	while (err == RVM_OK && rvm_ckpt_next_region(v, &pos, &off, &e) == RVM_OK) {
+		struct region_image_job *j = &job[waiting];
+
 		if (elsewhere(s, partition, &e)) {
 			c->addr[n++] = 0;
 			continue;
@@ -77,10 +82,19 @@ static enum rvm_err restore_check(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_
 		err = rvm_buddy_alloc(s->buddy, e.order, 0, &c->addr[n]);
 		if (err != RVM_OK)
 			break;
-		n++;
-		err = region_image_decode(s, e.image, e.image_len, 1u << e.order,
-					  rvm_phys_ptr(c->addr[n - 1]), e.digest);
+		j->img = e.image;
+		j->len = e.image_len;
+		j->npages = 1u << e.order;
+		j->dst = rvm_phys_ptr(c->addr[n++]);
+		rvm_memcpy(j->digest, e.digest, RVM_SHA256_DIGEST);
+		if (++waiting == 2) {
+			err = region_image_decode_pair(s, job);
+			waiting = 0;
+		}
 	}
+	if (err == RVM_OK && waiting)
+		err = region_image_decode(s, job[0].img, job[0].len, job[0].npages, job[0].dst,
+					  job[0].digest);
 	if (err != RVM_OK)
 		free_blocks(s, c->addr, n);
 	return err;

@@ -218,6 +218,25 @@ static void copy_subgraph(struct rvm_coherence *coh, const uint16_t *nodes, uint
 	}
 }
 
+/* Traffic of node i with nodes of other groups (not k, not outside every group). */
+static uint64_t traffic_out(const struct rvm_coherence *coh, uint32_t i, uint32_t k, uint64_t *work)
+{
+	const struct rvm_mincut_graph *g = &coh->graph;
+	uint64_t sum = 0;
+
+	for (uint32_t wd = 0; wd < RVM_MINCUT_SET_WORDS; wd++) {
+		for (uint64_t x = g->nz[i].w[wd]; x; x &= x - 1) {
+			uint32_t j = wd * 64u + rvm_ctz64(x), gj = coh->group[j];
+
+			if (gj != k && gj != RVM_COH_NO_GROUP)
+				sum += g->w[i][j];
+			(*work)++;
+		}
+	}
+	*work += RVM_MINCUT_SET_WORDS;
+	return sum;
+}
+
 /*
  * Min cut of group k's own subgraph and its pressure sample. Returns false
  * (nothing updated) when the budget left cannot pay for it.
@@ -229,6 +248,7 @@ static bool cut_group(struct rvm_coherence *coh, uint32_t k, uint64_t left, uint
 	uint32_t size = gr->size;
 	struct rvm_mincut_result r;
 	uint64_t vol_side = 0, vol_rest = 0, build = (uint64_t)size * size;
+	uint32_t n_side;
 	rvm_bp raw = 0;
 
 	if (size >= 2 && gr->internal > 0) {
@@ -250,6 +270,23 @@ static bool cut_group(struct rvm_coherence *coh, uint32_t k, uint64_t left, uint
 				vol_side += d;
 			else
 				vol_rest += d;
+		}
+		/*
+		 * One node against two or more: its internal degree is the cut itself,
+		 * so by the sums above it could never leave, however little of its
+		 * traffic stays in the group (a teammate stranded when its partner was
+		 * quarantined, say). Its volume is then all the traffic it could take
+		 * along: the cut plus what it exchanges with other groups. (A pair
+		 * keeps the plain rule: it moves whole, by merges.)
+		 */
+		n_side = rvm_nodeset_count(&r.side);
+		for (uint32_t a = 0; size >= 3 && a < size; a++) {
+			bool in = rvm_nodeset_has(&r.side, a);
+
+			if (in && n_side == 1)
+				vol_side += traffic_out(coh, nodes[a], k, work);
+			else if (!in && size - n_side == 1)
+				vol_rest += traffic_out(coh, nodes[a], k, work);
 		}
 		raw = (rvm_bp)(RVM_BP_ONE -
 			       rvm_bp_ratio(r.value, vol_side < vol_rest ? vol_side : vol_rest));

@@ -79,7 +79,8 @@ enum rvm_err region_image_encode(struct rvm_region_space *s, const uint8_t *src,
 		uint32_t room = cap - pos;
 		size_t clen = 0;
 
-		rvm_sha256_update(&h, page, RVM_FRAME_SIZE);
+		if (digest)
+			rvm_sha256_update(&h, page, RVM_FRAME_SIZE);
 		/* Below 4096 bytes or not at all: 4096 marks a raw page. */
 		if (rvm_lz4_compress(&s->lz4, page, RVM_FRAME_SIZE, out + pos,
 				     room < RVM_FRAME_SIZE - 1 ? room : RVM_FRAME_SIZE - 1,
@@ -94,9 +95,42 @@ enum rvm_err region_image_encode(struct rvm_region_space *s, const uint8_t *src,
 		rvm_store_le16(out + 2 * i, (uint16_t)clen);
 		pos += (uint32_t)clen;
 	}
-	rvm_sha256_final(&h, digest);
+	if (digest)
+		rvm_sha256_final(&h, digest);
+	else
+		rvm_wipe(&h, sizeof(h));
 	*len = pos;
 	return RVM_OK;
+}
+
+/* Page i of an image into page (raw or LZ4); *pos moves past its bytes. */
+static enum rvm_err image_page(const uint8_t *img, uint32_t len, uint32_t i, uint32_t *pos,
+			       uint8_t *page)
+{
+	uint32_t l = rvm_load_le16(img + 2 * i);
+	size_t out = 0;
+
+	if (l == 0 || l > RVM_FRAME_SIZE || l > len - *pos)
+		return RVM_E_CORRUPT;
+	if (l == RVM_FRAME_SIZE)
+		rvm_memcpy(page, img + *pos, RVM_FRAME_SIZE);
+	else if (rvm_lz4_decompress(img + *pos, l, page, RVM_FRAME_SIZE, &out) != RVM_OK ||
+		 out != RVM_FRAME_SIZE)
+		return RVM_E_CORRUPT;
+	*pos += l;
+	return RVM_OK;
+}
+
+/* Did the image end where its last page did, with the digest it was meant to have? */
+static enum rvm_err image_end(struct rvm_sha256 *h, enum rvm_err err, uint32_t pos, uint32_t len,
+			      const uint8_t digest[RVM_SHA256_DIGEST])
+{
+	uint8_t got[RVM_SHA256_DIGEST];
+
+	rvm_sha256_final(h, got);
+	if (err == RVM_OK && (pos != len || !rvm_ct_equal(got, digest, sizeof(got))))
+		err = RVM_E_CORRUPT;
+	return err;
 }
 
 enum rvm_err region_image_decode(struct rvm_region_space *s, const uint8_t *img, uint32_t len,
@@ -104,7 +138,6 @@ enum rvm_err region_image_decode(struct rvm_region_space *s, const uint8_t *img,
 				 const uint8_t digest[RVM_SHA256_DIGEST])
 {
 	struct rvm_sha256 h;
-	uint8_t got[RVM_SHA256_DIGEST];
 	uint32_t pos = 2 * npages;
 	enum rvm_err err = RVM_OK;
 
@@ -113,23 +146,44 @@ enum rvm_err region_image_decode(struct rvm_region_space *s, const uint8_t *img,
 	rvm_sha256_init(&h, sha_impl(s));
 	for (uint32_t i = 0; i < npages && err == RVM_OK; i++) {
 		uint8_t *page = dst ? dst + (size_t)i * RVM_FRAME_SIZE : s->scratch;
-		uint32_t l = rvm_load_le16(img + 2 * i);
-		size_t out = 0;
 
-		if (l == 0 || l > RVM_FRAME_SIZE || l > len - pos) {
-			err = RVM_E_CORRUPT;
-			break;
-		}
-		if (l == RVM_FRAME_SIZE)
-			rvm_memcpy(page, img + pos, RVM_FRAME_SIZE);
-		else if (rvm_lz4_decompress(img + pos, l, page, RVM_FRAME_SIZE, &out) != RVM_OK ||
-			 out != RVM_FRAME_SIZE)
-			err = RVM_E_CORRUPT;
-		rvm_sha256_update(&h, page, RVM_FRAME_SIZE);
-		pos += l;
+		err = image_page(img, len, i, &pos, page);
+		if (err == RVM_OK)
+			rvm_sha256_update(&h, page, RVM_FRAME_SIZE);
 	}
-	rvm_sha256_final(&h, got);
-	if (err == RVM_OK && (pos != len || !rvm_ct_equal(got, digest, sizeof(got))))
-		err = RVM_E_CORRUPT;
-	return err;
+	return image_end(&h, err, pos, len, digest);
+}
+
+enum rvm_err region_image_decode_pair(struct rvm_region_space *s,
+				      const struct region_image_job job[2])
+{
+	const struct region_image_job *a = &job[0], *b = &job[1];
+	struct rvm_sha256 ha, hb;
+	uint32_t pa = 2 * a->npages, pb = 2 * b->npages;
+	uint32_t n = a->npages > b->npages ? a->npages : b->npages;
+	enum rvm_err ea = RVM_OK, eb = RVM_OK;
+
+	if (a->len < pa || b->len < pb)
+		return RVM_E_CORRUPT;
+	rvm_sha256_init(&ha, sha_impl(s));
+	rvm_sha256_init(&hb, sha_impl(s));
+	for (uint32_t i = 0; i < n && ea == RVM_OK && eb == RVM_OK; i++) {
+		bool in_a = i < a->npages, in_b = i < b->npages;
+		uint8_t *qa = in_a ? a->dst + (size_t)i * RVM_FRAME_SIZE : NULL;
+		uint8_t *qb = in_b ? b->dst + (size_t)i * RVM_FRAME_SIZE : NULL;
+
+		if (in_a)
+			ea = image_page(a->img, a->len, i, &pa, qa);
+		if (in_b && ea == RVM_OK)
+			eb = image_page(b->img, b->len, i, &pb, qb);
+		if (ea != RVM_OK || eb != RVM_OK)
+			break;
+		if (in_a && in_b)
+			rvm_sha256_update2(&ha, qa, &hb, qb, RVM_FRAME_SIZE);
+		else
+			rvm_sha256_update(in_a ? &ha : &hb, in_a ? qa : qb, RVM_FRAME_SIZE);
+	}
+	ea = image_end(&ha, ea, pa, a->len, a->digest);
+	eb = image_end(&hb, eb, pb, b->len, b->digest);
+	return ea != RVM_OK ? ea : eb;
 }

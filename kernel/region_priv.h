@@ -73,7 +73,8 @@ void region_store_remove(struct rvm_region_store *st, uint32_t slot);
 
 /*
  * Compresses npages pages at src into out[0..cap) as an image; *len gets its
- * size and digest the SHA-256 of the pages. RVM_E_NOMEM if it does not fit.
+ * size and digest (unless NULL: the caller hashed the pages itself) the
+ * SHA-256 of the pages. RVM_E_NOMEM if it does not fit.
  */
 enum rvm_err region_image_encode(struct rvm_region_space *s, const uint8_t *src, uint32_t npages,
 				 uint8_t *out, uint32_t cap, uint32_t *len,
@@ -86,6 +87,21 @@ enum rvm_err region_image_encode(struct rvm_region_space *s, const uint8_t *src,
 enum rvm_err region_image_decode(struct rvm_region_space *s, const uint8_t *img, uint32_t len,
 				 uint32_t npages, uint8_t *dst,
 				 const uint8_t digest[RVM_SHA256_DIGEST]);
+/* One image for region_image_decode_pair: decoded into dst (required), checked against digest. */
+struct region_image_job {
+	const uint8_t *img;
+	uint32_t len, npages;
+	uint8_t *dst;
+	uint8_t digest[RVM_SHA256_DIGEST];
+};
+/*
+ * region_image_decode of two images at once: their pages are decoded in turn
+ * and hashed two at a time (rvm_sha256_update2), which is what a rollback
+ * spends most of its time on. RVM_E_CORRUPT if either is; dst of both is
+ * then partly written.
+ */
+enum rvm_err region_image_decode_pair(struct rvm_region_space *s,
+				      const struct region_image_job job[2]);
 
 /* ---- checks and applies the gated entry points reuse (region.c) ---- */
 

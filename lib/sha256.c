@@ -138,6 +138,7 @@ void rvm_sha256_init(struct rvm_sha256 *ctx, const struct rvm_sha256_impl *impl)
 	ctx->total = 0;
 	ctx->buflen = 0;
 	ctx->blocks = (impl ? impl : &rvm_sha256_portable_impl)->blocks;
+	ctx->blocks2 = (impl ? impl : &rvm_sha256_portable_impl)->blocks2;
 }
 
 void rvm_sha256_update(struct rvm_sha256 *ctx, const void *data, size_t n)
@@ -168,6 +169,40 @@ void rvm_sha256_update(struct rvm_sha256 *ctx, const void *data, size_t n)
 	}
 	rvm_memcpy(ctx->buf, p, n);
 	ctx->buflen = (uint32_t)n;
+}
+
+void rvm_sha256_update2(struct rvm_sha256 *a, const void *da, struct rvm_sha256 *b, const void *db,
+			size_t n)
+{
+	const uint8_t *pa = da, *pb = db;
+
+	if (n == 0)
+		return;
+	/* In step only from the same buffer fill on: both then reach block boundaries together. */
+	if (a->blocks2 && a->blocks2 == b->blocks2 && a->buflen == b->buflen) {
+		size_t head = a->buflen ? RVM_SHA256_BLOCK - a->buflen : 0;
+
+		if (head <= n) {
+			size_t nb;
+
+			rvm_sha256_update(a, pa, head);
+			rvm_sha256_update(b, pb, head);
+			pa += head;
+			pb += head;
+			n -= head;
+			nb = n / RVM_SHA256_BLOCK;
+			if (nb) {
+				a->blocks2(a->state, pa, b->state, pb, nb);
+				a->total += nb * RVM_SHA256_BLOCK;
+				b->total += nb * RVM_SHA256_BLOCK;
+				pa += nb * RVM_SHA256_BLOCK;
+				pb += nb * RVM_SHA256_BLOCK;
+				n -= nb * RVM_SHA256_BLOCK;
+			}
+		}
+	}
+	rvm_sha256_update(a, pa, n);
+	rvm_sha256_update(b, pb, n);
 }
 
 void rvm_sha256_final(struct rvm_sha256 *ctx, uint8_t out[RVM_SHA256_DIGEST])

@@ -1,8 +1,6 @@
 /* platform/hosted/gpu_opencl.c - the OpenCL backend: buffers, queues, kernels and deadline-bounded
  * launches. */
-#include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,24 +17,15 @@ struct ocl_kernel {
 	size_t wg; /* most work-items per group this kernel takes (0: unknown) */
 };
 
-struct rvm_gpu_opencl {
-	cl_platform_id plat;
-	cl_device_id dev;
-	cl_context ctx;
-	cl_command_queue io; /* transfers and buffer fills, blocking */
-	cl_mem bufs[OCL_SLOTS];
-	cl_command_queue queues[OCL_SLOTS];
-	cl_command_queue retired[OCL_SLOTS]; /* reset after a timeout; finished at close */
-	struct ocl_kernel kernels[OCL_SLOTS];
-	struct rvm_gpu_limits lim;
-	char name[256];
-	char log[OCL_LOG_MAX];
-};
-
 /*
- * A launch waiting for its event. Shared by the waiter and the completion
- * callback; whichever lets go last frees it (refs under mu), so a waiter
- * that gave up at its deadline never leaves the callback a dangling pointer.
+ * A launch's wait for its event: the launching thread sleeps on cv until the
+ * completion callback sets done (the same one wake-up clFinish costs, where
+ * polling the event took a core from the device's own threads). refs counts
+ * the holders, the waiter and a pending callback, under mu; whoever drops the
+ * last reference owns w. A waiter that completes is the last (the callback
+ * lets go in the critical section that sets done) and keeps w for its queue's
+ * next launch; a waiter that gave up at its deadline leaves w to the
+ * callback, which frees it, so it never sees a dangling pointer.
  */
 struct ocl_wait {
 	pthread_mutex_t mu;
@@ -46,47 +35,80 @@ struct ocl_wait {
 	cl_int status;
 };
 
-static void wait_put(struct ocl_wait *w)
-{
-	int refs;
+struct rvm_gpu_opencl {
+	cl_platform_id plat;
+	cl_device_id dev;
+	cl_context ctx;
+	cl_command_queue io; /* transfers and buffer fills, blocking */
+	cl_mem bufs[OCL_SLOTS];
+	cl_command_queue queues[OCL_SLOTS];
+	cl_command_queue retired[OCL_SLOTS]; /* reset after a timeout; finished at close */
+	/* Per queue: its idle wait, reused launch after launch (NULL: none yet, or left to a
+	 * callback after a timeout). Only the one thread launching on the queue touches it. */
+	struct ocl_wait *waits[OCL_SLOTS];
+	/* Per queue: its last completed launch's event, released at the queue's next launch (not
+	 * at once: the device thread that ran it is still finishing it under the event's lock). */
+	cl_event last[OCL_SLOTS];
+	struct ocl_kernel kernels[OCL_SLOTS];
+	struct rvm_gpu_limits lim;
+	char name[256];
+	char log[OCL_LOG_MAX];
+};
 
-	pthread_mutex_lock(&w->mu);
-	refs = --w->refs;
-	pthread_mutex_unlock(&w->mu);
-	if (refs == 0) {
-		pthread_cond_destroy(&w->cv);
-		pthread_mutex_destroy(&w->mu);
-		free(w);
-	}
+static void wait_free(struct ocl_wait *w)
+{
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
 }
 
 static void CL_CALLBACK on_complete(cl_event ev, cl_int status, void *user)
 {
 	struct ocl_wait *w = user;
+	int refs;
 
 	(void)ev;
 	pthread_mutex_lock(&w->mu);
 	w->done = 1;
 	w->status = status;
+	refs = --w->refs;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	wait_put(w);
+	if (refs == 0)
+		wait_free(w); /* its waiter gave up at the deadline */
 }
 
-static struct ocl_wait *wait_new(void)
+/* The queue slot's idle wait armed for one launch (refs 2, not done), or NULL (no memory). */
+static struct ocl_wait *wait_arm(struct rvm_gpu_opencl *o, unsigned slot)
 {
-	struct ocl_wait *w = calloc(1, sizeof(*w));
+	struct ocl_wait *w = o->waits[slot];
 	pthread_condattr_t ca;
 
-	if (!w)
-		return NULL;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	if (!w) {
+		if (!(w = calloc(1, sizeof(*w))))
+			return NULL;
+		pthread_mutex_init(&w->mu, NULL);
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&w->cv, &ca);
+		pthread_condattr_destroy(&ca);
+		o->waits[slot] = w;
+	}
+	pthread_mutex_lock(&w->mu);
 	w->refs = 2;
+	w->done = 0;
+	w->status = CL_COMPLETE;
+	pthread_mutex_unlock(&w->mu);
 	return w;
+}
+
+/* Releases queue slot i's last completed launch event, if any. */
+static void drop_last(struct rvm_gpu_opencl *o, unsigned i)
+{
+	if (o->last[i]) {
+		clReleaseEvent(o->last[i]);
+		o->last[i] = NULL;
+	}
 }
 
 /* ---- opening a device ---- */
@@ -194,6 +216,7 @@ void rvm_gpu_opencl_close(struct rvm_gpu_opencl *o)
 	if (!o)
 		return;
 	for (unsigned i = 0; i < OCL_SLOTS; i++) {
+		drop_last(o, i);
 		if (o->retired[i]) {
 			clFinish(o->retired[i]);
 			clReleaseCommandQueue(o->retired[i]);
@@ -202,6 +225,8 @@ void rvm_gpu_opencl_close(struct rvm_gpu_opencl *o)
 			clFinish(o->queues[i]);
 			clReleaseCommandQueue(o->queues[i]);
 		}
+		if (o->waits[i])
+			wait_free(o->waits[i]);
 		if (o->bufs[i])
 			clReleaseMemObject(o->bufs[i]);
 		if (o->kernels[i].k)
@@ -340,9 +365,15 @@ static void ocl_queue_free(void *dev, uint64_t h)
 {
 	struct rvm_gpu_opencl *o = dev;
 
+	if (h >= 1 && h <= OCL_SLOTS)
+		drop_last(o, (unsigned)h - 1);
 	if (h >= 1 && h <= OCL_SLOTS && o->queues[h - 1]) {
 		clReleaseCommandQueue(o->queues[h - 1]);
 		o->queues[h - 1] = NULL;
+	}
+	if (h >= 1 && h <= OCL_SLOTS && o->waits[h - 1]) {
+		wait_free(o->waits[h - 1]); /* idle: its last launch completed */
+		o->waits[h - 1] = NULL;
 	}
 }
 
@@ -363,6 +394,7 @@ static enum rvm_err ocl_queue_reset(void *dev, uint64_t h)
 	q = clCreateCommandQueue(o->ctx, o->dev, 0, &err);
 	if (err != CL_SUCCESS)
 		return RVM_E_IO;
+	drop_last(o, (unsigned)h - 1);
 	if (o->retired[h - 1])
 		clReleaseCommandQueue(o->retired[h - 1]);
 	o->retired[h - 1] = o->queues[h - 1];
@@ -446,11 +478,14 @@ static enum rvm_err set_args(struct rvm_gpu_opencl *o, cl_kernel k, const struct
 	return RVM_OK;
 }
 
-/* Waits for w until timeout_ns from now; 1 if it completed. */
-static int wait_until(struct ocl_wait *w, uint64_t timeout_ns)
+/*
+ * Waits for w until timeout_ns from now and lets go of it: 1 if the launch completed (w is idle
+ * again and *status is the event's status), 0 if the deadline came first (w is the callback's).
+ */
+static int wait_end(struct ocl_wait *w, uint64_t timeout_ns, cl_int *status)
 {
 	struct timespec ts;
-	int rc = 0;
+	int rc = 0, done;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += (time_t)(timeout_ns / 1000000000u);
@@ -460,41 +495,14 @@ static int wait_until(struct ocl_wait *w, uint64_t timeout_ns)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&w->mu);
-	while (!w->done && rc != ETIMEDOUT)
+	/* 0: signalled or woken spuriously; ETIMEDOUT (or an error): the deadline is over. */
+	while (!w->done && rc == 0)
 		rc = pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-	rc = w->done;
+	done = w->done;
+	*status = w->status;
+	w->refs--;
 	pthread_mutex_unlock(&w->mu);
-	return rc;
-}
-
-/* How long a launch is polled before its waiter sleeps on the completion callback. */
-#define OCL_POLL_NS 200000u
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Polls ev for at most OCL_POLL_NS (and the deadline): 1 complete, -1 failed, 0 still running. */
-static int poll_event(cl_event ev, uint64_t timeout_ns)
-{
-	uint64_t t0 = mono_ns(), limit = timeout_ns < OCL_POLL_NS ? timeout_ns : OCL_POLL_NS;
-	cl_int st;
-
-	do {
-		if (clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof(st), &st, NULL) !=
-		    CL_SUCCESS)
-			return -1;
-		if (st == CL_COMPLETE)
-			return 1;
-		if (st < 0)
-			return -1;
-		sched_yield(); /* on a busy machine the device's threads need this core */
-	} while (mono_ns() - t0 < limit);
-	return 0;
+	return done;
 }
 
 static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
@@ -506,9 +514,9 @@ static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
 	cl_command_queue q;
 	cl_kernel k;
 	cl_event ev;
+	cl_int status;
 	struct ocl_wait *w;
 	enum rvm_err e;
-	int done;
 
 	run->timed_out = false;
 	run->cancelled = false;
@@ -528,39 +536,30 @@ static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
 		return RVM_E_RANGE;
 	if ((e = set_args(o, k, args, nargs)) != RVM_OK)
 		return e;
+	drop_last(o, (unsigned)queue - 1);
+	if (!(w = wait_arm(o, (unsigned)queue - 1)))
+		return RVM_E_NOMEM;
 	if (clEnqueueNDRangeKernel(q, k, cfg->dims, NULL, global, local, 0, NULL, &ev) !=
 	    CL_SUCCESS)
 		return RVM_E_IO;
 	clFlush(q);
-	/* Most launches end within microseconds: poll first, no thread hand-off needed. */
-	if ((done = poll_event(ev, cfg->timeout_ns)) != 0) {
-		clReleaseEvent(ev);
-		return done > 0 ? RVM_OK : RVM_E_IO;
-	}
-	if (!(w = wait_new())) {
-		clFinish(q);
-		clReleaseEvent(ev);
-		return RVM_E_NOMEM;
-	}
-	/* A callback for a status already reached runs at once, so none is missed. */
+	/*
+	 * A callback for a status already reached runs at once, so none is missed. Without one
+	 * there is no bounded wait: a device error (the context takes the recovery path).
+	 */
 	if (clSetEventCallback(ev, CL_COMPLETE, on_complete, w) != CL_SUCCESS) {
 		clReleaseEvent(ev);
-		clFinish(q);
-		w->refs = 1;
-		wait_put(w);
 		return RVM_E_IO;
 	}
-	done = wait_until(w, cfg->timeout_ns);
-	/* Deletion waits for completion; the callback still runs and drops its reference. */
-	clReleaseEvent(ev);
-	if (!done) {
-		wait_put(w);
+	if (!wait_end(w, cfg->timeout_ns, &status)) {
+		o->waits[queue - 1] = NULL; /* the callback frees it */
+		/* Deletion waits for completion; the callback still runs. */
+		clReleaseEvent(ev);
 		run->timed_out = true;
 		return RVM_E_TIMEOUT;
 	}
-	e = w->status == CL_COMPLETE ? RVM_OK : RVM_E_IO;
-	wait_put(w);
-	return e;
+	o->last[queue - 1] = ev;
+	return status == CL_COMPLETE ? RVM_OK : RVM_E_IO;
 }
 
 static const struct rvm_gpu_backend ocl_backend = {

@@ -252,6 +252,54 @@ static void test_pressure_and_split(void **state)
 	assert_false(sp.split);
 }
 
+/*
+ * A node stranded in a group of three: it talks little to the other two (a strong pair) and
+ * mostly to another group. Its side of the min cut is itself, whose internal degree is the cut:
+ * it is weighed by all the traffic it could take along, so the group splits it off. Traffic
+ * with a node outside every group (a quarantined agent) cannot be taken along: it does not count.
+ */
+static void test_stranded_node_splits(void **state)
+{
+	struct rvm_coh_config c = cfg_test();
+	struct rvm_coh_report rep;
+	struct rvm_coh_split sp;
+	int epochs = 0;
+
+	(void)state;
+	c.decay = RVM_BP_ONE;
+	engine(6, &c);
+	for (uint32_t i = 0; i < 3; i++)
+		assert_int_equal(rvm_coh_assign(&coh, i, 3), RVM_OK);
+	assert_int_equal(rvm_coh_assign(&coh, 3, 4), RVM_OK);
+	assert_int_equal(rvm_coh_assign(&coh, 4, 4), RVM_OK);
+	/* node 5 is in no group */
+	assert_int_equal(rvm_coh_observe(&coh, 0, 1, 1000), RVM_OK);
+	assert_int_equal(rvm_coh_observe(&coh, 0, 2, 50), RVM_OK);
+	assert_int_equal(rvm_coh_observe(&coh, 1, 2, 50), RVM_OK);
+	assert_int_equal(rvm_coh_observe(&coh, 3, 4, 1000), RVM_OK);
+	assert_int_equal(rvm_coh_observe(&coh, 2, 5, 2000), RVM_OK);
+	assert_int_equal(rvm_coh_epoch(&coh, NULL, &rep), RVM_OK);
+	/* Only the pair and the group-less node: the cut (100) is all of node 2's volume. */
+	assert_int_equal(coh.groups[3].cut_value, 100);
+	assert_int_equal(coh.groups[3].pressure_raw, 0);
+	/* Node 2 talks 900 with group 4 as well: volume 100 + 900, the pair's 2100. */
+	assert_int_equal(rvm_coh_observe(&coh, 2, 3, 450), RVM_OK);
+	assert_int_equal(rvm_coh_observe(&coh, 2, 4, 450), RVM_OK);
+	assert_int_equal(rvm_coh_epoch(&coh, NULL, &rep), RVM_OK);
+	assert_int_equal(coh.groups[3].pressure_raw, RVM_BP_ONE - rvm_bp_ratio(100, 1000));
+	/* A pair keeps the plain rule: group 4 (3 and 4) is not pushed apart by node 2. */
+	assert_int_equal(coh.groups[4].pressure_raw, 0);
+	do {
+		assert_int_equal(rvm_coh_epoch(&coh, NULL, &rep), RVM_OK);
+		assert_int_equal(rvm_coh_decide_split(&coh, &sp), RVM_OK);
+		epochs++;
+	} while (!sp.split && epochs < 50);
+	assert_true(sp.split);
+	assert_int_equal(sp.group, 3);
+	assert_int_equal(rvm_nodeset_count(&sp.move), 1);
+	assert_true(rvm_nodeset_has(&sp.move, 2));
+}
+
 /* Two single-node groups that talk mostly to each other merge, if the size limit allows. */
 static void test_merge(void **state)
 {
@@ -467,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_decay),
 		cmocka_unit_test(test_scores_and_ema),
 		cmocka_unit_test(test_pressure_and_split),
+		cmocka_unit_test(test_stranded_node_splits),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_degraded_disabled),
 		cmocka_unit_test(test_degraded_overrun),

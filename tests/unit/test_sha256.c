@@ -204,6 +204,74 @@ static void test_multiblock_unaligned(void **state)
 	}
 }
 
+/*
+ * update2 = two updates, = OpenSSL: for each impl, two messages with prefixes
+ * of equal and of different lengths (in step, and not), then lengths that
+ * end mid-block; a and b both absorb every split.
+ */
+static void test_update2(void **state)
+{
+	static uint8_t ma[64 * 70 + 200], mb[64 * 70 + 200];
+	uint64_t rng = 0x2222;
+
+	(void)state;
+	rvm_test_fill(&rng, ma, sizeof(ma));
+	rvm_test_fill(&rng, mb, sizeof(mb));
+	for (size_t i = 0; i < nimpls; i++) {
+		for (int trial = 0; trial < 300; trial++) {
+			size_t pa = (size_t)(rvm_test_rand(&rng) % 130);
+			size_t pb = trial % 3 ? pa : (size_t)(rvm_test_rand(&rng) % 130);
+			size_t n = (size_t)(rvm_test_rand(&rng) % (64 * 70));
+			size_t ta = (size_t)(rvm_test_rand(&rng) % 70);
+			struct rvm_sha256 a, b;
+			uint8_t da[32], db[32], ra[32], rb[32];
+
+			rvm_sha256_init(&a, impls[i]);
+			rvm_sha256_init(&b, impls[i]);
+			rvm_sha256_update(&a, ma, pa);
+			rvm_sha256_update(&b, mb, pb);
+			rvm_sha256_update2(&a, ma + pa, &b, mb + pb, n);
+			rvm_sha256_update(&a, ma + pa + n, ta);
+			rvm_sha256_final(&a, da);
+			rvm_sha256_final(&b, db);
+			SHA256(ma, pa + n + ta, ra);
+			SHA256(mb, pb + n, rb);
+			assert_memory_equal(da, ra, 32);
+			assert_memory_equal(db, rb, 32);
+		}
+	}
+}
+
+/* A two-message block function = its one-message function run twice, at any alignment. */
+static void test_blocks2(void **state)
+{
+	static uint8_t m[64 * 33 + 16];
+	uint64_t rng = 77;
+	size_t with2 = 0;
+
+	(void)state;
+	rvm_test_fill(&rng, m, sizeof(m));
+	for (size_t i = 0; i < nimpls; i++) {
+		if (!impls[i]->blocks2)
+			continue;
+		with2++;
+		for (size_t nb = 0; nb <= 16; nb++) {
+			uint32_t sa[8], sb[8], ra[8], rb[8];
+
+			for (int k = 0; k < 8; k++)
+				sa[k] = ra[k] = (uint32_t)rvm_test_rand(&rng);
+			for (int k = 0; k < 8; k++)
+				sb[k] = rb[k] = (uint32_t)rvm_test_rand(&rng);
+			impls[i]->blocks2(sa, m + nb % 7, sb, m + 64 * 17 + nb % 5, nb);
+			impls[i]->blocks(ra, m + nb % 7, nb);
+			impls[i]->blocks(rb, m + 64 * 17 + nb % 5, nb);
+			assert_memory_equal(sa, ra, sizeof(ra));
+			assert_memory_equal(sb, rb, sizeof(rb));
+		}
+	}
+	printf("implementations with a two-message function: %zu\n", with2);
+}
+
 /* detect() returns one of the available implementations, the fastest (last) one. */
 static void test_detect(void **state)
 {
@@ -238,6 +306,8 @@ int main(void)
 		cmocka_unit_test(test_cavp_monte),
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_multiblock_unaligned),
+		cmocka_unit_test(test_update2),
+		cmocka_unit_test(test_blocks2),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
