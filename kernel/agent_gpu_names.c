@@ -64,7 +64,8 @@ static struct rvm_agent_gpu_handle *entry(struct rvm_agent *a, uint64_t name, en
 	}
 	h = &a->gpu.h[i];
 	if (h->gen != (uint32_t)(name >> 32) || h->type == RVM_OBJ_NONE) {
-		*err = h->gen >= (uint32_t)(name >> 32) && name >> 32 ? RVM_E_STALE : RVM_E_NOTFOUND;
+		/* Handed out once (a freed object's, or one a restore took back): stale. */
+		*err = h->gen && name >> 32 ? RVM_E_STALE : RVM_E_NOTFOUND;
 		return NULL;
 	}
 	return h;

@@ -32,6 +32,7 @@ struct gpu_op {
 	/* per operation */
 	uint64_t size, off, handle;
 	bool write;
+	bool ckpt; /* a transfer of the kernel's checkpoints: not charged */
 	uint32_t slot;
 	rvm_obj_id new_id;
 	const void *src;
@@ -403,12 +404,12 @@ static void xfer_apply(void *ctx, const struct rvm_gate_req *req, uint64_t args[
 	struct gpu_op *op = ctx;
 
 	(void)req;
-	args[0] = op->off | (op->write ? 0 : 1ull << 63);
+	args[0] = op->off | (op->write ? 0 : 1ull << 63) | (op->ckpt ? 1ull << 62 : 0);
 	args[1] = op->size;
 }
 
 static enum rvm_err xfer(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t buf, uint64_t off,
-			 const void *src, void *dst, uint64_t n, bool write)
+			 const void *src, void *dst, uint64_t n, bool write, bool ckpt)
 {
 	struct gpu_op op = {.s = s,
 			    .caller = caller,
@@ -419,12 +420,13 @@ static enum rvm_err xfer(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t buf
 			    .src = src,
 			    .dst = dst,
 			    .write = write,
+			    .ckpt = ckpt,
 			    .more = xfer_more,
 			    .act = xfer_act};
 
 	if (!caller_ok(s, caller))
 		return RVM_E_INVAL;
-	op.cost[RVM_GPU_DIM_TRANSFER] = n;
+	op.cost[RVM_GPU_DIM_TRANSFER] = ckpt ? 0 : n;
 	return op_run(&op, RVM_ACT_GPU_TRANSFER, buf, op.write ? RVM_RIGHT_WRITE : RVM_RIGHT_READ,
 		      xfer_apply);
 }
@@ -432,13 +434,19 @@ static enum rvm_err xfer(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t buf
 enum rvm_err rvm_gpu_write(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t buf, uint64_t off,
 			   const void *src, uint64_t n)
 {
-	return xfer(s, caller, buf, off, src, NULL, n, true);
+	return xfer(s, caller, buf, off, src, NULL, n, true, false);
 }
 
 enum rvm_err rvm_gpu_read(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t buf, uint64_t off,
 			  void *dst, uint64_t n)
 {
-	return xfer(s, caller, buf, off, NULL, dst, n, false);
+	return xfer(s, caller, buf, off, NULL, dst, n, false, false);
+}
+
+enum rvm_err rvm_gpu_ckpt_xfer(struct rvm_gpu_space *s, uint32_t partition, rvm_cap_t buf,
+			       void *data, uint64_t n, bool write)
+{
+	return xfer(s, partition, buf, 0, write ? data : NULL, write ? NULL : data, n, write, true);
 }
 
 /* ---- launch ---- */

@@ -4,6 +4,7 @@
 #include <rvm/kernel_recover.h>
 
 #include "agent_priv.h"
+#include "kernel_gpu.h"
 #include "recover_priv.h"
 
 /* Blob header offsets (rvm/kernel_recover.h). */
@@ -174,6 +175,7 @@ enum rvm_err rvm_kernel_snapshot_agents(struct rvm_kernel_recovery *r, uint32_t 
 						  &blob);
 		if (err != RVM_OK)
 			return err;
+		rvm_agent_gpu_capture(a, r->blobs + used, blob); /* its GPU state goes with it */
 		r->rec.agents[*n] = (struct rvm_ckpt_agent){a->num, r->blobs + used, blob};
 		used += blob;
 		(*n)++;
@@ -227,8 +229,12 @@ enum rvm_err rvm_kernel_checkpoint(struct rvm_kernel *k, uint32_t p, struct rvm_
 	if (err != RVM_OK) {
 		r->ckpt_failed++;
 		r->last_err = err;
+		rvm_tape_ckpt_failed(r, p, err);
 		return err;
 	}
+	/* The agents' tapes start again at their snapshots here. */
+	for (uint32_t i = 0; i < n; i++)
+		rvm_tape_reset(r, &w->agents[r->rec.agents[i].id], local.id);
 	r->checkpoints++;
 	r->ckpt_bytes += local.len;
 	if (local.len > r->ckpt_max)

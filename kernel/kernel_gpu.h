@@ -32,6 +32,25 @@ void rvm_agent_gpu_forget(struct rvm_agent *a, uint64_t name);
 /* Every name of a launch request (device, queue, kernel, buffer arguments) to its cap. */
 enum rvm_err rvm_agent_gpu_unname_req(struct rvm_agent *a, struct rvm_gpu_launch_req *req);
 
+/* ---- Checkpoints (agent_gpu_ckpt.c); lock held ---- */
+
+/*
+ * a was just snapshotted into blob[0, len): its names and the contents of its buffers are
+ * captured with it (reads through the gate, witnessed, not charged). A capture that
+ * does not fit RVM_GPU_CAPTURE_BYTES or is refused is dropped: a restore then releases.
+ */
+void rvm_agent_gpu_capture(struct rvm_agent *a, const uint8_t *blob, size_t len);
+/*
+ * a restarts from blob[0, len) (NULL: from its module). From the snapshot its capture goes
+ * with: objects made since are freed, the names it held then are good again and denote what
+ * they did (buffers with their contents, re-made if freed since; a kernel freed since cannot
+ * be rebuilt and its name is stale). Otherwise every object it named is freed and every name
+ * goes stale: it opens the GPU again. Each step is gated and witnessed (GPU_FREE, GPU_ALLOC,
+ * GPU_QUEUE, GPU_TRANSFER); a re-made buffer is charged to the memory budget, contents are not
+ * (rvm_gpu_ckpt_xfer); a step refused leaves that name stale.
+ */
+void rvm_agent_gpu_restart(struct rvm_agent *a, const uint8_t *blob, size_t len);
+
 /* ---- The swarm (kernel_gpu.c); lock held ---- */
 
 /* One split use (weight 1, RVM_USE_CAP) per buffer, queue and kernel the agents of `from` name;
@@ -53,6 +72,14 @@ void rvm_kernel_gpu_merge_follow(struct rvm_world *w, uint32_t from, uint32_t in
 void rvm_kernel_gpu_reap(struct rvm_world *w, uint32_t p);
 
 #else
+static inline void rvm_agent_gpu_capture(struct rvm_agent *a, const uint8_t *blob, size_t len)
+{
+	(void)a, (void)blob, (void)len;
+}
+static inline void rvm_agent_gpu_restart(struct rvm_agent *a, const uint8_t *blob, size_t len)
+{
+	(void)a, (void)blob, (void)len;
+}
 static inline uint32_t rvm_kernel_gpu_uses(struct rvm_world *w, uint32_t from,
 					   struct rvm_split_use *u, uint32_t room)
 {

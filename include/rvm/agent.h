@@ -131,14 +131,15 @@ struct rvm_agent_mem {
 	uint64_t memory_cap; /* bytes */
 };
 
-#if RVM_AGENT_GPU_IMPORTS > 0
+#if RVM_AGENT_GPU_IMPORTS > 0 && defined(RVM_HAS_GPU)
 /*
  * GPU handles. rvm.gpu_* hand an agent names of its own, not caps: handle = gen << 32 |
  * agent << 16 | (index + 1) into its table. The table keeps what each names: the device and
  * the context are always its partition's (whatever partition that is now); a buffer, queue
  * or kernel is a cap in its partition's table plus the object, so when a split or merge moves
  * the cap to another table under a new handle the name the agent holds stays good.
- * Invariants: type == RVM_OBJ_NONE for a free entry; gen only grows (a freed name goes stale).
+ * Invariants: type == RVM_OBJ_NONE for a free entry; gen only grows (a freed name goes stale),
+ * except that a restore from a snapshot rolls the table back with the agent's memory.
  */
 #define RVM_AGENT_GPU_HANDLES 32u
 struct rvm_agent_gpu_handle {
@@ -156,8 +157,8 @@ struct rvm_agent_gpu {
 	struct rvm_agent_gpu_handle h[RVM_AGENT_GPU_HANDLES];
 	struct rvm_agent_gpu_handle snap[RVM_AGENT_GPU_HANDLES]; /* at the last snapshot */
 	uint64_t snap_tag; /* FNV-1a of the snapshot blob the capture goes with; 0: none */
-	uint32_t snap_off; /* its buffer contents in the GPU space's capture store */
-	uint32_t snap_len;
+	uint32_t snap_off; /* its buffers' contents: capture[snap_off, + snap_len) of the GPU */
+	uint32_t snap_len; /* space (rvm_gpu_space), in table order */
 };
 #endif
 
@@ -186,6 +187,8 @@ struct rvm_agent {
 	bool initialising; /* init runs under the kernel lock: host calls trap */
 	bool fault_pending; /* injected fault: its next send or receive traps (tests, soak) */
 	bool mem_dirty;	   /* its memory slot was used: zero it before the next instance */
+	bool replay; /* recovery re-runs it against its input tape under the kernel lock: its
+		      * host calls answer from the tape and take no lock (kernel_replay.c) */
 	struct rvm_wasm_instance *inst;
 	struct rvm_wasm_func imports[RVM_AGENT_IMPORTS];
 	uint16_t out[RVM_AGENT_EDGES];
@@ -203,7 +206,7 @@ struct rvm_agent {
 	struct rvm_journal_batch jb;
 	char name[RVM_AGENT_NAME];
 	char last_log[48];
-#if RVM_AGENT_GPU_IMPORTS > 0
+#if RVM_AGENT_GPU_IMPORTS > 0 && defined(RVM_HAS_GPU)
 	struct rvm_agent_gpu gpu; /* rvm.gpu_* names and their checkpoint capture (agent_gpu.c) */
 #endif
 };

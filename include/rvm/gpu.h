@@ -34,6 +34,10 @@
 #ifndef RVM_GPU_KERNELS
 #define RVM_GPU_KERNELS 64u
 #endif
+/* Bytes of buffer contents agents' checkpoints may hold at once (kernel/agent_gpu_ckpt.c). */
+#ifndef RVM_GPU_CAPTURE_BYTES
+#define RVM_GPU_CAPTURE_BYTES (1u << 20)
+#endif
 _Static_assert(RVM_GPU_BUFFERS < 0xffffu && RVM_GPU_CONTEXTS < 0xffffu, "pool index in 16 bits");
 
 /* Rights each operation needs on the capability it presents. */
@@ -153,6 +157,13 @@ struct rvm_gpu_space {
 	uint16_t by_part[RVM_CAP_TABLES];
 	uint64_t epoch; /* budget epoch, +1 per rvm_gpu_epoch */
 	/*
+	 * What agents' checkpoints captured of their buffers (kernel/agent_gpu_ckpt.c): each
+	 * agent's capture is one run [snap_off, snap_off + snap_len) of capture[0, capture_len),
+	 * runs packed in no particular order.
+	 */
+	uint32_t capture_len;
+	uint8_t capture[RVM_GPU_CAPTURE_BYTES];
+	/*
 	 * The embedder's lock (rvm_world's), dropped while a backend runs a launch (a first
 	 * launch may compile for a second; a kernel may run to its deadline) so other agents
 	 * keep running; the launching context is busy meanwhile. NULL hooks: held throughout.
@@ -222,6 +233,15 @@ enum rvm_err rvm_gpu_write(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t b
 			   const void *src, uint64_t n);
 enum rvm_err rvm_gpu_read(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t buf, uint64_t off,
 			  void *dst, uint64_t n);
+/*
+ * Kernel-only, for checkpoints of the agents' GPU state (kernel/agent_gpu_ckpt.c): the whole
+ * buffer (n its size) into data (read) or from it (write), on behalf of partition, whose cap
+ * buf is. The same gate and checks as rvm_gpu_read / rvm_gpu_write, but not charged to the
+ * budget (the kernel's checkpoint is not the agent's traffic). Witness GPU_TRANSFER with bit 62
+ * of arg0 set.
+ */
+enum rvm_err rvm_gpu_ckpt_xfer(struct rvm_gpu_space *s, uint32_t partition, rvm_cap_t buf,
+			       void *data, uint64_t n, bool write);
 /* A command queue on the context. Witness GPU_QUEUE. */
 enum rvm_err rvm_gpu_queue(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t ctx_cap,
 			   rvm_cap_t *queue);

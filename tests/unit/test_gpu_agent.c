@@ -11,6 +11,7 @@
 
 #include <rvm/bytes.h>
 #include <rvm/gpu.h>
+#include <rvm/kernel_recover.h>
 #include <rvm/witness_file.h>
 #include <rvm/world.h>
 
@@ -63,6 +64,47 @@ static enum rvm_err ms_entropy(void *ctx, void *buf, size_t n)
 	return RVM_OK;
 }
 
+/* Checkpoint objects by id (recovery's snapshots), replaced whole. */
+#define NSTORE 16u
+static struct {
+	uint64_t id[NSTORE];
+	uint8_t *buf[NSTORE];
+	size_t len[NSTORE];
+	uint32_t n;
+} store;
+
+static enum rvm_err st_put(void *ctx, uint64_t id, const void *buf, size_t n)
+{
+	uint32_t i = 0;
+
+	(void)ctx;
+	while (i < store.n && store.id[i] != id)
+		i++;
+	if (i == NSTORE)
+		return RVM_E_NOMEM;
+	free(store.buf[i]);
+	store.buf[i] = malloc(n ? n : 1);
+	memcpy(store.buf[i], buf, n);
+	store.id[i] = id;
+	store.len[i] = n;
+	store.n += i == store.n;
+	return RVM_OK;
+}
+
+static enum rvm_err st_get(void *ctx, uint64_t id, void *buf, size_t cap, size_t *len)
+{
+	(void)ctx;
+	for (uint32_t i = 0; i < store.n; i++)
+		if (store.id[i] == id) {
+			if (store.len[i] > cap)
+				return RVM_E_NOMEM;
+			memcpy(buf, store.buf[i], store.len[i]);
+			*len = store.len[i];
+			return RVM_OK;
+		}
+	return RVM_E_NOTFOUND;
+}
+
 static struct msink ms;
 static const struct rvm_platform plat = {.ctx = &ms,
 					 .name = "test",
@@ -70,7 +112,9 @@ static const struct rvm_platform plat = {.ctx = &ms,
 					 .cpu_count = ms_cpus,
 					 .sink_append = ms_append,
 					 .sink_sync = ms_sync,
-					 .entropy = ms_entropy};
+					 .entropy = ms_entropy,
+					 .checkpoint_put = st_put,
+					 .checkpoint_get = st_get};
 
 /* ---- fixture: a booted world, the cpu device, the gpu_offload module ---- */
 
@@ -127,6 +171,9 @@ static struct fx *fx_new(void)
 		ms.len[s] = 0;
 	}
 	ms.clock = 0;
+	for (uint32_t i = 0; i < store.n; i++)
+		free(store.buf[i]), store.buf[i] = NULL;
+	store.n = 0;
 	f->w = calloc(1, sizeof(*f->w));
 	assert_non_null(f->w);
 	for (uint32_t i = 0; i < NMEM; i++) {
@@ -882,6 +929,178 @@ static void test_migration_keeps_gpu_state(void **state)
 	fx_free(f);
 }
 
+
+/* ---- F1: a restart brings the agent's GPU state back with its memory ---- */
+
+static struct rvm_kernel_recovery *krec;
+static uint8_t *ckbuf, *rawbuf, *blobbuf;
+
+static void attach_recovery(struct fx *f)
+{
+	if (!krec) {
+		krec = calloc(1, sizeof(*krec));
+		ckbuf = malloc(8u << 20);
+		rawbuf = malloc(1u << 20);
+		blobbuf = malloc(4u << 20);
+	}
+	assert_int_equal(rvm_kernel_recovery_attach(&f->k, krec, NULL, ckbuf, 8u << 20, rawbuf,
+						    1u << 20, blobbuf, 4u << 20),
+			 RVM_OK);
+}
+
+/* Runs slices until a has done its work (its log says so) and waits for mail. */
+static void run_to_idle(struct fx *f, struct rvm_agent *a)
+{
+	for (int i = 0; i < 2000 && !a->last_log[0]; i++) {
+		struct rvm_slice sl;
+
+		assert_int_equal(rvm_kernel_run_slice(&f->k, (uint32_t)i % 2, 200000, &sl), RVM_OK);
+	}
+	assert_true(!strncmp(a->last_log, "ok mm=", 6));
+}
+
+/* a's next receive traps (the real trap path: rvm_kernel_run_slice, recovery, F1). */
+static void trap(struct fx *f, struct rvm_agent *a)
+{
+	uint64_t traps = a->traps;
+
+	assert_int_equal(rvm_kernel_inject_fault(&f->k, a->num), RVM_OK);
+	for (int i = 0; i < 100 && a->traps == traps; i++) {
+		struct rvm_slice sl;
+
+		assert_int_equal(rvm_kernel_run_slice(&f->k, (uint32_t)i % 2, 200000, &sl), RVM_OK);
+	}
+	assert_int_equal(a->traps, traps + 1);
+	assert_int_equal(a->state, RVM_AGENT_READY);
+}
+
+/* Names an agent keeps in its memory at SCR + 60000 (the snapshot holds them). */
+#define NAMES (SCR + 60000u)
+
+static uint64_t kept(struct rvm_agent *a, unsigned i)
+{
+	uint32_t size;
+
+	return rvm_load_le64(memory(a, &size) + NAMES + 8 * i);
+}
+
+static void keep(struct rvm_agent *a, unsigned i, uint64_t name)
+{
+	uint32_t size;
+
+	rvm_store_le64(memory(a, &size) + NAMES + 8 * i, name);
+}
+
+static void test_f1_restart_from_snapshot_restores_gpu(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a;
+	uint64_t dev, ctx, q, k, cq;
+	int64_t ba, bc, bb;
+	uint32_t p, len;
+	uint64_t xfer;
+	size_t ckpt_reads, marked = 0;
+	struct rvm_ckpt_info info;
+	const struct rvm_gpu_context *cx;
+
+	(void)state;
+	if (!f)
+		skip();
+	attach_recovery(f);
+	a = agent(f, 8, 0);
+	p = a->part;
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
+	cx = rvm_gpu_context_of(&f->gs, p);
+	run_to_idle(f, a);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	ba = ok_call(a, "gpu_alloc", ctx, 4000, 0, 0, 0);
+	bc = ok_call(a, "gpu_alloc", ctx, 1500, 0, 0, 0);
+	cq = (uint64_t)ok_call(a, "gpu_queue", ctx, 0, 0, 0, 0);
+	fill(a, ba, 0, 4000, 1);
+	fill(a, bc, 0, 1500, 2);
+	keep(a, 0, (uint64_t)ba);
+	keep(a, 1, (uint64_t)bc);
+	keep(a, 2, cq);
+	keep(a, 3, dev);
+	keep(a, 4, q);
+	keep(a, 5, k);
+	xfer = cx->budget.used[RVM_GPU_DIM_TRANSFER];
+	assert_int_equal(rvm_kernel_checkpoint(&f->k, p, &info), RVM_OK);
+	assert_int_equal(info.agents, 1);
+	/* The capture read both buffers through the gate, witnessed, not charged to the agent. */
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_TRANSFER], xfer);
+	ckpt_reads = count(f, RVM_ACT_GPU_TRANSFER, RVM_OK);
+
+	/* After the snapshot: A overwritten, C and the extra queue freed, B made. */
+	fill(a, ba, 0, 4000, 99);
+	assert_int_equal(ok_call(a, "gpu_free", (uint64_t)bc, 0, 0, 0, 0), 0);
+	assert_int_equal(ok_call(a, "gpu_free", cq, 0, 0, 0, 0), 0);
+	bb = ok_call(a, "gpu_alloc", ctx, 700, 0, 0, 0);
+	assert_true(bb > 0);
+	keep(a, 6, (uint64_t)bb);
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 4700);
+
+	/* The agent traps: F1 restarts it from its snapshot, GPU state included. */
+	trap(f, a);
+	assert_int_equal(krec->from_snapshot, 1);
+	assert_int_equal(kept(a, 6), 0); /* its memory is the snapshot's */
+	check(a, (int64_t)kept(a, 0), 4000, 1);
+	check(a, (int64_t)kept(a, 1), 1500, 2); /* C made again, its contents back */
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 5500); /* B is gone */
+	assert_int_equal(ok_call(a, "gpu_read", (uint64_t)bb, 0, SCR, 16, 0), -(int64_t)RVM_E_STALE);
+	/* Two checkpoint reads, then two checkpoint writes, each marked (arg0 bit 62). */
+	assert_true(count(f, RVM_ACT_GPU_TRANSFER, RVM_OK) > ckpt_reads);
+	for (size_t i = 0; i < nrecs; i++)
+		marked += recs[i].action == RVM_ACT_GPU_TRANSFER && (recs[i].arg0 >> 62 & 1);
+	assert_int_equal(marked, 4);
+	/* The queue made again works, the kernel and the device too. */
+	len = put_req(a, 40000, kept(a, 3), kept(a, 2), kept(a, 5));
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	len = put_req(a, 40000, kept(a, 3), kept(a, 4), kept(a, 5));
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+
+	/* A second fault from the same snapshot: the same state again. */
+	fill(a, (int64_t)kept(a, 1), 0, 1500, 77);
+	trap(f, a);
+	check(a, (int64_t)kept(a, 1), 1500, 2);
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 5500);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	fx_free(f);
+}
+
+/* With no snapshot an agent starts from its module: everything it held on the GPU is freed and
+ * its old names are stale; it opens the GPU again. */
+static void test_f1_restart_from_module_releases_gpu(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a;
+	uint64_t dev, ctx, q, k;
+	int64_t buf;
+	const struct rvm_gpu_context *cx;
+
+	(void)state;
+	if (!f)
+		skip();
+	attach_recovery(f);
+	a = agent(f, 8, 0);
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
+	cx = rvm_gpu_context_of(&f->gs, a->part);
+	run_to_idle(f, a);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	buf = ok_call(a, "gpu_alloc", ctx, 4000, 0, 0, 0);
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 4000);
+	trap(f, a);
+	assert_int_equal(krec->from_module, 1);
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 0);
+	assert_int_equal(ok_call(a, "gpu_read", (uint64_t)buf, 0, SCR, 16, 0), -(int64_t)RVM_E_STALE);
+	assert_int_equal(ok_call(a, "gpu_alloc", ctx, 64, 0, 0, 0), -(int64_t)RVM_E_STALE);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	assert_true(ok_call(a, "gpu_alloc", ctx, 64, 0, 0, 0) > 0);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -893,6 +1112,8 @@ int main(void)
 		cmocka_unit_test(test_split_abort_leaves_gpu_state),
 		cmocka_unit_test(test_gpu_refusals_keep_partitions),
 		cmocka_unit_test(test_migration_keeps_gpu_state),
+		cmocka_unit_test(test_f1_restart_from_snapshot_restores_gpu),
+		cmocka_unit_test(test_f1_restart_from_module_releases_gpu),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
