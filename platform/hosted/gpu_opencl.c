@@ -93,9 +93,8 @@ static void wait_free(struct ocl_wait *w)
 static void CL_CALLBACK on_complete(cl_event ev, cl_int status, void *user)
 {
 	struct ocl_wait *w = user;
-	int refs;
-
 	uint32_t seq;
+	int refs;
 
 	(void)ev;
 	pthread_mutex_lock(&w->mu);
