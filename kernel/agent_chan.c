@@ -107,12 +107,31 @@ bool rvm_agent_has_mail(const struct rvm_agent *a)
 	return false;
 }
 
+int32_t rvm_agent_deliver(struct rvm_agent *a, uint32_t edge, const uint8_t *msg, uint32_t len,
+			  uint8_t *p, uint32_t cap)
+{
+	uint8_t buf[RVM_JOURNAL_RECV_PREFIX + RVM_MSG_MAX];
+	uint32_t n = len < cap ? len : cap;
+
+	if (len > RVM_MSG_MAX)
+		return -4;
+	rvm_store_le32(buf, a->polls);
+	if (len)
+		rvm_memcpy(buf + RVM_JOURNAL_RECV_PREFIX, msg, len);
+	if (rvm_agent_journal(a, RVM_JK_RECV, edge, buf, RVM_JOURNAL_RECV_PREFIX + len) != RVM_OK)
+		return -4;
+	a->polls = 0;
+	if (n)
+		rvm_memcpy(p, msg, n);
+	a->last_edge = edge;
+	return (int32_t)len;
+}
+
 int32_t rvm_chan_recv(struct rvm_agent *a, uint8_t *p, uint32_t cap)
 {
 	struct rvm_world *w = a->w;
-	uint8_t buf[RVM_JOURNAL_RECV_PREFIX + RVM_MSG_MAX];
 	struct rvm_chan *c = NULL;
-	uint32_t i, slot, len, n;
+	uint32_t i, slot, len;
 
 	for (i = 0; i < a->nin; i++) {
 		struct rvm_chan *x = &w->chans[a->in[(a->rr + i) % a->nin]];
@@ -138,19 +157,12 @@ int32_t rvm_chan_recv(struct rvm_agent *a, uint8_t *p, uint32_t cap)
 		if (err != RVM_OK || d.offset != slot || d.length != len)
 			w->sig_refused++;
 	}
-	rvm_store_le32(buf, a->polls);
-	rvm_memcpy(buf + RVM_JOURNAL_RECV_PREFIX, c->data[slot], len);
-	if (rvm_agent_journal(a, RVM_JK_RECV, i, buf, RVM_JOURNAL_RECV_PREFIX + len) != RVM_OK)
+	if (rvm_agent_deliver(a, i, c->data[slot], len, p, cap) < 0)
 		return -4;
-	a->polls = 0;
-	n = len < cap ? len : cap;
-	if (n)
-		rvm_memcpy(p, c->data[slot], n);
 	c->via_edge[slot] = 0;
 	c->tail++;
 	c->received++;
 	a->received++;
-	a->last_edge = i;
 	w->messages++;
 	w->bytes += len;
 	return (int32_t)len;

@@ -3,6 +3,7 @@
 #include <rvm/world.h>
 
 #include "agent_priv.h"
+#include "recover_priv.h"
 
 static const uint8_t t_i32[] = { RVM_WASM_I32, RVM_WASM_I32, RVM_WASM_I32 };
 static const uint8_t t_i64[] = { RVM_WASM_I64 };
@@ -31,6 +32,22 @@ static uint8_t *span(struct rvm_wasm_instance *inst, uint64_t p, uint64_t n)
 	return m->data + p;
 }
 
+/* Host calls take the kernel lock, except in a replay, which recovery runs under it. */
+static void enter(struct rvm_agent *a)
+{
+	if (!a->replay)
+		rvm_kernel_lock(a->w->k);
+}
+
+static void leave(struct rvm_agent *a)
+{
+	if (!a->replay)
+		rvm_kernel_unlock(a->w->k);
+}
+
+/* A call that must wait: for the next slice (a full tape) or, replaying, to be retried live. */
+#define WAIT RVM_REPLAY_LIVE
+
 /* P1 on the agent's own cap; a refusal is witnessed (CAP_DENIED) by the check. */
 static bool allowed(struct rvm_agent *a, uint8_t right)
 {
@@ -50,6 +67,7 @@ enum rvm_err rvm_agent_journal_bind(struct rvm_agent *a)
 	/* A failing periodic checkpoint after the record still leaves the record. */
 	if (k->witness.next_seq == before)
 		return err;
+	rvm_tape_bound(a, seq);
 	return rvm_journal_batch_commit(&a->w->journal, &a->jb, seq);
 }
 
@@ -64,6 +82,9 @@ enum rvm_err rvm_agent_journal(struct rvm_agent *a, enum rvm_journal_kind kind, 
 		err = rvm_journal_batch_add(&a->jb, a->num, kind, aux, payload, len);
 		if (err == RVM_E_FULL && (err = rvm_agent_journal_bind(a)) == RVM_OK)
 			err = rvm_journal_batch_add(&a->jb, a->num, kind, aux, payload, len);
+		/* Live inputs go on the agent's tape too (a replay's are on it already). */
+		if (err == RVM_OK)
+			rvm_tape_record(a, kind, aux, payload, len, (uint8_t)(a->jb.count - 1));
 		if (err != RVM_E_RANGE)
 			return err;
 	}
@@ -76,6 +97,8 @@ enum rvm_err rvm_agent_journal(struct rvm_agent *a, enum rvm_journal_kind kind, 
 			       (uint64_t)kind << 32 | len, h, &seq);
 	if (err != RVM_OK)
 		return err;
+	rvm_tape_record(a, kind, aux, payload, len, 0xff);
+	rvm_tape_bound(a, seq);
 	return rvm_journal_append(&a->w->journal, seq, a->num, kind, aux, payload, len);
 }
 
@@ -91,15 +114,23 @@ static enum rvm_wasm_trap h_send(void *ctx, struct rvm_wasm_instance *inst, uint
 
 	if (!p || len > RVM_MSG_MAX)
 		return RVM_WASM_TRAP_HOST;
-	rvm_kernel_lock(a->w->k);
-	if (a->fault_pending)
+	enter(a);
+	if (a->replay)
+		r = rvm_replay_send(a, edge, p, len);
+	else if (a->fault_pending)
 		r = -4; /* an injected fault: trap */
+	else if (!rvm_tape_room(a, 12))
+		r = WAIT;
 	else if (!allowed(a, RVM_AGENT_RIGHT_SEND))
 		r = -3;
 	else if (edge >= a->nout)
 		r = -2;
-	else
-		r = rvm_chan_send(a, edge, p, len);
+	else if ((r = rvm_chan_send(a, edge, p, len)) == 0)
+		rvm_tape_sent(a, edge, p, len);
+	if (r == WAIT || r == RVM_REPLAY_BAD) {
+		leave(a);
+		return r == WAIT ? RVM_WASM_TRAP_SUSPEND : RVM_WASM_TRAP_HOST;
+	}
 	/* Sends answered "full" are counted; the next other result is journaled with the count
 	 * (a plain success after none is the default and costs nothing). */
 	if (r == 0 && !a->refusals) {
@@ -116,7 +147,7 @@ static enum rvm_wasm_trap h_send(void *ctx, struct rvm_wasm_instance *inst, uint
 			r = -4;
 		a->sends_ok = a->refusals = 0;
 	}
-	rvm_kernel_unlock(a->w->k);
+	leave(a);
 	if (r == -4)
 		return RVM_WASM_TRAP_HOST; /* the log or journal cannot take the record */
 	s[0] = (uint32_t)r;
@@ -133,9 +164,13 @@ static enum rvm_wasm_trap do_recv(struct rvm_agent *a, struct rvm_wasm_instance 
 
 	if (a->initialising || !p)
 		return RVM_WASM_TRAP_HOST;
-	rvm_kernel_lock(a->w->k);
-	if (a->fault_pending)
+	enter(a);
+	if (a->replay)
+		r = rvm_replay_recv(a, p, cap, blocking);
+	else if (a->fault_pending)
 		r = -4; /* an injected fault: trap */
+	else if (!rvm_tape_room(a, RVM_JOURNAL_RECV_PREFIX + RVM_MSG_MAX))
+		r = WAIT;
 	else if (!allowed(a, RVM_AGENT_RIGHT_RECV))
 		r = -3;
 	else if (blocking && !rvm_agent_has_mail(a))
@@ -145,10 +180,10 @@ static enum rvm_wasm_trap do_recv(struct rvm_agent *a, struct rvm_wasm_instance 
 	/* Suspended: the retry happens once mail is there; nothing was consumed or written. */
 	if (r == -5)
 		a->waiting = true;
-	rvm_kernel_unlock(a->w->k);
-	if (r == -5)
+	leave(a);
+	if (r == -5 || r == WAIT)
 		return RVM_WASM_TRAP_SUSPEND;
-	if (r == -4)
+	if (r == -4 || r == RVM_REPLAY_BAD)
 		return RVM_WASM_TRAP_HOST;
 	s[0] = (uint32_t)r;
 	return RVM_WASM_TRAP_NONE;
@@ -192,13 +227,25 @@ static enum rvm_wasm_trap h_now(void *ctx, struct rvm_wasm_instance *inst, uint6
 		return RVM_WASM_TRAP_HOST;
 
 	(void)inst;
-	rvm_kernel_lock(k);
-	t = rvm_platform_now_ns(k->plat) - k->boot_start_ns;
-	if (!allowed(a, RVM_AGENT_RIGHT_TIME))
-		t = 0; /* a denied clock reads zero (and the denial is witnessed) */
+	enter(a);
+	if (a->replay) {
+		int32_t r = rvm_replay_now(a, &t);
+
+		if (r != 0) {
+			leave(a);
+			return r == WAIT ? RVM_WASM_TRAP_SUSPEND : RVM_WASM_TRAP_HOST;
+		}
+	} else if (!rvm_tape_room(a, 8)) {
+		leave(a);
+		return RVM_WASM_TRAP_SUSPEND;
+	} else {
+		t = rvm_platform_now_ns(k->plat) - k->boot_start_ns;
+		if (!allowed(a, RVM_AGENT_RIGHT_TIME))
+			t = 0; /* a denied clock reads zero (and the denial is witnessed) */
+	}
 	rvm_store_le64(b, t);
 	err = rvm_agent_journal(a, RVM_JK_NOW, 0, b, 8);
-	rvm_kernel_unlock(k);
+	leave(a);
 	if (err != RVM_OK)
 		return RVM_WASM_TRAP_HOST;
 	s[0] = t;
@@ -216,6 +263,8 @@ static enum rvm_wasm_trap h_log(void *ctx, struct rvm_wasm_instance *inst, uint6
 		return RVM_WASM_TRAP_HOST;
 	if (!p)
 		return RVM_WASM_TRAP_HOST;
+	if (a->replay)
+		return RVM_WASM_TRAP_NONE; /* output, and it was shown live already */
 	rvm_kernel_lock(a->w->k);
 	if (allowed(a, RVM_AGENT_RIGHT_LOG)) {
 		for (uint32_t i = 0; i < n; i++)
@@ -241,11 +290,23 @@ static enum rvm_wasm_trap h_spawn(void *ctx, struct rvm_wasm_instance *inst, uin
 		return RVM_WASM_TRAP_HOST;
 	if (!p)
 		return RVM_WASM_TRAP_HOST;
-	rvm_kernel_lock(a->w->k);
-	r = allowed(a, RVM_AGENT_RIGHT_SPAWN) ? rvm_agent_spawn_child(a, p, len, &tmpl) : -3;
+	enter(a);
+	if (a->replay) {
+		int32_t q = rvm_replay_spawn(a, &r, &tmpl);
+
+		if (q != 0) {
+			leave(a);
+			return q == WAIT ? RVM_WASM_TRAP_SUSPEND : RVM_WASM_TRAP_HOST;
+		}
+	} else if (!rvm_tape_room(a, 4)) {
+		leave(a);
+		return RVM_WASM_TRAP_SUSPEND;
+	} else {
+		r = allowed(a, RVM_AGENT_RIGHT_SPAWN) ? rvm_agent_spawn_child(a, p, len, &tmpl) : -3;
+	}
 	rvm_store_le32(b, (uint32_t)r);
 	err = rvm_agent_journal(a, RVM_JK_SPAWN, tmpl, b, 4);
-	rvm_kernel_unlock(a->w->k);
+	leave(a);
 	if (err != RVM_OK)
 		return RVM_WASM_TRAP_HOST;
 	s[0] = (uint32_t)r;
@@ -266,6 +327,21 @@ static rvm_wasm_host_fn *const host_fns[RVM_AGENT_IMPORTS] = {
 	h_send, h_recv, h_yield, h_now, h_log, h_spawn, h_edge, h_poll,
 	RVM_AGENT_GPU_HOST_FNS
 };
+
+/* A GPU call during a replay: the tape holds no GPU answers, so this is where it goes live. */
+static enum rvm_wasm_trap h_other_replay(void *ctx, struct rvm_wasm_instance *inst, uint64_t *s)
+{
+	(void)inst;
+	(void)s;
+	return rvm_replay_other(ctx) == WAIT ? RVM_WASM_TRAP_SUSPEND : RVM_WASM_TRAP_HOST;
+}
+
+void rvm_agent_bind_replay(struct rvm_agent *a, bool on)
+{
+	for (uint32_t j = RVM_AGENT_BASE_IMPORTS; j < RVM_AGENT_IMPORTS; j++)
+		if (a->imports[j].type)
+			a->imports[j].host = on ? h_other_replay : host_fns[j];
+}
 
 static bool name_is(const char *s, uint32_t n, const char *want)
 {

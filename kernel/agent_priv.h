@@ -28,6 +28,15 @@ enum rvm_err rvm_agent_digest(struct rvm_agent *a);
 int32_t rvm_chan_send(struct rvm_agent *a, uint32_t edge, const uint8_t *p, uint32_t len);
 /* rvm.recv body (lock held): bytes, -1 none, -4 log or journal failure. */
 int32_t rvm_chan_recv(struct rvm_agent *a, uint8_t *p, uint32_t cap);
+/* Hands message msg[0..len) from inbound edge `edge` to a: journaled (RECV: a's pending empty
+ * polls, then the bytes), at most cap bytes copied to p, rvm.edge() set. len, or -4 when the
+ * journal cannot take it. The channel's side is the caller's (a replay has none). */
+int32_t rvm_agent_deliver(struct rvm_agent *a, uint32_t edge, const uint8_t *msg, uint32_t len,
+			  uint8_t *p, uint32_t cap);
+/* Binds a's imports the tape cannot answer (GPU) to the replay's "go live" while on. */
+void rvm_agent_bind_replay(struct rvm_agent *a, bool on);
+/* Journals a's pending counts (empty polls, sends) as RECV / SEND entries. */
+enum rvm_err rvm_agent_flush_counts(struct rvm_agent *a);
 /* Re-points channel c's kernel edge after its ends moved (lock held). */
 enum rvm_err rvm_chan_rebind(struct rvm_world *w, struct rvm_chan *c);
 /* rvm.spawn body (lock held): the parent's out edge to the child, or -1 / -2. */

@@ -4,6 +4,7 @@
 #include <rvm/sha256.h>
 
 #include "agent_priv.h"
+#include "recover_priv.h"
 
 static void copy_name(char dst[RVM_AGENT_NAME], const char *src, size_t n)
 {
@@ -268,6 +269,8 @@ enum rvm_err rvm_kernel_agent_spawn(struct rvm_kernel *k, uint32_t module, const
 	if (num)
 		*num = a->num;
 	(void)rvm_agent_journal_start(a);
+	/* Its input tape starts with its life (kernel_recover.h). */
+	rvm_tape_reset(w->rec, a, 0);
 	return RVM_OK;
 }
 
@@ -446,14 +449,11 @@ enum rvm_err rvm_kernel_inject_fault(struct rvm_kernel *k, uint32_t num)
 	return RVM_OK;
 }
 
-enum rvm_err rvm_agent_digest(struct rvm_agent *a)
+enum rvm_err rvm_agent_flush_counts(struct rvm_agent *a)
 {
-	struct rvm_agent_mem *mem = &a->w->mem[a->num];
-	struct rvm_wasm_memory *m = a->inst ? rvm_wasm_instance_memory(a->inst) : NULL;
-	uint8_t b[40];
+	uint8_t b[12];
 	enum rvm_err err;
 
-	/* Counts not yet journaled go first, so replay sees every result before the digest. */
 	if (a->polls) {
 		rvm_store_le32(b, a->polls);
 		if ((err = rvm_agent_journal(a, RVM_JK_RECV, RVM_JOURNAL_NO_EDGE, b, 4)) != RVM_OK)
@@ -468,6 +468,19 @@ enum rvm_err rvm_agent_digest(struct rvm_agent *a)
 			return err;
 		a->refusals = a->sends_ok = 0;
 	}
+	return RVM_OK;
+}
+
+enum rvm_err rvm_agent_digest(struct rvm_agent *a)
+{
+	struct rvm_agent_mem *mem = &a->w->mem[a->num];
+	struct rvm_wasm_memory *m = a->inst ? rvm_wasm_instance_memory(a->inst) : NULL;
+	uint8_t b[40];
+	enum rvm_err err;
+
+	/* Counts not yet journaled go first, so replay sees every result before the digest. */
+	if ((err = rvm_agent_flush_counts(a)) != RVM_OK)
+		return err;
 	rvm_store_le64(b, a->life_fuel);
 	rvm_sha256(a->w->k->plat->sha256, m ? m->data : mem->memory, m ? m->size : 0, b + 8);
 	return rvm_agent_journal(a, RVM_JK_DIGEST, 0, b, 40);

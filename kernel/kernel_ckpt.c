@@ -229,8 +229,12 @@ enum rvm_err rvm_kernel_checkpoint(struct rvm_kernel *k, uint32_t p, struct rvm_
 	if (err != RVM_OK) {
 		r->ckpt_failed++;
 		r->last_err = err;
+		rvm_tape_ckpt_failed(r, p, err);
 		return err;
 	}
+	/* The agents' tapes start again at their snapshots here. */
+	for (uint32_t i = 0; i < n; i++)
+		rvm_tape_reset(r, &w->agents[r->rec.agents[i].id], local.id);
 	r->checkpoints++;
 	r->ckpt_bytes += local.len;
 	if (local.len > r->ckpt_max)

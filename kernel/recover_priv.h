@@ -28,4 +28,69 @@ static inline bool rvm_kernel_ckpt_pending(const struct rvm_world *w, uint32_t p
 /* A slice of an agent of p ended (lock held): takes p's pending checkpoint if it can now. */
 void rvm_kernel_ckpt_slice_end(struct rvm_kernel *k, uint32_t p);
 
+/* ---- Input tapes (kernel/agent_tape.c); lock held, no-ops without recovery attached ---- */
+
+/* Tape entry head offsets (rvm/kernel_recover.h). */
+enum { RVM_TH_SEQ = 0, RVM_TH_AUX = 8, RVM_TH_SENDS = 12, RVM_TH_LEN = 16, RVM_TH_KIND = 18,
+       RVM_TH_IDX = 19 };
+
+/* Starts agent a's tape afresh at base (a checkpoint id holding its snapshot, 0: its START). */
+void rvm_tape_reset(struct rvm_kernel_recovery *r, const struct rvm_agent *a, uint64_t base);
+/* Appends an input a consumed live, journaled as kind/aux/payload (idx: its index in its
+ * batch, 0xff single). Not in a replay; a GPU answer or an entry that does not fit makes the
+ * tape unreplayable (rvm_tape_lose). Past RVM_TAPE_HIGH it requests a checkpoint. */
+void rvm_tape_record(struct rvm_agent *a, enum rvm_journal_kind kind, uint32_t aux,
+		     const void *payload, uint32_t len, uint8_t idx);
+/* The entries appended since the last call were bound by the witness record seq. */
+void rvm_tape_bound(struct rvm_agent *a, uint64_t seq);
+/* Folds a send a made live and the channel accepted into its tape's send hash. */
+void rvm_tape_sent(struct rvm_agent *a, uint32_t edge, const uint8_t *p, uint32_t len);
+/* Folds one send into hash h (the tape's and the replay's use the same). */
+uint64_t rvm_tape_hash_send(uint64_t h, uint32_t edge, const uint8_t *p, uint32_t len);
+/*
+ * Is there room for an input of up to `need` journal payload bytes (plus the reserve)? If
+ * not, a checkpoint of a's partition is requested and the call must wait (suspend): the
+ * checkpoint, taken when the slice ends, starts a new tape. True without recovery.
+ */
+bool rvm_tape_room(struct rvm_agent *a, uint32_t need);
+/* a's tape stops being replayable (why: RVM_E_FULL no room, RVM_E_UNSUPPORTED a GPU answer,
+ * or a failed checkpoint's error): emptied, witnessed as recovery.tape_lost. */
+void rvm_tape_lose(struct rvm_kernel_recovery *r, struct rvm_agent *a, enum rvm_err why);
+/* A checkpoint of p failed with err: tapes of p past RVM_TAPE_HIGH cannot wait for one. */
+void rvm_tape_ckpt_failed(struct rvm_kernel_recovery *r, uint32_t p, enum rvm_err err);
+/* Tape offset of the last message a received (its F3 skip candidate), UINT32_MAX if none;
+ * *seq and *head get that entry's binding seq and head fields for the skip record. */
+uint32_t rvm_tape_last_message(const struct rvm_kernel_recovery *r, uint32_t agent,
+			       uint64_t *seq, uint64_t *where);
+
+/* ---- Replay against the tape (kernel/kernel_replay.c) ---- */
+
+/* What the replay answers of a host call return besides a result. */
+#define RVM_REPLAY_LIVE (-100) /* past the tape: the call suspends and is retried live */
+#define RVM_REPLAY_BAD	(-101) /* the agent asked for something the tape does not hold */
+
+/* rvm.send during a replay: the recorded result (0 accepted: suppressed and hashed). */
+int32_t rvm_replay_send(struct rvm_agent *a, uint32_t edge, const uint8_t *p, uint32_t len);
+/* rvm.recv / rvm.poll during a replay: the recorded message (delivered and journaled again)
+ * or empty poll. */
+int32_t rvm_replay_recv(struct rvm_agent *a, uint8_t *p, uint32_t cap, bool blocking);
+/* rvm.now / rvm.spawn during a replay: the recorded answer; 0, or RVM_REPLAY_LIVE / _BAD. */
+int32_t rvm_replay_now(struct rvm_agent *a, uint64_t *t);
+int32_t rvm_replay_spawn(struct rvm_agent *a, int32_t *res, uint32_t *tmpl);
+/* A call the tape cannot answer (GPU): past the tape, RVM_REPLAY_LIVE, else _BAD. */
+int32_t rvm_replay_other(struct rvm_agent *a);
+
+/*
+ * Re-runs agent a (just restored at its tape's base, life journaled) against its tape to goal
+ * g: RVM_OK when it reached the goal and is live again (a DIGEST and a recovery.replay record
+ * say where), RVM_E_TRAP when it trapped again where it trapped live (a deterministic fault),
+ * RVM_E_DIVERGED when it did anything else (the failed life ends in a DIGEST, the record is
+ * DENIED). Runs under the lock; its host calls take none.
+ */
+enum rvm_err rvm_kernel_replay(struct rvm_kernel_recovery *r, struct rvm_agent *a,
+			       const struct rvm_replay_goal *g);
+/* Fuel and memory SHA-256 of agent a now, relative to its tape's base. */
+void rvm_kernel_replay_goal(struct rvm_kernel_recovery *r, const struct rvm_agent *a,
+			    struct rvm_replay_goal *g);
+
 #endif

@@ -216,6 +216,13 @@ static enum rvm_err rollback(struct rvm_recovery *rec, const struct rvm_fault *f
 			return err;
 	}
 	err = load_good(rec, f->partition, skip, &v);
+	/* Without regions, agents that rebuild from their own starts need no checkpoint. */
+	if (err == RVM_E_NOTFOUND && rec->cfg.no_regions && rec->ops && rec->ops->agents_rebuild) {
+		err = rec->ops->agents_rebuild(rec->ctx, f->partition, NULL, upto, skip);
+		if (err == RVM_OK)
+			checkpoint_after(rec, f->partition, res);
+		return err;
+	}
 	if (err != RVM_OK)
 		return err;
 	res->ckpt = RVM_CKPT_ID(f->partition, v.seq);

@@ -187,6 +187,8 @@ struct rvm_agent {
 	bool initialising; /* init runs under the kernel lock: host calls trap */
 	bool fault_pending; /* injected fault: its next send or receive traps (tests, soak) */
 	bool mem_dirty;	   /* its memory slot was used: zero it before the next instance */
+	bool replay; /* recovery re-runs it against its input tape under the kernel lock: its
+		      * host calls answer from the tape and take no lock (kernel_replay.c) */
 	struct rvm_wasm_instance *inst;
 	struct rvm_wasm_func imports[RVM_AGENT_IMPORTS];
 	uint16_t out[RVM_AGENT_EDGES];

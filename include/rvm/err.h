@@ -48,7 +48,8 @@
 	X(E_BUDGET_COMPUTE, "GPU compute-time budget of this epoch exceeded")  \
 	X(E_BUDGET_MEMORY, "GPU device-memory budget exceeded")                \
 	X(E_BUDGET_TRANSFER, "GPU transfer budget of this epoch exceeded")     \
-	X(E_BUDGET_LAUNCHES, "GPU launch budget of this epoch exceeded")
+	X(E_BUDGET_LAUNCHES, "GPU launch budget of this epoch exceeded")       \
+	X(E_DIVERGED, "a replay did not reproduce the recorded run")
 
 enum rvm_err {
 #define RVM_ERR_ENUM(name, msg) RVM_##name,

@@ -3,6 +3,7 @@
 #ifndef RVM_KERNEL_RECOVER_H
 #define RVM_KERNEL_RECOVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,73 @@ enum rvm_err rvm_snapblob_encode(struct rvm_lz4_work *work, const struct rvm_sha
 enum rvm_err rvm_snapblob_decode(const struct rvm_sha256_impl *sha, const uint8_t *blob, size_t len,
 				 uint8_t *raw, size_t cap, struct rvm_snapblob_info *info);
 
+/*
+ * An agent's input tape (DC-14 replay): every input it consumed since its base - its snapshot
+ * in the newest checkpoint that holds it, or its START - as the journal entries that recorded
+ * them (kinds RECV, NOW, SPAWN, SEND; GPU answers make the tape unreplayable). A rollback
+ * restores the agent from its base and re-runs it against the tape (kernel/kernel_replay.c):
+ * its receives and host calls are answered from the tape, its sends are suppressed (they were
+ * delivered) and checked against the hash of the recorded ones, and it goes live exactly
+ * where it was. A checkpoint that holds the agent's snapshot starts a new tape.
+ * Entry: a 20-byte head, then the journal payload:
+ *    0  u64 seq    the witness record that bound the journal entry (0 until it is bound)
+ *    8  u32 aux    the journal entry's aux
+ *   12  u32 sends  low 32 bits of the hash of the sends accepted since base, before this entry
+ *   16  u16 len, u8 kind (enum rvm_journal_kind), u8 index in its batch (0xff: single entry)
+ */
+#define RVM_TAPE_HEAD 20u
+#if defined(RVM_PROFILE_SEED)
+#define RVM_TAPE_BYTES 4096u
+#else
+/* About 6,500 16-byte messages; the pages of an agent's tape are touched only as it fills. */
+#define RVM_TAPE_BYTES (256u << 10)
+#endif
+/* Past this fill a checkpoint of the agent's partition is requested (it starts a new tape). */
+#define RVM_TAPE_HIGH (RVM_TAPE_BYTES / 4u * 3u)
+/* Room always kept for the count entries a digest flushes (RECV polls, SEND counts). */
+#define RVM_TAPE_RESERVE 64u
+
+enum rvm_tape_state {
+	RVM_TAPE_OK = 0,   /* replayable */
+	RVM_TAPE_LOST = 1, /* it filled and no checkpoint could be taken: not recording */
+	RVM_TAPE_GPU = 2,  /* it holds a GPU answer, which in-kernel replay does not give */
+};
+
+/*
+ * Invariants: entries fill tape_buf[agent][0..used); those before `unbound` carry their
+ * binding seq; sends is the running FNV-1a 64 of (edge u32, len u32, bytes) of every send
+ * accepted since base; the agent's fuel since base is its fuel minus fuel0. Not OK: empty.
+ */
+struct rvm_agent_tape {
+	uint64_t base;	/* checkpoint id of the snapshot it continues; 0: the agent's START */
+	uint64_t fuel0; /* the agent's fuel at base */
+	uint64_t sends;
+	uint32_t used, unbound;
+	uint32_t entries, msgs;
+	uint8_t state; /* enum rvm_tape_state */
+};
+
+/* Where a replay must bring an agent back to: the state it had when it stopped. */
+struct rvm_replay_goal {
+	uint64_t fuel;		      /* fuel it had used since its tape's base */
+	uint8_t mem[RVM_SHA256_DIGEST]; /* SHA-256 of its linear memory then */
+	bool trapped;		      /* it stopped in a trap (the faulting agent) */
+	uint32_t stop;		      /* F3: tape offset of the RECV to skip; UINT32_MAX none */
+};
+
+/* The replay in progress (one at a time, under the kernel lock). */
+struct rvm_tape_replay {
+	uint32_t agent;
+	uint32_t cur[RVM_JK_COUNT]; /* tape offset of the next entry of each input kind */
+	uint32_t stop;		    /* as the goal's */
+	uint32_t oks, fails, empties; /* progress inside the current SEND and RECV entries */
+	uint32_t entries, msgs;	    /* entries and messages answered */
+	uint64_t sends;		    /* hash of the sends the replay made (suppressed) */
+	bool live;		    /* it asked for an input past the tape: live from that call */
+	bool skipped;		    /* ... and that input was the one F3 skips */
+	enum rvm_err err;	    /* a divergence a host call found */
+};
+
 /* Knobs; zeroed fields take the defaults named per field. */
 struct rvm_kernel_recovery_config {
 	uint32_t every;	    /* epochs between two checkpoints of one partition; default 20 */
@@ -96,6 +164,23 @@ struct rvm_kernel_recovery {
 	uint64_t rollbacks;		     /* F2/F3 partition rollbacks */
 	uint64_t stopped;		     /* agents F4 stopped */
 	enum rvm_err last_err;		     /* of the last failed checkpoint or restore */
+	/* Replay (DC-14): the run in progress, what the fault being handled needs, counters. */
+	struct rvm_tape_replay rp;
+	struct rvm_replay_goal fault_goal; /* the faulting agent at its trap */
+	uint32_t skip_off;		   /* its last consumed message: F3's skip (UINT32_MAX) */
+	uint32_t skipped_agent;		   /* F3 skipped an input of it in this fault */
+	uint32_t snap_n;		   /* agents in the last ops->agents_snapshot */
+	bool retrap;			   /* its replay trapped again in this fault */
+	uint64_t replays, replay_failed, inputs_replayed, msgs_replayed;
+	uint64_t skipped;     /* messages F3 skipped (received, counted, witnessed) */
+	uint64_t forced;      /* checkpoints requested because a tape filled */
+	uint64_t tapes_lost;  /* tapes that became unreplayable (recovery.tape_lost) */
+	uint64_t fallbacks;   /* rebuilds from a base without replay (unreplayable tape) */
+	uint64_t kept;	      /* agents a rollback left running (unreplayable tape) */
+	struct rvm_agent_tape tape[RVM_AGENT_MAX];
+	/* Last, never cleared (only tape[i].used bytes are read): on a demand-paged host the
+	 * pages of a tape cost nothing until it fills them. */
+	uint8_t tape_buf[RVM_AGENT_MAX][RVM_TAPE_BYTES];
 };
 
 /*

@@ -61,8 +61,9 @@ struct rvm_fault {
  *  quiesce        F2/F3, before the rollback: stop the partition's agents,
  *                 abort a migration in flight.
  *  agents_rebuild F2/F3, after the regions were rebuilt: restore the agents
- *                 from the checkpoint's snapshots (in v) and re-run their
- *                 journal up to seq upto, leaving out skip; then resume.
+ *                 from the checkpoint's snapshots (in v; NULL: no checkpoint,
+ *                 no_regions only) and re-run their journal up to seq upto,
+ *                 leaving out skip; then resume.
  *  agents_snapshot  snapshots for the fresh checkpoint taken after F2/F3
  *                 (returns how many of at most max it filled).
  *  kernel_restart F4: the log is durable; restart the kernel.
@@ -84,7 +85,8 @@ struct rvm_recovery_config {
 	uint64_t window_ns;
 	/* The partitions own no regions (a swarm's agents keep their state in their own
 	 * memory): a rollback restores the checkpoint and rebuilds the agents, with no region
-	 * log to replay (so it does not need the records since the checkpoint). */
+	 * log to replay (so it does not need the records since the checkpoint); with no
+	 * checkpoint yet, agents_rebuild gets v = NULL (agents rebuild from their own starts). */
 	bool no_regions;
 };
 

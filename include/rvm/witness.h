@@ -83,6 +83,9 @@
 	X(RECOVER_F4, 0x0705, "recovery.f4_reboot")                            \
 	X(STATE_DIGEST, 0x0706, "recovery.digest")                             \
 	X(STATE_RESTORE, 0x0707, "recovery.restore")                           \
+	X(RECOVER_SKIP, 0x0708, "recovery.skip")                               \
+	X(RECOVER_REPLAY, 0x0709, "recovery.replay")                           \
+	X(TAPE_LOST, 0x070A, "recovery.tape_lost")                             \
 	/* scheduling and coherence */                                         \
 	X(SCHED_PLACE, 0x0800, "sched.place")                                  \
 	X(COHERENCE_EPOCH, 0x0801, "coherence.epoch")                          \

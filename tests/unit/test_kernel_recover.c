@@ -1,5 +1,6 @@
 /* tests/unit/test_kernel_recover.c - the swarm kernel's checkpoints and DC-14 recovery: snapshot
- * blobs, F1 from the last snapshot, escalation to a partition rollback, checkpoint cadence. */
+ * blobs, F1-F3 re-running agents against their input tapes (nothing lost, nothing sent twice,
+ * F3 skipping the faulting message), tape overflow, escalation, checkpoint cadence. */
 #include "support.h"
 
 #include <libgen.h>
@@ -66,11 +67,15 @@ static struct {
 	uint32_t n;
 } store;
 
+static bool store_fail; /* the store refuses every put (a checkpoint that cannot be taken) */
+
 static enum rvm_err st_put(void *ctx, uint64_t id, const void *buf, size_t n)
 {
 	uint32_t i;
 
 	(void)ctx;
+	if (store_fail)
+		return RVM_E_IO;
 	for (i = 0; i < store.n && store.id[i] != id; i++)
 		;
 	if (i == NCKPT)
@@ -418,36 +423,287 @@ static uint64_t run_until_trap(uint32_t a, uint64_t n)
 	return world->agents[a].received;
 }
 
-static size_t count_journal_of(uint16_t kind, uint32_t agent)
+/* ---- replay against the input tapes ---- */
+
+/* The number of journal entry `idx` of the batch (or single entry) bound at seq. */
+static bool journal_entry_at(uint64_t seq, uint32_t idx, struct rvm_journal_entry *out)
 {
 	struct rvm_journal_entry e;
-	size_t off = RVM_JOURNAL_HEADER, n = 0;
+	size_t off = RVM_JOURNAL_HEADER;
+	uint32_t n = 0;
 
-	assert_int_equal(rvm_journal_flush(&world->journal), RVM_OK);
 	while (rvm_journal_next(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL], &off, &e) ==
 	       RVM_OK)
-		n += e.kind == kind && e.agent == agent;
-	return n;
+		if (e.seq == seq && n++ == idx) {
+			*out = e;
+			return true;
+		}
+	return false;
 }
 
 /*
- * F1 restarts a trapping agent from its snapshot in the partition's checkpoint: flaky (traps
- * on its 5th message) checkpointed after r0 messages traps again after 5 - r0 more, not 5.
- * Repeated faults escalate to F2: the partition is rolled back to the checkpoint. The other
- * partition keeps running and is never touched.
+ * The sensor sequence numbers (msg[1]) of the messages agent `agent` consumed live, in order,
+ * from its RECV journal entries: the ones a replay journaled again (every entry of a life up
+ * to the DIGEST that a recovery.replay record follows) are left out. *replayed counts them.
  */
-static void test_f1_from_snapshot_then_f2(void **state)
+static size_t live_seqs(uint32_t agent, int32_t *out, size_t max, size_t *replayed)
+{
+	struct rvm_journal_entry e;
+	size_t off = RVM_JOURNAL_HEADER, n = 0, life = 0;
+
+	*replayed = 0;
+	while (rvm_journal_next(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL], &off, &e) ==
+	       RVM_OK) {
+		const struct rvm_witness_record *next = rec_at(e.seq + 1);
+
+		if (e.agent != agent)
+			continue;
+		if (e.kind == RVM_JK_START || e.kind == RVM_JK_RESUME)
+			life = n;
+		if (e.kind == RVM_JK_DIGEST && next && next->action == RVM_ACT_RECOVER_REPLAY &&
+		    next->target == agent) {
+			*replayed += n - life;
+			n = life; /* what this life consumed so far was its replay */
+		}
+		if (e.kind == RVM_JK_RECV && e.aux != RVM_JOURNAL_NO_EDGE && e.len >= 12 && n < max)
+			out[n++] = (int32_t)rvm_load_le32(e.payload + RVM_JOURNAL_RECV_PREFIX + 4);
+	}
+	return n;
+}
+
+/* Sequence numbers 0..n-1 in order, except `missing` (-1: none). */
+static void assert_consecutive(const int32_t *seqs, size_t n, int32_t missing)
+{
+	int32_t want = 0;
+
+	for (size_t i = 0; i < n; i++, want++) {
+		if (want == missing)
+			want++;
+		if (seqs[i] != want)
+			fail_msg("message %zu has seq %d, expected %d", i, seqs[i], want);
+	}
+}
+
+static size_t count_flagged(uint16_t action, uint16_t flags)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nrecs; i++)
+		n += recs[i].action == action && recs[i].flags == flags;
+	return n;
+}
+
+/* Stops the source, drains the pipeline, checks every channel: nothing lost or queued. */
+static void drain(uint32_t src)
+{
+	world->agents[src].state = RVM_AGENT_STOPPED;
+	for (int i = 0; i < 2000; i++)
+		slices(1, 2000);
+	check_channels();
+	for (uint32_t i = 0; i < world->nchans; i++)
+		assert_int_equal(world->chans[i].head, world->chans[i].tail);
+}
+
+/*
+ * A pipeline s -> f -> k in one partition: the sensor numbers its readings, the filter forwards
+ * them, the sink takes them. Checkpointed once, then it runs on until f has received `after`
+ * more messages. *ch gets the s -> f channel.
+ */
+static uint32_t pipeline(uint32_t repeat, uint64_t after, uint32_t *s, uint32_t *f, uint32_t *k,
+			 uint32_t *ch)
+{
+	uint32_t p, r0;
+	struct rvm_ckpt_info info;
+
+	boot_swarm(1);
+	attach(repeat);
+	p = new_part();
+	*s = spawn(load("sensor", 0), "s", p, ALL_RIGHTS, 1, 1);
+	*f = spawn(load("filter", 0), "f", p, ALL_RIGHTS, 1, 0);
+	*k = spawn(load("sink", 0), "k", p, ALL_RIGHTS, 0, 0);
+	assert_int_equal(rvm_kernel_connect(&kern, *s, *f, ch), RVM_OK);
+	assert_int_equal(rvm_kernel_connect(&kern, *f, *k, NULL), RVM_OK);
+	run_until_received(*f, 10);
+	assert_int_equal(rvm_kernel_checkpoint(&kern, p, &info), RVM_OK);
+	assert_true(info.agents == 3);
+	for (uint32_t i = 0; i < 3; i++)
+		assert_true(krec->tape[i].base == info.id && krec->tape[i].used == 0);
+	r0 = (uint32_t)world->agents[*f].received;
+	run_until_received(*f, r0 + after);
+	return p;
+}
+
+/*
+ * F1 and F2 re-run agents against their tapes. The filter received 40+ messages after its
+ * snapshot; a transient fault (injected: its next receive traps) takes F1: restored from the
+ * snapshot, re-run, it goes live at the call that trapped with every message it had. The next
+ * fault starts at F2 (repeat 1): the whole partition is rebuilt from the checkpoint and the
+ * tapes, each agent to exactly its live state (the DIGEST written before the rollback equals
+ * the one after the replay). Nothing is lost or duplicated: the sink received every reading
+ * once, in order, and the sensor's replayed sends were suppressed.
+ */
+static void test_f1_f2_replay_exactly_once(void **state)
+{
+	uint32_t s, f, k, ch, p;
+	uint64_t before;
+	static int32_t seqs[200000];
+	size_t n, replayed;
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	p = pipeline(1, 40, &s, &f, &k, &ch);
+	assert_true(krec->tape[f].msgs >= 40);
+	assert_int_equal(rvm_kernel_inject_fault(&kern, f), RVM_OK);
+	run_until_trap(f, 1);
+	assert_int_equal(world->agents[f].state, RVM_AGENT_READY);
+	assert_int_equal(krec->replays, 1);
+	assert_true(krec->msgs_replayed >= 40);
+	assert_int_equal(krec->rollbacks, 0);
+	before = world->agents[f].received;
+	run_until_received(f, before + 30);
+	/* The second fault within the window: F2, every agent of p rebuilt. */
+	assert_int_equal(rvm_kernel_inject_fault(&kern, f), RVM_OK);
+	run_until_trap(f, 2);
+	assert_int_equal(krec->rollbacks, 1);
+	assert_int_equal(krec->replays, 4);
+	assert_int_equal(krec->replay_failed, 0);
+	assert_int_equal(krec->skipped, 0);
+	run_until_received(f, world->agents[f].received + 30);
+	drain(s);
+	assert_int_equal(world->agents[s].sent, world->agents[f].received);
+	assert_int_equal(world->agents[f].sent, world->agents[k].received);
+	assert_int_equal(check_journal(RVM_JK_RESUME), 4);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_F1), 1);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_F2), 1);
+	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, 0), 4);
+	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, RVM_WF_DENIED), 0);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_SKIP), 0);
+	/* Each agent the rollback rebuilt is back where it was: its DIGEST before (the life
+	 * that ended) and after the replay (the life that goes on) hold the same memory. */
+	for (size_t i = 0; i < nrecs; i++) {
+		const struct rvm_witness_record *r = &recs[i];
+		struct rvm_journal_entry d;
+
+		if (r->action != RVM_ACT_RECOVER_REPLAY)
+			continue;
+		assert_true(journal_entry_at(r->seq - 1, 0, &d) && d.kind == RVM_JK_DIGEST &&
+			    d.agent == r->target);
+		assert_true(r->arg0 != 0); /* from the checkpoint's snapshot */
+		if (r->target != f) {
+			struct rvm_journal_entry last = {0}, e;
+			size_t off = RVM_JOURNAL_HEADER;
+
+			/* the member's last DIGEST before its RESUME: the state it had */
+			while (rvm_journal_next(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL],
+						&off, &e) == RVM_OK && e.seq < d.seq)
+				if (e.agent == r->target && e.kind == RVM_JK_DIGEST)
+					last = e;
+				else if (e.agent == r->target && e.kind == RVM_JK_RESUME)
+					break;
+			assert_int_equal(last.kind, RVM_JK_DIGEST);
+			assert_memory_equal(last.payload + 8, d.payload + 8, 32);
+		}
+	}
+	/* Exactly once, in order, at every hop. */
+	n = live_seqs(f, seqs, sizeof(seqs) / sizeof(seqs[0]), &replayed);
+	assert_int_equal(n, world->agents[f].received);
+	assert_true(replayed >= 70);
+	assert_consecutive(seqs, n, -1);
+	n = live_seqs(k, seqs, sizeof(seqs) / sizeof(seqs[0]), &replayed);
+	assert_int_equal(n, world->agents[k].received);
+	assert_consecutive(seqs, n, -1);
+	assert_int_equal(world->parts.p[p].agents, 3);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+/*
+ * F3 skips the input that caused the fault, and only it. A reading in the sensor's ring is
+ * cut to 12 bytes: the filter traps on it (malformed input). Replay brings the trap back
+ * (F1 fails, F2 fails: deterministic), so F3 rebuilds the filter up to that message and drops
+ * it: recovery.skip names its journal entry. The filter then takes the next reading; the
+ * sink gets every reading but that one, once each.
+ */
+static void test_f3_skips_the_faulting_message(void **state)
+{
+	uint32_t s, f, k, ch;
+	struct rvm_chan *c;
+	struct rvm_journal_entry e;
+	const struct rvm_witness_record *skip = NULL, *fault = NULL;
+	static int32_t seqs[200000];
+	int32_t poisoned;
+	size_t n, replayed;
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	pipeline(3, 25, &s, &f, &k, &ch);
+	c = &world->chans[ch];
+	while (c->head == c->tail)
+		slices(1, 300);
+	c->len[(c->head - 1) & (RVM_CHAN_RING - 1)] = 12;
+	poisoned = (int32_t)rvm_load_le32(c->data[(c->head - 1) & (RVM_CHAN_RING - 1)] + 4);
+	run_until_trap(f, 1);
+	assert_int_equal(world->agents[f].state, RVM_AGENT_READY);
+	assert_int_equal(krec->skipped, 1);
+	assert_int_equal(krec->rollbacks, 1); /* F2 failed on the filter, F3 went through */
+	run_until_received(f, world->agents[f].received + 40);
+	drain(s);
+	assert_int_equal(world->agents[f].traps, 1);
+	check_journal(RVM_JK_RESUME);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_F1), 1);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_F2), 1);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_F3), 1);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_F4), 0);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_SKIP), 1);
+	for (size_t i = 0; i < nrecs; i++) {
+		if (recs[i].action == RVM_ACT_RECOVER_SKIP)
+			skip = &recs[i];
+		if (recs[i].action == RVM_ACT_FAULT)
+			fault = &recs[i];
+		/* F1's replay of the filter came back to the trap and is refused (E_TRAP);
+		 * F2 and F3 know the trap is deterministic and do not re-run it to the trap. */
+		if (recs[i].action == RVM_ACT_RECOVER_REPLAY && recs[i].flags)
+			assert_true(recs[i].target == f && recs[i].arg1 == RVM_E_TRAP);
+	}
+	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, RVM_WF_DENIED), 1);
+	/* The sensor and the sink were rebuilt twice (F2, F3), the filter once, with the skip. */
+	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, 0), 5);
+	/* The fault names the record that bound the message, the skip names the entry. */
+	assert_non_null(skip);
+	assert_true(skip->target == f && fault->arg1 == skip->arg0);
+	assert_true(journal_entry_at(skip->arg0, (uint32_t)(skip->arg1 & 0xff), &e));
+	assert_true(e.agent == f && e.kind == RVM_JK_RECV && e.len == RVM_JOURNAL_RECV_PREFIX + 12);
+	assert_int_equal((skip->arg1 >> 32), e.len);
+	assert_int_equal((int32_t)rvm_load_le32(e.payload + RVM_JOURNAL_RECV_PREFIX + 4), poisoned);
+	/* The filter consumed every reading once; the sink got all of them but the bad one. */
+	n = live_seqs(f, seqs, sizeof(seqs) / sizeof(seqs[0]), &replayed);
+	assert_consecutive(seqs, n, -1);
+	assert_true(n == world->agents[f].received && n > (size_t)poisoned);
+	n = live_seqs(k, seqs, sizeof(seqs) / sizeof(seqs[0]), &replayed);
+	assert_consecutive(seqs, n, poisoned);
+	assert_int_equal(n, world->agents[k].received);
+	assert_int_equal(n + 1, world->agents[f].received);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+/*
+ * A deterministic trap that is in the agent itself, not in one input: flaky divides by zero
+ * at its 5th message and at every one after. Each fault climbs to F3, which drops the message
+ * it trapped on (one per fault, each named); after 8 restarts the agent is stopped. The
+ * sensor in the other partition is never touched.
+ */
+static void test_deterministic_trap_skips_one_per_fault(void **state)
 {
 	uint32_t ms_, mf, s, f, ps, pf;
 	struct rvm_ckpt_info info;
-	uint64_t r0, r1, sensor_sent;
-	size_t f1s = 0;
+	uint64_t sensor_sent;
 
 	(void)state;
 	if (!have_agents())
 		skip();
 	boot_swarm(1);
-	attach(2);
+	attach(3);
 	ms_ = load("sensor", 0);
 	mf = load("flaky", 0);
 	ps = new_part();
@@ -458,33 +714,26 @@ static void test_f1_from_snapshot_then_f2(void **state)
 	/* No checkpoint of a partition without ready agents; a bad slot is refused. */
 	assert_int_equal(rvm_kernel_checkpoint(&kern, 0, NULL), RVM_E_INVAL);
 	run_until_received(f, 2);
-	r0 = world->agents[f].received;
-	assert_true(r0 < 5);
 	assert_int_equal(rvm_kernel_checkpoint(&kern, pf, &info), RVM_OK);
 	assert_true(info.agents == 1 && info.caps >= 1 && info.edges == 1);
-	assert_int_equal(krec->checkpoints, 1);
-	/* Life 1 ends at its 5th message; life 2 resumes with r0 handled and ends at 5 - r0. */
-	assert_int_equal(run_until_trap(f, 1), 5);
-	assert_int_equal(krec->from_snapshot, 1);
-	r1 = run_until_trap(f, 2);
-	assert_int_equal(r1, 5 + 5 - r0);
-	assert_int_equal(count_journal_of(RVM_JK_RESUME, f), 2);
-	assert_int_equal(count_journal_of(RVM_JK_START, f), 1);
-	/* The third fault within the window starts at F2: the partition goes back to the
-	 * checkpoint (a restore record) and a fresh checkpoint is taken after it. */
 	sensor_sent = world->agents[s].sent;
-	assert_int_equal(run_until_trap(f, 3), r1 + 5 - r0);
+	assert_int_equal(run_until_trap(f, 1), 5);
+	assert_int_equal(krec->skipped, 1);
 	assert_int_equal(world->agents[f].state, RVM_AGENT_READY);
-	assert_int_equal(krec->rollbacks, 1);
-	assert_int_equal(krec->from_snapshot, 3);
-	assert_int_equal(world->recoveries, 3);
+	/* Every later message traps at once (the counter stays at 5): one skip each. */
+	assert_int_equal(run_until_trap(f, 2), 6);
+	assert_int_equal(krec->skipped, 2);
+	for (int i = 0; i < 200 && world->agents[f].state == RVM_AGENT_READY; i++)
+		slices(20, 300);
+	assert_int_equal(world->agents[f].state, RVM_AGENT_STOPPED);
+	assert_int_equal(world->agents[f].restarts, RVM_AGENT_MAX_RESTARTS);
+	assert_int_equal(krec->skipped, RVM_AGENT_MAX_RESTARTS);
 	assert_true(world->agents[s].sent > sensor_sent); /* the other partition runs on */
 	check_channels();
-	assert_int_equal(check_journal(RVM_JK_RESUME), 3);
-	assert_int_equal(count_action(RVM_ACT_FAULT), 3);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_F2), 1);
-	assert_int_equal(count_action(RVM_ACT_STATE_RESTORE), 1);
-	assert_int_equal(count_action(RVM_ACT_STATE_CHECKPOINT), 2);
+	check_journal(RVM_JK_RESUME);
+	assert_int_equal(count_action(RVM_ACT_FAULT), RVM_AGENT_MAX_RESTARTS);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_SKIP), RVM_AGENT_MAX_RESTARTS);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_F4), 0);
 	for (size_t i = 0; i < nrecs; i++) {
 		const struct rvm_witness_record *r = &recs[i];
 
@@ -492,21 +741,22 @@ static void test_f1_from_snapshot_then_f2(void **state)
 		if (r->action >= RVM_ACT_FAULT && r->action <= RVM_ACT_RECOVER_F4)
 			assert_true(r->target == pf &&
 				    r->arg0 == (RVM_FAULT_AGENT_TRAP | (uint64_t)f << 32));
-		if (r->action == RVM_ACT_RECOVER_F1) {
-			assert_true(r->arg1 == info.id);
-			f1s++;
-		}
 		/* Nothing recovery did touched the sensor's partition. */
 		if (r->action == RVM_ACT_STATE_RESTORE || r->action == RVM_ACT_STATE_CHECKPOINT)
 			assert_int_equal(r->target, pf);
+		if (r->action == RVM_ACT_RECOVER_REPLAY || r->action == RVM_ACT_RECOVER_SKIP)
+			assert_int_equal(r->target, f);
 	}
-	assert_int_equal(f1s, 2);
 	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
 }
 
-/* Without a checkpoint F1 restarts from the module; F2 then has nothing to roll back to and
- * the fault climbs to F4, which stops the agent (the swarm never reboots under the others). */
-static void test_no_checkpoint_escalates_to_stop(void **state)
+/*
+ * Without any checkpoint the tapes start at the agents' START: F1 rebuilds flaky from its
+ * module and its tape (the trap comes back), F2 and F3 rebuild the partition the same way with
+ * nothing to restore (no recovery.restore), and F3 drops the message it trapped on. A fresh
+ * checkpoint follows the rollback.
+ */
+static void test_no_checkpoint_rebuilds_from_module(void **state)
 {
 	uint32_t ms_, mf, s, f;
 
@@ -514,25 +764,117 @@ static void test_no_checkpoint_escalates_to_stop(void **state)
 	if (!have_agents())
 		skip();
 	boot_swarm(1);
-	attach(1);
+	attach(3);
 	ms_ = load("sensor", 0);
 	mf = load("flaky", 0);
 	s = spawn(ms_, "s", new_part(), ALL_RIGHTS, 1, 1);
 	f = spawn(mf, "f", new_part(), ALL_RIGHTS, 0, 3);
 	assert_int_equal(rvm_kernel_connect(&kern, s, f, NULL), RVM_OK);
-	run_until_received(f, 3);
-	slices(4, 300);
-	assert_int_equal(krec->from_module, 1);
-	run_until_received(f, 6);
-	slices(4, 300);
-	assert_int_equal(world->agents[f].state, RVM_AGENT_STOPPED);
-	assert_int_equal(krec->stopped, 1);
+	assert_int_equal(run_until_trap(f, 1), 3);
+	assert_int_equal(world->agents[f].state, RVM_AGENT_READY);
+	assert_int_equal(krec->skipped, 1);
+	assert_true(krec->from_module >= 2);
+	assert_int_equal(krec->from_snapshot, 0);
 	assert_int_equal(world->recoveries, 1);
+	check_journal(RVM_JK_START);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_F3), 1);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_F4), 0);
+	assert_int_equal(count_action(RVM_ACT_STATE_RESTORE), 0);
+	assert_int_equal(count_action(RVM_ACT_STATE_CHECKPOINT), 1);
+	for (size_t i = 0; i < nrecs; i++)
+		if (recs[i].action == RVM_ACT_RECOVER_REPLAY)
+			assert_int_equal(recs[i].arg0, 0); /* from the module */
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+/* A deterministic trap with no input to blame (rogue mode 1 logs from outside its memory at
+ * once): F1 and F2 bring it back, F3 has no message to drop, F4 stops the agent (the swarm
+ * never reboots under the others). */
+static void test_nothing_to_blame_stops(void **state)
+{
+	uint32_t r;
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	boot_swarm(1);
+	attach(3);
+	r = spawn(load("rogue", 0), "r", new_part(), ALL_RIGHTS, 1, 0);
+	run_until_trap(r, 1);
+	assert_int_equal(world->agents[r].state, RVM_AGENT_STOPPED);
+	assert_int_equal(krec->stopped, 1);
+	assert_int_equal(krec->skipped, 0);
+	assert_int_equal(world->recoveries, 0);
 	check_journal(RVM_JK_START);
 	assert_int_equal(count_action(RVM_ACT_RECOVER_F2), 1);
 	assert_int_equal(count_action(RVM_ACT_RECOVER_F3), 1);
 	assert_int_equal(count_action(RVM_ACT_RECOVER_F4), 1);
-	assert_int_equal(count_action(RVM_ACT_STATE_RESTORE), 0);
+	assert_int_equal(count_action(RVM_ACT_RECOVER_SKIP), 0);
+	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, RVM_WF_DENIED), 1);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+/*
+ * A tape never overflows silently. Past 3/4 full it asks for a checkpoint of its partition,
+ * taken when the slice ends, which starts a new tape. When no checkpoint can be taken (the
+ * store refuses), the tape is given up, witnessed (recovery.tape_lost, the store's error);
+ * a fault then rebuilds the agent from its snapshot without re-running what it had consumed
+ * (a DENIED recovery.replay says so), and its tape starts again, replayable.
+ */
+static void test_tape_overflow(void **state)
+{
+	uint32_t s, k, p;
+	struct rvm_ckpt_info info;
+	uint64_t base;
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	boot_swarm(1);
+	attach(3);
+	krec->cfg.every = 1000000; /* no cadence: only the tapes ask for checkpoints */
+	p = new_part();
+	s = spawn(load("sensor", 0), "s", p, ALL_RIGHTS, 1, 1);
+	k = spawn(load("sink", 0), "k", p, ALL_RIGHTS, 0, 0);
+	assert_int_equal(rvm_kernel_connect(&kern, s, k, NULL), RVM_OK);
+	assert_int_equal(rvm_kernel_checkpoint(&kern, p, &info), RVM_OK);
+	for (int i = 0; i < 200000 && krec->forced == 0; i++)
+		slices(1, 3000);
+	assert_int_equal(krec->forced, 1);
+	slices(1, 3000);
+	/* Taken at the end of the slice that crossed the mark: the tape starts again. */
+	assert_int_equal(krec->checkpoints, 2);
+	assert_true(krec->tape[k].base != info.id && krec->tape[k].used < RVM_TAPE_HIGH);
+	assert_int_equal(krec->tapes_lost, 0);
+	/* Now the store refuses: the next full tape is given up, on record. */
+	store_fail = true;
+	for (int i = 0; i < 200000 && krec->tapes_lost == 0; i++)
+		slices(1, 3000);
+	store_fail = false;
+	assert_int_equal(krec->tapes_lost, 1);
+	assert_int_equal(krec->tape[k].state, RVM_TAPE_LOST);
+	assert_true(krec->ckpt_failed >= 1);
+	base = krec->tape[k].base;
+	read_log();
+	assert_int_equal(count_action(RVM_ACT_TAPE_LOST), 1);
+	for (size_t i = 0; i < nrecs; i++)
+		if (recs[i].action == RVM_ACT_TAPE_LOST)
+			assert_true(recs[i].target == k && recs[i].arg0 == base &&
+				    recs[i].arg1 == RVM_E_IO);
+	/* Its next fault: back to its snapshot alone, said so; the tape is replayable again. */
+	assert_int_equal(rvm_kernel_inject_fault(&kern, k), RVM_OK);
+	run_until_trap(k, 1);
+	assert_int_equal(krec->fallbacks, 1);
+	assert_int_equal(world->agents[k].state, RVM_AGENT_READY);
+	assert_int_equal(krec->tape[k].state, RVM_TAPE_OK);
+	run_until_received(k, world->agents[k].received + 20);
+	check_channels();
+	check_journal(RVM_JK_RESUME);
+	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, RVM_WF_DENIED), 1);
+	for (size_t i = 0; i < nrecs; i++)
+		if (recs[i].action == RVM_ACT_RECOVER_REPLAY)
+			assert_true(recs[i].target == k && recs[i].arg0 == base &&
+				    recs[i].arg1 == RVM_E_FULL);
 	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
 }
 
@@ -588,8 +930,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapblob),
-		cmocka_unit_test(test_f1_from_snapshot_then_f2),
-		cmocka_unit_test(test_no_checkpoint_escalates_to_stop),
+		cmocka_unit_test(test_f1_f2_replay_exactly_once),
+		cmocka_unit_test(test_f3_skips_the_faulting_message),
+		cmocka_unit_test(test_deterministic_trap_skips_one_per_fault),
+		cmocka_unit_test(test_no_checkpoint_rebuilds_from_module),
+		cmocka_unit_test(test_nothing_to_blame_stops),
+		cmocka_unit_test(test_tape_overflow),
 		cmocka_unit_test(test_checkpoint_cadence),
 	};
 

@@ -60,6 +60,24 @@ static uint8_t *span(struct rvm_wasm_instance *inst, uint64_t p, uint64_t n)
 	return m && p <= m->size && n <= m->size - p ? m->data + p : NULL;
 }
 
+/*
+ * Does the agent still have a visible input to consume before the digest? A RECV that only
+ * counted empty polls, all answered, is used up (it is taken at the next receive).
+ */
+static bool inputs_left(struct replay *r)
+{
+	struct ar_stream *s = &r->l->recv;
+	size_t at = s->at;
+
+	if (at < s->n && s->e[at]->seq < r->limit && s->e[at]->aux == UINT32_MAX &&
+	    r->empties >= rvm_load_le32(s->e[at]->payload))
+		at++;
+	if (at < s->n && s->e[at]->seq < r->limit)
+		return true;
+	return peek(r, &r->l->now) || peek(r, &r->l->spawn) || peek(r, &r->l->send) ||
+	       peek(r, &r->l->gpu);
+}
+
 static enum rvm_wasm_trap r_send(void *ctx, struct rvm_wasm_instance *inst, uint64_t *s)
 {
 	struct replay *r = ctx;
@@ -496,8 +514,11 @@ int ar_replay(struct ar_run *run, struct ar_life *l, const struct ar_from *from,
 
 		r.limit = de->seq;
 		r.waiting = false;
-		while (used_total < fuel) {
-			stt = rvm_wasm_run(inst, fuel - used_total, &used);
+		/* Fuel is charged ahead for a straight stretch of code: inputs consumed (and a
+		 * trap) after the last charge need one more run at no new fuel; a run that has to
+		 * charge again has gone past the digest, and the fuel check says so. */
+		while (used_total < fuel || (used_total == fuel && inputs_left(&r))) {
+			stt = rvm_wasm_run(inst, used_total < fuel ? fuel - used_total : 1, &used);
 			used_total += used;
 			if (stt == RVM_WASM_SUSPENDED && r.waiting && used == 0)
 				break; /* waiting for a message the journal has not shown yet */

@@ -462,7 +462,10 @@ static uint32_t digest_group(const struct run *run, uint64_t seq, uint32_t p,
 	for (uint64_t s = seq; s-- > 0;) {
 		const struct rvm_witness_record *r = &run->rec[s];
 
-		/* The group, and the batches of pending inputs each DIGEST bound first. */
+		/* The group, and the batches of pending inputs each DIGEST bound first; a chain
+		 * checkpoint (every N records) or a tape given up may fall between them. */
+		if (r->action == RVM_ACT_CHAIN_CHECKPOINT || r->action == RVM_ACT_TAPE_LOST)
+			continue;
 		if ((r->action != RVM_ACT_HOSTCALL && r->action != RVM_ACT_HOSTCALL_BATCH) ||
 		    r->actor != p)
 			break;

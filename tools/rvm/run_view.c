@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <rvm/kernel_recover.h>
+
 #include "logfile.h"
 #include "run.h"
 
@@ -316,9 +318,30 @@ static const char *state_name(uint8_t st)
 					 : "free";
 }
 
+/* DC-14 recovery in the summary: classes that resolved faults, agents re-run against their
+ * input tapes, messages F3 skipped (received and counted, never handed to the agent). */
+static void recovery_json(FILE *f, const struct rvm_kernel_recovery *r)
+{
+	static const struct rvm_kernel_recovery none;
+
+	if (!r)
+		r = &none;
+	fprintf(f, ", \"messages_skipped\": %" PRIu64 ",\n  \"recovery\": {\"f1\": %" PRIu64
+		   ", \"f2\": %" PRIu64 ", \"f3\": %" PRIu64 ", \"f4\": %" PRIu64
+		   ", \"rollbacks\": %" PRIu64 ", \"replays\": %" PRIu64 ", \"replay_failed\": %" PRIu64
+		   ", \"inputs_replayed\": %" PRIu64 ", \"messages_replayed\": %" PRIu64
+		   ", \"forced_checkpoints\": %" PRIu64 ", \"tapes_lost\": %" PRIu64
+		   ", \"fallbacks\": %" PRIu64 ", \"checkpoints\": %" PRIu64 "}",
+		r->skipped, r->rec.handled[RVM_F1], r->rec.handled[RVM_F2], r->rec.handled[RVM_F3],
+		r->rec.handled[RVM_F4], r->rollbacks, r->replays, r->replay_failed,
+		r->inputs_replayed, r->msgs_replayed, r->forced, r->tapes_lost, r->fallbacks,
+		r->checkpoints);
+}
+
 void run_summary(FILE *f, const struct rvm_kernel *k, const struct run_manifest *m,
 		 const struct run_snapshot *s, bool json)
 {
+	const struct rvm_kernel_recovery *rec = k->w->rec;
 	const struct rvm_world *w = k->w;
 	uint64_t sent = 0, received = 0, queued = 0, refused = 0;
 	char attest[65];
@@ -343,8 +366,14 @@ void run_summary(FILE *f, const struct rvm_kernel *k, const struct run_manifest 
 		fprintf(f, "  reshaping    %" PRIu64 " splits, %" PRIu64 " merges, %" PRIu64
 			   " migrations over %" PRIu64 " epochs\n",
 			s->splits, s->merges, s->migrations, s->epochs);
-		fprintf(f, "  faults       %" PRIu64 " traps, %" PRIu64 " F1 restarts\n", s->traps,
+		fprintf(f, "  faults       %" PRIu64 " traps, %" PRIu64 " recovered", s->traps,
 			s->recoveries);
+		if (rec)
+			fprintf(f, " (F1 %" PRIu64 ", F2 %" PRIu64 ", F3 %" PRIu64 "), %" PRIu64
+				   " agents re-run from snapshots, %" PRIu64 " messages skipped",
+				rec->rec.handled[RVM_F1], rec->rec.handled[RVM_F2],
+				rec->rec.handled[RVM_F3], rec->replays, rec->skipped);
+		fputc('\n', f);
 		fprintf(f, "  witness      %" PRIu64 " records, journal %" PRIu64 " entries\n",
 			s->witness_records, s->journal_entries);
 		fprintf(f, "  boot attest  %.16s (7 phases measured)\n", attest);
@@ -362,6 +391,7 @@ void run_summary(FILE *f, const struct rvm_kernel *k, const struct run_manifest 
 		w->sig_refused, s->traps, attest, k->phases_done, m->expect_splits, m->expect_merges,
 		m->expect_recoveries);
 	snapshot_json(f, k, s);
+	recovery_json(f, rec);
 	fprintf(f, ",\n  \"agents\": [");
 	for (uint32_t i = 0; i < w->nagents; i++) {
 		const struct rvm_agent *a = &w->agents[i];
