@@ -74,9 +74,12 @@ static uint8_t *take(struct out *o, size_t n)
 	return p;
 }
 
-/* The region's contents as an image at the cursor; fills the entry's length and digest. */
+/*
+ * The region's contents as an image at the cursor; fills the entry's length and
+ * digest. known (may be NULL) is a resident region's content digest, hashed already.
+ */
 static enum rvm_err put_image(struct rvm_region_space *s, uint32_t slot, struct out *o,
-			      uint8_t *entry)
+			      uint8_t *entry, const uint8_t *known)
 {
 	const struct rvm_region *r = &s->slots[slot];
 	uint32_t npages = 1u << r->order, len = 0;
@@ -89,9 +92,11 @@ static enum rvm_err put_image(struct rvm_region_space *s, uint32_t slot, struct 
 		room = UINT32_MAX;
 	if (r->tier <= RVM_TIER_WARM) {
 		err = region_image_encode(s, rvm_phys_ptr(r->base), npages, dst, (uint32_t)room,
-					  &len, entry + RE_DIGEST);
+					  &len, known ? NULL : entry + RE_DIGEST);
 		if (err != RVM_OK)
 			return err;
+		if (known)
+			rvm_memcpy(entry + RE_DIGEST, known, RVM_SHA256_DIGEST);
 	} else {
 		if (r->store_len > room)
 			return RVM_E_NOMEM;
@@ -123,11 +128,49 @@ static enum rvm_err put_image(struct rvm_region_space *s, uint32_t slot, struct 
 	return RVM_OK;
 }
 
+/* Resident regions are hashed from memory; the others carry their digest. */
+static bool resident_of(const struct rvm_region *r, uint32_t partition)
+{
+	return owned(r, partition) && r->tier <= RVM_TIER_WARM;
+}
+
+/*
+ * The content digests of two resident regions a and b, hashed in step over
+ * their common length (rvm_sha256_update2), then each one's rest.
+ */
+static void digest_pair(struct rvm_region_space *s, uint32_t a, uint32_t b,
+			uint8_t da[RVM_SHA256_DIGEST], uint8_t db[RVM_SHA256_DIGEST])
+{
+	const struct rvm_region *ra = &s->slots[a], *rb = &s->slots[b];
+	size_t la = (size_t)rvm_region_size(ra), lb = (size_t)rvm_region_size(rb);
+	size_t both = la < lb ? la : lb;
+	const uint8_t *pa = rvm_phys_ptr(ra->base), *pb = rvm_phys_ptr(rb->base);
+	struct rvm_sha256 ha, hb;
+
+	rvm_sha256_init(&ha, sha_of(s));
+	rvm_sha256_init(&hb, sha_of(s));
+	rvm_sha256_update2(&ha, pa, &hb, pb, both);
+	rvm_sha256_update(&ha, pa + both, la - both);
+	rvm_sha256_update(&hb, pb + both, lb - both);
+	rvm_sha256_final(&ha, da);
+	rvm_sha256_final(&hb, db);
+}
+
+/*
+ * Region entries and images in slot order. Resident regions are hashed two at
+ * a time ahead of their compression (the hash is most of a checkpoint's time and
+ * two in step take little more than one): when one comes up whose digest is not
+ * known yet, the next resident one is hashed with it and its digest kept.
+ */
 static enum rvm_err put_regions(struct rvm_region_space *s, uint32_t partition, struct out *o,
 				uint32_t *count)
 {
+	uint8_t now[RVM_SHA256_DIGEST], ahead[RVM_SHA256_DIGEST];
+	uint32_t ahead_slot = RVM_REGION_SLOTS;
+
 	for (uint32_t i = 0; i < RVM_REGION_SLOTS; i++) {
 		const struct rvm_region *r = &s->slots[i];
+		const uint8_t *known = NULL;
 		uint8_t *e;
 		enum rvm_err err;
 
@@ -136,6 +179,19 @@ static enum rvm_err put_regions(struct rvm_region_space *s, uint32_t partition, 
 		e = take(o, RVM_CKPT_REGION_ENTRY);
 		if (!e)
 			return RVM_E_NOMEM;
+		if (i == ahead_slot) {
+			known = ahead;
+		} else if (resident_of(r, partition)) {
+			uint32_t j = i + 1;
+
+			while (j < RVM_REGION_SLOTS && !resident_of(&s->slots[j], partition))
+				j++;
+			if (j < RVM_REGION_SLOTS) {
+				digest_pair(s, i, j, now, ahead);
+				ahead_slot = j;
+				known = now;
+			}
+		}
 		rvm_memset(e, 0, RVM_CKPT_REGION_ENTRY);
 		rvm_store_le64(e + RE_ID, region_id(s, i));
 		rvm_store_le64(e + RE_LAST, r->last_access);
@@ -144,7 +200,7 @@ static enum rvm_err put_regions(struct rvm_region_space *s, uint32_t partition, 
 		e[RE_TIER] = r->tier;
 		e[RE_TYPE] = r->type;
 		e[RE_WR] = r->writable;
-		err = put_image(s, i, o, e);
+		err = put_image(s, i, o, e, known);
 		if (err != RVM_OK)
 			return err;
 		(*count)++;

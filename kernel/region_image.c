@@ -79,7 +79,8 @@ enum rvm_err region_image_encode(struct rvm_region_space *s, const uint8_t *src,
 		uint32_t room = cap - pos;
 		size_t clen = 0;
 
-		rvm_sha256_update(&h, page, RVM_FRAME_SIZE);
+		if (digest)
+			rvm_sha256_update(&h, page, RVM_FRAME_SIZE);
 		/* Below 4096 bytes or not at all: 4096 marks a raw page. */
 		if (rvm_lz4_compress(&s->lz4, page, RVM_FRAME_SIZE, out + pos,
 				     room < RVM_FRAME_SIZE - 1 ? room : RVM_FRAME_SIZE - 1,
@@ -94,7 +95,10 @@ enum rvm_err region_image_encode(struct rvm_region_space *s, const uint8_t *src,
 		rvm_store_le16(out + 2 * i, (uint16_t)clen);
 		pos += (uint32_t)clen;
 	}
-	rvm_sha256_final(&h, digest);
+	if (digest)
+		rvm_sha256_final(&h, digest);
+	else
+		rvm_wipe(&h, sizeof(h));
 	*len = pos;
 	return RVM_OK;
 }

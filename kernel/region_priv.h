@@ -73,7 +73,8 @@ void region_store_remove(struct rvm_region_store *st, uint32_t slot);
 
 /*
  * Compresses npages pages at src into out[0..cap) as an image; *len gets its
- * size and digest the SHA-256 of the pages. RVM_E_NOMEM if it does not fit.
+ * size and digest (unless NULL: the caller hashed the pages itself) the
+ * SHA-256 of the pages. RVM_E_NOMEM if it does not fit.
  */
 enum rvm_err region_image_encode(struct rvm_region_space *s, const uint8_t *src, uint32_t npages,
 				 uint8_t *out, uint32_t cap, uint32_t *len,
