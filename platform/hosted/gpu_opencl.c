@@ -1,6 +1,7 @@
 /* platform/hosted/gpu_opencl.c - the OpenCL backend: buffers, queues, kernels and deadline-bounded
  * launches. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +19,42 @@ struct ocl_kernel {
 };
 
 /*
- * A launch's wait for its event: the launching thread sleeps on cv until the
- * completion callback sets done (the same one wake-up clFinish costs, where
- * polling the event took a core from the device's own threads). refs counts
- * the holders, the waiter and a pending callback, under mu; whoever drops the
- * last reference owns w. A waiter that completes is the last (the callback
- * lets go in the critical section that sets done) and keeps w for its queue's
- * next launch; a waiter that gave up at its deadline leaves w to the
- * callback, which frees it, so it never sees a dangling pointer.
+ * A launch's wait for its event, in two phases: the launching thread first
+ * spins on done (no lock, no system call: the completion callback's store is
+ * seen at once), then sleeps on cv until the callback signals it or the
+ * deadline passes. refs counts the holders, the waiter and a pending
+ * callback, under mu; whoever drops the last reference owns w. A waiter that
+ * completes is the last (the callback lets go in the critical section that
+ * sets done) and keeps w for its queue's next launch; a waiter that gave up at
+ * its deadline leaves w to the callback, which frees it, so it never sees a
+ * dangling pointer. status and refs are written before done (release), so a
+ * spinner that sees done sees them.
  */
 struct ocl_wait {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int refs;
-	int done;
+	atomic_int done;
 	cl_int status;
+};
+
+/*
+ * How long a launch spins before it sleeps. Waking a sleeping thread costs
+ * ~20-30 us on a virtual machine (clFinish pays it on every launch); spinning
+ * for no longer than a wake-up costs is at worst twice the best wait.
+ */
+#define OCL_SPIN_NS 40000u
+/*
+ * A spin that did not see its launch end (a long kernel, or a busy machine
+ * where the device's threads need this core) makes the queue's next 1, 2, 4,
+ * ... up to this many launches sleep at once; one that did resets that.
+ */
+#define OCL_SPIN_BACKOFF_MAX 256u
+
+/* Per queue: when to spin again (only the thread launching on the queue touches it). */
+struct ocl_spin {
+	uint16_t skip;	  /* launches left that sleep at once */
+	uint16_t backoff; /* the skip after the next spin that misses (0: 1) */
 };
 
 struct rvm_gpu_opencl {
@@ -49,6 +71,7 @@ struct rvm_gpu_opencl {
 	/* Per queue: its last completed launch's event, released at the queue's next launch (not
 	 * at once: the device thread that ran it is still finishing it under the event's lock). */
 	cl_event last[OCL_SLOTS];
+	struct ocl_spin spin[OCL_SLOTS];
 	struct ocl_kernel kernels[OCL_SLOTS];
 	struct rvm_gpu_limits lim;
 	char name[256];
@@ -69,9 +92,9 @@ static void CL_CALLBACK on_complete(cl_event ev, cl_int status, void *user)
 
 	(void)ev;
 	pthread_mutex_lock(&w->mu);
-	w->done = 1;
 	w->status = status;
 	refs = --w->refs;
+	atomic_store_explicit(&w->done, 1, memory_order_release);
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	if (refs == 0)
@@ -96,7 +119,7 @@ static struct ocl_wait *wait_arm(struct rvm_gpu_opencl *o, unsigned slot)
 	}
 	pthread_mutex_lock(&w->mu);
 	w->refs = 2;
-	w->done = 0;
+	atomic_store_explicit(&w->done, 0, memory_order_relaxed);
 	w->status = CL_COMPLETE;
 	pthread_mutex_unlock(&w->mu);
 	return w;
@@ -357,6 +380,7 @@ static enum rvm_err ocl_queue_create(void *dev, uint64_t *h)
 		o->queues[i] = NULL;
 		return RVM_E_IO;
 	}
+	o->spin[i] = (struct ocl_spin){0};
 	*h = i + 1u;
 	return RVM_OK;
 }
@@ -478,27 +502,65 @@ static enum rvm_err set_args(struct rvm_gpu_opencl *o, cl_kernel k, const struct
 	return RVM_OK;
 }
 
-/*
- * Waits for w until timeout_ns from now and lets go of it: 1 if the launch completed (w is idle
- * again and *status is the event's status), 0 if the deadline came first (w is the callback's).
- */
-static int wait_end(struct ocl_wait *w, uint64_t timeout_ns, cl_int *status)
+static uint64_t mono_ns(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Tells the core a spinning thread waits (lets its sibling hyperthread run). */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+/* Phase one: spins until w is done or spin_ns passed since t0; 1 if done. */
+static int spin_done(struct ocl_wait *w, uint64_t t0, uint64_t spin_ns)
+{
+	do {
+		for (unsigned i = 0; i < 16; i++) {
+			if (atomic_load_explicit(&w->done, memory_order_acquire))
+				return 1;
+			cpu_relax();
+		}
+	} while (mono_ns() - t0 < spin_ns);
+	return 0;
+}
+
+/*
+ * Waits for w until timeout_ns after t0 (spinning first when sp allows) and lets go of it: 1 if
+ * the launch completed (w is idle again and *status is the event's status), 0 if the deadline
+ * came first (w is the callback's).
+ */
+static int wait_end(struct ocl_wait *w, struct ocl_spin *sp, uint64_t t0, uint64_t timeout_ns,
+		    cl_int *status)
+{
+	uint64_t end = t0 + timeout_ns;
 	struct timespec ts;
 	int rc = 0, done;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(timeout_ns / 1000000000u);
-	ts.tv_nsec += (long)(timeout_ns % 1000000000u);
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
+	if (sp->skip) {
+		sp->skip--;
+	} else if (spin_done(w, t0, timeout_ns < OCL_SPIN_NS ? timeout_ns : OCL_SPIN_NS)) {
+		sp->backoff = 0;
+	} else {
+		sp->skip = sp->backoff ? sp->backoff : 1;
+		if (sp->skip < OCL_SPIN_BACKOFF_MAX)
+			sp->backoff = (uint16_t)(sp->skip * 2u);
 	}
+	ts.tv_sec = (time_t)(end / 1000000000u);
+	ts.tv_nsec = (long)(end % 1000000000u);
 	pthread_mutex_lock(&w->mu);
 	/* 0: signalled or woken spuriously; ETIMEDOUT (or an error): the deadline is over. */
-	while (!w->done && rc == 0)
+	while (!atomic_load_explicit(&w->done, memory_order_relaxed) && rc == 0)
 		rc = pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-	done = w->done;
+	done = atomic_load_explicit(&w->done, memory_order_relaxed);
 	*status = w->status;
 	w->refs--;
 	pthread_mutex_unlock(&w->mu);
@@ -516,6 +578,7 @@ static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
 	cl_event ev;
 	cl_int status;
 	struct ocl_wait *w;
+	uint64_t t0;
 	enum rvm_err e;
 
 	run->timed_out = false;
@@ -539,6 +602,7 @@ static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
 	drop_last(o, (unsigned)queue - 1);
 	if (!(w = wait_arm(o, (unsigned)queue - 1)))
 		return RVM_E_NOMEM;
+	t0 = mono_ns(); /* the deadline runs from the enqueue */
 	if (clEnqueueNDRangeKernel(q, k, cfg->dims, NULL, global, local, 0, NULL, &ev) !=
 	    CL_SUCCESS)
 		return RVM_E_IO;
@@ -551,7 +615,7 @@ static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
 		clReleaseEvent(ev);
 		return RVM_E_IO;
 	}
-	if (!wait_end(w, cfg->timeout_ns, &status)) {
+	if (!wait_end(w, &o->spin[queue - 1], t0, cfg->timeout_ns, &status)) {
 		o->waits[queue - 1] = NULL; /* the callback frees it */
 		/* Deletion waits for completion; the callback still runs. */
 		clReleaseEvent(ev);
