@@ -112,9 +112,9 @@ static enum rvm_err rebuild_faulting(struct rvm_kernel_recovery *r, struct rvm_a
 		return fallback(r, a);
 	if (!r->retrap) {
 		err = rebuild(r, a, &g);
-		if (err != RVM_E_TRAP || !skip)
+		if (err != RVM_E_TRAP)
 			return err;
-		r->retrap = true;
+		r->retrap = true; /* deterministic: later classes go straight to the skip */
 	}
 	if (!skip)
 		return RVM_E_TRAP;
@@ -135,17 +135,13 @@ static enum rvm_err op_agent_restart(void *ctx, uint32_t partition, uint32_t age
 				     const uint8_t *snap, size_t len)
 {
 	struct rvm_kernel_recovery *r = ctx;
-	enum rvm_err err;
 
 	(void)partition;
 	(void)snap;
 	(void)len;
 	if (agent >= RVM_AGENT_MAX)
 		return RVM_E_INVAL;
-	err = rebuild_faulting(r, &r->k->w->agents[agent], false);
-	if (err == RVM_E_TRAP)
-		r->retrap = true;
-	return err;
+	return rebuild_faulting(r, &r->k->w->agents[agent], false);
 }
 
 /* Nothing of the partition may be running but the faulting agent (which is in our hands). */

@@ -16,6 +16,9 @@ static const char *const slot_names[16] = {
 
 void rvm_a64_panic(const struct rvm_a64_frame *f, uint64_t kind)
 {
+	/* Witness lines still buffered go out first (unless this CPU faulted inside a console
+	 * write), so the host's log runs up to the fault. */
+	rvm_board_frames_flush(RVM_FLUSH_TRY);
 	rvm_board_printf("rvm: PANIC: unexpected %s exception at EL2 on cpu %u\n",
 			 slot_names[kind & 15], (unsigned)(rvm_a64_read(mpidr_el1) & 0xff));
 	rvm_board_printf("rvm:   esr %lx (class %lx) elr %lx far %lx spsr %lx sp %lx\n",

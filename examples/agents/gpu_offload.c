@@ -27,17 +27,18 @@ void *memset(void *d, int c, unsigned long n)
 static float ma[NMAX * NMAX], mb[NMAX * NMAX], mc[NMAX * NMAX];
 static uint32_t vec[NMAX * NMAX], partial[(NMAX * NMAX + RED_WG - 1) / RED_WG];
 static uint8_t req[REQ_HEAD + 4 * 16];
-static uint32_t n = 16, extra;
+static uint32_t n = 16, extra, trap_ms;
 static uint64_t dev, ctx, queue, budget[8];
 
 /* Arguments: matrix size n (1..32, default 16); extra reduce launches after the check (the
- * budget test: the agent stops at the first refusal and reports it). */
+ * budget test: the agent stops at the first refusal and reports it); trap_ms > 0: the F1 test,
+ * see trap_once. */
 EXPORT("init") void init(int64_t a0, int64_t a1, int64_t a2, int64_t a3)
 {
-	(void)a2;
 	(void)a3;
 	n = a0 >= 1 && a0 <= NMAX ? (uint32_t)a0 : 16;
 	extra = a1 > 0 && a1 < 1000000 ? (uint32_t)a1 : 0;
+	trap_ms = a2 > 0 && a2 < 600000 ? (uint32_t)a2 : 0;
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -129,6 +130,30 @@ static void fail(const char *what, int64_t err)
 	idle();
 }
 
+/*
+ * The F1 test (trap_ms > 0), between the matmul and reading its result: the agent waits trap_ms
+ * (yielding, so the kernel checkpoints it with the product on the device), then, in its first
+ * life only, launches once more, spoils the product on the device and traps. Restarted from a
+ * checkpoint taken while it waited, its memory is as it was then and the kernel has brought the
+ * product back: it reads it and goes on as if nothing happened. The launch budget, which no
+ * restart rolls back (one budget epoch for the run), tells the lives apart: 1 launch so far is
+ * the first.
+ */
+static void trap_once(int64_t c, int64_t nbytes)
+{
+	int64_t until = rvm_now() + (int64_t)trap_ms * 1000000;
+
+	while (rvm_now() < until)
+		rvm_yield();
+	if (rvm_gpu_budget(budget) < 0 || budget[4 + 3] != 1)
+		return;
+	(void)rvm_gpu_launch(req, REQ_HEAD + 4 * 16);
+	for (uint32_t i = 0; i < NMAX * NMAX; i++)
+		mc[i] = -1.0f;
+	(void)rvm_gpu_write(c, 0, mc, (int32_t)nbytes);
+	__builtin_trap();
+}
+
 EXPORT("run") void run(void)
 {
 	uint64_t caps[2], nn, groups_red;
@@ -167,8 +192,11 @@ EXPORT("run") void run(void)
 	req_arg(1, ARG_BUFFER, 0, (uint64_t)bufs[1]);
 	req_arg(2, ARG_BUFFER, 0, (uint64_t)bufs[2]);
 	req_arg(3, ARG_SCALAR, 4, n);
-	if ((r = rvm_gpu_launch(req, len)) < 0 ||
-	    (r = rvm_gpu_read(bufs[2], 0, mc, (int32_t)nn * 4)) < 0)
+	if ((r = rvm_gpu_launch(req, len)) < 0)
+		return fail("gpu matmul", r);
+	if (trap_ms)
+		trap_once(bufs[2], (int64_t)nn * 4);
+	if ((r = rvm_gpu_read(bufs[2], 0, mc, (int32_t)nn * 4)) < 0)
 		return fail("gpu matmul", r);
 	/* One partial sum per work-group of RED_WG. */
 	local[0] = RED_WG, local[1] = 1;

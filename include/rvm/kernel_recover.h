@@ -72,8 +72,10 @@ enum rvm_err rvm_snapblob_decode(const struct rvm_sha256_impl *sha, const uint8_
 #if defined(RVM_PROFILE_SEED)
 #define RVM_TAPE_BYTES 4096u
 #else
-/* About 6,500 16-byte messages; the pages of an agent's tape are touched only as it fills. */
-#define RVM_TAPE_BYTES (256u << 10)
+/* About 26,000 16-byte messages; the pages of an agent's tape are touched only as it fills. A
+ * full tape forces a checkpoint of its partition (with the store's fsync, under the kernel
+ * lock): at 256 KiB the demo swarm forced 20 a second, at 1 MiB a few (docs/recovery.md). */
+#define RVM_TAPE_BYTES (1u << 20)
 #endif
 /* Past this fill a checkpoint of the agent's partition is requested (it starts a new tape). */
 #define RVM_TAPE_HIGH (RVM_TAPE_BYTES / 4u * 3u)

@@ -40,12 +40,15 @@ extern struct rvm_a64_cpu rvm_a64_cpus[RVM_A64_MAX_CPUS];
 #define EPOCH_FUEL 300000u
 #define RUN_EPOCHS 80u
 #define RUN_MAX_MS 14000u
-/* How long a CPU with nothing to run waits before it asks the kernel again; a slice that used
- * less than 1/SHORT_DIV of its fuel (its agent blocked at once on an empty channel) counts as
- * nothing, so mail gathers for the next slice instead of one message waking an agent each
- * time (a slice costs two takes of the kernel lock besides the agent's own). */
+/* How long a CPU with nothing to run waits before it asks the kernel again. With several CPUs
+ * a slice that used less than 1/SHORT_DIV of its fuel (its agent blocked at once on an empty
+ * channel) counts as nothing, so mail from the other CPUs gathers for the next slice instead
+ * of one message waking an agent each time (a slice costs two takes of the kernel lock
+ * besides the agent's own); on one CPU no mail comes while it waits. */
 #define IDLE_US	  200u
 #define SHORT_DIV 8u
+/* Bytes of framed sink lines waiting for the console (pl011.c). */
+#define FRAME_BUFFER 65536u
 
 /*
  * The machine's one board: platform services, the kernel and its world, EL2 page table, page
@@ -241,6 +244,8 @@ static enum rvm_err boot_memory(void)
 			pages.next = (img + 4095) & ~4095ul;
 			pages.end = (board.fdt.mem[i].base + board.fdt.mem[i].size) & ~4095ul;
 		}
+	/* The console's buffer for framed sink lines (pl011.c). */
+	rvm_board_frames_buffer(pages_take(FRAME_BUFFER, false), FRAME_BUFFER);
 	world = pages_take(sizeof(*world), false);
 	demo_mem = pages_take(sizeof(*demo_mem), false);
 	for (uint32_t i = 0; world && demo_mem && i < RVM_DEMO_SLOTS; i++) {
@@ -456,7 +461,8 @@ static void cpu_loop(uint32_t cpu)
 			if (err != RVM_OK)
 				run_fail(err, "slice");
 			else if (s.agent != RVM_AGENT_NONE) {
-				ran = ran || s.fuel >= rvm_demo_swarm.fuel / SHORT_DIV;
+				ran = ran || world->ncpus == 1 ||
+				      s.fuel >= rvm_demo_swarm.fuel / SHORT_DIV;
 				run.slices[cpu]++;
 				__atomic_fetch_add(&run.kfuel, s.fuel, __ATOMIC_RELAXED);
 			}
@@ -473,7 +479,8 @@ static void cpu_loop(uint32_t cpu)
 		}
 	}
 	__atomic_fetch_add(&run.cpus_done, 1, __ATOMIC_RELEASE);
-	__asm__ volatile("sev");
+	if (cpu != 0)
+		rvm_gic_sgi_send(1u); /* CPU 0 waits for the last one */
 }
 
 void rvm_qemu_secondary(uint64_t index)
@@ -488,8 +495,8 @@ void rvm_qemu_secondary(uint64_t index)
 	__atomic_store_n(&rvm_a64_cpus[index].online, 1, __ATOMIC_RELEASE);
 	rvm_board_printf("rvm: cpu %lu online (mpidr %lx)\n", (unsigned long)index,
 			 (unsigned long)rvm_a64_cpus[index].mpidr);
-	while (!__atomic_load_n(&run.go, __ATOMIC_ACQUIRE))
-		__asm__ volatile("wfe");
+	/* Asleep while the boot CPU loads the swarm: a spinning vCPU would slow it down. */
+	rvm_wait_until(&run.go, 1);
 	cpu_loop((uint32_t)index);
 }
 
@@ -615,18 +622,20 @@ static void run_swarm(void)
 				 wlog_lock.spin_only ? "spinning" : "sleeping when they wait");
 	rvm_board_frames_defer(true);
 	__atomic_store_n(&run.go, 1, __ATOMIC_RELEASE);
-	__asm__ volatile("sev");
+	rvm_gic_sgi_send(~1u);
 	cpu_loop(0);
-	while (__atomic_load_n(&run.cpus_done, __ATOMIC_ACQUIRE) < board.cpus_online)
-		__asm__ volatile("wfe");
+	rvm_wait_until(&run.cpus_done, board.cpus_online);
 	rvm_board_frames_defer(false);
 	for (uint32_t i = 0; i < board.cpus_online; i++)
-		rvm_board_printf("rvm: cpu %u: %lu agent slices, %u timer preemptions; kernel lock "
-				 "taken %lu times, %lu ms waiting, %lu sleeps; %lu idle waits\n",
-				 i, (unsigned long)run.slices[i], swarm.preemptions[i],
-				 (unsigned long)wlog_lock.takes[i],
-				 (unsigned long)us_of(wlog_lock.wait_ticks[i]) / 1000,
-				 (unsigned long)wlog_lock.sleeps[i], (unsigned long)run.idle[i]);
+		rvm_board_printf(
+			"rvm: cpu %u: %lu agent slices, %u timer preemptions; kernel lock "
+			"taken %lu times, %lu ms waiting, %lu sleeps (%lu to the backstop); %lu "
+			"idle waits\n",
+			i, (unsigned long)run.slices[i], swarm.preemptions[i],
+			(unsigned long)wlog_lock.takes[i],
+			(unsigned long)us_of(wlog_lock.wait_ticks[i]) / 1000,
+			(unsigned long)wlog_lock.sleeps[i], (unsigned long)wlog_lock.backstops[i],
+			(unsigned long)run.idle[i]);
 	report("kernel agents", (rvm_platform_now_ns(&plat) - run.start_ns) / 1000000u);
 	rvm_swarm_destroy(&swarm);
 	shutdown();
@@ -699,9 +708,9 @@ void rvm_qemu_main(uint64_t dtb)
 
 void rvm_board_irq(void)
 {
-	uint32_t intid = rvm_gic_ack();
+	uint32_t ack = rvm_gic_ack(), intid = rvm_gic_intid(ack);
 
 	if (intid < 1020)
-		rvm_gic_eoi(intid);
+		rvm_gic_eoi(ack);
 	rvm_board_printf("rvm: unexpected IRQ %u on cpu %u\n", intid, rvm_a64_this_cpu()->index);
 }

@@ -29,12 +29,14 @@ void rvm_board_write(const char *s, size_t n);
 /* Framed sink lines (platform/common/frame.h) go through a RAM buffer: put publishes one whole
  * line; flush writes what is buffered to the console. While deferred (the run on several CPUs)
  * lines wait there until a CPU flushes outside the kernel lock; otherwise the sink flushes
- * after each append. A line longer than the buffer is dropped (frame lines are < 160 bytes). */
+ * after each append. Until the board hands over the buffer's RAM (once, on the boot CPU,
+ * before the first sink line), and for a line longer than it, put writes at once. */
 enum rvm_board_flush {
 	RVM_FLUSH_ALL,		   /* everything buffered, waiting for the console if busy */
 	RVM_FLUSH_TRY,		   /* only if the console is free right now */
 	RVM_FLUSH_UNLESS_DEFERRED, /* everything, unless deferred */
 };
+void rvm_board_frames_buffer(void *ring, size_t size);
 void rvm_board_frame_put(const char *line, size_t n);
 void rvm_board_frames_flush(enum rvm_board_flush how);
 /* Defers flushing (on) or stops deferring and flushes everything (off). */

@@ -126,22 +126,27 @@ enum rvm_err rvm_gic_cpu_init(const struct rvm_fdt_info *f, uint64_t mpidr)
 
 uint32_t rvm_gic_ack(void)
 {
-	uint32_t intid;
+	uint32_t iar;
 
 	if (gic.version == 2)
-		return *reg32(gic.gicc, GICC_IAR) & 0x3ff;
-	intid = (uint32_t)rvm_a64_read(S3_0_C12_C12_0) & 0xffffff; /* ICC_IAR1_EL1 */
+		return *reg32(gic.gicc, GICC_IAR) & 0x1fff; /* INTID and, for an SGI, its source */
+	iar = (uint32_t)rvm_a64_read(S3_0_C12_C12_0) & 0xffffff; /* ICC_IAR1_EL1 */
 	__asm__ volatile("dsb sy" ::: "memory");
-	return intid;
+	return iar;
 }
 
-void rvm_gic_eoi(uint32_t intid)
+uint32_t rvm_gic_intid(uint32_t ack)
+{
+	return gic.version == 2 ? ack & 0x3ff : ack;
+}
+
+void rvm_gic_eoi(uint32_t ack)
 {
 	if (gic.version == 2) {
-		*reg32(gic.gicc, GICC_EOIR) = intid;
+		*reg32(gic.gicc, GICC_EOIR) = ack;
 		return;
 	}
-	rvm_a64_write(S3_0_C12_C12_1, intid); /* ICC_EOIR1_EL1 */
+	rvm_a64_write(S3_0_C12_C12_1, ack); /* ICC_EOIR1_EL1 */
 	rvm_a64_isb();
 }
 
@@ -160,23 +165,20 @@ void rvm_gic_sgi_send(uint32_t cpus)
 	rvm_a64_isb();
 }
 
-void rvm_gic_clear_pending(void)
+bool rvm_gic_clear_pending(void)
 {
+	bool woken = false;
+
 	/* Bounded: each pass ends one interrupt; none stays pending for long with the timer off. */
 	for (uint32_t n = 0; n < 4; n++) {
-		/* The raw IAR value: for a GICv2 SGI, EOIR wants the source CPU bits back. */
-		uint32_t iar = gic.version == 2 ? *reg32(gic.gicc, GICC_IAR)
-						: (uint32_t)rvm_a64_read(S3_0_C12_C12_0);
+		uint32_t ack = rvm_gic_ack(), intid = rvm_gic_intid(ack);
 
-		if ((iar & 0x3ff) >= 1020)
-			return;
-		if (gic.version == 2) {
-			*reg32(gic.gicc, GICC_EOIR) = iar;
-		} else {
-			rvm_a64_write(S3_0_C12_C12_1, iar);
-			rvm_a64_isb();
-		}
+		if (intid >= 1020)
+			break;
+		woken |= intid == RVM_SGI_WAKE;
+		rvm_gic_eoi(ack);
 	}
+	return woken;
 }
 
 void rvm_timer_arm(uint64_t ticks)

@@ -14,8 +14,6 @@
 
 /* Bytes a semihosting write takes at once (one trap each). */
 #define SEMIHOST_PIECE 4096u
-/* Framed sink lines waiting for the console. */
-#define RVM_FRAME_RING 65536u
 
 /* The console device: set once by the boot CPU before others start. console_lock serialises
  * writes to the device and the semihosting piece buffer. */
@@ -26,15 +24,18 @@ static char piece[SEMIHOST_PIECE + 1];
 
 /*
  * The sink's framed lines, buffered so they reach the console in large writes, and (deferred)
- * outside the kernel lock. head and tail count bytes ever published and ever written.
- * Invariants: 0 <= head - tail <= RVM_FRAME_RING; head moves only under put_lock and only by
- * whole lines; tail moves only under console_lock; [tail, head) is never written by a producer.
+ * outside the kernel lock. head and tail count bytes ever published and ever written; ring
+ * (size bytes of RAM the board hands over once it has some) is NULL before, and lines are
+ * then written at once.
+ * Invariants: 0 <= head - tail <= size; head moves only under put_lock and only by whole
+ * lines; tail moves only under console_lock; [tail, head) is never written by a producer.
  */
 static struct {
 	struct rvm_lock put_lock;
 	volatile uint64_t head, tail;
 	volatile bool deferred;
-	char ring[RVM_FRAME_RING];
+	char *ring;
+	size_t size;
 } frames;
 
 /* Semihosting SYS_WRITE0 (operation 4): writes the NUL-terminated string at s. */
@@ -110,10 +111,10 @@ static void frames_drain_locked(void)
 	uint64_t h = __atomic_load_n(&frames.head, __ATOMIC_ACQUIRE), t = frames.tail;
 
 	while (t < h) {
-		size_t off = (size_t)(t % RVM_FRAME_RING), k = (size_t)(h - t);
+		size_t off = (size_t)(t % frames.size), k = (size_t)(h - t);
 
-		if (k > RVM_FRAME_RING - off)
-			k = RVM_FRAME_RING - off; /* up to the wrap; the rest on the next turn */
+		if (k > frames.size - off)
+			k = frames.size - off; /* up to the wrap; the rest on the next turn */
 		console_out(frames.ring + off, k);
 		t += k;
 	}
@@ -132,20 +133,30 @@ void rvm_board_frame_put(const char *line, size_t n)
 	uint64_t h;
 	size_t off, k;
 
-	if (!uart_base || n > RVM_FRAME_RING)
+	if (!uart_base)
 		return;
+	if (!frames.ring || n > frames.size) {
+		rvm_board_write(line, n);
+		return;
+	}
 	rvm_lock_take(&frames.put_lock);
 	h = frames.head;
 	/* Full: write the ring out here (the writer never waits for this lock, so no cycle). */
-	while (RVM_FRAME_RING - (h - __atomic_load_n(&frames.tail, __ATOMIC_ACQUIRE)) < n)
+	while (frames.size - (h - __atomic_load_n(&frames.tail, __ATOMIC_ACQUIRE)) < n)
 		frames_drain();
-	off = (size_t)(h % RVM_FRAME_RING);
-	k = n < RVM_FRAME_RING - off ? n : RVM_FRAME_RING - off;
+	off = (size_t)(h % frames.size);
+	k = n < frames.size - off ? n : frames.size - off;
 	rvm_memcpy(frames.ring + off, line, k);
 	rvm_memcpy(frames.ring, line + k, n - k);
 	/* Published whole: a drain never writes half a line. */
 	__atomic_store_n(&frames.head, h + n, __ATOMIC_RELEASE);
 	rvm_lock_give(&frames.put_lock);
+}
+
+void rvm_board_frames_buffer(void *ring, size_t size)
+{
+	frames.ring = ring;
+	frames.size = size;
 }
 
 void rvm_board_frames_flush(enum rvm_board_flush how)

@@ -231,15 +231,16 @@ static void slice(struct rvm_swarm *sw, struct rvm_part *p, uint32_t cpu)
 	rvm_timer_arm(sw->tick);
 	why = rvm_a64_vcpu_run(rvm_a64_this_cpu(), &p->regs);
 	if (why == RVM_A64_EXIT_IRQ) {
-		/* Acknowledge before stopping the timer: its level-triggered PPI would vanish. */
-		uint32_t intid = rvm_gic_ack();
+		/* Acknowledge before stopping the timer: its level-triggered PPI would vanish.
+		 * It may also be a wake SGI (wait.c) that came while the guest ran. */
+		uint32_t ack = rvm_gic_ack(), intid = rvm_gic_intid(ack);
 
 		if (intid >= TIMER_INTID_BASE && intid < 32) {
 			sw->preemptions[cpu]++;
 			p->preempted++;
 		}
 		if (intid < 1020)
-			rvm_gic_eoi(intid);
+			rvm_gic_eoi(ack);
 	}
 	rvm_timer_stop();
 	rvm_a64_write(hcr_el2, HCR_HOST);

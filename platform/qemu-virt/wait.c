@@ -1,5 +1,5 @@
 /* platform/qemu-virt/wait.c - CPUs that wait without spinning: a sleeping kernel lock woken by
- * SGIs, and the idle wait on the EL2 timer. */
+ * SGIs, waiting for a flag, and the idle wait on the EL2 timer. */
 #include "wait.h"
 
 #include "../../arch/aarch64/a64.h"
@@ -14,6 +14,29 @@ static uint64_t ticks_now(void)
 {
 	rvm_a64_isb();
 	return rvm_a64_read(cntpct_el0);
+}
+
+/* The longest a sleeper waits for its SGI: a wake-up that never came (none should) costs at
+ * most this, never a hang. */
+static uint64_t backstop(void)
+{
+	return rvm_a64_read(cntfrq_el0) / 1000u * RVM_WAIT_BACKSTOP_MS;
+}
+
+/*
+ * One sleep in WFI until an interrupt is pending: the wake SGI, or the EL2 timer after ticks.
+ * The wake-up is spent afterwards (acknowledged and ended), so the next WFI waits for a new
+ * one; one that came before the WFI ends it at once. Whether the wake SGI came.
+ */
+static bool sleep_once(uint64_t ticks)
+{
+	bool woken;
+
+	rvm_timer_arm(ticks);
+	__asm__ volatile("wfi" ::: "memory");
+	rvm_timer_stop();
+	woken = rvm_gic_clear_pending();
+	return woken;
 }
 
 /* One free-to-taken attempt. */
@@ -37,12 +60,13 @@ void rvm_wlock_take(struct rvm_wlock *l)
 			if (try_take(l))
 				goto taken;
 		__atomic_fetch_or(&l->sleepers, bit, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&l->held, __ATOMIC_SEQ_CST))
-			__asm__ volatile("wfi" ::: "memory");
+		if (__atomic_load_n(&l->held, __ATOMIC_SEQ_CST)) {
+			l->sleeps[cpu]++;
+			/* Not woken: the holder kept it past the backstop (say, QEMU's host
+			 * thread was descheduled), or a wake-up was lost. */
+			l->backstops[cpu] += !sleep_once(backstop());
+		}
 		__atomic_fetch_and(&l->sleepers, ~bit, __ATOMIC_SEQ_CST);
-		/* The wake-up is spent: a later WFI must wait for a new one. */
-		rvm_gic_clear_pending();
-		l->sleeps[cpu]++;
 	}
 taken:
 	l->wait_ticks[cpu] += ticks_now() - t0;
@@ -58,10 +82,13 @@ void rvm_wlock_give(struct rvm_wlock *l)
 		rvm_gic_sgi_send(s);
 }
 
+void rvm_wait_until(const volatile uint32_t *word, uint32_t v)
+{
+	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) < v)
+		(void)sleep_once(backstop());
+}
+
 void rvm_wait_idle(uint64_t ticks)
 {
-	rvm_timer_arm(ticks);
-	__asm__ volatile("wfi" ::: "memory");
-	rvm_timer_stop();
-	rvm_gic_clear_pending();
+	(void)sleep_once(ticks);
 }

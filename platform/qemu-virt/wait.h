@@ -13,6 +13,8 @@
  * host thread nothing while it sleeps. Under QEMU's TCG a vCPU in WFI gives its host core
  * up; a spinning one takes it from the CPU that holds the lock. */
 #define RVM_WLOCK_SPINS 2000u
+/* A sleeper's EL2 timer ends its WFI after this many ms even if no SGI came. */
+#define RVM_WAIT_BACKSTOP_MS 1u
 
 /*
  * A test-and-set lock whose waiters sleep: after RVM_WLOCK_SPINS loads a waiter sets its bit
@@ -30,15 +32,22 @@ struct rvm_wlock {
 	uint64_t takes[RVM_A64_MAX_CPUS];
 	uint64_t wait_ticks[RVM_A64_MAX_CPUS]; /* counter ticks spent waiting for it */
 	uint64_t sleeps[RVM_A64_MAX_CPUS];
+	uint64_t backstops[RVM_A64_MAX_CPUS]; /* sleeps the backstop timer ended, not an SGI */
 };
 
-/* Takes l (not recursive). Call with IRQs masked at EL2, as the board always runs. */
+/* Takes l (not recursive). Call with IRQs masked at EL2, as the board always runs, and not
+ * while a guest's tick is armed (a sleeping waiter uses the EL2 timer as its backstop). */
 void rvm_wlock_take(struct rvm_wlock *l);
 /* Gives l and wakes its sleepers. */
 void rvm_wlock_give(struct rvm_wlock *l);
 
+/* Sleeps in WFI until *word >= v. Whoever raises *word sends the waiter the wake SGI
+ * (rvm_gic_sgi_send) after its store; one sent before the WFI stays pending and ends it. */
+void rvm_wait_until(const volatile uint32_t *word, uint32_t v);
+
 /* Sleeps until `ticks` counter ticks have passed or an SGI arrives (WFI on the EL2 timer);
- * the timer is off again on return. Not while a guest's tick is armed. */
+ * the timer is off again on return. Every wait here uses the EL2 timer, so none may happen
+ * while a guest's tick is armed (the board waits only between guest slices). */
 void rvm_wait_idle(uint64_t ticks);
 
 #endif

@@ -60,8 +60,9 @@ boot_smp1|boot_smp4)
     "partition 5 \\(regcheck\\) exited with 49374 after 0 restart\\(s\\)" \
     "partition 6 \\(fpcheck\\) exited with 61453 after 0 restart\\(s\\)" \
     "partition 7 \\(fpcheck\\) exited with 61453 after 0 restart\\(s\\)" \
-    "kernel agents: [0-9]+ ms, 13 agents"
+    "kernel agents: [0-9]+ ms, 13 agents" "kernel agents: [0-9]+ messages/s on $n CPU\\(s\\)"
   [ "$n" = 1 ] || for c in $(seq 1 $((n - 1))); do expect "cpu $c online"; done
+  for c in $(seq 0 $((n - 1))); do expect "cpu $c: [0-9]+ agent slices, .*kernel lock taken [0-9]+ times"; done
   expect "7 partitions destroyed through the gate; [0-9]+ gate operations allowed"
   clean
   "$RVM_QEMU_RUN" --dump "$out/qemu-witness.log" > "$out/records.txt"
@@ -99,7 +100,7 @@ boot_smp1|boot_smp4)
     [ "$(count $a)" -ge 7 ] || { echo "FAIL: $(count $a) $a records, want >= 7"; exit 1; }
   done
   grep -E "first witness record after [0-9.]+ ms" "$out/run.txt"
-  grep -E "kernel agents|reshaping" "$out/qemu-console.txt"
+  grep -E "kernel agents|reshaping|cpu [0-9]: .*kernel lock" "$out/qemu-console.txt"
   audit
   measured
   ;;
