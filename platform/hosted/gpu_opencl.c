@@ -1,6 +1,7 @@
 /* platform/hosted/gpu_opencl.c - the OpenCL backend: buffers, queues, kernels and deadline-bounded
  * launches. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,41 +21,45 @@ struct ocl_kernel {
 
 /*
  * A launch's wait for its event, in two phases: the launching thread first
- * spins on done (no lock, no system call: the completion callback's store is
- * seen at once), then sleeps on cv until the callback signals it or the
- * deadline passes. refs counts the holders, the waiter and a pending
- * callback, under mu; whoever drops the last reference owns w. A waiter that
- * completes is the last (the callback lets go in the critical section that
- * sets done) and keeps w for its queue's next launch; a waiter that gave up at
- * its deadline leaves w to the callback, which frees it, so it never sees a
- * dangling pointer. status and refs are written before done (release), so a
- * spinner that sees done sees them.
+ * polls fin (no lock: polling the event itself took the event's lock from
+ * the device thread completing it), then sleeps on cv until the completion
+ * callback signals it or the deadline passes. refs counts the
+ * holders, the waiter and a pending callback, under mu; whoever drops the last
+ * reference owns w. A waiter that gave up at its deadline leaves w to the
+ * callback, which frees it, so it never sees a dangling pointer. Otherwise
+ * the callback's last touch of w, after it unlocked mu, is storing the
+ * launch's seq into fin (release): a waiter returns only once it has seen
+ * that, so it may reuse w for its queue's next launch (a later seq) or free
+ * it, and a poller that sees it never contends for mu with the callback.
  */
 struct ocl_wait {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int refs;
-	atomic_int done;
-	cl_int status;
+	int refs;	 /* under mu */
+	int done;	 /* under mu */
+	cl_int status;	 /* under mu; stable once fin == seq */
+	uint32_t seq;	 /* the launch armed, under mu */
+	atomic_uint fin; /* seq of the last launch whose callback let go of w */
 };
 
 /*
- * How long a launch spins before it sleeps. Waking a sleeping thread costs
- * ~20-30 us on a virtual machine (clFinish pays it on every launch); spinning
- * for no longer than a wake-up costs is at worst twice the best wait.
+ * How long a launch polls before it sleeps. Most launches end within tens of
+ * microseconds; waking a sleeping thread costs ~20-30 us on a virtual machine
+ * (clFinish pays that on every launch). The poller yields the core between
+ * looks, so on a busy machine the device's threads still get it.
  */
-#define OCL_SPIN_NS 40000u
+#define OCL_POLL_NS 200000u
 /*
- * A spin that did not see its launch end (a long kernel, or a busy machine
- * where the device's threads need this core) makes the queue's next 1, 2, 4,
- * ... up to this many launches sleep at once; one that did resets that.
+ * A poll that did not see its launch end (a long kernel, or a machine too
+ * busy to run the device's threads) makes the queue's next 1, 2, 4, ... up to
+ * this many launches sleep at once; one that did resets that.
  */
-#define OCL_SPIN_BACKOFF_MAX 256u
+#define OCL_POLL_BACKOFF_MAX 256u
 
-/* Per queue: when to spin again (only the thread launching on the queue touches it). */
-struct ocl_spin {
+/* Per queue: when to poll again (only the thread launching on the queue touches it). */
+struct ocl_poll {
 	uint16_t skip;	  /* launches left that sleep at once */
-	uint16_t backoff; /* the skip after the next spin that misses (0: 1) */
+	uint16_t backoff; /* the skip after the next poll that misses (0: 1) */
 };
 
 struct rvm_gpu_opencl {
@@ -71,7 +76,7 @@ struct rvm_gpu_opencl {
 	/* Per queue: its last completed launch's event, released at the queue's next launch (not
 	 * at once: the device thread that ran it is still finishing it under the event's lock). */
 	cl_event last[OCL_SLOTS];
-	struct ocl_spin spin[OCL_SLOTS];
+	struct ocl_poll poll[OCL_SLOTS];
 	struct ocl_kernel kernels[OCL_SLOTS];
 	struct rvm_gpu_limits lim;
 	char name[256];
@@ -88,21 +93,28 @@ static void wait_free(struct ocl_wait *w)
 static void CL_CALLBACK on_complete(cl_event ev, cl_int status, void *user)
 {
 	struct ocl_wait *w = user;
+	uint32_t seq;
 	int refs;
 
 	(void)ev;
 	pthread_mutex_lock(&w->mu);
 	w->status = status;
+	w->done = 1;
 	refs = --w->refs;
-	atomic_store_explicit(&w->done, 1, memory_order_release);
+	seq = w->seq;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	if (refs == 0)
 		wait_free(w); /* its waiter gave up at the deadline */
+	else
+		atomic_store_explicit(&w->fin, seq, memory_order_release);
 }
 
-/* The queue slot's idle wait armed for one launch (refs 2, not done), or NULL (no memory). */
-static struct ocl_wait *wait_arm(struct rvm_gpu_opencl *o, unsigned slot)
+/*
+ * The queue slot's idle wait armed for one launch (refs 2, not done, *seq its new seq), or NULL
+ * (no memory).
+ */
+static struct ocl_wait *wait_arm(struct rvm_gpu_opencl *o, unsigned slot, uint32_t *seq)
 {
 	struct ocl_wait *w = o->waits[slot];
 	pthread_condattr_t ca;
@@ -119,8 +131,9 @@ static struct ocl_wait *wait_arm(struct rvm_gpu_opencl *o, unsigned slot)
 	}
 	pthread_mutex_lock(&w->mu);
 	w->refs = 2;
-	atomic_store_explicit(&w->done, 0, memory_order_relaxed);
+	w->done = 0;
 	w->status = CL_COMPLETE;
+	*seq = ++w->seq;
 	pthread_mutex_unlock(&w->mu);
 	return w;
 }
@@ -380,7 +393,7 @@ static enum rvm_err ocl_queue_create(void *dev, uint64_t *h)
 		o->queues[i] = NULL;
 		return RVM_E_IO;
 	}
-	o->spin[i] = (struct ocl_spin){0};
+	o->poll[i] = (struct ocl_poll){0};
 	*h = i + 1u;
 	return RVM_OK;
 }
@@ -510,60 +523,56 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Tells the core a spinning thread waits (lets its sibling hyperthread run). */
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
-
-/* Phase one: spins until w is done or spin_ns passed since t0; 1 if done. */
-static int spin_done(struct ocl_wait *w, uint64_t t0, uint64_t spin_ns)
+/*
+ * Phase one: polls until launch seq's callback let go of w or poll_ns passed since t0, giving the
+ * core away between looks (the device's threads may need it); 1 if so.
+ */
+static int poll_fin(struct ocl_wait *w, uint32_t seq, uint64_t t0, uint64_t poll_ns)
 {
 	do {
-		for (unsigned i = 0; i < 16; i++) {
-			if (atomic_load_explicit(&w->done, memory_order_acquire))
-				return 1;
-			cpu_relax();
-		}
-	} while (mono_ns() - t0 < spin_ns);
-	return 0;
+		if (atomic_load_explicit(&w->fin, memory_order_acquire) == seq)
+			return 1;
+		sched_yield();
+	} while (mono_ns() - t0 < poll_ns);
+	return atomic_load_explicit(&w->fin, memory_order_acquire) == seq;
 }
 
 /*
- * Waits for w until timeout_ns after t0 (spinning first when sp allows) and lets go of it: 1 if
- * the launch completed (w is idle again and *status is the event's status), 0 if the deadline
- * came first (w is the callback's).
+ * Waits for launch seq on w until timeout_ns after t0 (polling first when pp allows): 1 if it
+ * completed (w is idle again and *status is the event's status), 0 if the deadline came first (w
+ * is the callback's).
  */
-static int wait_end(struct ocl_wait *w, struct ocl_spin *sp, uint64_t t0, uint64_t timeout_ns,
-		    cl_int *status)
+static int wait_end(struct ocl_wait *w, uint32_t seq, struct ocl_poll *pp, uint64_t t0,
+		    uint64_t timeout_ns, cl_int *status)
 {
 	uint64_t end = t0 + timeout_ns;
 	struct timespec ts;
 	int rc = 0, done;
 
-	if (sp->skip) {
-		sp->skip--;
-	} else if (spin_done(w, t0, timeout_ns < OCL_SPIN_NS ? timeout_ns : OCL_SPIN_NS)) {
-		sp->backoff = 0;
+	if (pp->skip) {
+		pp->skip--;
+	} else if (poll_fin(w, seq, t0, timeout_ns < OCL_POLL_NS ? timeout_ns : OCL_POLL_NS)) {
+		pp->backoff = 0;
+		*status = w->status;
+		return 1;
 	} else {
-		sp->skip = sp->backoff ? sp->backoff : 1;
-		if (sp->skip < OCL_SPIN_BACKOFF_MAX)
-			sp->backoff = (uint16_t)(sp->skip * 2u);
+		pp->skip = pp->backoff ? pp->backoff : 1;
+		if (pp->skip < OCL_POLL_BACKOFF_MAX)
+			pp->backoff = (uint16_t)(pp->skip * 2u);
 	}
 	ts.tv_sec = (time_t)(end / 1000000000u);
 	ts.tv_nsec = (long)(end % 1000000000u);
 	pthread_mutex_lock(&w->mu);
 	/* 0: signalled or woken spuriously; ETIMEDOUT (or an error): the deadline is over. */
-	while (!atomic_load_explicit(&w->done, memory_order_relaxed) && rc == 0)
+	while (!w->done && rc == 0)
 		rc = pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-	done = atomic_load_explicit(&w->done, memory_order_relaxed);
+	done = w->done;
 	*status = w->status;
 	w->refs--;
 	pthread_mutex_unlock(&w->mu);
+	/* Done: the callback still holds its reference until its last store, nanoseconds away. */
+	while (done && atomic_load_explicit(&w->fin, memory_order_acquire) != seq)
+		sched_yield();
 	return done;
 }
 
@@ -579,6 +588,7 @@ static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
 	cl_int status;
 	struct ocl_wait *w;
 	uint64_t t0;
+	uint32_t seq;
 	enum rvm_err e;
 
 	run->timed_out = false;
@@ -600,7 +610,7 @@ static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
 	if ((e = set_args(o, k, args, nargs)) != RVM_OK)
 		return e;
 	drop_last(o, (unsigned)queue - 1);
-	if (!(w = wait_arm(o, (unsigned)queue - 1)))
+	if (!(w = wait_arm(o, (unsigned)queue - 1, &seq)))
 		return RVM_E_NOMEM;
 	t0 = mono_ns(); /* the deadline runs from the enqueue */
 	if (clEnqueueNDRangeKernel(q, k, cfg->dims, NULL, global, local, 0, NULL, &ev) !=
@@ -615,7 +625,7 @@ static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
 		clReleaseEvent(ev);
 		return RVM_E_IO;
 	}
-	if (!wait_end(w, &o->spin[queue - 1], t0, cfg->timeout_ns, &status)) {
+	if (!wait_end(w, seq, &o->poll[queue - 1], t0, cfg->timeout_ns, &status)) {
 		o->waits[queue - 1] = NULL; /* the callback frees it */
 		/* Deletion waits for completion; the callback still runs. */
 		clReleaseEvent(ev);

@@ -212,11 +212,11 @@ static void test_deadline_and_recovery(void **state)
 }
 
 /*
- * A deadline shorter than the launch's spin phase: the wait ends at the deadline, not at the end
- * of the spin, and launches after the recovery (spinning again, or sleeping while the spin backs
+ * A deadline shorter than the launch's poll phase: the wait ends at the deadline, not at the end
+ * of the poll, and launches after the recovery (polling again, or sleeping while the poll backs
  * off) all complete.
  */
-static void test_deadline_inside_spin(void **state)
+static void test_deadline_inside_poll(void **state)
 {
 	struct ocl_fixture *o = *state;
 	struct rvm_gpu_launch_req r;
@@ -231,7 +231,7 @@ static void test_deadline_inside_spin(void **state)
 	r.args[1] = (struct rvm_gpu_arg){RVM_GPU_ARG_SCALAR, 4, 1};
 	assert_int_equal(rvm_gpu_launch(&o->gs, P_A, &r), RVM_OK); /* compiled, or already */
 	r.args[1].value = 100000000u;
-	r.cfg.timeout_ns = 20000; /* 20 us: inside the spin phase */
+	r.cfg.timeout_ns = 20000; /* 20 us: inside the poll phase */
 	assert_int_equal(rvm_gpu_launch(&o->gs, P_A, &r), RVM_E_TIMEOUT);
 	assert_true(rvm_gpu_context_of(&o->gs, P_A)->faulted);
 	assert_int_equal(rvm_gpu_recover(&o->gs, P_A), RVM_OK);
@@ -248,7 +248,7 @@ int main(void)
 		cmocka_unit_test(test_vadd),
 		cmocka_unit_test(test_build_error),
 		cmocka_unit_test(test_deadline_and_recovery),
-		cmocka_unit_test(test_deadline_inside_spin),
+		cmocka_unit_test(test_deadline_inside_poll),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
