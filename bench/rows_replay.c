@@ -13,11 +13,11 @@
 
 #include "bench.h"
 
-#define NMEM 4u
-#define ARENA (256u << 10)
+#define NMEM	  4u
+#define ARENA	  (256u << 10)
 #define MOD_ARENA (2u << 20)
-#define RAWCAP (2u * 65536u + ARENA)
-#define CKCAP (8u << 20)
+#define RAWCAP	  (2u * 65536u + ARENA)
+#define CKCAP	  (8u << 20)
 
 /* One booted kernel writing a real run directory (sinks, checkpoint store), as `rvm run` does. */
 struct rb {
@@ -125,8 +125,9 @@ static struct rb *rb_new(bool recovery)
 		b->ckbuf = malloc(CKCAP);
 		b->raw = malloc(RAWCAP);
 		b->blobs = malloc(CKCAP);
-		if (!b->rec || rvm_kernel_recovery_attach(&b->k, b->rec, NULL, b->ckbuf, CKCAP, b->raw,
-							  RAWCAP, b->blobs, CKCAP) != RVM_OK)
+		if (!b->rec ||
+		    rvm_kernel_recovery_attach(&b->k, b->rec, NULL, b->ckbuf, CKCAP, b->raw, RAWCAP,
+					       b->blobs, CKCAP) != RVM_OK)
 			abort();
 	}
 	if (rvm_kernel_module_load(&b->k, "sensor", sensor, ls, b->mod_arena, MOD_ARENA / 2, 0, 100,
@@ -214,8 +215,8 @@ static void run_replay_agent(struct rvm_bench_result *out)
 	qsort(peer, ROUNDS, sizeof(double), cmp_d);
 	out->ours_ns = ours[ROUNDS / 2];
 	out->peer_ns = peer[ROUNDS / 2];
-	snprintf(out->note, sizeof(out->note), "per message; %" PRIu64 " re-run in %.2f ms",
-		 msgs, ours[ROUNDS / 2] * (double)msgs / 1e6);
+	snprintf(out->note, sizeof(out->note), "per message; %" PRIu64 " re-run in %.2f ms", msgs,
+		 ours[ROUNDS / 2] * (double)msgs / 1e6);
 }
 RVM_BENCH_ROW(replay_agent_5k, "the same messages delivered live", "faster than live (ratio < 1)",
 	      run_replay_agent)

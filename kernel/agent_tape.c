@@ -1,4 +1,4 @@
-/* kernel/agent_tape.c - agents' input tapes: the inputs each consumed since its snapshot, for replay. */
+/* kernel/agent_tape.c - agents' input tapes: what each consumed since its snapshot, for replay. */
 #include <rvm/bytes.h>
 #include <rvm/fnv.h>
 #include <rvm/kernel_recover.h>
@@ -65,9 +65,11 @@ void rvm_tape_record(struct rvm_agent *a, enum rvm_journal_kind kind, uint32_t a
 		rvm_tape_lose(r, a, RVM_E_UNSUPPORTED);
 		return;
 	}
-	if (kind != RVM_JK_RECV && kind != RVM_JK_NOW && kind != RVM_JK_SPAWN && kind != RVM_JK_SEND)
+	if (kind != RVM_JK_RECV && kind != RVM_JK_NOW && kind != RVM_JK_SPAWN &&
+	    kind != RVM_JK_SEND)
 		return;
-	if (len > RVM_TAPE_BYTES - RVM_TAPE_HEAD || t->used > RVM_TAPE_BYTES - RVM_TAPE_HEAD - len) {
+	if (len > RVM_TAPE_BYTES - RVM_TAPE_HEAD ||
+	    t->used > RVM_TAPE_BYTES - RVM_TAPE_HEAD - len) {
 		rvm_tape_lose(r, a, RVM_E_FULL);
 		return;
 	}
@@ -140,8 +142,8 @@ void rvm_tape_ckpt_failed(struct rvm_kernel_recovery *r, uint32_t p, enum rvm_er
 			rvm_tape_lose(r, &w->agents[i], err);
 }
 
-uint32_t rvm_tape_last_message(const struct rvm_kernel_recovery *r, uint32_t agent,
-			       uint64_t *seq, uint64_t *where)
+uint32_t rvm_tape_last_message(const struct rvm_kernel_recovery *r, uint32_t agent, uint64_t *seq,
+			       uint64_t *where)
 {
 	const struct rvm_agent_tape *t = &r->tape[agent];
 	const uint8_t *buf = r->tape_buf[agent];
@@ -149,14 +151,16 @@ uint32_t rvm_tape_last_message(const struct rvm_kernel_recovery *r, uint32_t age
 
 	if (t->state != RVM_TAPE_OK)
 		return UINT32_MAX;
-	for (uint32_t off = 0; off < t->used; off += RVM_TAPE_HEAD + rvm_load_le16(buf + off + RVM_TH_LEN))
+	for (uint32_t off = 0; off < t->used;
+	     off += RVM_TAPE_HEAD + rvm_load_le16(buf + off + RVM_TH_LEN))
 		if (buf[off + RVM_TH_KIND] == RVM_JK_RECV &&
 		    rvm_load_le32(buf + off + RVM_TH_AUX) != RVM_JOURNAL_NO_EDGE)
 			last = off;
 	if (last != UINT32_MAX) {
 		/* The journal entry: its batch record, its place in the batch, edge, length. */
 		*seq = rvm_load_le64(buf + last + RVM_TH_SEQ);
-		*where = buf[last + RVM_TH_IDX] | (uint64_t)(rvm_load_le32(buf + last + RVM_TH_AUX) & 0xffffu) << 16 |
+		*where = buf[last + RVM_TH_IDX] |
+			 (uint64_t)(rvm_load_le32(buf + last + RVM_TH_AUX) & 0xffffu) << 16 |
 			 (uint64_t)rvm_load_le16(buf + last + RVM_TH_LEN) << 32;
 	}
 	return last;

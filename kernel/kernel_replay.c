@@ -1,4 +1,4 @@
-/* kernel/kernel_replay.c - re-running an agent against its input tape (F1-F3): answers, checks, verdict. */
+/* kernel/kernel_replay.c - re-running an agent against its input tape: answers, checks, verdict. */
 #include <rvm/bytes.h>
 #include <rvm/fnv.h>
 #include <rvm/kernel_recover.h>
@@ -270,8 +270,9 @@ static enum rvm_err verdict(const struct rvm_kernel_recovery *r, const struct rv
 		return RVM_E_DIVERGED; /* it returned: live it had not */
 	if (rp->live)
 		return rp->skipped || at_goal ? RVM_OK : RVM_E_DIVERGED;
-	/* Out of fuel where the live agent was preempted (or suspended in yield). */
-	return !g->trapped && at_goal && all_used(a) ? RVM_OK : RVM_E_DIVERGED;
+	/* Out of fuel where the live agent was preempted (or suspended in yield), or, when it
+	 * trapped there, short of a call that trapped by injection (it did not come back). */
+	return at_goal && all_used(a) ? RVM_OK : RVM_E_DIVERGED;
 }
 
 enum rvm_err rvm_kernel_replay(struct rvm_kernel_recovery *r, struct rvm_agent *a,
@@ -281,7 +282,6 @@ enum rvm_err rvm_kernel_replay(struct rvm_kernel_recovery *r, struct rvm_agent *
 	const struct rvm_agent_tape *t = &r->tape[a->num];
 	enum rvm_wasm_status st = RVM_WASM_READY;
 	uint64_t done = 0;
-	bool first = true;
 	enum rvm_err err;
 
 	rvm_memset(rp, 0, sizeof(*rp));
@@ -294,17 +294,19 @@ enum rvm_err rvm_kernel_replay(struct rvm_kernel_recovery *r, struct rvm_agent *
 	rvm_agent_bind_replay(a, true);
 	/*
 	 * Exactly the fuel it used live: preempted there, it stops there. Fuel is charged ahead
-	 * for a straight stretch of code, so inputs consumed (and a trap) after the last charge
-	 * need one more run at no new fuel: a retried call costs none, and a run that had to
-	 * charge again has gone past where the live agent was (the verdict says so).
+	 * for a straight stretch of code, so inputs consumed after the last charge (and a trap
+	 * they lead to) need more runs at no new fuel: a retried call costs none, and a run that
+	 * had to charge again has gone past where the live agent was (the verdict says so). With
+	 * its fuel and its inputs used up, it is where the live agent was as far as anything it
+	 * saw goes (rvm journal --check stops there too): what is left of the stretch runs live.
+	 * Skipping, it runs on to the message it drops (which it received before the trap).
 	 */
 	while (!rp->live && rp->err == RVM_OK && done <= g->fuel &&
-	       (done < g->fuel || (first && g->trapped) || (rp->stop == NONE && !all_used(a)))) {
+	       (done < g->fuel || rp->stop != NONE || !all_used(a))) {
 		uint64_t used = 0;
 
 		st = rvm_wasm_run(a->inst, g->fuel > done ? g->fuel - done : 1, &used);
 		done += used;
-		first = false;
 		if (st != RVM_WASM_SUSPENDED && st != RVM_WASM_OUT_OF_FUEL)
 			break;
 	}
@@ -323,9 +325,9 @@ enum rvm_err rvm_kernel_replay(struct rvm_kernel_recovery *r, struct rvm_agent *
 	} else {
 		r->replay_failed++;
 	}
-	(void)rvm_witness_emit(&r->k->witness, RVM_ACT_RECOVER_REPLAY,
-			       err == RVM_OK ? 0 : RVM_WF_DENIED, a->part, a->num, t->base,
-			       err == RVM_OK ? rp->entries | (uint64_t)rp->msgs << 32 : (uint64_t)err,
-			       NULL);
+	(void)rvm_witness_emit(
+		&r->k->witness, RVM_ACT_RECOVER_REPLAY, err == RVM_OK ? 0 : RVM_WF_DENIED, a->part,
+		a->num, t->base,
+		err == RVM_OK ? rp->entries | (uint64_t)rp->msgs << 32 : (uint64_t)err, NULL);
 	return err;
 }

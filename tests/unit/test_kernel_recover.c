@@ -815,6 +815,69 @@ static void test_nothing_to_blame_stops(void **state)
 }
 
 /*
+ * Agents that poll, yield and send into full rings (the soak's chatty mesh): injected faults
+ * land anywhere, also right after a yield's retry; every F1 re-run reaches the live state
+ * (none diverges, none is stopped) and the channels still add up.
+ */
+static void test_chatty_faults_replay(void **state)
+{
+	uint32_t mc, p, ag[4], yielded = 0;
+
+	(void)state;
+	if (!have_agents())
+		skip();
+	boot_swarm(1);
+	attach(100);
+	mc = load("chatty", 0);
+	p = new_part();
+	for (uint32_t i = 0; i < 4; i++) {
+		int64_t args[4] = {i, 2, 4, 50};
+
+		assert_int_equal(rvm_kernel_agent_spawn(&kern, mc, "c", p, ALL_RIGHTS, 100, args,
+							&ag[i]),
+				 RVM_OK);
+	}
+	for (uint32_t i = 0; i < 4; i++)
+		for (uint32_t j = 0; j < 4; j++)
+			if (i != j)
+				assert_int_equal(rvm_kernel_connect(&kern, ag[i], ag[j], NULL), RVM_OK);
+	slices(40, 700);
+	assert_int_equal(rvm_kernel_checkpoint(&kern, p, NULL), RVM_OK);
+	for (uint32_t f = 0; f < 24; f++) {
+		uint32_t v = ag[f % 4];
+		uint64_t traps = world->agents[v].traps;
+
+		slices(7 + f % 5, 300 + 37 * f);
+		/* Half of them while it sits in yield (the others held, their rings fill up): the
+		 * fault then strikes right after the yield's retry, with no fuel charged since. */
+		for (uint32_t i = 0; i < 4 && f % 2; i++)
+			if (ag[i] != v)
+				world->agents[ag[i]].state = RVM_AGENT_STOPPED;
+		for (int i = 0; i < 2000 && f % 2 && !world->agents[v].yielded; i++)
+			slices(1, 50 + i % 200);
+		for (uint32_t i = 0; i < 4 && f % 2; i++) {
+			yielded += ag[i] == v && world->agents[v].yielded;
+			world->agents[ag[i]].state = RVM_AGENT_READY;
+		}
+		if (rvm_kernel_inject_fault(&kern, v) != RVM_OK)
+			continue;
+		for (int i = 0; i < 1000 && world->agents[v].traps == traps; i++)
+			slices(1, 300);
+		assert_int_equal(world->agents[v].traps, traps + 1);
+	}
+	assert_true(yielded >= 6);
+	assert_int_equal(krec->replay_failed, 0);
+	assert_int_equal(krec->stopped, 0);
+	assert_true(krec->replays >= 24);
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(world->agents[ag[i]].state, RVM_AGENT_READY);
+	check_channels();
+	check_journal(RVM_JK_RESUME);
+	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, RVM_WF_DENIED), 0);
+	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+}
+
+/*
  * A tape never overflows silently. Past 3/4 full it asks for a checkpoint of its partition,
  * taken when the slice ends, which starts a new tape. When no checkpoint can be taken (the
  * store refuses), the tape is given up, witnessed (recovery.tape_lost, the store's error);
@@ -935,6 +998,7 @@ int main(void)
 		cmocka_unit_test(test_deterministic_trap_skips_one_per_fault),
 		cmocka_unit_test(test_no_checkpoint_rebuilds_from_module),
 		cmocka_unit_test(test_nothing_to_blame_stops),
+		cmocka_unit_test(test_chatty_faults_replay),
 		cmocka_unit_test(test_tape_overflow),
 		cmocka_unit_test(test_checkpoint_cadence),
 	};

@@ -85,9 +85,15 @@ static enum rvm_wasm_trap r_send(void *ctx, struct rvm_wasm_instance *inst, uint
 	int32_t res = 0;
 
 	(void)inst;
+	/* Every send before a digest is counted in an entry written before it: none visible,
+	 * and this send came after (or recovery's replay went live here). Stop, as for recv. */
+	if (!e) {
+		r->waiting = true;
+		return RVM_WASM_TRAP_SUSPEND;
+	}
 	/* Entry {accepted A, refused R, then}: A sends answered 0, R answered -1, then one
 	 * answered `then` (-1: counts only, taken at a digest). */
-	if (e && e->len == 12) {
+	if (e->len == 12) {
 		uint32_t oks = rvm_load_le32(e->payload), refusals = rvm_load_le32(e->payload + 4);
 		int32_t then = (int32_t)rvm_load_le32(e->payload + 8);
 		bool used_up;
@@ -106,7 +112,7 @@ static enum rvm_wasm_trap r_send(void *ctx, struct rvm_wasm_instance *inst, uint
 			r->oks = r->fails = 0;
 			r->l->send.at++;
 		}
-	} else if (e) {
+	} else {
 		r->bad = true;
 	}
 	s[0] = (uint32_t)res;
@@ -150,13 +156,11 @@ static enum rvm_wasm_trap do_recv(struct replay *r, struct rvm_wasm_instance *in
 		s[0] = len;
 		return RVM_WASM_TRAP_NONE;
 	}
-	if (blocking) {
-		r->waiting = true;
-		return RVM_WASM_TRAP_SUSPEND; /* live it was waiting here too */
-	}
-	r->empties++;
-	s[0] = (uint32_t)-1;
-	return RVM_WASM_TRAP_NONE;
+	/* Nothing the journal shows yet: live this call came after the digest (an empty poll
+	 * before it would be counted in a visible entry), or it is where a replay during
+	 * recovery went live: stop here, as the live agent did. */
+	r->waiting = true;
+	return RVM_WASM_TRAP_SUSPEND;
 }
 
 static enum rvm_wasm_trap r_recv(void *ctx, struct rvm_wasm_instance *inst, uint64_t *s)
@@ -191,7 +195,11 @@ static enum rvm_wasm_trap r_now(void *ctx, struct rvm_wasm_instance *inst, uint6
 	const struct rvm_journal_entry *e = peek(r, &r->l->now);
 
 	(void)inst;
-	if (!e || e->len != 8) {
+	if (!e) {
+		r->waiting = true; /* after the digest, or where a recovery replay went live */
+		return RVM_WASM_TRAP_SUSPEND;
+	}
+	if (e->len != 8) {
 		r->bad = true;
 		return RVM_WASM_TRAP_HOST;
 	}
@@ -213,7 +221,11 @@ static enum rvm_wasm_trap r_spawn(void *ctx, struct rvm_wasm_instance *inst, uin
 
 	if (!span(inst, (uint32_t)s[0], (uint32_t)s[1]))
 		return RVM_WASM_TRAP_HOST;
-	if (!e || e->len != 4) {
+	if (!e) {
+		r->waiting = true; /* after the digest, or where a recovery replay went live */
+		return RVM_WASM_TRAP_SUSPEND;
+	}
+	if (e->len != 4) {
 		r->bad = true;
 		return RVM_WASM_TRAP_HOST;
 	}
