@@ -297,10 +297,12 @@ enum rvm_err rvm_kernel_recovery_attach(struct rvm_kernel *k, struct rvm_kernel_
 	r->raw = raw, r->rawcap = rawcap;
 	r->blobs = blobs, r->blobcap = blobcap;
 	r->current = RVM_AGENT_NONE;
-	/* An empty region space: the witness log and platform store checkpoints go through. */
+	/* An empty region space: the witness log and platform store checkpoints go through (the
+	 * platform as it is, but for the put rvm_kernel_checkpoint swaps in). */
+	r->store_plat = *k->plat;
 	rvm_region_store_init(&r->store, NULL, 0);
 	err = rvm_region_space_init(&r->space, &r->buddy, &r->frame, 1, &r->store, &k->witness,
-				    k->plat);
+				    &r->store_plat);
 	if (err != RVM_OK)
 		return err;
 	r->ck.regions = &r->space;
