@@ -95,8 +95,8 @@ enum rvm_tape_state {
 
 /*
  * Invariants: entries fill tape_buf[agent][0..used); those before `unbound` carry their
- * binding seq; sends is the running FNV-1a 64 of (edge u32, len u32, bytes) of every send
- * accepted since base, chained on from sends0 (its value at base); the agent's fuel since
+ * binding seq; sends is the running hash (rvm_tape_hash_send: edge and len as one word,
+ * then the bytes 8 at a time) of every send accepted since base, chained on from sends0 (its value at base); the agent's fuel since
  * base is its fuel minus fuel0. Not OK and no next generation recording: empty.
  * While next != 0 a checkpoint holding the agent's snapshot is on its way to the store:
  * [cut, used) is what the agent consumed since that snapshot (next_fuel0, next_sends0 and
