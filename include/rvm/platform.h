@@ -10,6 +10,9 @@
 
 struct rvm_sha256_impl;
 
+/* Finished asynchronous checkpoint puts a platform keeps until they are reported, at least. */
+#define RVM_PLATFORM_STORE_UNREPORTED 16u
+
 /* Durable append-only streams a platform keeps for the core. */
 enum rvm_sink_stream {
 	RVM_SINK_WITNESS = 0, /* the witness log file (docs/witness-format.md) */
@@ -28,7 +31,20 @@ enum rvm_sink_stream {
  *  - sink_append either appends all n bytes or returns an error; bytes appended
  *    are durable only once sink_sync has returned RVM_OK.
  *  - checkpoint_put replaces the object under `id` atomically: a crash leaves
- *    either the old or the new bytes, never a mix.
+ *    either the old or the new bytes, never a mix. The bytes are durable when it
+ *    returns RVM_OK.
+ *  - checkpoint_put_async and checkpoint_done are optional (both NULL: only the
+ *    synchronous put). put_async takes a copy of buf[0..n) and returns at once;
+ *    the object is written as checkpoint_put would, off the caller's thread, in
+ *    the order the puts were queued. It is durable only once checkpoint_done
+ *    has reported its id with RVM_OK; reported with an error, the store holds
+ *    what it held before under that id (or nothing). Each queued put is reported
+ *    exactly once. put_async may block while the platform's queue is full and
+ *    returns RVM_E_BUSY instead when RVM_PLATFORM_STORE_UNREPORTED puts have
+ *    finished unreported (report them first). checkpoint_done reports one
+ *    finished put (*id, *result) and returns RVM_OK, or RVM_E_NOTFOUND when
+ *    none has finished; with wait it blocks until one finishes, and returns
+ *    RVM_E_NOTFOUND only when none is queued or being written.
  *  - entropy fills the buffer from a cryptographic source or fails.
  *  - sha256 may be NULL (portable code is used); otherwise it names an
  *    accelerated implementation the platform has checked the CPU supports.
@@ -47,6 +63,8 @@ struct rvm_platform {
 	enum rvm_err (*checkpoint_put)(void *ctx, uint64_t id, const void *buf, size_t n);
 	/* Copies at most cap bytes; *len receives the stored object's full size. */
 	enum rvm_err (*checkpoint_get)(void *ctx, uint64_t id, void *buf, size_t cap, size_t *len);
+	enum rvm_err (*checkpoint_put_async)(void *ctx, uint64_t id, const void *buf, size_t n);
+	enum rvm_err (*checkpoint_done)(void *ctx, bool wait, uint64_t *id, enum rvm_err *result);
 	enum rvm_err (*entropy)(void *ctx, void *buf, size_t n);
 	const struct rvm_sha256_impl *sha256;
 };

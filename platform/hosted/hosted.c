@@ -60,23 +60,6 @@ static bool hosted_irq_mask(void *ctx, bool masked)
 	return old;
 }
 
-static enum rvm_err write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return RVM_E_IO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return RVM_OK;
-}
-
 static enum rvm_err hosted_sink_append(void *ctx, enum rvm_sink_stream s, const void *buf, size_t n)
 {
 	struct rvm_hosted *h = ctx;
@@ -85,7 +68,7 @@ static enum rvm_err hosted_sink_append(void *ctx, enum rvm_sink_stream s, const 
 		return RVM_E_INVAL;
 	if (h->sink_fd[s] < 0)
 		return RVM_E_UNSUPPORTED;
-	return write_all(h->sink_fd[s], buf, n);
+	return rvm_hosted_write_all(h->sink_fd[s], buf, n);
 }
 
 static enum rvm_err hosted_sink_sync(void *ctx, enum rvm_sink_stream s)
@@ -99,88 +82,26 @@ static enum rvm_err hosted_sink_sync(void *ctx, enum rvm_sink_stream s)
 	return fdatasync(h->sink_fd[s]) == 0 ? RVM_OK : RVM_E_IO;
 }
 
-static int checkpoint_path(const struct rvm_hosted *h, uint64_t id, const char *suffix, char *out,
-			   size_t cap)
-{
-	int n = snprintf(out, cap, "%s/checkpoints/%016llx.ckpt%s", h->dir, (unsigned long long)id,
-			 suffix);
-
-	return n > 0 && (size_t)n < cap ? 0 : -1;
-}
-
-static enum rvm_err sync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	enum rvm_err err = RVM_OK;
-
-	if (fd < 0)
-		return RVM_E_IO;
-	if (fsync(fd) != 0)
-		err = RVM_E_IO;
-	close(fd);
-	return err;
-}
-
-/* Write to a temporary name, fsync, rename over, fsync the directory: atomic replace. */
+/* The checkpoint store (ckpt_store.c) behind the platform's entries. */
 static enum rvm_err hosted_checkpoint_put(void *ctx, uint64_t id, const void *buf, size_t n)
 {
-	struct rvm_hosted *h = ctx;
-	char tmp[RVM_HOSTED_PATH_MAX + 64], dst[RVM_HOSTED_PATH_MAX + 64], dir[RVM_HOSTED_PATH_MAX + 16];
-	enum rvm_err err;
-	int fd;
-
-	if (!h->dir[0])
-		return RVM_E_UNSUPPORTED;
-	if (checkpoint_path(h, id, ".tmp", tmp, sizeof(tmp)) || checkpoint_path(h, id, "", dst, sizeof(dst)))
-		return RVM_E_RANGE;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return RVM_E_IO;
-	err = write_all(fd, buf, n);
-	if (err == RVM_OK && fsync(fd) != 0)
-		err = RVM_E_IO;
-	close(fd);
-	if (err == RVM_OK && rename(tmp, dst) != 0)
-		err = RVM_E_IO;
-	if (err != RVM_OK) {
-		unlink(tmp);
-		return err;
-	}
-	snprintf(dir, sizeof(dir), "%s/checkpoints", h->dir);
-	return sync_dir(dir);
+	return rvm_hosted_store_put(&((struct rvm_hosted *)ctx)->store, id, buf, n);
 }
 
 static enum rvm_err hosted_checkpoint_get(void *ctx, uint64_t id, void *buf, size_t cap, size_t *len)
 {
-	struct rvm_hosted *h = ctx;
-	char path[RVM_HOSTED_PATH_MAX + 64];
-	struct stat st;
-	size_t got = 0;
-	int fd;
+	return rvm_hosted_store_get(&((struct rvm_hosted *)ctx)->store, id, buf, cap, len);
+}
 
-	if (!h->dir[0])
-		return RVM_E_UNSUPPORTED;
-	if (checkpoint_path(h, id, "", path, sizeof(path)))
-		return RVM_E_RANGE;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? RVM_E_NOTFOUND : RVM_E_IO;
-	if (fstat(fd, &st) != 0) {
-		close(fd);
-		return RVM_E_IO;
-	}
-	*len = (size_t)st.st_size;
-	while (got < cap && got < *len) {
-		ssize_t r = read(fd, (char *)buf + got, cap - got);
+static enum rvm_err hosted_checkpoint_put_async(void *ctx, uint64_t id, const void *buf, size_t n)
+{
+	return rvm_hosted_store_put_async(&((struct rvm_hosted *)ctx)->store, id, buf, n);
+}
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	return got == (cap < *len ? cap : *len) ? RVM_OK : RVM_E_IO;
+static enum rvm_err hosted_checkpoint_done(void *ctx, bool wait, uint64_t *id,
+					   enum rvm_err *result)
+{
+	return rvm_hosted_store_done(&((struct rvm_hosted *)ctx)->store, wait, id, result);
 }
 
 static enum rvm_err hosted_entropy(void *ctx, void *buf, size_t n)
@@ -230,7 +151,7 @@ static enum rvm_err open_run_dir(struct rvm_hosted *h, const char *run_dir)
 			return RVM_E_IO;
 	}
 	/* The new files' directory entries must be durable too. */
-	return sync_dir(h->dir);
+	return rvm_hosted_sync_dir(h->dir);
 }
 
 enum rvm_err rvm_hosted_open(struct rvm_hosted *h, const char *run_dir, unsigned flags,
@@ -244,6 +165,8 @@ enum rvm_err rvm_hosted_open(struct rvm_hosted *h, const char *run_dir, unsigned
 		h->sink_fd[s] = -1;
 	h->flags = flags;
 	h->ncpus = n > 0 ? (uint32_t)n : 1u;
+	if (rvm_hosted_store_init(&h->store, h->dir) != RVM_OK)
+		return RVM_E_IO;
 	if (run_dir)
 		err = open_run_dir(h, run_dir);
 	if (err != RVM_OK) {
@@ -262,6 +185,9 @@ enum rvm_err rvm_hosted_open(struct rvm_hosted *h, const char *run_dir, unsigned
 		.sink_sync = hosted_sink_sync,
 		.checkpoint_put = hosted_checkpoint_put,
 		.checkpoint_get = hosted_checkpoint_get,
+		.checkpoint_put_async = (flags & RVM_HOSTED_SYNC_STORE) ? NULL
+									: hosted_checkpoint_put_async,
+		.checkpoint_done = (flags & RVM_HOSTED_SYNC_STORE) ? NULL : hosted_checkpoint_done,
 		.entropy = hosted_entropy,
 		.sha256 = rvm_sha256_detect(),
 	};
@@ -270,6 +196,8 @@ enum rvm_err rvm_hosted_open(struct rvm_hosted *h, const char *run_dir, unsigned
 
 void rvm_hosted_close(struct rvm_hosted *h)
 {
+	/* Every queued checkpoint is written before the files are let go. */
+	rvm_hosted_store_stop(&h->store);
 	for (int s = 0; s < RVM_SINK_COUNT; s++) {
 		if (h->sink_fd[s] >= 0)
 			close(h->sink_fd[s]);
