@@ -401,9 +401,8 @@ static void run_fail(enum rvm_err err, const char *what)
 
 /*
  * CPU 0's duties between slices, as `rvm run`'s main loop: a coherence epoch every EPOCH_FUEL
- * units of fuel, the trust change once the teams have come together or moved (a quarantine
- * split before that keeps the halves apart, hosted too), and the end of the run once it has
- * shown what it is for.
+ * units of fuel, the trust change at its epoch (a quarantine before any merge leaves the other
+ * merges free), and the end of the run once it has shown what it is for.
  */
 static void run_tick(void)
 {
@@ -421,8 +420,7 @@ static void run_tick(void)
 		return;
 	run.next_epoch += EPOCH_FUEL;
 	rvm_kernel_lock(&kernel);
-	if (!run.trust_epoch && d->trust_agent < d->nagents && world->epochs >= d->trust_at_epoch &&
-	    (world->merges || world->migrations || world->epochs >= RUN_EPOCHS / 2)) {
+	if (!run.trust_epoch && d->trust_agent < d->nagents && world->epochs >= d->trust_at_epoch) {
 		run.trust_epoch = world->epochs + 1;
 		err = rvm_kernel_set_trust(&kernel, demo.agent[d->trust_agent],
 					   (uint8_t)d->trust_to);
