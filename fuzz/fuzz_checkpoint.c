@@ -123,6 +123,38 @@ static void try_restore(const uint8_t *buf, size_t len)
 		abort();
 }
 
+/* Rewrites the trailer over everything before it. */
+static void reseal_trailer(uint8_t *buf, size_t len)
+{
+	rvm_sha256(NULL, buf, len - RVM_CKPT_TRAILER_SIZE, buf + len - RVM_CKPT_TRAILER_SIZE);
+}
+
+/*
+ * Recomputes every region entry's seal (version 2: SHA-256 of its first 64
+ * bytes, then its image) and the trailer, so that edited images reach the
+ * LZ4 decoder in restore instead of stopping at the seal check.
+ */
+static void reseal_regions(uint8_t *buf, size_t len)
+{
+	struct rvm_ckpt_view v;
+	struct rvm_ckpt_region re;
+	uint32_t pos = 0;
+	size_t off = 0;
+
+	if (rvm_checkpoint_parse(buf, len, NULL, &v) != RVM_OK || v.version < 2)
+		return;
+	while (rvm_ckpt_next_region(&v, &pos, &off, &re) == RVM_OK) {
+		uint8_t *e = buf + (re.image - buf) - RVM_CKPT_REGION_ENTRY;
+		struct rvm_sha256 h;
+
+		rvm_sha256_init(&h, NULL);
+		rvm_sha256_update(&h, e, RVM_CKPT_REGION_ENTRY_V1);
+		rvm_sha256_update(&h, re.image, re.image_len);
+		rvm_sha256_final(&h, e + RVM_CKPT_REGION_ENTRY_V1);
+	}
+	reseal_trailer(buf, len);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -143,7 +175,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rvm_sha256(NULL, fz->work, len - RVM_CKPT_TRAILER_SIZE,
 				   fz->work + len - RVM_CKPT_TRAILER_SIZE);
 	} else {
-		/* The real checkpoint with (offset, byte) edits, resealed. */
+		/* The real checkpoint with (offset, byte) edits, resealed (its regions too, half
+		 * the time). */
 		len = fz->tmpl_len;
 		memcpy(fz->work, fz->tmpl, len);
 		for (size_t i = 1; i + 3 <= size; i += 3) {
@@ -151,8 +184,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			fz->work[off] = data[i + 2];
 		}
-		rvm_sha256(NULL, fz->work, len - RVM_CKPT_TRAILER_SIZE,
-			   fz->work + len - RVM_CKPT_TRAILER_SIZE);
+		reseal_trailer(fz->work, len);
+		if (data[0] & 2)
+			reseal_regions(fz->work, len);
 	}
 	try_restore(fz->work, len);
 	return 0;

@@ -208,6 +208,29 @@ static enum rvm_err put_regions(struct rvm_region_space *s, uint32_t partition, 
 	return RVM_OK;
 }
 
+/*
+ * Seals the count region entries that start at buf + RVM_CKPT_HEADER_SIZE, two
+ * at a time (their fields and images are final by now).
+ */
+static void seal_regions(struct rvm_region_space *s, uint8_t *buf, uint32_t count)
+{
+	uint8_t *e = buf + RVM_CKPT_HEADER_SIZE, *pending = NULL;
+
+	for (uint32_t i = 0; i < count; i++) {
+		uint8_t *next = e + RVM_CKPT_REGION_ENTRY + rvm_load_le32(e + RE_ILEN);
+
+		if (pending) {
+			ckpt_seal_put2(sha_of(s), pending, e);
+			pending = NULL;
+		} else {
+			pending = e;
+		}
+		e = next;
+	}
+	if (pending)
+		ckpt_seal_put2(sha_of(s), pending, NULL);
+}
+
 static enum rvm_err put_agents(const struct rvm_ckpt_agent *agents, uint32_t n, struct out *o)
 {
 	for (uint32_t i = 0; i < n; i++) {
@@ -306,8 +329,10 @@ static enum rvm_err serialise(struct rvm_ckpt_ctx *c, uint32_t partition,
 		return RVM_E_NOMEM;
 	rvm_memset(h, 0, RVM_CKPT_HEADER_SIZE);
 	err = put_regions(s, partition, o, &info->regions);
-	if (err == RVM_OK)
+	if (err == RVM_OK) {
+		seal_regions(s, o->buf, info->regions);
 		err = put_agents(agents, nagents, o);
+	}
 	if (err == RVM_OK)
 		err = put_caps(table_of(c, partition), o, &info->caps);
 	if (err == RVM_OK)

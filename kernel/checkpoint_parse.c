@@ -35,7 +35,7 @@ static enum rvm_err check_regions(struct in *in, const struct rvm_ckpt_view *v)
 	uint8_t seen[(RVM_REGION_SLOTS + 7) / 8] = {0};
 
 	for (uint32_t i = 0; i < v->nregions; i++) {
-		const uint8_t *e = get(in, RVM_CKPT_REGION_ENTRY);
+		const uint8_t *e = get(in, ckpt_region_entry(v->version));
 		uint64_t id;
 		uint32_t ilen, slot;
 		unsigned order;
@@ -136,7 +136,8 @@ static enum rvm_err check_header(const uint8_t *buf, size_t len, struct rvm_ckpt
 		return len < 8 ? RVM_E_TRUNCATED : RVM_E_FORMAT;
 	if (len < RVM_CKPT_HEADER_SIZE + RVM_CKPT_TRAILER_SIZE)
 		return RVM_E_TRUNCATED;
-	if (rvm_load_le16(buf + CK_VERSION) != RVM_CKPT_VERSION)
+	v->version = rvm_load_le16(buf + CK_VERSION);
+	if (v->version < RVM_CKPT_VERSION_MIN || v->version > RVM_CKPT_VERSION)
 		return RVM_E_VERSION;
 	if (rvm_load_le16(buf + CK_HSIZE) != RVM_CKPT_HEADER_SIZE ||
 	    rvm_load_le64(buf + CK_RSVD) != 0)
@@ -222,8 +223,13 @@ enum rvm_err rvm_ckpt_next_region(const struct rvm_ckpt_view *v, uint32_t *pos, 
 	out->writable = e[RE_WR];
 	rvm_memcpy(out->digest, e + RE_DIGEST, RVM_SHA256_DIGEST);
 	out->image_len = rvm_load_le32(e + RE_ILEN);
-	out->image = e + RVM_CKPT_REGION_ENTRY;
-	*off += RVM_CKPT_REGION_ENTRY + out->image_len;
+	out->image = e + ckpt_region_entry(v->version);
+	out->sealed = v->version >= 2;
+	if (out->sealed)
+		rvm_memcpy(out->seal, e + RE_SEAL, RVM_SHA256_DIGEST);
+	else
+		rvm_memset(out->seal, 0, RVM_SHA256_DIGEST);
+	*off += ckpt_region_entry(v->version) + out->image_len;
 	(*pos)++;
 	return RVM_OK;
 }

@@ -30,7 +30,8 @@ enum {
 };
 
 /* Region entry: 0 id u64, 8 last_access u64, 16 image_len u32, 20 owner u32, 24 order,
- * 25 tier, 26 type, 27 writable (u8 each), 28 reserved u32, 32 digest [32]; then the image. */
+ * 25 tier, 26 type, 27 writable (u8 each), 28 reserved u32, 32 digest [32], and in version 2
+ * 64 seal [32] = SHA-256(bytes 0..64 of the entry || the image); then the image. */
 enum {
 	RE_ID = 0,
 	RE_LAST = 8,
@@ -41,7 +42,8 @@ enum {
 	RE_TYPE = 26,
 	RE_WR = 27,
 	RE_RSVD = 28,
-	RE_DIGEST = 32
+	RE_DIGEST = 32,
+	RE_SEAL = 64
 };
 
 /* Agent entry: 0 id u32, 4 reserved u32, 8 length u64; then the snapshot. */
@@ -77,11 +79,35 @@ enum {
 	EE_REFUSED = 48
 };
 
-_Static_assert(RE_DIGEST + RVM_SHA256_DIGEST == RVM_CKPT_REGION_ENTRY, "region entry layout");
+_Static_assert(RE_DIGEST + RVM_SHA256_DIGEST == RVM_CKPT_REGION_ENTRY_V1, "region entry layout");
+_Static_assert(RE_SEAL == RVM_CKPT_REGION_ENTRY_V1 &&
+		       RE_SEAL + RVM_SHA256_DIGEST == RVM_CKPT_REGION_ENTRY,
+	       "version 2 region entry: the version 1 entry, then the seal");
 _Static_assert(CE_SEAL + RVM_CAP_DIGEST == RVM_CKPT_CAP_ENTRY, "cap entry layout");
 _Static_assert(EE_REFUSED + 8 == RVM_CKPT_EDGE_ENTRY, "edge entry layout");
 _Static_assert(CK_RSVD + 8 == RVM_CKPT_HEADER_SIZE, "header layout");
 _Static_assert(sizeof(struct rvm_ipc_desc) == RVM_CKPT_DESC_ENTRY, "descriptor entry layout");
+
+/* Fixed bytes of a region entry in a checkpoint of this version (parse checked it). */
+static inline size_t ckpt_region_entry(uint16_t version)
+{
+	return version >= 2 ? RVM_CKPT_REGION_ENTRY : RVM_CKPT_REGION_ENTRY_V1;
+}
+
+/*
+ * The seal of a version 2 region entry at e (its image follows it, image_len
+ * bytes) is the SHA-256 of the entry's first RE_SEAL bytes, then the image: it
+ * binds everything restore uses of the entry to the stored bytes it decodes.
+ * ckpt_seal_put2 seals the entries at ea and eb (eb may be NULL) in place, the
+ * two hashed in step where the SHA-256 implementation can.
+ */
+void ckpt_seal_put2(const struct rvm_sha256_impl *sha, uint8_t *ea, uint8_t *eb);
+/*
+ * Do the seals of a and b (b may be NULL) hold for their bytes? Both hashed in
+ * step where the implementation can. RVM_OK or RVM_E_CORRUPT.
+ */
+enum rvm_err ckpt_seal_check2(const struct rvm_sha256_impl *sha, const struct rvm_ckpt_region *a,
+			      const struct rvm_ckpt_region *b);
 
 /* Image bytes a region of 2^order pages may take: a length per page, pages at most raw. */
 static inline uint64_t ckpt_image_max(unsigned order)

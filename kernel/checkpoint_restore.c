@@ -3,6 +3,7 @@
 #include <rvm/bytes.h>
 #include <rvm/checkpoint.h>
 
+#include "checkpoint_priv.h"
 #include "region_priv.h"
 
 /* Does the checkpoint hold the live cap in slot (same slot, generation and object)? */
@@ -49,18 +50,55 @@ static bool elsewhere(const struct rvm_region_space *s, uint32_t partition,
 	return live->used && live->owner != partition;
 }
 
+/* A region entry waiting for its check, and the block it is decoded into. */
+struct pending {
+	struct rvm_ckpt_region e;
+	uint8_t *dst;
+};
+
 /*
- * The check: every slot usable, every image decoded into a block of its own.
- * On success c->addr[i] holds region i's block with its contents in place.
- * Images are decoded two at a time: hashing two regions' pages in step is
- * about twice as fast as one after the other where the CPU allows it.
+ * Checks and decodes one or two entries (n = 1 or 2). Version 2: the seals
+ * are checked (the two in step), then the images decoded as they are. Version
+ * 1 has no seals: the decoded pages are hashed against the content digests,
+ * two regions' pages in step.
+ */
+static enum rvm_err check_decode(struct rvm_region_space *s, const struct pending *p, uint32_t n)
+{
+	const struct rvm_sha256_impl *sha = s->plat ? s->plat->sha256 : NULL;
+	struct region_image_job job[2];
+	enum rvm_err err;
+
+	if (p[0].e.sealed) {
+		err = ckpt_seal_check2(sha, &p[0].e, n == 2 ? &p[1].e : NULL);
+		for (uint32_t i = 0; i < n && err == RVM_OK; i++)
+			err = region_image_unpack(p[i].e.image, p[i].e.image_len,
+						  1u << p[i].e.order, p[i].dst);
+		return err;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		job[i].img = p[i].e.image;
+		job[i].len = p[i].e.image_len;
+		job[i].npages = 1u << p[i].e.order;
+		job[i].dst = p[i].dst;
+		rvm_memcpy(job[i].digest, p[i].e.digest, RVM_SHA256_DIGEST);
+	}
+	if (n == 2)
+		return region_image_decode_pair(s, job);
+	return region_image_decode(s, job[0].img, job[0].len, job[0].npages, job[0].dst,
+				   job[0].digest);
+}
+
+/*
+ * The check: every slot usable, every image checked and decoded into a block
+ * of its own. On success c->addr[i] holds region i's block with its contents
+ * in place. Entries go two at a time: hashing two in step is about twice as
+ * fast as one after the other where the CPU allows it.
  */
 static enum rvm_err restore_check(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
 				  uint32_t partition)
 {
 	struct rvm_region_space *s = c->regions;
-	struct region_image_job job[2];
-	struct rvm_ckpt_region e;
+	struct pending p[2];
 	uint32_t pos = 0, n = 0, waiting = 0;
 	size_t off = 0;
 	enum rvm_err err = RVM_OK;
@@ -72,29 +110,22 @@ static enum rvm_err restore_check(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_
 		return RVM_E_FULL;
 	if (!region_gate_room(s, partition, v->nregions))
 		return RVM_E_NOMEM;
-	while (err == RVM_OK && rvm_ckpt_next_region(v, &pos, &off, &e) == RVM_OK) {
-		struct region_image_job *j = &job[waiting];
-
-		if (elsewhere(s, partition, &e)) {
+	while (err == RVM_OK && rvm_ckpt_next_region(v, &pos, &off, &p[waiting].e) == RVM_OK) {
+		if (elsewhere(s, partition, &p[waiting].e)) {
 			c->addr[n++] = 0;
 			continue;
 		}
-		err = rvm_buddy_alloc(s->buddy, e.order, 0, &c->addr[n]);
+		err = rvm_buddy_alloc(s->buddy, p[waiting].e.order, 0, &c->addr[n]);
 		if (err != RVM_OK)
 			break;
-		j->img = e.image;
-		j->len = e.image_len;
-		j->npages = 1u << e.order;
-		j->dst = rvm_phys_ptr(c->addr[n++]);
-		rvm_memcpy(j->digest, e.digest, RVM_SHA256_DIGEST);
+		p[waiting].dst = rvm_phys_ptr(c->addr[n++]);
 		if (++waiting == 2) {
-			err = region_image_decode_pair(s, job);
+			err = check_decode(s, p, 2);
 			waiting = 0;
 		}
 	}
 	if (err == RVM_OK && waiting)
-		err = region_image_decode(s, job[0].img, job[0].len, job[0].npages, job[0].dst,
-					  job[0].digest);
+		err = check_decode(s, p, 1);
 	if (err != RVM_OK)
 		free_blocks(s, c->addr, n);
 	return err;
@@ -205,8 +236,8 @@ static enum rvm_err edges_check(const struct rvm_ckpt_ctx *c, const struct rvm_c
 }
 
 /* Rolls back the partition's side of every edge the checkpoint holds (cannot fail). */
-static void restore_edges(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
-			  uint32_t partition, struct rvm_ckpt_restore_stats *st)
+static void restore_edges(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v, uint32_t partition,
+			  struct rvm_ckpt_restore_stats *st)
 {
 	struct rvm_ckpt_edge e;
 	uint32_t pos = 0;
@@ -224,7 +255,8 @@ static void restore_edges(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
 			 * sent since, [e.head, head), are still in their slots (fewer than a
 			 * ring's worth since e.tail: checked). */
 			for (uint32_t k = e.tail; k != e.head; k++) {
-				const uint8_t *d = e.desc + (size_t)(k - e.tail) * RVM_CKPT_DESC_ENTRY;
+				const uint8_t *d =
+					e.desc + (size_t)(k - e.tail) * RVM_CKPT_DESC_ENTRY;
 				struct rvm_ipc_desc *q = &l->ring[k & (RVM_IPC_RING - 1u)];
 
 				q->region = rvm_load_le64(d);

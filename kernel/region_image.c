@@ -154,6 +154,18 @@ enum rvm_err region_image_decode(struct rvm_region_space *s, const uint8_t *img,
 	return image_end(&h, err, pos, len, digest);
 }
 
+enum rvm_err region_image_unpack(const uint8_t *img, uint32_t len, uint32_t npages, uint8_t *dst)
+{
+	uint32_t pos = 2 * npages;
+	enum rvm_err err = RVM_OK;
+
+	if (len < pos)
+		return RVM_E_CORRUPT;
+	for (uint32_t i = 0; i < npages && err == RVM_OK; i++)
+		err = image_page(img, len, i, &pos, dst + (size_t)i * RVM_FRAME_SIZE);
+	return err == RVM_OK && pos != len ? RVM_E_CORRUPT : err;
+}
+
 enum rvm_err region_image_decode_pair(struct rvm_region_space *s,
 				      const struct region_image_job job[2])
 {

@@ -87,6 +87,13 @@ enum rvm_err region_image_encode(struct rvm_region_space *s, const uint8_t *src,
 enum rvm_err region_image_decode(struct rvm_region_space *s, const uint8_t *img, uint32_t len,
 				 uint32_t npages, uint8_t *dst,
 				 const uint8_t digest[RVM_SHA256_DIGEST]);
+/*
+ * Decodes an image of npages pages into dst without hashing them: for images
+ * whose stored bytes were checked already (a sealed checkpoint entry).
+ * RVM_E_CORRUPT for any malformed page or a length that does not add up; dst
+ * is then partly written.
+ */
+enum rvm_err region_image_unpack(const uint8_t *img, uint32_t len, uint32_t npages, uint8_t *dst);
 /* One image for region_image_decode_pair: decoded into dst (required), checked against digest. */
 struct region_image_job {
 	const uint8_t *img;

@@ -31,14 +31,17 @@
  * records). docs/recovery.md describes the byte format.
  */
 #define RVM_CKPT_MAGIC	      "RVMCKPT1"
-#define RVM_CKPT_VERSION      1u
+#define RVM_CKPT_VERSION      2u /* what take writes */
+#define RVM_CKPT_VERSION_MIN  1u /* the oldest parse and restore still read */
 #define RVM_CKPT_HEADER_SIZE  96u
 #define RVM_CKPT_TRAILER_SIZE 32u /* SHA-256 of header and body */
-#define RVM_CKPT_REGION_ENTRY 64u /* fixed part of a region entry; its image follows */
+#define RVM_CKPT_REGION_ENTRY 96u /* fixed part of a region entry; its image follows */
 #define RVM_CKPT_AGENT_ENTRY  16u /* fixed part of an agent entry; its snapshot follows */
 #define RVM_CKPT_CAP_ENTRY    48u
 #define RVM_CKPT_EDGE_ENTRY   56u /* fixed part; (head - tail) descriptors of 24 bytes follow */
 #define RVM_CKPT_DESC_ENTRY   24u
+/* A version 1 region entry: the first 64 bytes of a version 2 one, without the seal. */
+#define RVM_CKPT_REGION_ENTRY_V1 64u
 /* Agents one checkpoint holds. */
 #ifndef RVM_CKPT_MAX_AGENTS
 #define RVM_CKPT_MAX_AGENTS 256u
@@ -92,6 +95,7 @@ struct rvm_ckpt_view {
 	uint64_t time_ns;
 	uint8_t chain[RVM_SHA256_DIGEST]; /* D(seq - 1) */
 	uint8_t sha256[RVM_SHA256_DIGEST];
+	uint16_t version; /* RVM_CKPT_VERSION_MIN .. RVM_CKPT_VERSION */
 	uint32_t nregions, nagents, ncaps, nedges;
 	size_t regions_off, agents_off, caps_off, edges_off; /* section offsets in buf */
 };
@@ -105,6 +109,8 @@ struct rvm_ckpt_region {
 	uint8_t digest[RVM_SHA256_DIGEST]; /* SHA-256 of the 4096 << order content bytes */
 	const uint8_t *image;		   /* page image (rvm/region.h store format) */
 	uint32_t image_len;
+	bool sealed;			 /* version 2: seal holds; version 1: it is zero */
+	uint8_t seal[RVM_SHA256_DIGEST]; /* SHA-256 of the entry's first 64 bytes, then the image */
 };
 
 /* One capability entry: a live slot of the partition's table. */
@@ -197,8 +203,10 @@ struct rvm_ckpt_restore_stats {
 
 /*
  * Rolls partition back to a parsed checkpoint of it. Check (changes nothing):
- * every image decodes to its digest in a freshly allocated block, the log
- * has room. Apply (cannot fail): the partition's current regions are
+ * every region entry's seal holds for its fields and its image as stored
+ * (version 1, which has no seals: the decoded pages hash to the content
+ * digest), every image decodes in a freshly allocated block, the log has
+ * room. Apply (cannot fail): the partition's current regions are
  * unmapped and freed, the checkpoint's are reinstated under their own ids
  * (resident: Hot or Warm as recorded, Warm for those that were Dormant or
  * Cold) and unmapped, except those whose slot another partition holds now
@@ -217,8 +225,9 @@ struct rvm_ckpt_restore_stats {
  * their snapshots are in the view.
  * Witness STATE_RESTORE (target partition, arg0 checkpoint id, arg1 regions
  * reinstated | caps removed << 32). Errors: RVM_E_INVAL (partition is not the
- * view's), RVM_E_NOMEM (no blocks: nothing changed), RVM_E_CORRUPT (an image does not
- * decode to its digest), RVM_E_FULL. st may be NULL.
+ * view's), RVM_E_NOMEM (no blocks: nothing changed), RVM_E_CORRUPT (a seal
+ * does not hold, an image does not decode, or in version 1 does not decode to
+ * its digest), RVM_E_FULL. st may be NULL.
  */
 enum rvm_err rvm_checkpoint_restore(struct rvm_ckpt_ctx *c, const struct rvm_ckpt_view *v,
 				    uint32_t partition, struct rvm_ckpt_restore_stats *st);

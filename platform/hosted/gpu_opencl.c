@@ -73,9 +73,6 @@ struct rvm_gpu_opencl {
 	/* Per queue: its idle wait, reused launch after launch (NULL: none yet, or left to a
 	 * callback after a timeout). Only the one thread launching on the queue touches it. */
 	struct ocl_wait *waits[OCL_SLOTS];
-	/* Per queue: its last completed launch's event, released at the queue's next launch (not
-	 * at once: the device thread that ran it is still finishing it under the event's lock). */
-	cl_event last[OCL_SLOTS];
 	struct ocl_poll poll[OCL_SLOTS];
 	struct ocl_kernel kernels[OCL_SLOTS];
 	struct rvm_gpu_limits lim;
@@ -136,15 +133,6 @@ static struct ocl_wait *wait_arm(struct rvm_gpu_opencl *o, unsigned slot, uint32
 	*seq = ++w->seq;
 	pthread_mutex_unlock(&w->mu);
 	return w;
-}
-
-/* Releases queue slot i's last completed launch event, if any. */
-static void drop_last(struct rvm_gpu_opencl *o, unsigned i)
-{
-	if (o->last[i]) {
-		clReleaseEvent(o->last[i]);
-		o->last[i] = NULL;
-	}
 }
 
 /* ---- opening a device ---- */
@@ -252,7 +240,6 @@ void rvm_gpu_opencl_close(struct rvm_gpu_opencl *o)
 	if (!o)
 		return;
 	for (unsigned i = 0; i < OCL_SLOTS; i++) {
-		drop_last(o, i);
 		if (o->retired[i]) {
 			clFinish(o->retired[i]);
 			clReleaseCommandQueue(o->retired[i]);
@@ -402,8 +389,6 @@ static void ocl_queue_free(void *dev, uint64_t h)
 {
 	struct rvm_gpu_opencl *o = dev;
 
-	if (h >= 1 && h <= OCL_SLOTS)
-		drop_last(o, (unsigned)h - 1);
 	if (h >= 1 && h <= OCL_SLOTS && o->queues[h - 1]) {
 		clReleaseCommandQueue(o->queues[h - 1]);
 		o->queues[h - 1] = NULL;
@@ -431,7 +416,6 @@ static enum rvm_err ocl_queue_reset(void *dev, uint64_t h)
 	q = clCreateCommandQueue(o->ctx, o->dev, 0, &err);
 	if (err != CL_SUCCESS)
 		return RVM_E_IO;
-	drop_last(o, (unsigned)h - 1);
 	if (o->retired[h - 1])
 		clReleaseCommandQueue(o->retired[h - 1]);
 	o->retired[h - 1] = o->queues[h - 1];
@@ -585,7 +569,7 @@ static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
 	cl_command_queue q;
 	cl_kernel k;
 	cl_event ev;
-	cl_int status;
+	cl_int status, cb;
 	struct ocl_wait *w;
 	uint64_t t0;
 	uint32_t seq;
@@ -609,30 +593,33 @@ static enum rvm_err ocl_launch(void *dev, uint64_t queue, uint64_t kernel,
 		return RVM_E_RANGE;
 	if ((e = set_args(o, k, args, nargs)) != RVM_OK)
 		return e;
-	drop_last(o, (unsigned)queue - 1);
 	if (!(w = wait_arm(o, (unsigned)queue - 1, &seq)))
 		return RVM_E_NOMEM;
 	t0 = mono_ns(); /* the deadline runs from the enqueue */
 	if (clEnqueueNDRangeKernel(q, k, cfg->dims, NULL, global, local, 0, NULL, &ev) !=
 	    CL_SUCCESS)
 		return RVM_E_IO;
-	clFlush(q);
 	/*
 	 * A callback for a status already reached runs at once, so none is missed. Without one
 	 * there is no bounded wait: a device error (the context takes the recovery path).
 	 */
-	if (clSetEventCallback(ev, CL_COMPLETE, on_complete, w) != CL_SUCCESS) {
-		clReleaseEvent(ev);
+	cb = clSetEventCallback(ev, CL_COMPLETE, on_complete, w);
+	/*
+	 * The event is not needed past this point: the runtime keeps it until the command
+	 * completes and its callbacks ran. Released now, while it is still pending, its last
+	 * reference is the runtime's own, dropped by the device thread once it is done with it,
+	 * as for a launch enqueued without an event; released after completion, it was freed on
+	 * this thread, under locks the device thread may still hold.
+	 */
+	clReleaseEvent(ev);
+	if (cb != CL_SUCCESS)
 		return RVM_E_IO;
-	}
+	clFlush(q);
 	if (!wait_end(w, seq, &o->poll[queue - 1], t0, cfg->timeout_ns, &status)) {
 		o->waits[queue - 1] = NULL; /* the callback frees it */
-		/* Deletion waits for completion; the callback still runs. */
-		clReleaseEvent(ev);
 		run->timed_out = true;
 		return RVM_E_TIMEOUT;
 	}
-	o->last[queue - 1] = ev;
 	return status == CL_COMPLETE ? RVM_OK : RVM_E_IO;
 }
 

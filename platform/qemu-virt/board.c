@@ -13,6 +13,7 @@
 #include "../../arch/aarch64/mmu.h"
 #include "../common/board_phase.h"
 #include "../common/frame.h"
+#include "bootargs.h"
 #include "demo.h"
 #include "gic.h"
 #include "qemu.h"
@@ -189,36 +190,31 @@ static void describe(const struct rvm_fdt_info *f)
 			 (unsigned long)board.cntfrq);
 }
 
-/* Where word (e.g. "rvm.twin", or "rvm.run-ms=" with its value after it) starts among the boot
- * arguments (QEMU's -append), or NULL. A word ending in '=' matches any value. */
-static const char *bootarg_at(const char *word)
-{
-	size_t n = rvm_strlen(word);
-	bool valued = n && word[n - 1] == '=';
-
-	for (const char *a = board.fdt.bootargs; *a; a++)
-		if ((a == board.fdt.bootargs || a[-1] == ' ') && !rvm_memcmp(a, word, n) &&
-		    (valued || a[n] == 0 || a[n] == ' '))
-			return a;
-	return NULL;
-}
-
+/* Whether word (e.g. "rvm.twin") is among the boot arguments (QEMU's -append). */
 static bool bootarg(const char *word)
 {
-	return bootarg_at(word) != NULL;
+	return rvm_bootargs_find(board.fdt.bootargs, word) != NULL;
 }
 
-/* The decimal value of "word=N" among the boot arguments, 0 if absent or not a number. */
-static uint32_t bootarg_u32(const char *word)
+/*
+ * The decimal value of "word=N" among the boot arguments, min..UINT32_MAX (what, e.g.
+ * "milliseconds", says of what), or 0 when absent. A malformed value is ignored, as an unknown
+ * argument is, but never silently: the console names it and what it takes.
+ */
+static uint32_t bootarg_u32(const char *word, uint32_t min, const char *what)
 {
-	const char *a = bootarg_at(word);
-	uint64_t v = 0;
+	enum rvm_err err;
+	uint32_t v = 0;
+	char shown[28];
 
-	if (!a)
-		return 0;
-	for (a += rvm_strlen(word); *a >= '0' && *a <= '9' && v <= UINT32_MAX; a++)
-		v = v * 10 + (uint64_t)(*a - '0');
-	return (*a == 0 || *a == ' ') && v <= UINT32_MAX ? (uint32_t)v : 0;
+	err = rvm_bootargs_u32(board.fdt.bootargs, word, min, UINT32_MAX, &v);
+	if (err == RVM_OK || err == RVM_E_NOTFOUND)
+		return v;
+	rvm_bootargs_value(board.fdt.bootargs, word, shown, sizeof(shown));
+	rvm_board_printf("rvm: boot argument %s%s ignored (%s): it takes a whole number of %s, %u "
+			 "to %u\n",
+			 word, shown, rvm_err_name(err), what, min, UINT32_MAX);
+	return 0;
 }
 
 /*
@@ -401,9 +397,8 @@ static void run_fail(enum rvm_err err, const char *what)
 
 /*
  * CPU 0's duties between slices, as `rvm run`'s main loop: a coherence epoch every EPOCH_FUEL
- * units of fuel, the trust change once the teams have come together or moved (a quarantine
- * split before that keeps the halves apart, hosted too), and the end of the run once it has
- * shown what it is for.
+ * units of fuel, the trust change at its epoch (a quarantine before any merge leaves the other
+ * merges free), and the end of the run once it has shown what it is for.
  */
 static void run_tick(void)
 {
@@ -421,8 +416,7 @@ static void run_tick(void)
 		return;
 	run.next_epoch += EPOCH_FUEL;
 	rvm_kernel_lock(&kernel);
-	if (!run.trust_epoch && d->trust_agent < d->nagents && world->epochs >= d->trust_at_epoch &&
-	    (world->merges || world->migrations || world->epochs >= RUN_EPOCHS / 2)) {
+	if (!run.trust_epoch && d->trust_agent < d->nagents && world->epochs >= d->trust_at_epoch) {
 		run.trust_epoch = world->epochs + 1;
 		err = rvm_kernel_set_trust(&kernel, demo.agent[d->trust_agent],
 					   (uint8_t)d->trust_to);
@@ -614,7 +608,6 @@ static void run_swarm(void)
 			 rvm_demo_swarm.nparts);
 	run.start_ns = rvm_platform_now_ns(&plat);
 	run.next_epoch = EPOCH_FUEL;
-	run.fixed_ms = bootarg_u32("rvm.run-ms=");
 	/* rvm.spin: waiters and idle CPUs spin as they did before wait.c, to measure against. */
 	wlog_lock.spin_only = bootarg("rvm.spin");
 	if (run.fixed_ms || wlog_lock.spin_only)
@@ -681,6 +674,8 @@ void rvm_qemu_main(uint64_t dtb)
 	if (bootarg("rvm.semihost"))
 		rvm_board_console_semihost();
 	twin = bootarg("rvm.twin");
+	/* Read with the others, so a bad value is reported at boot whatever runs (the twin too). */
+	run.fixed_ms = bootarg_u32("rvm.run-ms=", 1, "milliseconds");
 	board.cpus_online = 1;
 	rvm_qemu_platform(&board, &plat);
 	bt.fdt = rvm_a64_read(cntpct_el0);

@@ -36,9 +36,39 @@ bad "{\"modules\": {\"m\": \"junk.wasm\"}, \"agents\": [{\"name\":\"x\",\"module
 bad "{\"modules\": {\"m\": \"$RVM_BUILD/agents/hello.wasm\"}, \"agents\": [{\"name\":\"x\",\"module\":\"m\"}]}" 'agent x (module m)'
 expect_rc 2 "$RVM_BIN" run "$WORK/missing.json" --out "$WORK/r"
 grep -q 'cannot read the manifest' <<<"$OUT" || fail "missing manifest: $OUT"
-expect_rc 2 "$RVM_BIN" run --cpus 0
-expect_rc 2 "$RVM_BIN" run --cpus 9
-expect_rc 2 "$RVM_BIN" run --seconds abc
+# A refused option value: exit 2, the option, the value and what it takes named, nothing run.
+badopt() { # badopt OPTION VALUE EXPECTED-TEXT
+  expect_rc 2 "$RVM_BIN" run --out "$WORK/never" "$1" "$2"
+  grep -qF -- "rvm run: $1 '$2': want $3" <<<"$OUT" || fail "want '$1 '$2': want $3' in: $OUT"
+  [ ! -e "$WORK/never" ] || fail "run dir made despite a bad $1"
+}
+badopt --cpus 0 'a whole number of CPUs, 1 to 8'
+badopt --cpus 9 'a whole number of CPUs, 1 to 8'
+badopt --cpus 2x 'a whole number of CPUs, 1 to 8'
+badopt --cpus -1 'a whole number of CPUs, 1 to 8'
+badopt --cpus 99999999999999999999999 'a whole number of CPUs, 1 to 8'
+badopt --seconds abc 'seconds above 0, at most 86400'
+badopt --seconds 0 'seconds above 0, at most 86400'
+badopt --seconds nan 'seconds above 0, at most 86400'
+badopt --seconds 1e9 'seconds above 0, at most 86400'
+badopt --faults 1.5 'a probability from 0 to 1'
+badopt --faults -0.1 'a probability from 0 to 1'
+badopt --chain md5 'sha256 or fnv1a64'
+badopt --checkpoint-every -1 'a whole number of records, 0 to 4294967295'
+badopt --checkpoint-every 4294967296 'a whole number of records, 0 to 4294967295'
+badopt --checkpoint-every '' 'a whole number of records, 0 to 4294967295'
+badopt --stress-sync 1e3 'a whole number'
+expect_rc 2 "$RVM_BIN" run --bogus 1
+grep -q 'rvm run: unknown option --bogus' <<<"$OUT" || fail "unknown option: $OUT"
+expect_rc 2 "$RVM_BIN" run --cpus
+grep -q 'rvm run: --cpus needs a value' <<<"$OUT" || fail "missing value: $OUT"
 expect_rc 2 "$RVM_BIN" run a.json b.json
+# The other commands' numeric options are checked as strictly.
+expect_rc 2 "$RVM_BIN" journal "$WORK" --agent abc
+grep -qF "rvm journal: --agent 'abc': want an agent number" <<<"$OUT" || fail "journal --agent: $OUT"
+expect_rc 2 "$RVM_BIN" journal "$WORK" --agent 256
+grep -qF "rvm journal: --agent '256'" <<<"$OUT" || fail "journal --agent 256: $OUT"
+expect_rc 2 "$RVM_BIN" wasm run "$WORK/junk.wasm" --invoke f --fuel -5
+grep -qF "rvm wasm run: --fuel '-5': want a whole number" <<<"$OUT" || fail "wasm --fuel: $OUT"
 expect_rc 0 "$RVM_BIN" run --help
 echo "run_badinput: ok"

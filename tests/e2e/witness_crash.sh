@@ -8,10 +8,12 @@ for iter in 1 2 3 4 5 6; do
   "$RVM_BIN" run --out "$dir" --hmac-key "$WORK/h.key" --checkpoint-every 50 --stress-sync 0 \
     > "$WORK/out$iter" 2>&1 &
   pid=$!
-  # Once the writer has acknowledged something (sanitizer builds start slowly),
-  # kill it at a random moment 0 to 399 ms later.
-  for _ in $(seq 100); do
+  # Once the writer has acknowledged something (sanitizer builds start slowly, a loaded
+  # machine more so: up to 60 s, the loop ends at the first ack), kill it at a random moment
+  # 0 to 399 ms later.
+  for _ in $(seq 1200); do
     grep -q '^durable ' "$WORK/out$iter" 2>/dev/null && break
+    kill -0 $pid 2>/dev/null || break # it exited: the check below says why
     sleep 0.05
   done
   sleep "$(printf 0.%03d $((RANDOM % 400)))"

@@ -221,6 +221,24 @@ gdb)
   clean
   audit
   ;;
+bad_args)
+  # A malformed rvm.run-ms is named on the console with what it takes, and the default kept:
+  # the demo runs to its own end (no fixed-length run). Out of range likewise, with its code.
+  run --smp 1 -- -append "rvm.run-ms=12abc"
+  expect "boot argument rvm\\.run-ms=12abc ignored \\(RVM_E_MALFORMED\\): it takes a whole number of milliseconds, 1 to 4294967295" \
+    "boot complete: 1 CPU\\(s\\) online" "kernel agents: [0-9]+ ms, 13 agents"
+  if grep -E "rvm: run of" "$out/qemu-console.txt"; then echo "FAIL: a malformed rvm.run-ms set the run's length"; exit 1; fi
+  clean
+  audit
+  run --smp 1 -- -append "rvm.twin rvm.run-ms=0"
+  expect "boot argument rvm\\.run-ms=0 ignored \\(RVM_E_RANGE\\)" "twin: 400 slices ran an agent"
+  clean
+  # A good value still sets it, and says nothing else.
+  run --smp 1 -- -append "rvm.run-ms=300"
+  expect "rvm: run of 300 ms"
+  if grep -E "ignored" "$out/qemu-console.txt"; then echo "FAIL: a good rvm.run-ms was refused"; exit 1; fi
+  clean
+  ;;
 wrong_el)
   # Without virtualization=on QEMU enters at EL1: the image must say why it cannot run.
   run --machine virt,gic-version=3

@@ -322,9 +322,9 @@ static void test_restore_rolls_back_edges(void **state)
 		assert_int_equal(rvm_ipc_recv(&k->ipc, 2, sc.edge.recv, &d), RVM_OK);
 	assert_true(e->head == 5 && e->tail == 4 && e->received == 4 && e->sent == 5);
 	/* Partition 1 goes back: its send of 104 nobody saw is taken back, 103 stays (received). */
-	assert_int_equal(rvm_checkpoint_parse(kf_object(k, i1.id)->buf, kf_object(k, i1.id)->len,
-					      NULL, &v1),
-			 RVM_OK);
+	assert_int_equal(
+		rvm_checkpoint_parse(kf_object(k, i1.id)->buf, kf_object(k, i1.id)->len, NULL, &v1),
+		RVM_OK);
 	assert_int_equal(rvm_checkpoint_restore(&k->ck, &v1, 1, &st), RVM_OK);
 	assert_true(st.edges_rolled == 1 && st.msgs_withdrawn == 1 && st.msgs_requeued == 0);
 	assert_true(e->head == 4 && e->tail == 4 && e->sent == 4 && e->received == 4);
@@ -440,8 +440,11 @@ static void test_parse_hostile(void **state)
 	memcpy(b, ckbuf, len);
 	b[0] = 'X';
 	assert_int_equal(rvm_checkpoint_parse(b, len, NULL, &v), RVM_E_FORMAT);
+	/* Versions around the ones it reads (1 and 2). */
 	memcpy(b, ckbuf, len);
-	b[8] = 2;
+	b[8] = RVM_CKPT_VERSION + 1;
+	assert_int_equal(rvm_checkpoint_parse(b, len, NULL, &v), RVM_E_VERSION);
+	b[8] = 0;
 	assert_int_equal(rvm_checkpoint_parse(b, len, NULL, &v), RVM_E_VERSION);
 	/* Structure lies under a valid trailer: each is refused by its own rule. */
 	{
@@ -510,7 +513,7 @@ static void test_restore_corrupt_image(void **state)
 	(void)state;
 	take(k, &sc, &info);
 	memcpy(b, ckbuf, info.len);
-	b[96 + 64 + 40] ^= 0x01; /* inside the first region's image */
+	b[96 + RVM_CKPT_REGION_ENTRY + 40] ^= 0x01; /* inside the first region's image */
 	rehash(b, info.len);
 	assert_int_equal(rvm_checkpoint_parse(b, info.len, NULL, &v), RVM_OK);
 	digest(k, 1, d1);
@@ -595,6 +598,174 @@ static void test_regions_in_pairs(void **state)
 		assert_memory_equal(now, d1, 32);
 		assert_true(k->buddy.free_frames == free_before);
 	}
+	assert_int_equal(rvm_region_check_invariants(&k->space), RVM_OK);
+	kfix_free(k);
+}
+
+/*
+ * Version 2 seals each region entry (its fields and its image as stored): a changed byte of
+ * either, even under a valid trailer, is refused by restore before anything changes, though
+ * restore no longer hashes the decoded pages. Here: the last-access time, the tier, the content
+ * digest, the seal itself, the image's first page length and a byte deep in its last page.
+ */
+static void test_restore_checks_seals(void **state)
+{
+	struct scene sc;
+	struct kfix *k = scene_new(&sc);
+	struct rvm_ckpt_info info;
+	struct rvm_ckpt_view v;
+	struct rvm_ckpt_region re;
+	uint8_t d1[32], now[32];
+	static uint8_t b[1u << 20];
+	uint32_t pos = 0;
+	size_t off = 0;
+
+	(void)state;
+	take(k, &sc, &info);
+	assert_int_equal(rvm_checkpoint_parse(ckbuf, info.len, NULL, &v), RVM_OK);
+	assert_int_equal(v.version, RVM_CKPT_VERSION);
+	digest(k, 1, d1);
+	while (rvm_ckpt_next_region(&v, &pos, &off, &re) == RVM_OK) {
+		size_t head = (size_t)(re.image - ckbuf) - RVM_CKPT_REGION_ENTRY;
+		const size_t at[] = {head + 8,	     head + 25, head + 32 + 5,
+				     head + 64 + 31, head + 96, head + 96 + re.image_len - 1};
+
+		assert_true(re.sealed);
+		for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+			struct rvm_ckpt_view bad;
+			uint64_t free_before = k->buddy.free_frames;
+
+			memcpy(b, ckbuf, info.len);
+			b[at[i]] ^= 0x01;
+			rehash(b, info.len);
+			assert_int_equal(rvm_checkpoint_parse(b, info.len, NULL, &bad), RVM_OK);
+			if (rvm_checkpoint_restore(&k->ck, &bad, 1, NULL) != RVM_E_CORRUPT)
+				fail_msg("region %llx byte %zu: accepted",
+					 (unsigned long long)re.id, at[i] - head);
+			digest(k, 1, now);
+			assert_memory_equal(now, d1, 32);
+			assert_true(k->buddy.free_frames == free_before);
+		}
+	}
+	/* Behind a valid seal the decoder still refuses a malformed image: a page length of 0,
+	 * one past the image's end, 4097. */
+	pos = 0;
+	off = 0;
+	assert_int_equal(rvm_ckpt_next_region(&v, &pos, &off, &re), RVM_OK);
+	for (int i = 0; i < 3; i++) {
+		static const uint16_t plen[3] = {0, 0xFFFF, 4097};
+		size_t head = (size_t)(re.image - ckbuf) - RVM_CKPT_REGION_ENTRY;
+		struct rvm_ckpt_view bad;
+		struct rvm_sha256 h;
+		uint8_t seal[32];
+
+		/* The seal as this test computes it is the one take wrote. */
+		rvm_sha256_init(&h, NULL);
+		rvm_sha256_update(&h, ckbuf + head, RVM_CKPT_REGION_ENTRY_V1);
+		rvm_sha256_update(&h, re.image, re.image_len);
+		rvm_sha256_final(&h, seal);
+		assert_memory_equal(seal, re.seal, 32);
+		memcpy(b, ckbuf, info.len);
+		b[head + RVM_CKPT_REGION_ENTRY] = (uint8_t)plen[i];
+		b[head + RVM_CKPT_REGION_ENTRY + 1] = (uint8_t)(plen[i] >> 8);
+		rvm_sha256_init(&h, NULL);
+		rvm_sha256_update(&h, b + head, RVM_CKPT_REGION_ENTRY_V1);
+		rvm_sha256_update(&h, b + head + RVM_CKPT_REGION_ENTRY, re.image_len);
+		rvm_sha256_final(&h, b + head + RVM_CKPT_REGION_ENTRY_V1);
+		rehash(b, info.len);
+		assert_int_equal(rvm_checkpoint_parse(b, info.len, NULL, &bad), RVM_OK);
+		assert_int_equal(rvm_checkpoint_restore(&k->ck, &bad, 1, NULL), RVM_E_CORRUPT);
+		digest(k, 1, now);
+		assert_memory_equal(now, d1, 32);
+	}
+	assert_int_equal(rvm_region_check_invariants(&k->space), RVM_OK);
+	kfix_free(k);
+}
+
+/*
+ * The same checkpoint in version 1 (no seals: each region entry is 64 bytes), as an older RVM
+ * stored it. Returns its length in out.
+ */
+static size_t to_version1(const uint8_t *in, size_t len, uint8_t *out)
+{
+	struct rvm_ckpt_view v;
+	struct rvm_ckpt_region re;
+	uint32_t pos = 0;
+	size_t off = 0, o = 96, rest;
+	uint64_t body;
+
+	assert_int_equal(rvm_checkpoint_parse(in, len, NULL, &v), RVM_OK);
+	memcpy(out, in, 96);
+	out[8] = 1;
+	while (rvm_ckpt_next_region(&v, &pos, &off, &re) == RVM_OK) {
+		memcpy(out + o, re.image - RVM_CKPT_REGION_ENTRY, RVM_CKPT_REGION_ENTRY_V1);
+		memcpy(out + o + RVM_CKPT_REGION_ENTRY_V1, re.image, re.image_len);
+		o += RVM_CKPT_REGION_ENTRY_V1 + re.image_len;
+	}
+	rest = len - 32 - v.agents_off;
+	memcpy(out + o, in + v.agents_off, rest);
+	o += rest;
+	body = o - 96;
+	for (int i = 0; i < 8; i++)
+		out[80 + i] = (uint8_t)(body >> (8 * i));
+	rehash(out, o + 32);
+	return o + 32;
+}
+
+/* Version 1 checkpoints still parse and restore: their decoded pages are hashed, as before. */
+static void test_restore_version1(void **state)
+{
+	struct scene sc;
+	struct kfix *k = scene_new(&sc);
+	struct rvm_ckpt_info info;
+	struct rvm_ckpt_view v;
+	struct rvm_ckpt_region re;
+	uint8_t d1[32], now[32], junk[256];
+	static uint8_t b1[1u << 20], b[1u << 20];
+	uint32_t pos = 0, n = 0;
+	size_t off = 0, len1;
+
+	(void)state;
+	/* The CPU's SHA-256, so that version 1's two-at-a-time hashing runs where it can. */
+	k->f->plat.sha256 = rvm_sha256_detect();
+	take(k, &sc, &info);
+	len1 = to_version1(ckbuf, info.len, b1);
+	assert_true(len1 == info.len - 32 * info.regions);
+	assert_int_equal(rvm_checkpoint_parse(b1, len1, NULL, &v), RVM_OK);
+	assert_int_equal(v.version, 1);
+	assert_int_equal(v.nregions, 3);
+	while (rvm_ckpt_next_region(&v, &pos, &off, &re) == RVM_OK) {
+		uint8_t d[32];
+
+		assert_false(re.sealed);
+		assert_int_equal(rvm_region_content_digest(&k->space, re.id, d), RVM_OK);
+		assert_memory_equal(d, re.digest, 32);
+		n++;
+	}
+	assert_int_equal(n, 3);
+	digest(k, 1, d1);
+	memset(junk, 0x5A, sizeof(junk));
+	assert_int_equal(rvm_region_write(&k->space, 1, 7, sc.hot, 1000, junk, sizeof(junk), NULL),
+			 RVM_OK);
+	digest(k, 1, now);
+	assert_memory_not_equal(now, d1, 32);
+	assert_int_equal(rvm_checkpoint_restore(&k->ck, &v, 1, NULL), RVM_OK);
+	digest(k, 1, now);
+	assert_memory_equal(now, d1, 32);
+	/* A damaged image under a valid trailer: its decoded pages miss their digest. */
+	assert_int_equal(rvm_region_write(&k->space, 1, 7, sc.hot, 1000, junk, sizeof(junk), NULL),
+			 RVM_OK);
+	digest(k, 1, d1);
+	pos = 0;
+	off = 0;
+	assert_int_equal(rvm_ckpt_next_region(&v, &pos, &off, &re), RVM_OK);
+	memcpy(b, b1, len1);
+	b[(size_t)(re.image - b1) + re.image_len - 5] ^= 0x20;
+	rehash(b, len1);
+	assert_int_equal(rvm_checkpoint_parse(b, len1, NULL, &v), RVM_OK);
+	assert_int_equal(rvm_checkpoint_restore(&k->ck, &v, 1, NULL), RVM_E_CORRUPT);
+	digest(k, 1, now);
+	assert_memory_equal(now, d1, 32);
 	assert_int_equal(rvm_region_check_invariants(&k->space), RVM_OK);
 	kfix_free(k);
 }
@@ -710,6 +881,8 @@ int main(void)
 		cmocka_unit_test(test_parse_hostile),
 		cmocka_unit_test(test_restore_corrupt_image),
 		cmocka_unit_test(test_regions_in_pairs),
+		cmocka_unit_test(test_restore_checks_seals),
+		cmocka_unit_test(test_restore_version1),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_region_write),
 	};

@@ -2,9 +2,9 @@
  * denials as negative codes, budgets, witness records and journal entries; a wasm agent's
  * matmul and reduction on the cpu backend. */
 #include "gpu_kernels.h"
+#include "kernel_world.h"
 #include "support.h"
 
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,197 +15,37 @@
 #include <rvm/witness_file.h>
 #include <rvm/world.h>
 
-#define CAP (16u << 20)
-#define NMEM 4u
-#define SCR 70000u /* scratch in the agent's second page, above its own data */
+#define SCR	70000u /* scratch in the agent's second page, above its own data */
 #define DEV_MEM (1u << 20)
-
-/* ---- a platform whose sinks are memory ---- */
-
-struct msink {
-	uint8_t *buf[RVM_SINK_COUNT];
-	size_t len[RVM_SINK_COUNT];
-	uint64_t clock;
-};
-
-static uint64_t ms_now(void *ctx)
-{
-	return ((struct msink *)ctx)->clock += 1000;
-}
-
-static uint32_t ms_cpus(void *ctx)
-{
-	(void)ctx;
-	return 2;
-}
-
-static enum rvm_err ms_append(void *ctx, enum rvm_sink_stream s, const void *b, size_t n)
-{
-	struct msink *m = ctx;
-
-	if ((unsigned)s >= RVM_SINK_COUNT || m->len[s] + n > CAP)
-		return RVM_E_IO;
-	memcpy(m->buf[s] + m->len[s], b, n);
-	m->len[s] += n;
-	return RVM_OK;
-}
-
-static enum rvm_err ms_sync(void *ctx, enum rvm_sink_stream s)
-{
-	(void)ctx;
-	(void)s;
-	return RVM_OK;
-}
-
-static enum rvm_err ms_entropy(void *ctx, void *buf, size_t n)
-{
-	(void)ctx;
-	memset(buf, 0x5a, n);
-	return RVM_OK;
-}
-
-/* Checkpoint objects by id (recovery's snapshots), replaced whole. */
-#define NSTORE 16u
-static struct {
-	uint64_t id[NSTORE];
-	uint8_t *buf[NSTORE];
-	size_t len[NSTORE];
-	uint32_t n;
-} store;
-
-static enum rvm_err st_put(void *ctx, uint64_t id, const void *buf, size_t n)
-{
-	uint32_t i = 0;
-
-	(void)ctx;
-	while (i < store.n && store.id[i] != id)
-		i++;
-	if (i == NSTORE)
-		return RVM_E_NOMEM;
-	free(store.buf[i]);
-	store.buf[i] = malloc(n ? n : 1);
-	memcpy(store.buf[i], buf, n);
-	store.id[i] = id;
-	store.len[i] = n;
-	store.n += i == store.n;
-	return RVM_OK;
-}
-
-static enum rvm_err st_get(void *ctx, uint64_t id, void *buf, size_t cap, size_t *len)
-{
-	(void)ctx;
-	for (uint32_t i = 0; i < store.n; i++)
-		if (store.id[i] == id) {
-			if (store.len[i] > cap)
-				return RVM_E_NOMEM;
-			memcpy(buf, store.buf[i], store.len[i]);
-			*len = store.len[i];
-			return RVM_OK;
-		}
-	return RVM_E_NOTFOUND;
-}
-
-static struct msink ms;
-static const struct rvm_platform plat = {.ctx = &ms,
-					 .name = "test",
-					 .now_ns = ms_now,
-					 .cpu_count = ms_cpus,
-					 .sink_append = ms_append,
-					 .sink_sync = ms_sync,
-					 .entropy = ms_entropy,
-					 .checkpoint_put = st_put,
-					 .checkpoint_get = st_get};
 
 /* ---- fixture: a booted world, the cpu device, the gpu_offload module ---- */
 
 struct fx {
-	struct rvm_kernel k;
-	struct rvm_world *w;
-	struct rvm_agent_mem mem[NMEM];
+	struct rvm_tw tw;
 	struct rvm_gpu_space gs;
 	struct rvm_gpu_cpu cpu;
 	uint8_t dev_mem[DEV_MEM];
 	uint8_t shared[64u << 10];
-	void *arena;
 	uint32_t dev, mod;
 };
-
-static uint8_t hkey[32] = {9};
-
-static bool agents_dir(char *out, size_t cap)
-{
-	const char *bin = getenv("RVM_BIN");
-	char tmp[1024], probe[1200];
-	FILE *f;
-
-	if (!bin)
-		return false;
-	snprintf(tmp, sizeof(tmp), "%s", bin);
-	/* RVM_BIN is BUILD/tools/rvm/rvm; the example agents are in BUILD/examples/agents. */
-	snprintf(out, cap, "%s/../../examples/agents", dirname(tmp));
-	snprintf(probe, sizeof(probe), "%s/gpu_offload.wasm", out);
-	if (!(f = fopen(probe, "rb")))
-		return false;
-	fclose(f);
-	return true;
-}
 
 static struct fx *fx_new(void)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct rvm_kernel_config c;
-	struct rvm_wasm_error werr;
-	char dir[1024], path[1300];
-	uint8_t *bytes;
-	size_t len;
 
-	if (!agents_dir(dir, sizeof(dir))) {
-		printf("SKIP: gpu_offload.wasm not built (RVM_BIN unset or no wasm toolchain)\n");
+	assert_non_null(f);
+	if (!rvm_tw_have_agents(&f->tw, "gpu_offload")) {
 		free(f);
 		return NULL;
 	}
-	assert_non_null(f);
-	for (int s = 0; s < RVM_SINK_COUNT; s++) {
-		if (!ms.buf[s])
-			ms.buf[s] = malloc(CAP);
-		ms.len[s] = 0;
-	}
-	ms.clock = 0;
-	for (uint32_t i = 0; i < store.n; i++)
-		free(store.buf[i]), store.buf[i] = NULL;
-	store.n = 0;
-	f->w = calloc(1, sizeof(*f->w));
-	assert_non_null(f->w);
-	for (uint32_t i = 0; i < NMEM; i++) {
-		f->mem[i].arena = malloc(256u << 10);
-		f->mem[i].arena_size = 256u << 10;
-		f->mem[i].memory_cap = 2u * RVM_WASM_PAGE;
-		f->mem[i].memory = calloc(1, f->mem[i].memory_cap);
-	}
-	memset(&c, 0, sizeof(c));
-	c.witness.chain = RVM_CHAIN_SHA256;
-	c.witness.sig = RVM_SIG_HMAC_SHA256;
-	c.witness.checkpoint_every = 256;
-	memcpy(c.witness.key, hkey, 32);
-	memset(c.witness.boot_nonce, 4, 16);
-	c.agent_mem = f->mem;
-	c.agent_mem_count = NMEM;
-	c.ncpus = 2;
-	assert_int_equal(rvm_kernel_boot_full(&f->k, &plat, f->w, &c), RVM_OK);
-	rvm_gpu_init(&f->gs, &f->w->gate, &plat);
-	rvm_gpu_cpu_init(&f->cpu, &plat, f->dev_mem, DEV_MEM, f->shared, sizeof(f->shared),
+	rvm_tw_boot(&f->tw, 2, 0);
+	rvm_gpu_init(&f->gs, &f->tw.world->gate, &f->tw.plat);
+	rvm_gpu_cpu_init(&f->cpu, &f->tw.plat, f->dev_mem, DEV_MEM, f->shared, sizeof(f->shared),
 			 rvm_tool_gpu_kernels, rvm_tool_gpu_nkernels);
 	assert_int_equal(rvm_gpu_device_add(&f->gs, rvm_gpu_cpu_backend(), &f->cpu, &f->dev),
 			 RVM_OK);
-	f->w->gpu = &f->gs;
-	snprintf(path, sizeof(path), "%s/gpu_offload.wasm", dir);
-	bytes = (uint8_t *)rvm_test_read_file(path, &len);
-	assert_non_null(bytes);
-	f->arena = malloc(2u << 20);
-	assert_int_equal(rvm_kernel_module_load(&f->k, "gpu_offload", bytes, len, f->arena,
-						2u << 20, 0, 100, &f->mod, &werr),
-			 RVM_OK);
-	free(bytes);
+	f->tw.world->gpu = &f->gs;
+	f->mod = rvm_tw_load(&f->tw, "gpu_offload", 0);
 	return f;
 }
 
@@ -213,28 +53,24 @@ static void fx_free(struct fx *f)
 {
 	if (!f)
 		return;
-	for (uint32_t i = 0; i < NMEM; i++) {
-		free(f->mem[i].arena);
-		free(f->mem[i].memory);
-	}
-	free(f->arena);
-	free(f->w);
+	rvm_tw_free(&f->tw);
 	free(f);
 }
-
-#define RIGHTS                                                                                     \
-	(RVM_AGENT_RIGHT_SEND | RVM_AGENT_RIGHT_RECV | RVM_AGENT_RIGHT_LOG | RVM_AGENT_RIGHT_TIME)
 
 /* A new partition with one gpu_offload agent (n, extra launches); returns the agent. */
 static struct rvm_agent *agent(struct fx *f, int64_t n, int64_t extra)
 {
-	int64_t args[4] = {n, extra, 0, 0};
-	uint32_t p, num;
+	uint32_t num =
+		rvm_tw_spawn(&f->tw, f->mod, "g", rvm_tw_part(&f->tw), RVM_TW_ALL_RIGHTS, n, extra);
 
-	assert_int_equal(rvm_kernel_partition_new(&f->k, RVM_MAX_CPUS, &p), RVM_OK);
-	assert_int_equal(rvm_kernel_agent_spawn(&f->k, f->mod, "g", p, RIGHTS, 100, args, &num),
-			 RVM_OK);
-	return &f->w->agents[num];
+	return &f->tw.world->agents[num];
+}
+
+/* Agent a has logged (its work is done). */
+static bool logged(const struct rvm_tw *tw, const void *a)
+{
+	(void)tw;
+	return ((const struct rvm_agent *)a)->last_log[0] != 0;
 }
 
 static void grant(struct fx *f, struct rvm_agent *a, uint8_t rights, const uint64_t lim[4])
@@ -261,8 +97,8 @@ static enum rvm_wasm_trap call(struct rvm_agent *a, const char *name, uint64_t *
 }
 
 /* The call's result as the agent sees it (i32 results sign-extended). */
-static int64_t ok_call(struct rvm_agent *a, const char *name, uint64_t s0, uint64_t s1,
-		       uint64_t s2, uint64_t s3, uint64_t s4)
+static int64_t ok_call(struct rvm_agent *a, const char *name, uint64_t s0, uint64_t s1, uint64_t s2,
+		       uint64_t s3, uint64_t s4)
 {
 	uint64_t s[5] = {s0, s1, s2, s3, s4};
 
@@ -290,12 +126,12 @@ static size_t gpu_entries(struct fx *f, uint32_t *aux, size_t cap, uint8_t *read
 	size_t off = RVM_JOURNAL_HEADER, n = 0;
 
 	/* An epoch binds every agent's staged journal entries (one hostcall batch record each). */
-	assert_int_equal(rvm_kernel_epoch(&f->k, &rep), RVM_OK);
-	assert_int_equal(rvm_journal_flush(&f->w->journal), RVM_OK);
+	assert_int_equal(rvm_kernel_epoch(&f->tw.kern, &rep), RVM_OK);
+	assert_int_equal(rvm_journal_flush(&f->tw.world->journal), RVM_OK);
 	if (nread)
 		*nread = 0;
-	while (rvm_journal_next(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL], &off, &e) ==
-	       RVM_OK) {
+	while (rvm_journal_next(f->tw.ms.buf[RVM_SINK_JOURNAL], f->tw.ms.len[RVM_SINK_JOURNAL],
+				&off, &e) == RVM_OK) {
 		if (e.kind != RVM_JK_GPU)
 			continue;
 		assert_true(e.len >= 8 && e.len <= RVM_JOURNAL_MAX_PAYLOAD);
@@ -310,32 +146,18 @@ static size_t gpu_entries(struct fx *f, uint32_t *aux, size_t cap, uint8_t *read
 	return n;
 }
 
-static struct rvm_witness_record *recs;
-static size_t nrecs;
-
-static void collect(void *ctx, const struct rvm_witness_record *r)
-{
-	(void)ctx;
-	recs[nrecs++] = *r;
-}
-
 /* Flushes the batch, verifies the whole witness stream so far and counts events of action (with
  * arg1 = err when err is not RVM_OK: refusals). */
 static size_t count(struct fx *f, uint16_t action, enum rvm_err err)
 {
-	static struct rvm_witness_reader rd;
+	const struct rvm_witness_record *recs;
 	size_t n = 0;
 
-	assert_int_equal(rvm_witness_batch_flush(&f->k.witness), RVM_OK);
-	assert_int_equal(rvm_witness_flush(&f->k.witness), RVM_OK);
-	free(recs);
-	recs = malloc((ms.len[RVM_SINK_WITNESS] / 64 + 1) * sizeof(*recs));
-	nrecs = 0;
-	rvm_witness_reader_init(&rd, NULL, hkey, collect, NULL);
-	rvm_witness_reader_feed(&rd, ms.buf[RVM_SINK_WITNESS], ms.len[RVM_SINK_WITNESS]);
-	assert_int_equal(rvm_witness_reader_finish(&rd)->err, RVM_OK);
+	assert_int_equal(rvm_witness_batch_flush(&f->tw.kern.witness), RVM_OK);
+	rvm_tw_read_log(&f->tw);
+	recs = f->tw.recs;
 	/* A batch record stands for target events (completed launches are batched). */
-	for (size_t i = 0; i < nrecs; i++)
+	for (size_t i = 0; i < f->tw.nrecs; i++)
 		if (recs[i].action == action && (err == RVM_OK || recs[i].arg1 == (uint64_t)err))
 			n += (recs[i].flags & RVM_WF_BATCH) ? recs[i].target : 1;
 	return n;
@@ -346,9 +168,9 @@ static size_t bound_entries(struct fx *f)
 {
 	size_t n = count(f, RVM_ACT_HOSTCALL, RVM_OK);
 
-	for (size_t i = 0; i < nrecs; i++)
-		if (recs[i].action == RVM_ACT_HOSTCALL_BATCH)
-			n += recs[i].arg0;
+	for (size_t i = 0; i < f->tw.nrecs; i++)
+		if (f->tw.recs[i].action == RVM_ACT_HOSTCALL_BATCH)
+			n += f->tw.recs[i].arg0;
 	return n;
 }
 
@@ -373,8 +195,7 @@ static uint32_t put_req(struct rvm_agent *a, uint32_t at, uint64_t dev, uint64_t
 }
 
 /* open, queue, the empty kernel: fills dev/ctx/q/k. */
-static void setup_calls(struct rvm_agent *a, uint64_t *dev, uint64_t *ctx, uint64_t *q,
-			uint64_t *k)
+static void setup_calls(struct rvm_agent *a, uint64_t *dev, uint64_t *ctx, uint64_t *q, uint64_t *k)
 {
 	uint32_t size;
 	uint8_t *m = memory(a, &size);
@@ -401,10 +222,10 @@ static void test_calls_witnessed_and_journaled(void **state)
 	uint8_t *m, *pattern = malloc(10000), *journaled = malloc(20000);
 	size_t n, nread;
 	const struct rvm_gpu_context *cx;
-	static const uint32_t want[] = {RVM_AGPU_OPEN,	RVM_AGPU_QUEUE,	 RVM_AGPU_KERNEL,
-					RVM_AGPU_ALLOC, RVM_AGPU_WRITE,	 RVM_AGPU_READ,
-					RVM_AGPU_READ,	RVM_AGPU_READ,	 RVM_AGPU_LAUNCH,
-					RVM_AGPU_BUDGET, RVM_AGPU_FREE, RVM_AGPU_FREE};
+	static const uint32_t want[] = {RVM_AGPU_OPEN,	 RVM_AGPU_QUEUE, RVM_AGPU_KERNEL,
+					RVM_AGPU_ALLOC,	 RVM_AGPU_WRITE, RVM_AGPU_READ,
+					RVM_AGPU_READ,	 RVM_AGPU_READ,	 RVM_AGPU_LAUNCH,
+					RVM_AGPU_BUDGET, RVM_AGPU_FREE,	 RVM_AGPU_FREE};
 
 	(void)state;
 	if (!f)
@@ -539,7 +360,8 @@ static void test_denials_are_negative_and_witnessed(void **state)
 	assert_int_equal(count(f, RVM_ACT_GATE_DENIED, RVM_E_PERM), 2);
 
 	/* Budgets: memory, transfer, launches, each its own error. */
-	assert_int_equal(ok_call(a, "gpu_alloc", ctx, 8192, 0, 0, 0), -(int64_t)RVM_E_BUDGET_MEMORY);
+	assert_int_equal(ok_call(a, "gpu_alloc", ctx, 8192, 0, 0, 0),
+			 -(int64_t)RVM_E_BUDGET_MEMORY);
 	buf = ok_call(a, "gpu_alloc", ctx, 4096, 0, 0, 0);
 	assert_true(buf > 0);
 	assert_int_equal(ok_call(a, "gpu_write", (uint64_t)buf, 0, SCR, 4096, 0), 0);
@@ -563,9 +385,9 @@ static void test_denials_are_negative_and_witnessed(void **state)
 			 -(int64_t)RVM_E_MALFORMED);
 	assert_int_equal(ok_call(a, "gpu_kernel", ctx, SCR + 100, 1, SCR + 200, 0),
 			 -(int64_t)RVM_E_RANGE);
-	assert_int_equal(ok_call(a, "gpu_kernel", ctx, SCR + 100, 1, SCR + 200,
-				 RVM_AGENT_GPU_NAME_MAX + 1),
-			 -(int64_t)RVM_E_RANGE);
+	assert_int_equal(
+		ok_call(a, "gpu_kernel", ctx, SCR + 100, 1, SCR + 200, RVM_AGENT_GPU_NAME_MAX + 1),
+		-(int64_t)RVM_E_RANGE);
 	assert_int_equal(ok_call(a, "gpu_alloc", ctx, 0, 0, 0, 0), -(int64_t)RVM_E_RANGE);
 
 	/* b: no EXECUTE on its device cap. */
@@ -584,11 +406,11 @@ static void test_denials_are_negative_and_witnessed(void **state)
 	((struct rvm_gpu_context *)cx)->busy = 0;
 
 	/* A kernel without GPU objects at all. */
-	f->w->gpu = NULL;
+	f->tw.world->gpu = NULL;
 	assert_int_equal(ok_call(a, "gpu_open", SCR, 0, 0, 0, 0), -(int64_t)RVM_E_UNSUPPORTED);
 	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0),
 			 -(int64_t)RVM_E_UNSUPPORTED);
-	f->w->gpu = &f->gs;
+	f->tw.world->gpu = &f->gs;
 	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
 	fx_free(f);
 }
@@ -608,11 +430,7 @@ static void test_offload_agent_on_cpu_backend(void **state)
 	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE,
 	      (const uint64_t[4]){1ull << 50, 1u << 20, 1u << 20, 7});
 	cx = rvm_gpu_context_of(&f->gs, a->part);
-	for (int i = 0; i < 2000 && !a->last_log[0]; i++) {
-		struct rvm_slice s;
-
-		assert_int_equal(rvm_kernel_run_slice(&f->k, (uint32_t)i % 2, 200000, &s), RVM_OK);
-	}
+	rvm_tw_run(&f->tw, 2000, 200000, logged, a);
 	printf("agent log: %s\n", a->last_log);
 	assert_true(!strncmp(a->last_log, "ok mm=", 6));
 	assert_non_null(strstr(a->last_log, " stop=00000028")); /* E_BUDGET_LAUNCHES */
@@ -624,25 +442,20 @@ static void test_offload_agent_on_cpu_backend(void **state)
 	fx_free(f);
 }
 
-
 /* ---- GPU state follows agents through splits and merges (issue 11) ---- */
 
 /* Another gpu_offload agent in a's partition. */
 static struct rvm_agent *sibling(struct fx *f, struct rvm_agent *a)
 {
-	int64_t args[4] = {8, 0, 0, 0};
-	uint32_t num;
+	uint32_t num = rvm_tw_spawn(&f->tw, f->mod, "h", a->part, RVM_TW_ALL_RIGHTS, 8, 0);
 
-	assert_int_equal(rvm_kernel_agent_spawn(&f->k, f->mod, "h", a->part, RIGHTS, 100, args,
-						&num),
-			 RVM_OK);
-	return &f->w->agents[num];
+	return &f->tw.world->agents[num];
 }
 
 /* The raw cap in table naming the live buffer of this size (0: none). */
 static rvm_cap_t raw_buf(struct fx *f, uint32_t table, uint64_t size)
 {
-	const struct rvm_cap_table *t = &f->w->caps.tables[table];
+	const struct rvm_cap_table *t = &f->tw.world->caps.tables[table];
 
 	for (uint32_t i = 0; i < RVM_GPU_BUFFERS; i++) {
 		if (!f->gs.bufs[i].used || f->gs.bufs[i].size != size)
@@ -650,7 +463,7 @@ static rvm_cap_t raw_buf(struct fx *f, uint32_t table, uint64_t size)
 		for (uint32_t j = 0; j < t->hw; j++)
 			if (t->slots[j].state == RVM_CAPS_LIVE &&
 			    t->slots[j].object == f->gs.bufs[i].id)
-				return rvm_cap_handle_of(&f->w->caps, rvm_cap_ref(table, j));
+				return rvm_cap_handle_of(&f->tw.world->caps, rvm_cap_ref(table, j));
 	}
 	return RVM_CAP_NULL;
 }
@@ -718,7 +531,7 @@ static void test_split_and_merge_carry_gpu_state(void **state)
 
 	/* a splits off, with a cut weight so the two may merge again. */
 	rvm_nodeset_add(&move, a->num);
-	assert_int_equal(rvm_kernel_split(&f->k, p, &move, 1000, &to), RVM_OK);
+	assert_int_equal(rvm_kernel_split(&f->tw.kern, p, &move, 1000, &to), RVM_OK);
 	assert_int_equal(a->part, to);
 	assert_int_equal(b->part, p);
 	qc = rvm_gpu_context_of(&f->gs, to);
@@ -748,9 +561,9 @@ static void test_split_and_merge_carry_gpu_state(void **state)
 	assert_true(rvm_gpu_read(&f->gs, p, araw, 0, memory(a, &len) + SCR, 16) != RVM_OK);
 	assert_int_equal(raw_buf(f, p, 3000), RVM_CAP_NULL);
 	assert_true(raw_buf(f, to, 3000) != RVM_CAP_NULL);
-	assert_int_equal(rvm_gpu_read(&f->gs, to, raw_buf(f, to, 3000), 0,
-				      memory(a, &len) + SCR, 16),
-			 RVM_OK);
+	assert_int_equal(
+		rvm_gpu_read(&f->gs, to, raw_buf(f, to, 3000), 0, memory(a, &len) + SCR, 16),
+		RVM_OK);
 	/* ... and the new one cannot reach b's. */
 	assert_true(rvm_gpu_read(&f->gs, to, braw, 0, memory(a, &len) + SCR, 16) != RVM_OK);
 	assert_int_equal(ok_call(b, "gpu_read", (uint64_t)abuf, 0, SCR, 16, 0),
@@ -758,7 +571,7 @@ static void test_split_and_merge_carry_gpu_state(void **state)
 	assert_int_equal(count(f, RVM_ACT_GPU_MOVE, RVM_OK), 1);
 
 	/* Merge back: one context again, limits added up, every name still good. */
-	assert_int_equal(rvm_kernel_merge(&f->k, p, to), RVM_OK);
+	assert_int_equal(rvm_kernel_merge(&f->tw.kern, p, to), RVM_OK);
 	assert_int_equal(a->part, b->part);
 	pc = rvm_gpu_context_of(&f->gs, a->part);
 	assert_non_null(pc);
@@ -776,11 +589,12 @@ static void test_split_and_merge_carry_gpu_state(void **state)
 	assert_int_equal(count(f, RVM_ACT_GPU_MOVE, RVM_OK), 2);
 	/* One device cap and one context cap in the merged table. */
 	{
-		const struct rvm_cap_table *t = &f->w->caps.tables[a->part];
+		const struct rvm_cap_table *t = &f->tw.world->caps.tables[a->part];
 		uint32_t ndev = 0, nctx = 0;
 
 		for (uint32_t i = 0; i < t->hw; i++) {
-			ndev += t->slots[i].state == RVM_CAPS_LIVE && t->slots[i].type == RVM_OBJ_GPU;
+			ndev += t->slots[i].state == RVM_CAPS_LIVE &&
+				t->slots[i].type == RVM_OBJ_GPU;
 			nctx += t->slots[i].state == RVM_CAPS_LIVE &&
 				t->slots[i].type == RVM_OBJ_GPU_CONTEXT;
 		}
@@ -823,8 +637,8 @@ static void test_split_abort_leaves_gpu_state(void **state)
 	for (uint32_t step = 1; step < 40; step++) {
 		enum rvm_err e;
 
-		f->w->split_fault_step = step;
-		e = rvm_kernel_split(&f->k, p, &move, 0, &to);
+		f->tw.world->split_fault_step = step;
+		e = rvm_kernel_split(&f->tw.kern, p, &move, 0, &to);
 		if (e == RVM_OK) {
 			/* Past the last step: this one went through; the test is done. */
 			assert_true(step > 4);
@@ -841,7 +655,7 @@ static void test_split_abort_leaves_gpu_state(void **state)
 		/* The read charged transfer: the saved copy follows. */
 		saved = *rvm_gpu_context_of(&f->gs, p);
 	}
-	f->w->split_fault_step = 0;
+	f->tw.world->split_fault_step = 0;
 	assert_int_equal(a->part, to);
 	check(a, abuf, 3000, 21);
 	len = put_req(a, 40000, dev, q, k);
@@ -873,26 +687,25 @@ static void test_gpu_refusals_keep_partitions(void **state)
 	pc = (struct rvm_gpu_context *)rvm_gpu_context_of(&f->gs, p);
 	rvm_nodeset_add(&move, a->num);
 	pc->busy = 1; /* a launch is on the device */
-	assert_int_equal(rvm_kernel_split(&f->k, p, &move, 0, &to), RVM_E_BUSY);
+	assert_int_equal(rvm_kernel_split(&f->tw.kern, p, &move, 0, &to), RVM_E_BUSY);
 	pc->busy = 0;
 	assert_int_equal(a->part, p);
 	assert_int_equal(count(f, RVM_ACT_GATE_DENIED, RVM_E_BUSY), 1);
 	pc->faulted = 1; /* a kernel overran: recover first */
-	assert_int_equal(rvm_kernel_split(&f->k, p, &move, 0, &to), RVM_E_STATE);
+	assert_int_equal(rvm_kernel_split(&f->tw.kern, p, &move, 0, &to), RVM_E_STATE);
 	pc->faulted = 0;
-	assert_int_equal(rvm_kernel_split(&f->k, p, &move, 500, &to), RVM_OK);
+	assert_int_equal(rvm_kernel_split(&f->tw.kern, p, &move, 500, &to), RVM_OK);
 	/* A partition with a grant of other rights cannot merge with it. */
 	c = agent(f, 8, 0);
 	grant(f, c, RVM_RIGHT_READ | RVM_RIGHT_WRITE, big);
 	assert_int_equal(rvm_gpu_merge_check(&f->gs, to, c->part), RVM_E_POLICY);
 	assert_int_equal(rvm_gpu_merge_check(&f->gs, to, p), RVM_OK);
 	/* The split's own pair merges back into one context. */
-	assert_int_equal(rvm_kernel_merge(&f->k, p, to), RVM_OK);
+	assert_int_equal(rvm_kernel_merge(&f->tw.kern, p, to), RVM_OK);
 	assert_int_equal(a->part, b->part);
 	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
 	fx_free(f);
 }
-
 
 /* A migration moves the partition between CPUs, not between tables: its GPU state stays put. */
 static void test_migration_keeps_gpu_state(void **state)
@@ -912,15 +725,15 @@ static void test_migration_keeps_gpu_state(void **state)
 	setup_calls(a, &dev, &ctx, &q, &k);
 	buf = ok_call(a, "gpu_alloc", ctx, 2000, 0, 0, 0);
 	fill(a, buf, 0, 2000, 33);
-	cpu = f->w->sched.cpu_of[p];
-	assert_int_equal(rvm_migrate_begin(&f->w->parts, &f->w->sched, RVM_CAP_KERNEL_TABLE,
-					   f->w->pcap[p], cpu ^ 1u, rvm_platform_now_ns(&plat),
-					   &f->w->mig),
+	cpu = f->tw.world->sched.cpu_of[p];
+	assert_int_equal(rvm_migrate_begin(&f->tw.world->parts, &f->tw.world->sched,
+					   RVM_CAP_KERNEL_TABLE, f->tw.world->pcap[p], cpu ^ 1u,
+					   rvm_platform_now_ns(&f->tw.plat), &f->tw.world->mig),
 			 RVM_OK);
-	assert_int_equal(rvm_migrate_finish(&f->w->parts, &f->w->sched, &f->w->mig,
-					    rvm_platform_now_ns(&plat)),
+	assert_int_equal(rvm_migrate_finish(&f->tw.world->parts, &f->tw.world->sched,
+					    &f->tw.world->mig, rvm_platform_now_ns(&f->tw.plat)),
 			 RVM_OK);
-	assert_int_equal(f->w->sched.cpu_of[p], cpu ^ 1u);
+	assert_int_equal(f->tw.world->sched.cpu_of[p], cpu ^ 1u);
 	check(a, buf, 2000, 33);
 	len = put_req(a, 40000, dev, q, k);
 	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
@@ -929,33 +742,17 @@ static void test_migration_keeps_gpu_state(void **state)
 	fx_free(f);
 }
 
-
 /* ---- F1: a restart brings the agent's GPU state back with its memory ---- */
-
-static struct rvm_kernel_recovery *krec;
-static uint8_t *ckbuf, *rawbuf, *blobbuf;
 
 static void attach_recovery(struct fx *f)
 {
-	if (!krec) {
-		krec = calloc(1, sizeof(*krec));
-		ckbuf = malloc(8u << 20);
-		rawbuf = malloc(1u << 20);
-		blobbuf = malloc(4u << 20);
-	}
-	assert_int_equal(rvm_kernel_recovery_attach(&f->k, krec, NULL, ckbuf, 8u << 20, rawbuf,
-						    1u << 20, blobbuf, 4u << 20),
-			 RVM_OK);
+	rvm_tw_recovery(&f->tw, NULL);
 }
 
 /* Runs slices until a has done its work (its log says so) and waits for mail. */
 static void run_to_idle(struct fx *f, struct rvm_agent *a)
 {
-	for (int i = 0; i < 2000 && !a->last_log[0]; i++) {
-		struct rvm_slice sl;
-
-		assert_int_equal(rvm_kernel_run_slice(&f->k, (uint32_t)i % 2, 200000, &sl), RVM_OK);
-	}
+	rvm_tw_run(&f->tw, 2000, 200000, logged, a);
 	assert_true(!strncmp(a->last_log, "ok mm=", 6));
 }
 
@@ -964,12 +761,8 @@ static void trap(struct fx *f, struct rvm_agent *a)
 {
 	uint64_t traps = a->traps;
 
-	assert_int_equal(rvm_kernel_inject_fault(&f->k, a->num), RVM_OK);
-	for (int i = 0; i < 100 && a->traps == traps; i++) {
-		struct rvm_slice sl;
-
-		assert_int_equal(rvm_kernel_run_slice(&f->k, (uint32_t)i % 2, 200000, &sl), RVM_OK);
-	}
+	assert_int_equal(rvm_kernel_inject_fault(&f->tw.kern, a->num), RVM_OK);
+	rvm_tw_run_until(&f->tw, &a->traps, traps + 1, 100, 200000);
 	assert_int_equal(a->traps, traps + 1);
 	assert_int_equal(a->state, RVM_AGENT_READY);
 }
@@ -1025,7 +818,7 @@ static void test_f1_restart_from_snapshot_restores_gpu(void **state)
 	keep(a, 4, q);
 	keep(a, 5, k);
 	xfer = cx->budget.used[RVM_GPU_DIM_TRANSFER];
-	assert_int_equal(rvm_kernel_checkpoint(&f->k, p, &info), RVM_OK);
+	assert_int_equal(rvm_kernel_checkpoint(&f->tw.kern, p, &info), RVM_OK);
 	assert_int_equal(info.agents, 1);
 	/* The capture read both buffers through the gate, witnessed, not charged to the agent. */
 	assert_int_equal(cx->budget.used[RVM_GPU_DIM_TRANSFER], xfer);
@@ -1042,16 +835,18 @@ static void test_f1_restart_from_snapshot_restores_gpu(void **state)
 
 	/* The agent traps: F1 restarts it from its snapshot, GPU state included. */
 	trap(f, a);
-	assert_int_equal(krec->from_snapshot, 1);
+	assert_int_equal(f->tw.rec->from_snapshot, 1);
 	assert_int_equal(kept(a, 6), 0); /* its memory is the snapshot's */
 	check(a, (int64_t)kept(a, 0), 4000, 1);
 	check(a, (int64_t)kept(a, 1), 1500, 2); /* C made again, its contents back */
 	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 5500); /* B is gone */
-	assert_int_equal(ok_call(a, "gpu_read", (uint64_t)bb, 0, SCR, 16, 0), -(int64_t)RVM_E_STALE);
+	assert_int_equal(ok_call(a, "gpu_read", (uint64_t)bb, 0, SCR, 16, 0),
+			 -(int64_t)RVM_E_STALE);
 	/* Two checkpoint reads, then two checkpoint writes, each marked (arg0 bit 62). */
 	assert_true(count(f, RVM_ACT_GPU_TRANSFER, RVM_OK) > ckpt_reads);
-	for (size_t i = 0; i < nrecs; i++)
-		marked += recs[i].action == RVM_ACT_GPU_TRANSFER && (recs[i].arg0 >> 62 & 1);
+	for (size_t i = 0; i < f->tw.nrecs; i++)
+		marked += f->tw.recs[i].action == RVM_ACT_GPU_TRANSFER &&
+			  (f->tw.recs[i].arg0 >> 62 & 1);
 	assert_int_equal(marked, 4);
 	/* The queue made again works, the kernel and the device too. */
 	len = put_req(a, 40000, kept(a, 3), kept(a, 2), kept(a, 5));
@@ -1091,9 +886,10 @@ static void test_f1_restart_from_module_releases_gpu(void **state)
 	buf = ok_call(a, "gpu_alloc", ctx, 4000, 0, 0, 0);
 	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 4000);
 	trap(f, a);
-	assert_int_equal(krec->from_module, 1);
+	assert_int_equal(f->tw.rec->from_module, 1);
 	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 0);
-	assert_int_equal(ok_call(a, "gpu_read", (uint64_t)buf, 0, SCR, 16, 0), -(int64_t)RVM_E_STALE);
+	assert_int_equal(ok_call(a, "gpu_read", (uint64_t)buf, 0, SCR, 16, 0),
+			 -(int64_t)RVM_E_STALE);
 	assert_int_equal(ok_call(a, "gpu_alloc", ctx, 64, 0, 0, 0), -(int64_t)RVM_E_STALE);
 	setup_calls(a, &dev, &ctx, &q, &k);
 	assert_true(ok_call(a, "gpu_alloc", ctx, 64, 0, 0, 0) > 0);

@@ -1,343 +1,15 @@
 /* tests/unit/test_kernel_recover.c - the swarm kernel's checkpoints and DC-14 recovery: snapshot
  * blobs, F1-F3 re-running agents against their input tapes (nothing lost, nothing sent twice,
  * F3 skipping the faulting message), tape overflow, escalation, checkpoint cadence. */
+#include "kernel_world.h"
 #include "support.h"
 
-#include <libgen.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rvm/bytes.h>
-#include <rvm/kernel_recover.h>
-#include <rvm/witness_file.h>
-#include <rvm/world.h>
 
-#define CAP  (64u << 20)
-#define NMEM 8u
-
-struct msink {
-	uint8_t *buf[RVM_SINK_COUNT];
-	size_t len[RVM_SINK_COUNT];
-	uint64_t clock;
-	uint32_t cpus;
-};
-
-static uint64_t ms_now(void *ctx)
-{
-	return ((struct msink *)ctx)->clock += 1000;
-}
-
-static uint32_t ms_cpus(void *ctx)
-{
-	return ((struct msink *)ctx)->cpus;
-}
-
-static enum rvm_err ms_append(void *ctx, enum rvm_sink_stream s, const void *b, size_t n)
-{
-	struct msink *m = ctx;
-
-	if ((unsigned)s >= RVM_SINK_COUNT || m->len[s] + n > CAP)
-		return RVM_E_IO;
-	memcpy(m->buf[s] + m->len[s], b, n);
-	m->len[s] += n;
-	return RVM_OK;
-}
-
-static enum rvm_err ms_sync(void *ctx, enum rvm_sink_stream s)
-{
-	(void)ctx;
-	(void)s;
-	return RVM_OK;
-}
-
-static enum rvm_err ms_entropy(void *ctx, void *buf, size_t n)
-{
-	(void)ctx;
-	memset(buf, 0x5a, n);
-	return RVM_OK;
-}
-
-/* The checkpoint store: objects in memory, replaced whole by a put. */
-#define NCKPT 64u
-static struct {
-	uint64_t id[NCKPT];
-	uint8_t *buf[NCKPT];
-	size_t len[NCKPT];
-	uint32_t n;
-} store;
-
-static bool store_fail; /* the store refuses every put (a checkpoint that cannot be taken) */
-
-static enum rvm_err st_put(void *ctx, uint64_t id, const void *buf, size_t n)
-{
-	uint32_t i;
-
-	(void)ctx;
-	if (store_fail)
-		return RVM_E_IO;
-	for (i = 0; i < store.n && store.id[i] != id; i++)
-		;
-	if (i == NCKPT)
-		return RVM_E_NOMEM;
-	free(store.buf[i]);
-	store.buf[i] = malloc(n);
-	memcpy(store.buf[i], buf, n);
-	store.id[i] = id;
-	store.len[i] = n;
-	if (i == store.n)
-		store.n++;
-	return RVM_OK;
-}
-
-static enum rvm_err st_get(void *ctx, uint64_t id, void *buf, size_t cap, size_t *len)
-{
-	(void)ctx;
-	for (uint32_t i = 0; i < store.n; i++)
-		if (store.id[i] == id) {
-			if (store.len[i] > cap)
-				return RVM_E_NOMEM;
-			memcpy(buf, store.buf[i], store.len[i]);
-			*len = store.len[i];
-			return RVM_OK;
-		}
-	return RVM_E_NOTFOUND;
-}
-
-static struct msink ms;
-static const struct rvm_platform plat = {.ctx = &ms,
-					 .name = "test",
-					 .now_ns = ms_now,
-					 .cpu_count = ms_cpus,
-					 .sink_append = ms_append,
-					 .sink_sync = ms_sync,
-					 .entropy = ms_entropy,
-					 .checkpoint_put = st_put,
-					 .checkpoint_get = st_get};
-static struct rvm_kernel kern;
-static struct rvm_world *world;
-static struct rvm_agent_mem mem[NMEM];
-static uint8_t hkey[32] = {7};
-
-static void cfg_default(struct rvm_kernel_config *c, uint32_t ncpus)
-{
-	memset(c, 0, sizeof(*c));
-	c->witness.chain = RVM_CHAIN_SHA256;
-	c->witness.sig = RVM_SIG_HMAC_SHA256;
-	c->witness.checkpoint_every = 256;
-	memcpy(c->witness.key, hkey, 32);
-	memset(c->witness.boot_nonce, 3, 16);
-	c->agent_mem = mem;
-	c->agent_mem_count = NMEM;
-	c->ncpus = ncpus;
-}
-
-/* A fresh platform and zeroed world. */
-static void fresh(void)
-{
-	for (int s = 0; s < RVM_SINK_COUNT; s++) {
-		if (!ms.buf[s])
-			ms.buf[s] = malloc(CAP);
-		ms.len[s] = 0;
-	}
-	ms.clock = 0;
-	ms.cpus = 4;
-	for (uint32_t i = 0; i < store.n; i++) {
-		free(store.buf[i]);
-		store.buf[i] = NULL;
-	}
-	store.n = 0;
-	free(world);
-	world = calloc(1, sizeof(*world));
-	assert_non_null(world);
-	for (uint32_t i = 0; i < NMEM; i++) {
-		if (!mem[i].arena) {
-			mem[i].arena = malloc(256u << 10);
-			mem[i].arena_size = 256u << 10;
-			mem[i].memory_cap = 2u * RVM_WASM_PAGE;
-			mem[i].memory = malloc(mem[i].memory_cap);
-		}
-		/* The kernel is handed zeroed agent memory. */
-		memset(mem[i].memory, 0, mem[i].memory_cap);
-	}
-}
-
-static struct rvm_witness_record *recs;
-static size_t nrecs;
-
-static void collect(void *ctx, const struct rvm_witness_record *r)
-{
-	(void)ctx;
-	recs[nrecs++] = *r;
-}
-
-/* Verifies the witness stream written so far and collects its records. */
-static void read_log(void)
-{
-	static struct rvm_witness_reader rd;
-	const struct rvm_witness_verdict *v;
-
-	if (kern.state == RVM_KERNEL_RUNNING)
-		assert_int_equal(rvm_witness_flush(&kern.witness), RVM_OK);
-	free(recs);
-	recs = malloc((ms.len[RVM_SINK_WITNESS] / 64 + 1) * sizeof(*recs));
-	nrecs = 0;
-	rvm_witness_reader_init(&rd, NULL, hkey, collect, NULL);
-	rvm_witness_reader_feed(&rd, ms.buf[RVM_SINK_WITNESS], ms.len[RVM_SINK_WITNESS]);
-	v = rvm_witness_reader_finish(&rd);
-	assert_int_equal(v->err, RVM_OK);
-}
-
-static const struct rvm_witness_record *rec_at(uint64_t seq)
-{
-	return seq < nrecs && recs[seq].seq == seq ? &recs[seq] : NULL;
-}
-
-static size_t count_action(uint16_t action)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < nrecs; i++)
-		n += recs[i].action == action;
-	return n;
-}
-
-/* ---- agents ---- */
-
-static char agents_dir[1024];
-
-static bool have_agents(void)
-{
-	const char *bin = getenv("RVM_BIN");
-	char tmp[1024], probe[1100];
-	FILE *f;
-
-	if (!bin)
-		return false;
-	snprintf(tmp, sizeof(tmp), "%s", bin);
-	/* RVM_BIN is BUILD/tools/rvm/rvm; the example agents are in BUILD/examples/agents. */
-	snprintf(agents_dir, sizeof(agents_dir), "%s/../../examples/agents", dirname(tmp));
-	snprintf(probe, sizeof(probe), "%s/sensor.wasm", agents_dir);
-	if (!(f = fopen(probe, "rb")))
-		return false;
-	fclose(f);
-	return true;
-}
-
-static void *arenas[16];
-static int narenas;
-
-static uint32_t load(const char *name, uint8_t rights)
-{
-	char path[1200];
-	size_t len;
-	uint8_t *bytes;
-	uint32_t idx;
-	struct rvm_wasm_error werr;
-
-	snprintf(path, sizeof(path), "%s/%s.wasm", agents_dir, name);
-	bytes = (uint8_t *)rvm_test_read_file(path, &len);
-	assert_non_null(bytes);
-	if (!arenas[narenas])
-		arenas[narenas] = malloc(2u << 20);
-	assert_int_equal(rvm_kernel_module_load(&kern, name, bytes, len, arenas[narenas], 2u << 20,
-						rights, 100, &idx, &werr),
-			 RVM_OK);
-	narenas++;
-	free(bytes);
-	return idx;
-}
-
-#define ALL_RIGHTS                                                                                 \
-	(RVM_AGENT_RIGHT_SEND | RVM_AGENT_RIGHT_RECV | RVM_AGENT_RIGHT_LOG | RVM_AGENT_RIGHT_TIME)
-
-static void boot_swarm(uint32_t ncpus)
-{
-	struct rvm_kernel_config c;
-
-	fresh();
-	narenas = 0;
-	cfg_default(&c, ncpus);
-	c.max_partition_agents = 4;
-	assert_int_equal(rvm_kernel_boot_full(&kern, &plat, world, &c), RVM_OK);
-}
-
-static uint32_t new_part(void)
-{
-	uint32_t p;
-
-	assert_int_equal(rvm_kernel_partition_new(&kern, RVM_MAX_CPUS, &p), RVM_OK);
-	return p;
-}
-
-static uint32_t spawn(uint32_t mod, const char *name, uint32_t part, uint8_t rights, int64_t a0,
-		      int64_t a1)
-{
-	int64_t args[4] = {a0, a1, 0, 0};
-	uint32_t n;
-
-	assert_int_equal(rvm_kernel_agent_spawn(&kern, mod, name, part, rights, 100, args, &n),
-			 RVM_OK);
-	return n;
-}
-
-/* Runs n slices round robin over the CPUs. */
-static void slices(uint32_t n, uint64_t fuel)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		struct rvm_slice s;
-
-		assert_int_equal(rvm_kernel_run_slice(&kern, i % world->ncpus, fuel, &s), RVM_OK);
-	}
-}
-
-static void check_channels(void)
-{
-	for (uint32_t i = 0; i < world->nchans; i++) {
-		const struct rvm_chan *c = &world->chans[i];
-
-		assert_true(c->head - c->tail <= RVM_CHAN_RING);
-		assert_int_equal(c->sent, c->received + (c->head - c->tail));
-	}
-	assert_int_equal(world->sig_refused, 0);
-}
-
-static enum rvm_err lookup_rec(void *ctx, uint64_t seq, struct rvm_witness_record *out)
-{
-	const struct rvm_witness_record *r = rec_at(seq);
-
-	(void)ctx;
-	if (!r)
-		return RVM_E_NOTFOUND;
-	*out = *r;
-	return RVM_OK;
-}
-
-/* Every journal entry is bound to its record (agent.hostcall or a batch's); entries of kind. */
-static size_t check_journal(uint16_t kind)
-{
-	struct rvm_journal_entry e;
-	struct rvm_journal_bind_report rep;
-	size_t off = RVM_JOURNAL_HEADER, n = 0;
-	enum rvm_err err;
-
-	assert_int_equal(rvm_kernel_journal_bind_all(&kern), RVM_OK);
-	assert_int_equal(rvm_journal_flush(&world->journal), RVM_OK);
-	assert_int_equal(rvm_witness_flush(&kern.witness), RVM_OK);
-	read_log();
-	assert_int_equal(rvm_journal_check_header(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL]),
-			 RVM_OK);
-	assert_int_equal(rvm_journal_bind_check(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL],
-						lookup_rec, NULL, &rep),
-			 RVM_OK);
-	assert_int_equal(rep.unbound, 0);
-	assert_int_equal(rep.entries, world->journal.entries);
-	while ((err = rvm_journal_next(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL], &off,
-				       &e)) == RVM_OK)
-		n += e.kind == kind;
-	assert_int_equal(err, RVM_E_EMPTY);
-	return n;
-}
+static struct rvm_tw tw;
 
 /* ---- snapshot blobs ---- */
 
@@ -385,44 +57,30 @@ static void test_snapblob(void **state)
 
 /* ---- the swarm with recovery attached ---- */
 
-static struct rvm_kernel_recovery *krec;
-static uint8_t *ckbuf, *rawbuf, *blobbuf;
-
+/* Recovery with a checkpoint of each partition every 4 epochs; `repeat` faults escalate. */
 static void attach(uint32_t repeat)
 {
 	struct rvm_kernel_recovery_config c = {.every = 4, .per_epoch = 2, .repeat = repeat};
 
-	if (!krec) {
-		krec = calloc(1, sizeof(*krec));
-		ckbuf = malloc(8u << 20);
-		rawbuf = malloc(1u << 20);
-		blobbuf = malloc(4u << 20);
-	}
-	assert_int_equal(rvm_kernel_recovery_attach(NULL, krec, &c, ckbuf, 8u << 20, rawbuf,
-						    1u << 20, blobbuf, 4u << 20),
+	rvm_tw_recovery(&tw, &c);
+	assert_int_equal(rvm_kernel_recovery_attach(NULL, tw.rec, &c, tw.ckbuf, 8u << 20, tw.rawbuf,
+						    1u << 20, tw.blobbuf, 4u << 20),
 			 RVM_E_INVAL);
-	assert_int_equal(rvm_kernel_recovery_attach(&kern, krec, &c, ckbuf, 8u << 20, rawbuf,
-						    1u << 20, blobbuf, 4u << 20),
-			 RVM_OK);
 }
 
 /* Slices on CPU 0 with little fuel until agent a has received `want` messages. */
 static void run_until_received(uint32_t a, uint64_t want)
 {
-	for (int i = 0; i < 100000 && world->agents[a].received < want; i++)
-		slices(1, 300);
-	assert_true(world->agents[a].received >= want);
+	assert_true(rvm_tw_run_until(&tw, &tw.world->agents[a].received, want, 100000, 300));
 }
 
 /* Slices until agent a has trapped `n` times; returns what it had received at that trap. */
 static uint64_t run_until_trap(uint32_t a, uint64_t n)
 {
-	for (int i = 0; i < 100000 && world->agents[a].traps < n; i++)
-		slices(1, 300);
-	assert_int_equal(world->agents[a].traps, n);
-	return world->agents[a].received;
+	rvm_tw_run_until(&tw, &tw.world->agents[a].traps, n, 100000, 300);
+	assert_int_equal(tw.world->agents[a].traps, n);
+	return tw.world->agents[a].received;
 }
-
 /* ---- replay against the input tapes ---- */
 
 /* The number of journal entry `idx` of the batch (or single entry) bound at seq. */
@@ -432,8 +90,8 @@ static bool journal_entry_at(uint64_t seq, uint32_t idx, struct rvm_journal_entr
 	size_t off = RVM_JOURNAL_HEADER;
 	uint32_t n = 0;
 
-	while (rvm_journal_next(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL], &off, &e) ==
-	       RVM_OK)
+	while (rvm_journal_next(tw.ms.buf[RVM_SINK_JOURNAL], tw.ms.len[RVM_SINK_JOURNAL], &off,
+				&e) == RVM_OK)
 		if (e.seq == seq && n++ == idx) {
 			*out = e;
 			return true;
@@ -452,9 +110,9 @@ static size_t live_seqs(uint32_t agent, int32_t *out, size_t max, size_t *replay
 	size_t off = RVM_JOURNAL_HEADER, n = 0, life = 0;
 
 	*replayed = 0;
-	while (rvm_journal_next(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL], &off, &e) ==
-	       RVM_OK) {
-		const struct rvm_witness_record *next = rec_at(e.seq + 1);
+	while (rvm_journal_next(tw.ms.buf[RVM_SINK_JOURNAL], tw.ms.len[RVM_SINK_JOURNAL], &off,
+				&e) == RVM_OK) {
+		const struct rvm_witness_record *next = rvm_tw_rec(&tw, e.seq + 1);
 
 		if (e.agent != agent)
 			continue;
@@ -488,20 +146,20 @@ static size_t count_flagged(uint16_t action, uint16_t flags)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < nrecs; i++)
-		n += recs[i].action == action && recs[i].flags == flags;
+	for (size_t i = 0; i < tw.nrecs; i++)
+		n += tw.recs[i].action == action && tw.recs[i].flags == flags;
 	return n;
 }
 
 /* Stops the source, drains the pipeline, checks every channel: nothing lost or queued. */
 static void drain(uint32_t src)
 {
-	world->agents[src].state = RVM_AGENT_STOPPED;
+	tw.world->agents[src].state = RVM_AGENT_STOPPED;
 	for (int i = 0; i < 2000; i++)
-		slices(1, 2000);
-	check_channels();
-	for (uint32_t i = 0; i < world->nchans; i++)
-		assert_int_equal(world->chans[i].head, world->chans[i].tail);
+		rvm_tw_slices(&tw, 1, 2000);
+	rvm_tw_check_channels(&tw);
+	for (uint32_t i = 0; i < tw.world->nchans; i++)
+		assert_int_equal(tw.world->chans[i].head, tw.world->chans[i].tail);
 }
 
 /*
@@ -515,20 +173,20 @@ static uint32_t pipeline(uint32_t repeat, uint64_t after, uint32_t *s, uint32_t 
 	uint32_t p, r0;
 	struct rvm_ckpt_info info;
 
-	boot_swarm(1);
+	rvm_tw_boot(&tw, 1, 4);
 	attach(repeat);
-	p = new_part();
-	*s = spawn(load("sensor", 0), "s", p, ALL_RIGHTS, 1, 1);
-	*f = spawn(load("filter", 0), "f", p, ALL_RIGHTS, 1, 0);
-	*k = spawn(load("sink", 0), "k", p, ALL_RIGHTS, 0, 0);
-	assert_int_equal(rvm_kernel_connect(&kern, *s, *f, ch), RVM_OK);
-	assert_int_equal(rvm_kernel_connect(&kern, *f, *k, NULL), RVM_OK);
+	p = rvm_tw_part(&tw);
+	*s = rvm_tw_spawn(&tw, rvm_tw_load(&tw, "sensor", 0), "s", p, RVM_TW_ALL_RIGHTS, 1, 1);
+	*f = rvm_tw_spawn(&tw, rvm_tw_load(&tw, "filter", 0), "f", p, RVM_TW_ALL_RIGHTS, 1, 0);
+	*k = rvm_tw_spawn(&tw, rvm_tw_load(&tw, "sink", 0), "k", p, RVM_TW_ALL_RIGHTS, 0, 0);
+	assert_int_equal(rvm_kernel_connect(&tw.kern, *s, *f, ch), RVM_OK);
+	assert_int_equal(rvm_kernel_connect(&tw.kern, *f, *k, NULL), RVM_OK);
 	run_until_received(*f, 10);
-	assert_int_equal(rvm_kernel_checkpoint(&kern, p, &info), RVM_OK);
+	assert_int_equal(rvm_kernel_checkpoint(&tw.kern, p, &info), RVM_OK);
 	assert_true(info.agents == 3);
 	for (uint32_t i = 0; i < 3; i++)
-		assert_true(krec->tape[i].base == info.id && krec->tape[i].used == 0);
-	r0 = (uint32_t)world->agents[*f].received;
+		assert_true(tw.rec->tape[i].base == info.id && tw.rec->tape[i].used == 0);
+	r0 = (uint32_t)tw.world->agents[*f].received;
 	run_until_received(*f, r0 + after);
 	return p;
 }
@@ -550,39 +208,39 @@ static void test_f1_f2_replay_exactly_once(void **state)
 	size_t n, replayed;
 
 	(void)state;
-	if (!have_agents())
+	if (!rvm_tw_have_agents(&tw, "sensor"))
 		skip();
 	p = pipeline(1, 40, &s, &f, &k, &ch);
-	assert_true(krec->tape[f].msgs >= 40);
-	assert_int_equal(rvm_kernel_inject_fault(&kern, f), RVM_OK);
+	assert_true(tw.rec->tape[f].msgs >= 40);
+	assert_int_equal(rvm_kernel_inject_fault(&tw.kern, f), RVM_OK);
 	run_until_trap(f, 1);
-	assert_int_equal(world->agents[f].state, RVM_AGENT_READY);
-	assert_int_equal(krec->replays, 1);
-	assert_true(krec->msgs_replayed >= 40);
-	assert_int_equal(krec->rollbacks, 0);
-	before = world->agents[f].received;
+	assert_int_equal(tw.world->agents[f].state, RVM_AGENT_READY);
+	assert_int_equal(tw.rec->replays, 1);
+	assert_true(tw.rec->msgs_replayed >= 40);
+	assert_int_equal(tw.rec->rollbacks, 0);
+	before = tw.world->agents[f].received;
 	run_until_received(f, before + 30);
 	/* The second fault within the window: F2, every agent of p rebuilt. */
-	assert_int_equal(rvm_kernel_inject_fault(&kern, f), RVM_OK);
+	assert_int_equal(rvm_kernel_inject_fault(&tw.kern, f), RVM_OK);
 	run_until_trap(f, 2);
-	assert_int_equal(krec->rollbacks, 1);
-	assert_int_equal(krec->replays, 4);
-	assert_int_equal(krec->replay_failed, 0);
-	assert_int_equal(krec->skipped, 0);
-	run_until_received(f, world->agents[f].received + 30);
+	assert_int_equal(tw.rec->rollbacks, 1);
+	assert_int_equal(tw.rec->replays, 4);
+	assert_int_equal(tw.rec->replay_failed, 0);
+	assert_int_equal(tw.rec->skipped, 0);
+	run_until_received(f, tw.world->agents[f].received + 30);
 	drain(s);
-	assert_int_equal(world->agents[s].sent, world->agents[f].received);
-	assert_int_equal(world->agents[f].sent, world->agents[k].received);
-	assert_int_equal(check_journal(RVM_JK_RESUME), 4);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_F1), 1);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_F2), 1);
+	assert_int_equal(tw.world->agents[s].sent, tw.world->agents[f].received);
+	assert_int_equal(tw.world->agents[f].sent, tw.world->agents[k].received);
+	assert_int_equal(rvm_tw_check_journal(&tw, RVM_JK_RESUME), 4);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_F1, 0), 1);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_F2, 0), 1);
 	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, 0), 4);
 	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, RVM_WF_DENIED), 0);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_SKIP), 0);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_SKIP, 0), 0);
 	/* Each agent the rollback rebuilt is back where it was: its DIGEST before (the life
 	 * that ended) and after the replay (the life that goes on) hold the same memory. */
-	for (size_t i = 0; i < nrecs; i++) {
-		const struct rvm_witness_record *r = &recs[i];
+	for (size_t i = 0; i < tw.nrecs; i++) {
+		const struct rvm_witness_record *r = &tw.recs[i];
 		struct rvm_journal_entry d;
 
 		if (r->action != RVM_ACT_RECOVER_REPLAY)
@@ -595,8 +253,9 @@ static void test_f1_f2_replay_exactly_once(void **state)
 			size_t off = RVM_JOURNAL_HEADER;
 
 			/* the member's last DIGEST before its RESUME: the state it had */
-			while (rvm_journal_next(ms.buf[RVM_SINK_JOURNAL], ms.len[RVM_SINK_JOURNAL],
-						&off, &e) == RVM_OK && e.seq < d.seq)
+			while (rvm_journal_next(tw.ms.buf[RVM_SINK_JOURNAL],
+						tw.ms.len[RVM_SINK_JOURNAL], &off, &e) == RVM_OK &&
+			       e.seq < d.seq)
 				if (e.agent == r->target && e.kind == RVM_JK_DIGEST)
 					last = e;
 				else if (e.agent == r->target && e.kind == RVM_JK_RESUME)
@@ -607,14 +266,14 @@ static void test_f1_f2_replay_exactly_once(void **state)
 	}
 	/* Exactly once, in order, at every hop. */
 	n = live_seqs(f, seqs, sizeof(seqs) / sizeof(seqs[0]), &replayed);
-	assert_int_equal(n, world->agents[f].received);
+	assert_int_equal(n, tw.world->agents[f].received);
 	assert_true(replayed >= 70);
 	assert_consecutive(seqs, n, -1);
 	n = live_seqs(k, seqs, sizeof(seqs) / sizeof(seqs[0]), &replayed);
-	assert_int_equal(n, world->agents[k].received);
+	assert_int_equal(n, tw.world->agents[k].received);
 	assert_consecutive(seqs, n, -1);
-	assert_int_equal(world->parts.p[p].agents, 3);
-	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+	assert_int_equal(tw.world->parts.p[p].agents, 3);
+	assert_int_equal(rvm_kernel_shutdown(&tw.kern), RVM_OK);
 }
 
 /*
@@ -635,36 +294,36 @@ static void test_f3_skips_the_faulting_message(void **state)
 	size_t n, replayed;
 
 	(void)state;
-	if (!have_agents())
+	if (!rvm_tw_have_agents(&tw, "sensor"))
 		skip();
 	pipeline(3, 25, &s, &f, &k, &ch);
-	c = &world->chans[ch];
+	c = &tw.world->chans[ch];
 	while (c->head == c->tail)
-		slices(1, 300);
+		rvm_tw_slices(&tw, 1, 300);
 	c->len[(c->head - 1) & (RVM_CHAN_RING - 1)] = 12;
 	poisoned = (int32_t)rvm_load_le32(c->data[(c->head - 1) & (RVM_CHAN_RING - 1)] + 4);
 	run_until_trap(f, 1);
-	assert_int_equal(world->agents[f].state, RVM_AGENT_READY);
-	assert_int_equal(krec->skipped, 1);
-	assert_int_equal(krec->rollbacks, 1); /* F2 failed on the filter, F3 went through */
-	run_until_received(f, world->agents[f].received + 40);
+	assert_int_equal(tw.world->agents[f].state, RVM_AGENT_READY);
+	assert_int_equal(tw.rec->skipped, 1);
+	assert_int_equal(tw.rec->rollbacks, 1); /* F2 failed on the filter, F3 went through */
+	run_until_received(f, tw.world->agents[f].received + 40);
 	drain(s);
-	assert_int_equal(world->agents[f].traps, 1);
-	check_journal(RVM_JK_RESUME);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_F1), 1);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_F2), 1);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_F3), 1);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_F4), 0);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_SKIP), 1);
-	for (size_t i = 0; i < nrecs; i++) {
-		if (recs[i].action == RVM_ACT_RECOVER_SKIP)
-			skip = &recs[i];
-		if (recs[i].action == RVM_ACT_FAULT)
-			fault = &recs[i];
+	assert_int_equal(tw.world->agents[f].traps, 1);
+	rvm_tw_check_journal(&tw, RVM_JK_RESUME);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_F1, 0), 1);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_F2, 0), 1);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_F3, 0), 1);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_F4, 0), 0);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_SKIP, 0), 1);
+	for (size_t i = 0; i < tw.nrecs; i++) {
+		if (tw.recs[i].action == RVM_ACT_RECOVER_SKIP)
+			skip = &tw.recs[i];
+		if (tw.recs[i].action == RVM_ACT_FAULT)
+			fault = &tw.recs[i];
 		/* F1's replay of the filter came back to the trap and is refused (E_TRAP);
 		 * F2 and F3 know the trap is deterministic and do not re-run it to the trap. */
-		if (recs[i].action == RVM_ACT_RECOVER_REPLAY && recs[i].flags)
-			assert_true(recs[i].target == f && recs[i].arg1 == RVM_E_TRAP);
+		if (tw.recs[i].action == RVM_ACT_RECOVER_REPLAY && tw.recs[i].flags)
+			assert_true(tw.recs[i].target == f && tw.recs[i].arg1 == RVM_E_TRAP);
 	}
 	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, RVM_WF_DENIED), 1);
 	/* The sensor and the sink were rebuilt twice (F2, F3), the filter once, with the skip. */
@@ -679,12 +338,12 @@ static void test_f3_skips_the_faulting_message(void **state)
 	/* The filter consumed every reading once; the sink got all of them but the bad one. */
 	n = live_seqs(f, seqs, sizeof(seqs) / sizeof(seqs[0]), &replayed);
 	assert_consecutive(seqs, n, -1);
-	assert_true(n == world->agents[f].received && n > (size_t)poisoned);
+	assert_true(n == tw.world->agents[f].received && n > (size_t)poisoned);
 	n = live_seqs(k, seqs, sizeof(seqs) / sizeof(seqs[0]), &replayed);
 	assert_consecutive(seqs, n, poisoned);
-	assert_int_equal(n, world->agents[k].received);
-	assert_int_equal(n + 1, world->agents[f].received);
-	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+	assert_int_equal(n, tw.world->agents[k].received);
+	assert_int_equal(n + 1, tw.world->agents[f].received);
+	assert_int_equal(rvm_kernel_shutdown(&tw.kern), RVM_OK);
 }
 
 /*
@@ -700,42 +359,42 @@ static void test_deterministic_trap_skips_one_per_fault(void **state)
 	uint64_t sensor_sent;
 
 	(void)state;
-	if (!have_agents())
+	if (!rvm_tw_have_agents(&tw, "sensor"))
 		skip();
-	boot_swarm(1);
+	rvm_tw_boot(&tw, 1, 4);
 	attach(3);
-	ms_ = load("sensor", 0);
-	mf = load("flaky", 0);
-	ps = new_part();
-	pf = new_part();
-	s = spawn(ms_, "s", ps, ALL_RIGHTS, 1, 1);
-	f = spawn(mf, "f", pf, ALL_RIGHTS, 0, 5);
-	assert_int_equal(rvm_kernel_connect(&kern, s, f, NULL), RVM_OK);
+	ms_ = rvm_tw_load(&tw, "sensor", 0);
+	mf = rvm_tw_load(&tw, "flaky", 0);
+	ps = rvm_tw_part(&tw);
+	pf = rvm_tw_part(&tw);
+	s = rvm_tw_spawn(&tw, ms_, "s", ps, RVM_TW_ALL_RIGHTS, 1, 1);
+	f = rvm_tw_spawn(&tw, mf, "f", pf, RVM_TW_ALL_RIGHTS, 0, 5);
+	assert_int_equal(rvm_kernel_connect(&tw.kern, s, f, NULL), RVM_OK);
 	/* No checkpoint of a partition without ready agents; a bad slot is refused. */
-	assert_int_equal(rvm_kernel_checkpoint(&kern, 0, NULL), RVM_E_INVAL);
+	assert_int_equal(rvm_kernel_checkpoint(&tw.kern, 0, NULL), RVM_E_INVAL);
 	run_until_received(f, 2);
-	assert_int_equal(rvm_kernel_checkpoint(&kern, pf, &info), RVM_OK);
+	assert_int_equal(rvm_kernel_checkpoint(&tw.kern, pf, &info), RVM_OK);
 	assert_true(info.agents == 1 && info.caps >= 1 && info.edges == 1);
-	sensor_sent = world->agents[s].sent;
+	sensor_sent = tw.world->agents[s].sent;
 	assert_int_equal(run_until_trap(f, 1), 5);
-	assert_int_equal(krec->skipped, 1);
-	assert_int_equal(world->agents[f].state, RVM_AGENT_READY);
+	assert_int_equal(tw.rec->skipped, 1);
+	assert_int_equal(tw.world->agents[f].state, RVM_AGENT_READY);
 	/* Every later message traps at once (the counter stays at 5): one skip each. */
 	assert_int_equal(run_until_trap(f, 2), 6);
-	assert_int_equal(krec->skipped, 2);
-	for (int i = 0; i < 200 && world->agents[f].state == RVM_AGENT_READY; i++)
-		slices(20, 300);
-	assert_int_equal(world->agents[f].state, RVM_AGENT_STOPPED);
-	assert_int_equal(world->agents[f].restarts, RVM_AGENT_MAX_RESTARTS);
-	assert_int_equal(krec->skipped, RVM_AGENT_MAX_RESTARTS);
-	assert_true(world->agents[s].sent > sensor_sent); /* the other partition runs on */
-	check_channels();
-	check_journal(RVM_JK_RESUME);
-	assert_int_equal(count_action(RVM_ACT_FAULT), RVM_AGENT_MAX_RESTARTS);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_SKIP), RVM_AGENT_MAX_RESTARTS);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_F4), 0);
-	for (size_t i = 0; i < nrecs; i++) {
-		const struct rvm_witness_record *r = &recs[i];
+	assert_int_equal(tw.rec->skipped, 2);
+	for (int i = 0; i < 200 && tw.world->agents[f].state == RVM_AGENT_READY; i++)
+		rvm_tw_slices(&tw, 20, 300);
+	assert_int_equal(tw.world->agents[f].state, RVM_AGENT_STOPPED);
+	assert_int_equal(tw.world->agents[f].restarts, RVM_AGENT_MAX_RESTARTS);
+	assert_int_equal(tw.rec->skipped, RVM_AGENT_MAX_RESTARTS);
+	assert_true(tw.world->agents[s].sent > sensor_sent); /* the other partition runs on */
+	rvm_tw_check_channels(&tw);
+	rvm_tw_check_journal(&tw, RVM_JK_RESUME);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_FAULT, 0), RVM_AGENT_MAX_RESTARTS);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_SKIP, 0), RVM_AGENT_MAX_RESTARTS);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_F4, 0), 0);
+	for (size_t i = 0; i < tw.nrecs; i++) {
+		const struct rvm_witness_record *r = &tw.recs[i];
 
 		/* Every step names the partition, the fault kind and the agent. */
 		if (r->action >= RVM_ACT_FAULT && r->action <= RVM_ACT_RECOVER_F4)
@@ -747,7 +406,7 @@ static void test_deterministic_trap_skips_one_per_fault(void **state)
 		if (r->action == RVM_ACT_RECOVER_REPLAY || r->action == RVM_ACT_RECOVER_SKIP)
 			assert_int_equal(r->target, f);
 	}
-	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+	assert_int_equal(rvm_kernel_shutdown(&tw.kern), RVM_OK);
 }
 
 /*
@@ -761,30 +420,30 @@ static void test_no_checkpoint_rebuilds_from_module(void **state)
 	uint32_t ms_, mf, s, f;
 
 	(void)state;
-	if (!have_agents())
+	if (!rvm_tw_have_agents(&tw, "sensor"))
 		skip();
-	boot_swarm(1);
+	rvm_tw_boot(&tw, 1, 4);
 	attach(3);
-	ms_ = load("sensor", 0);
-	mf = load("flaky", 0);
-	s = spawn(ms_, "s", new_part(), ALL_RIGHTS, 1, 1);
-	f = spawn(mf, "f", new_part(), ALL_RIGHTS, 0, 3);
-	assert_int_equal(rvm_kernel_connect(&kern, s, f, NULL), RVM_OK);
+	ms_ = rvm_tw_load(&tw, "sensor", 0);
+	mf = rvm_tw_load(&tw, "flaky", 0);
+	s = rvm_tw_spawn(&tw, ms_, "s", rvm_tw_part(&tw), RVM_TW_ALL_RIGHTS, 1, 1);
+	f = rvm_tw_spawn(&tw, mf, "f", rvm_tw_part(&tw), RVM_TW_ALL_RIGHTS, 0, 3);
+	assert_int_equal(rvm_kernel_connect(&tw.kern, s, f, NULL), RVM_OK);
 	assert_int_equal(run_until_trap(f, 1), 3);
-	assert_int_equal(world->agents[f].state, RVM_AGENT_READY);
-	assert_int_equal(krec->skipped, 1);
-	assert_true(krec->from_module >= 2);
-	assert_int_equal(krec->from_snapshot, 0);
-	assert_int_equal(world->recoveries, 1);
-	check_journal(RVM_JK_START);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_F3), 1);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_F4), 0);
-	assert_int_equal(count_action(RVM_ACT_STATE_RESTORE), 0);
-	assert_int_equal(count_action(RVM_ACT_STATE_CHECKPOINT), 1);
-	for (size_t i = 0; i < nrecs; i++)
-		if (recs[i].action == RVM_ACT_RECOVER_REPLAY)
-			assert_int_equal(recs[i].arg0, 0); /* from the module */
-	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+	assert_int_equal(tw.world->agents[f].state, RVM_AGENT_READY);
+	assert_int_equal(tw.rec->skipped, 1);
+	assert_true(tw.rec->from_module >= 2);
+	assert_int_equal(tw.rec->from_snapshot, 0);
+	assert_int_equal(tw.world->recoveries, 1);
+	rvm_tw_check_journal(&tw, RVM_JK_START);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_F3, 0), 1);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_F4, 0), 0);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_STATE_RESTORE, 0), 0);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_STATE_CHECKPOINT, 0), 1);
+	for (size_t i = 0; i < tw.nrecs; i++)
+		if (tw.recs[i].action == RVM_ACT_RECOVER_REPLAY)
+			assert_int_equal(tw.recs[i].arg0, 0); /* from the module */
+	assert_int_equal(rvm_kernel_shutdown(&tw.kern), RVM_OK);
 }
 
 /* A deterministic trap with no input to blame (rogue mode 1 logs from outside its memory at
@@ -795,23 +454,24 @@ static void test_nothing_to_blame_stops(void **state)
 	uint32_t r;
 
 	(void)state;
-	if (!have_agents())
+	if (!rvm_tw_have_agents(&tw, "sensor"))
 		skip();
-	boot_swarm(1);
+	rvm_tw_boot(&tw, 1, 4);
 	attach(3);
-	r = spawn(load("rogue", 0), "r", new_part(), ALL_RIGHTS, 1, 0);
+	r = rvm_tw_spawn(&tw, rvm_tw_load(&tw, "rogue", 0), "r", rvm_tw_part(&tw),
+			 RVM_TW_ALL_RIGHTS, 1, 0);
 	run_until_trap(r, 1);
-	assert_int_equal(world->agents[r].state, RVM_AGENT_STOPPED);
-	assert_int_equal(krec->stopped, 1);
-	assert_int_equal(krec->skipped, 0);
-	assert_int_equal(world->recoveries, 0);
-	check_journal(RVM_JK_START);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_F2), 1);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_F3), 1);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_F4), 1);
-	assert_int_equal(count_action(RVM_ACT_RECOVER_SKIP), 0);
+	assert_int_equal(tw.world->agents[r].state, RVM_AGENT_STOPPED);
+	assert_int_equal(tw.rec->stopped, 1);
+	assert_int_equal(tw.rec->skipped, 0);
+	assert_int_equal(tw.world->recoveries, 0);
+	rvm_tw_check_journal(&tw, RVM_JK_START);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_F2, 0), 1);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_F3, 0), 1);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_F4, 0), 1);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_RECOVER_SKIP, 0), 0);
 	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, RVM_WF_DENIED), 1);
-	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+	assert_int_equal(rvm_kernel_shutdown(&tw.kern), RVM_OK);
 }
 
 /*
@@ -824,57 +484,51 @@ static void test_chatty_faults_replay(void **state)
 	uint32_t mc, p, ag[4], yielded = 0;
 
 	(void)state;
-	if (!have_agents())
+	if (!rvm_tw_have_agents(&tw, "sensor"))
 		skip();
-	boot_swarm(1);
+	rvm_tw_boot(&tw, 1, 4);
 	attach(100);
-	mc = load("chatty", 0);
-	p = new_part();
+	mc = rvm_tw_load(&tw, "chatty", 0);
+	p = rvm_tw_part(&tw);
 	for (uint32_t i = 0; i < 4; i++) {
 		int64_t args[4] = {i, 2, 4, 50};
 
-		assert_int_equal(rvm_kernel_agent_spawn(&kern, mc, "c", p, ALL_RIGHTS, 100, args,
-							&ag[i]),
-				 RVM_OK);
+		ag[i] = rvm_tw_spawn_args(&tw, mc, "c", p, RVM_TW_ALL_RIGHTS, args);
 	}
-	for (uint32_t i = 0; i < 4; i++)
-		for (uint32_t j = 0; j < 4; j++)
-			if (i != j)
-				assert_int_equal(rvm_kernel_connect(&kern, ag[i], ag[j], NULL), RVM_OK);
-	slices(40, 700);
-	assert_int_equal(rvm_kernel_checkpoint(&kern, p, NULL), RVM_OK);
+	rvm_tw_mesh(&tw, ag, 4);
+	rvm_tw_slices(&tw, 40, 700);
+	assert_int_equal(rvm_kernel_checkpoint(&tw.kern, p, NULL), RVM_OK);
 	for (uint32_t f = 0; f < 24; f++) {
 		uint32_t v = ag[f % 4];
-		uint64_t traps = world->agents[v].traps;
+		uint64_t traps = tw.world->agents[v].traps;
 
-		slices(7 + f % 5, 300 + 37 * f);
+		rvm_tw_slices(&tw, 7 + f % 5, 300 + 37 * f);
 		/* Half of them while it sits in yield (the others held, their rings fill up): the
 		 * fault then strikes right after the yield's retry, with no fuel charged since. */
 		for (uint32_t i = 0; i < 4 && f % 2; i++)
 			if (ag[i] != v)
-				world->agents[ag[i]].state = RVM_AGENT_STOPPED;
-		for (int i = 0; i < 2000 && f % 2 && !world->agents[v].yielded; i++)
-			slices(1, 50 + i % 200);
+				tw.world->agents[ag[i]].state = RVM_AGENT_STOPPED;
+		for (int i = 0; i < 2000 && f % 2 && !tw.world->agents[v].yielded; i++)
+			rvm_tw_slices(&tw, 1, 50 + i % 200);
 		for (uint32_t i = 0; i < 4 && f % 2; i++) {
-			yielded += ag[i] == v && world->agents[v].yielded;
-			world->agents[ag[i]].state = RVM_AGENT_READY;
+			yielded += ag[i] == v && tw.world->agents[v].yielded;
+			tw.world->agents[ag[i]].state = RVM_AGENT_READY;
 		}
-		if (rvm_kernel_inject_fault(&kern, v) != RVM_OK)
+		if (rvm_kernel_inject_fault(&tw.kern, v) != RVM_OK)
 			continue;
-		for (int i = 0; i < 1000 && world->agents[v].traps == traps; i++)
-			slices(1, 300);
-		assert_int_equal(world->agents[v].traps, traps + 1);
+		rvm_tw_run_until(&tw, &tw.world->agents[v].traps, traps + 1, 1000, 300);
+		assert_int_equal(tw.world->agents[v].traps, traps + 1);
 	}
 	assert_true(yielded >= 6);
-	assert_int_equal(krec->replay_failed, 0);
-	assert_int_equal(krec->stopped, 0);
-	assert_true(krec->replays >= 24);
+	assert_int_equal(tw.rec->replay_failed, 0);
+	assert_int_equal(tw.rec->stopped, 0);
+	assert_true(tw.rec->replays >= 24);
 	for (uint32_t i = 0; i < 4; i++)
-		assert_int_equal(world->agents[ag[i]].state, RVM_AGENT_READY);
-	check_channels();
-	check_journal(RVM_JK_RESUME);
+		assert_int_equal(tw.world->agents[ag[i]].state, RVM_AGENT_READY);
+	rvm_tw_check_channels(&tw);
+	rvm_tw_check_journal(&tw, RVM_JK_RESUME);
 	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, RVM_WF_DENIED), 0);
-	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+	assert_int_equal(rvm_kernel_shutdown(&tw.kern), RVM_OK);
 }
 
 /*
@@ -891,54 +545,52 @@ static void test_tape_overflow(void **state)
 	uint64_t base;
 
 	(void)state;
-	if (!have_agents())
+	if (!rvm_tw_have_agents(&tw, "sensor"))
 		skip();
-	boot_swarm(1);
+	rvm_tw_boot(&tw, 1, 4);
 	attach(3);
-	krec->cfg.every = 1000000; /* no cadence: only the tapes ask for checkpoints */
-	p = new_part();
-	s = spawn(load("sensor", 0), "s", p, ALL_RIGHTS, 1, 1);
-	k = spawn(load("sink", 0), "k", p, ALL_RIGHTS, 0, 0);
-	assert_int_equal(rvm_kernel_connect(&kern, s, k, NULL), RVM_OK);
-	assert_int_equal(rvm_kernel_checkpoint(&kern, p, &info), RVM_OK);
-	for (int i = 0; i < 200000 && krec->forced == 0; i++)
-		slices(1, 3000);
-	assert_int_equal(krec->forced, 1);
-	slices(1, 3000);
+	tw.rec->cfg.every = 1000000; /* no cadence: only the tapes ask for checkpoints */
+	p = rvm_tw_part(&tw);
+	s = rvm_tw_spawn(&tw, rvm_tw_load(&tw, "sensor", 0), "s", p, RVM_TW_ALL_RIGHTS, 1, 1);
+	k = rvm_tw_spawn(&tw, rvm_tw_load(&tw, "sink", 0), "k", p, RVM_TW_ALL_RIGHTS, 0, 0);
+	assert_int_equal(rvm_kernel_connect(&tw.kern, s, k, NULL), RVM_OK);
+	assert_int_equal(rvm_kernel_checkpoint(&tw.kern, p, &info), RVM_OK);
+	rvm_tw_run_until(&tw, &tw.rec->forced, 1, 200000, 3000);
+	assert_int_equal(tw.rec->forced, 1);
+	rvm_tw_slices(&tw, 1, 3000);
 	/* Taken at the end of the slice that crossed the mark: the tape starts again. */
-	assert_int_equal(krec->checkpoints, 2);
-	assert_true(krec->tape[k].base != info.id && krec->tape[k].used < RVM_TAPE_HIGH);
-	assert_int_equal(krec->tapes_lost, 0);
+	assert_int_equal(tw.rec->checkpoints, 2);
+	assert_true(tw.rec->tape[k].base != info.id && tw.rec->tape[k].used < RVM_TAPE_HIGH);
+	assert_int_equal(tw.rec->tapes_lost, 0);
 	/* Now the store refuses: the next full tape is given up, on record. */
-	store_fail = true;
-	for (int i = 0; i < 200000 && krec->tapes_lost == 0; i++)
-		slices(1, 3000);
-	store_fail = false;
-	assert_int_equal(krec->tapes_lost, 1);
-	assert_int_equal(krec->tape[k].state, RVM_TAPE_LOST);
-	assert_true(krec->ckpt_failed >= 1);
-	base = krec->tape[k].base;
-	read_log();
-	assert_int_equal(count_action(RVM_ACT_TAPE_LOST), 1);
-	for (size_t i = 0; i < nrecs; i++)
-		if (recs[i].action == RVM_ACT_TAPE_LOST)
-			assert_true(recs[i].target == k && recs[i].arg0 == base &&
-				    recs[i].arg1 == RVM_E_IO);
+	tw.ms.store_fail = true;
+	rvm_tw_run_until(&tw, &tw.rec->tapes_lost, 1, 200000, 3000);
+	tw.ms.store_fail = false;
+	assert_int_equal(tw.rec->tapes_lost, 1);
+	assert_int_equal(tw.rec->tape[k].state, RVM_TAPE_LOST);
+	assert_true(tw.rec->ckpt_failed >= 1);
+	base = tw.rec->tape[k].base;
+	rvm_tw_read_log(&tw);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_TAPE_LOST, 0), 1);
+	for (size_t i = 0; i < tw.nrecs; i++)
+		if (tw.recs[i].action == RVM_ACT_TAPE_LOST)
+			assert_true(tw.recs[i].target == k && tw.recs[i].arg0 == base &&
+				    tw.recs[i].arg1 == RVM_E_IO);
 	/* Its next fault: back to its snapshot alone, said so; the tape is replayable again. */
-	assert_int_equal(rvm_kernel_inject_fault(&kern, k), RVM_OK);
+	assert_int_equal(rvm_kernel_inject_fault(&tw.kern, k), RVM_OK);
 	run_until_trap(k, 1);
-	assert_int_equal(krec->fallbacks, 1);
-	assert_int_equal(world->agents[k].state, RVM_AGENT_READY);
-	assert_int_equal(krec->tape[k].state, RVM_TAPE_OK);
-	run_until_received(k, world->agents[k].received + 20);
-	check_channels();
-	check_journal(RVM_JK_RESUME);
+	assert_int_equal(tw.rec->fallbacks, 1);
+	assert_int_equal(tw.world->agents[k].state, RVM_AGENT_READY);
+	assert_int_equal(tw.rec->tape[k].state, RVM_TAPE_OK);
+	run_until_received(k, tw.world->agents[k].received + 20);
+	rvm_tw_check_channels(&tw);
+	rvm_tw_check_journal(&tw, RVM_JK_RESUME);
 	assert_int_equal(count_flagged(RVM_ACT_RECOVER_REPLAY, RVM_WF_DENIED), 1);
-	for (size_t i = 0; i < nrecs; i++)
-		if (recs[i].action == RVM_ACT_RECOVER_REPLAY)
-			assert_true(recs[i].target == k && recs[i].arg0 == base &&
-				    recs[i].arg1 == RVM_E_FULL);
-	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+	for (size_t i = 0; i < tw.nrecs; i++)
+		if (tw.recs[i].action == RVM_ACT_RECOVER_REPLAY)
+			assert_true(tw.recs[i].target == k && tw.recs[i].arg0 == base &&
+				    tw.recs[i].arg1 == RVM_E_FULL);
+	assert_int_equal(rvm_kernel_shutdown(&tw.kern), RVM_OK);
 }
 
 /* The cadence: every partition with agents, each at most every `every` epochs; a busy one is
@@ -948,45 +600,46 @@ static void test_checkpoint_cadence(void **state)
 	uint32_t ms_, mk, s, k, p1, p2;
 
 	(void)state;
-	if (!have_agents())
+	if (!rvm_tw_have_agents(&tw, "sensor"))
 		skip();
-	boot_swarm(1);
+	rvm_tw_boot(&tw, 1, 4);
 	attach(3);
-	ms_ = load("sensor", 0);
-	mk = load("sink", 0);
-	p1 = new_part();
-	p2 = new_part();
-	s = spawn(ms_, "s", p1, ALL_RIGHTS, 1, 1);
-	k = spawn(mk, "k", p2, ALL_RIGHTS, 0, 0);
-	assert_int_equal(rvm_kernel_connect(&kern, s, k, NULL), RVM_OK);
-	assert_int_equal(rvm_kernel_checkpoint_tick(&kern), 2);
-	assert_int_equal(rvm_kernel_checkpoint_tick(&kern), 0); /* not due yet */
+	ms_ = rvm_tw_load(&tw, "sensor", 0);
+	mk = rvm_tw_load(&tw, "sink", 0);
+	p1 = rvm_tw_part(&tw);
+	p2 = rvm_tw_part(&tw);
+	s = rvm_tw_spawn(&tw, ms_, "s", p1, RVM_TW_ALL_RIGHTS, 1, 1);
+	k = rvm_tw_spawn(&tw, mk, "k", p2, RVM_TW_ALL_RIGHTS, 0, 0);
+	assert_int_equal(rvm_kernel_connect(&tw.kern, s, k, NULL), RVM_OK);
+	assert_int_equal(rvm_kernel_checkpoint_tick(&tw.kern), 2);
+	assert_int_equal(rvm_kernel_checkpoint_tick(&tw.kern), 0); /* not due yet */
 	/* Epochs counted by hand: a real epoch would merge these two chatty partitions. */
 	for (int e = 0; e < 8; e++) {
-		slices(20, 2000);
-		world->epochs++;
-		(void)rvm_kernel_checkpoint_tick(&kern);
+		rvm_tw_slices(&tw, 20, 2000);
+		tw.world->epochs++;
+		(void)rvm_kernel_checkpoint_tick(&tw.kern);
 	}
 	/* 8 epochs at every = 4: two more rounds. */
-	assert_int_equal(krec->checkpoints, 6);
+	assert_int_equal(tw.rec->checkpoints, 6);
 	/* A running agent holds its partition's checkpoint until its slice ends. */
-	world->agents[s].running = true;
-	krec->last[p1] = 0;
-	krec->last[p2] = world->epochs + 1;
-	assert_int_equal(rvm_kernel_checkpoint(&kern, p1, NULL), RVM_E_BUSY);
-	assert_int_equal(rvm_kernel_checkpoint_tick(&kern), 0);
-	assert_int_equal(krec->pending[p1], 1);
-	world->agents[s].running = false;
-	slices(1, 2000); /* p1 is held: the sink's slice ends and takes nothing of p1's */
-	assert_int_equal(krec->pending[p1], 1);
-	assert_int_equal(rvm_kernel_checkpoint_tick(&kern), 1);
-	assert_int_equal(krec->pending[p1], 0);
-	assert_int_equal(krec->checkpoints, 7);
-	read_log();
-	assert_int_equal(count_action(RVM_ACT_STATE_CHECKPOINT), 7);
+	tw.world->agents[s].running = true;
+	tw.rec->last[p1] = 0;
+	tw.rec->last[p2] = tw.world->epochs + 1;
+	assert_int_equal(rvm_kernel_checkpoint(&tw.kern, p1, NULL), RVM_E_BUSY);
+	assert_int_equal(rvm_kernel_checkpoint_tick(&tw.kern), 0);
+	assert_int_equal(tw.rec->pending[p1], 1);
+	tw.world->agents[s].running = false;
+	rvm_tw_slices(&tw, 1,
+		      2000); /* p1 is held: the sink's slice ends and takes nothing of p1's */
+	assert_int_equal(tw.rec->pending[p1], 1);
+	assert_int_equal(rvm_kernel_checkpoint_tick(&tw.kern), 1);
+	assert_int_equal(tw.rec->pending[p1], 0);
+	assert_int_equal(tw.rec->checkpoints, 7);
+	rvm_tw_read_log(&tw);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_STATE_CHECKPOINT, 0), 7);
 	/* Each checkpoint is preceded by its partition's live digest. */
-	assert_int_equal(count_action(RVM_ACT_STATE_DIGEST), 7);
-	assert_int_equal(rvm_kernel_shutdown(&kern), RVM_OK);
+	assert_int_equal(rvm_tw_count(&tw, RVM_ACT_STATE_DIGEST, 0), 7);
+	assert_int_equal(rvm_kernel_shutdown(&tw.kern), RVM_OK);
 }
 
 int main(void)
@@ -1002,6 +655,8 @@ int main(void)
 		cmocka_unit_test(test_tape_overflow),
 		cmocka_unit_test(test_checkpoint_cadence),
 	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	rvm_tw_free(&tw);
+	return rc;
 }

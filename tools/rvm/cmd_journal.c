@@ -7,6 +7,7 @@
 
 #include "agent_replay.h"
 #include "cmd.h"
+#include "logfile.h"
 
 static int usage(void)
 {
@@ -73,9 +74,18 @@ int rvm_cmd_journal(int argc, char **argv)
 			check = true;
 		else if (!strcmp(argv[i], "--verbose"))
 			verbose = true;
-		else if (!strcmp(argv[i], "--agent") && i + 1 < argc)
-			only = strtol(argv[++i], NULL, 10);
-		else if (argv[i][0] != '-' && !dir)
+		else if (!strcmp(argv[i], "--agent") && i + 1 < argc) {
+			uint64_t v;
+
+			if (!rvm_tool_parse_u64(argv[++i], false, &v) || v >= RVM_AGENT_MAX) {
+				fprintf(stderr,
+					"rvm journal: --agent '%s': want an agent number, 0 to "
+					"%u\n",
+					argv[i], RVM_AGENT_MAX - 1);
+				return 2;
+			}
+			only = (long)v;
+		} else if (argv[i][0] != '-' && !dir)
 			dir = argv[i];
 		else
 			return usage();

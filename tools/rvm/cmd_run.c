@@ -61,6 +61,16 @@ static bool parse_fraction(const char *s, double *out)
 	return true;
 }
 
+/* Says which option's value was refused and what it takes; -2 (no usage text after it). */
+static int bad_value(const char *opt, const char *val, const char *want)
+{
+	fprintf(stderr, "rvm run: %s '%s': want %s (rvm run --help lists the options)\n", opt, val,
+		want);
+	return -2;
+}
+
+/* Fills *o from the command line. 0, -1 for a usage error (unknown option, a value missing, a
+ * second manifest, two keys), -2 for a refused value (already reported on stderr). */
 static int parse(int argc, char **argv, struct run_opts *o)
 {
 	uint64_t v;
@@ -89,35 +99,54 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			o->manifest = a;
 			continue;
 		}
-		if (!val)
+		if (!val) {
+			fprintf(stderr, "rvm run: %s needs a value\n", a);
 			return -1;
+		}
 		i++;
-		if (!strcmp(a, "--out"))
+		if (!strcmp(a, "--out")) {
 			o->out = val;
-		else if (!strcmp(a, "--key"))
+		} else if (!strcmp(a, "--key")) {
 			o->key = val;
-		else if (!strcmp(a, "--hmac-key"))
+		} else if (!strcmp(a, "--hmac-key")) {
 			o->hmac_key = val;
-		else if (!strcmp(a, "--graph"))
+		} else if (!strcmp(a, "--graph")) {
 			o->graph = val;
-		else if (!strcmp(a, "--agents"))
+		} else if (!strcmp(a, "--agents")) {
 			o->agents_dir = val;
-		else if (!strcmp(a, "--chain") && (!strcmp(val, "sha256") || !strcmp(val, "fnv1a64")))
+		} else if (!strcmp(a, "--chain")) {
+			if (strcmp(val, "sha256") && strcmp(val, "fnv1a64"))
+				return bad_value(a, val, "sha256 or fnv1a64");
 			o->chain = !strcmp(val, "sha256") ? RVM_CHAIN_SHA256 : RVM_CHAIN_FNV1A;
-		else if (!strcmp(a, "--checkpoint-every") && rvm_tool_parse_u64(val, false, &v) &&
-			 v <= UINT32_MAX)
+		} else if (!strcmp(a, "--checkpoint-every")) {
+			if (!rvm_tool_parse_u64(val, false, &v) || v > UINT32_MAX)
+				return bad_value(a, val,
+						 "a whole number of records, 0 to 4294967295");
 			o->every = (uint32_t)v;
-		else if (!strcmp(a, "--cpus") && rvm_tool_parse_u64(val, false, &v) && v >= 1 &&
-			 v <= RVM_MAX_CPUS)
+		} else if (!strcmp(a, "--cpus")) {
+			if (!rvm_tool_parse_u64(val, false, &v) || v < 1 || v > RVM_MAX_CPUS) {
+				char want[64];
+
+				snprintf(want, sizeof(want), "a whole number of CPUs, 1 to %u",
+					 (unsigned)RVM_MAX_CPUS);
+				return bad_value(a, val, want);
+			}
 			o->cpus = (uint32_t)v;
-		else if (!strcmp(a, "--seconds") && parse_seconds(val, &o->seconds))
-			;
-		else if (!strcmp(a, "--faults") && parse_fraction(val, &o->faults))
-			;
-		else if (!strcmp(a, "--stress-sync") && rvm_tool_parse_u64(val, false, &v))
+		} else if (!strcmp(a, "--seconds")) {
+			if (!parse_seconds(val, &o->seconds))
+				return bad_value(a, val,
+						 "seconds above 0, at most 86400 (e.g. 2.5)");
+		} else if (!strcmp(a, "--faults")) {
+			if (!parse_fraction(val, &o->faults))
+				return bad_value(a, val, "a probability from 0 to 1 (e.g. 0.01)");
+		} else if (!strcmp(a, "--stress-sync")) {
+			if (!rvm_tool_parse_u64(val, false, &v))
+				return bad_value(a, val, "a whole number");
 			o->stress = v, o->stress_on = true;
-		else
+		} else {
+			fprintf(stderr, "rvm run: unknown option %s\n", a);
 			return -1;
+		}
 	}
 	if (o->stress_on)
 		o->live = false;
@@ -234,8 +263,8 @@ int rvm_cmd_run(int argc, char **argv)
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		return usage(), 0;
-	if (parse(argc, argv, &o) != 0)
-		return usage();
+	if ((rc = parse(argc, argv, &o)) != 0)
+		return rc == -2 ? 2 : usage();
 	if ((err = rvm_hosted_open(&h, o.out, RVM_HOSTED_TRUNCATE, &plat)) != RVM_OK) {
 		fprintf(stderr, "rvm run: %s: cannot open run directory %s: %s\n", rvm_err_name(err),
 			o.out, rvm_err_str(err));

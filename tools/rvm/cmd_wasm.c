@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "cmd_wasm.h"
+#include "logfile.h"
 
 uint8_t *tool_read_file(const char *path, size_t *len)
 {
@@ -306,7 +307,13 @@ static int wasm_run(int argc, char **argv)
 			while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
 				i++, nargs++;
 		} else if (!strcmp(argv[i], "--fuel") && i + 1 < argc) {
-			fuel = strtoull(argv[++i], NULL, 0);
+			if (!rvm_tool_parse_u64(argv[++i], false, &fuel)) {
+				fprintf(stderr,
+					"rvm wasm run: --fuel '%s': want a whole number of "
+					"instructions\n",
+					argv[i]);
+				return 2;
+			}
 		} else if (!path && argv[i][0] != '-') {
 			path = argv[i];
 		} else {
