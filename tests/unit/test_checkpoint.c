@@ -647,6 +647,37 @@ static void test_restore_checks_seals(void **state)
 			assert_true(k->buddy.free_frames == free_before);
 		}
 	}
+	/* Behind a valid seal the decoder still refuses a malformed image: a page length of 0,
+	 * one past the image's end, 4097. */
+	pos = 0;
+	off = 0;
+	assert_int_equal(rvm_ckpt_next_region(&v, &pos, &off, &re), RVM_OK);
+	for (int i = 0; i < 3; i++) {
+		static const uint16_t plen[3] = {0, 0xFFFF, 4097};
+		size_t head = (size_t)(re.image - ckbuf) - RVM_CKPT_REGION_ENTRY;
+		struct rvm_ckpt_view bad;
+		struct rvm_sha256 h;
+		uint8_t seal[32];
+
+		/* The seal as this test computes it is the one take wrote. */
+		rvm_sha256_init(&h, NULL);
+		rvm_sha256_update(&h, ckbuf + head, RVM_CKPT_REGION_ENTRY_V1);
+		rvm_sha256_update(&h, re.image, re.image_len);
+		rvm_sha256_final(&h, seal);
+		assert_memory_equal(seal, re.seal, 32);
+		memcpy(b, ckbuf, info.len);
+		b[head + RVM_CKPT_REGION_ENTRY] = (uint8_t)plen[i];
+		b[head + RVM_CKPT_REGION_ENTRY + 1] = (uint8_t)(plen[i] >> 8);
+		rvm_sha256_init(&h, NULL);
+		rvm_sha256_update(&h, b + head, RVM_CKPT_REGION_ENTRY_V1);
+		rvm_sha256_update(&h, b + head + RVM_CKPT_REGION_ENTRY, re.image_len);
+		rvm_sha256_final(&h, b + head + RVM_CKPT_REGION_ENTRY_V1);
+		rehash(b, info.len);
+		assert_int_equal(rvm_checkpoint_parse(b, info.len, NULL, &bad), RVM_OK);
+		assert_int_equal(rvm_checkpoint_restore(&k->ck, &bad, 1, NULL), RVM_E_CORRUPT);
+		digest(k, 1, now);
+		assert_memory_equal(now, d1, 32);
+	}
 	assert_int_equal(rvm_region_check_invariants(&k->space), RVM_OK);
 	kfix_free(k);
 }
