@@ -86,6 +86,7 @@
 	X(RECOVER_SKIP, 0x0708, "recovery.skip")                               \
 	X(RECOVER_REPLAY, 0x0709, "recovery.replay")                           \
 	X(TAPE_LOST, 0x070A, "recovery.tape_lost")                             \
+	X(CKPT_LOST, 0x070B, "recovery.checkpoint_lost")                       \
 	/* scheduling and coherence */                                         \
 	X(SCHED_PLACE, 0x0800, "sched.place")                                  \
 	X(COHERENCE_EPOCH, 0x0801, "coherence.epoch")                          \
