@@ -1,5 +1,6 @@
 /* kernel/kernel.c - the kernel object: its minimal boot and its shutdown. */
 #include <rvm/bytes.h>
+#include <rvm/kernel_recover.h>
 #include <rvm/world.h>
 #include "kernel_priv.h"
 
@@ -54,6 +55,9 @@ enum rvm_err rvm_kernel_shutdown(struct rvm_kernel *k)
 	if (k->state != RVM_KERNEL_RUNNING)
 		return RVM_E_STATE;
 	if (k->w) {
+		/* Checkpoints still being written are waited for, and what became of them goes
+		 * on record before the log closes. */
+		(void)rvm_kernel_checkpoint_settle(k, true);
 		(void)rvm_kernel_journal_bind_all(k);
 		(void)rvm_witness_batch_flush(&k->witness);
 	}

@@ -1,11 +1,14 @@
 /* kernel/kernel_ckpt.c - the swarm's partition checkpoints: agent snapshot blobs, live digests,
- * and the per-epoch cadence. */
+ * the per-epoch cadence, and taking in what the asynchronous store finished. */
 #include <rvm/bytes.h>
 #include <rvm/kernel_recover.h>
 
 #include "agent_priv.h"
 #include "kernel_gpu.h"
 #include "recover_priv.h"
+
+/* The seq bits of a checkpoint id (RVM_CKPT_ID). */
+#define SEQ_MASK 0xFFFFFFFFFFull
 
 /* Blob header offsets (rvm/kernel_recover.h). */
 enum { SB_FLAGS = 8, SB_EDGE = 12, SB_RAW = 16, SB_CHUNKS = 24, SB_RSVD = 28, SB_SHA = 32 };
@@ -192,7 +195,83 @@ void rvm_kernel_recovery_track(struct rvm_kernel_recovery *r, uint32_t p)
 	r->pid[p] = w->parts.p[p].id;
 	r->last[p] = 0;
 	r->pending[p] = 0;
+	/* A store still writing one of the slot's former partition: its report trims the tapes
+	 * cut for it (by id), it is no restore base of the partition the slot holds now. */
+	r->inflight[p] = 0;
+	r->ckfail[p] = 0;
 	rvm_memset(&r->rec.part[p], 0, sizeof(r->rec.part[p]));
+}
+
+/* Checkpoint id of p is durable: a restore base, and the tapes cut for it start there. */
+static void ckpt_durable(struct rvm_kernel_recovery *r, uint32_t p, uint64_t id)
+{
+	struct rvm_world *w = r->k->w;
+
+	if (p < RVM_KPARTS && r->inflight[p] == id) {
+		const struct rvm_recovery_part *rp = &r->rec.part[p];
+
+		r->inflight[p] = 0;
+		r->ckfail[p] = 0;
+		/* Unless a rollback stored a newer one meanwhile (synchronously). */
+		if (!rp->nckpt || (rp->ckpt[rp->nckpt - 1] & SEQ_MASK) < (id & SEQ_MASK))
+			rvm_recovery_note_checkpoint(&r->rec, p, id);
+	}
+	for (uint32_t i = 0; i < w->nagents; i++)
+		rvm_tape_commit(r, &w->agents[i], id);
+}
+
+/* The store could not write checkpoint id of p: on record; tapes keep their old base. */
+static void ckpt_lost(struct rvm_kernel_recovery *r, uint32_t p, uint64_t id, enum rvm_err err)
+{
+	struct rvm_world *w = r->k->w;
+
+	r->store_failed++;
+	r->ckpt_failed++;
+	r->last_err = err;
+	if (p < RVM_KPARTS && r->inflight[p] == id) {
+		r->inflight[p] = 0;
+		r->ckfail_err[p] = err;
+		if (r->ckfail[p] < UINT8_MAX)
+			r->ckfail[p]++;
+	}
+	for (uint32_t i = 0; i < w->nagents; i++)
+		rvm_tape_abandon(r, &w->agents[i], id);
+	(void)rvm_witness_emit(&r->k->witness, RVM_ACT_CKPT_LOST, 0, 0, p, id, (uint64_t)err, NULL);
+}
+
+uint32_t rvm_kernel_checkpoint_settle(struct rvm_kernel *k, bool wait)
+{
+	struct rvm_kernel_recovery *r = k && k->w ? k->w->rec : NULL;
+	const struct rvm_platform *pl = k ? k->plat : NULL;
+	uint32_t n = 0;
+	uint64_t id;
+	enum rvm_err res;
+
+	if (!r || !r->stores || !pl->checkpoint_done)
+		return 0;
+	while (r->stores && pl->checkpoint_done(pl->ctx, wait, &id, &res) == RVM_OK) {
+		uint32_t p = (uint32_t)(id >> 40) & 0xFFFFu;
+
+		r->stores--;
+		n++;
+		if (res == RVM_OK) {
+			r->stored++;
+			ckpt_durable(r, p, id);
+		} else {
+			ckpt_lost(r, p, id, res);
+		}
+	}
+	if (wait)
+		r->stores = 0; /* the store has nothing more to report */
+	return n;
+}
+
+/* Waits for p's checkpoint on its way to the store, if any (one at a time per partition). */
+static void settle_partition(struct rvm_kernel *k, struct rvm_kernel_recovery *r, uint32_t p)
+{
+	while (r->inflight[p] && rvm_kernel_checkpoint_settle(k, true))
+		;
+	r->inflight[p] = 0;
 }
 
 enum rvm_err rvm_kernel_checkpoint(struct rvm_kernel *k, uint32_t p, struct rvm_ckpt_info *info)
@@ -203,6 +282,7 @@ enum rvm_err rvm_kernel_checkpoint(struct rvm_kernel *k, uint32_t p, struct rvm_
 	struct rvm_ckpt_info local;
 	uint8_t d[RVM_SHA256_DIGEST];
 	uint32_t n = 0, members = 0;
+	bool async;
 	enum rvm_err err;
 
 	if (!k || !(w = k->w) || !(r = w->rec) || p < RVM_PART_FIRST || p >= RVM_KPARTS ||
@@ -215,6 +295,8 @@ enum rvm_err rvm_kernel_checkpoint(struct rvm_kernel *k, uint32_t p, struct rvm_
 	if (!members)
 		return RVM_E_NOTFOUND;
 	rvm_kernel_recovery_track(r, p);
+	(void)rvm_kernel_checkpoint_settle(k, false);
+	settle_partition(k, r, p);
 	/* The live state the checkpoint holds, on record: each agent's DIGEST (pending counts
 	 * first, so a replay from here starts with none), then the partition's. */
 	for (uint32_t i = 0; i < w->nagents; i++)
@@ -224,21 +306,37 @@ enum rvm_err rvm_kernel_checkpoint(struct rvm_kernel *k, uint32_t p, struct rvm_
 	err = rvm_partition_digest_record(&r->space, p, agent_digest_cb, &dc, d, NULL);
 	if (err == RVM_OK)
 		err = rvm_kernel_snapshot_agents(r, p, &n);
+	/* Built here, under the lock (a consistent cut at its seq); written off it when the
+	 * platform can: the library's put is the asynchronous one for this call only. */
+	async = k->plat->checkpoint_put_async && k->plat->checkpoint_done;
+	if (async)
+		r->store_plat.checkpoint_put = k->plat->checkpoint_put_async;
 	if (err == RVM_OK)
-		err = rvm_recovery_checkpoint(&r->rec, p, r->rec.agents, n, &local);
+		err = rvm_checkpoint_take(&r->ck, p, r->rec.agents, n, r->rec.buf, r->rec.cap,
+					  &local);
+	r->store_plat.checkpoint_put = k->plat->checkpoint_put;
 	if (err != RVM_OK) {
 		r->ckpt_failed++;
 		r->last_err = err;
-		rvm_tape_ckpt_failed(r, p, err);
+		r->ckfail_err[p] = err;
+		if (r->ckfail[p] < UINT8_MAX)
+			r->ckfail[p]++;
 		return err;
 	}
-	/* The agents' tapes start again at their snapshots here. */
+	/* The agents' tapes start again at their snapshots here, once the store has them. */
 	for (uint32_t i = 0; i < n; i++)
-		rvm_tape_reset(r, &w->agents[r->rec.agents[i].id], local.id);
+		rvm_tape_cut(r, &w->agents[r->rec.agents[i].id], local.id);
 	r->checkpoints++;
 	r->ckpt_bytes += local.len;
 	if (local.len > r->ckpt_max)
 		r->ckpt_max = local.len;
+	if (async) {
+		r->inflight[p] = local.id;
+		r->stores++;
+	} else {
+		r->inflight[p] = local.id;
+		ckpt_durable(r, p, local.id);
+	}
 	if (info)
 		*info = local;
 	return RVM_OK;
@@ -247,7 +345,14 @@ enum rvm_err rvm_kernel_checkpoint(struct rvm_kernel *k, uint32_t p, struct rvm_
 /* One scheduled checkpoint of p: taken, or pending behind a running agent. */
 static bool take_due(struct rvm_kernel *k, struct rvm_kernel_recovery *r, uint32_t p)
 {
-	enum rvm_err err = rvm_kernel_checkpoint(k, p, NULL);
+	enum rvm_err err;
+
+	/* The one on its way to the store comes first (no wait under the lock for it). */
+	if (r->inflight[p]) {
+		r->pending[p] = 0;
+		return false;
+	}
+	err = rvm_kernel_checkpoint(k, p, NULL);
 
 	if (err == RVM_E_BUSY) {
 		if (!r->pending[p])
@@ -265,7 +370,11 @@ void rvm_kernel_ckpt_slice_end(struct rvm_kernel *k, uint32_t p)
 {
 	struct rvm_kernel_recovery *r = k->w->rec;
 
-	if (r && p < RVM_KPARTS && r->pending[p] && !partition_busy(k->w, p, RVM_AGENT_NONE))
+	if (!r)
+		return;
+	if (r->stores)
+		(void)rvm_kernel_checkpoint_settle(k, false);
+	if (p < RVM_KPARTS && r->pending[p] && !partition_busy(k->w, p, RVM_AGENT_NONE))
 		(void)take_due(k, r, p);
 }
 
@@ -277,6 +386,7 @@ uint32_t rvm_kernel_checkpoint_tick(struct rvm_kernel *k)
 
 	if (!r)
 		return 0;
+	(void)rvm_kernel_checkpoint_settle(k, false);
 	from = r->cursor;
 	for (uint32_t i = 0; i < span && taken < r->cfg.per_epoch; i++) {
 		uint32_t p = RVM_PART_FIRST + (from + i) % span;
@@ -287,7 +397,8 @@ uint32_t rvm_kernel_checkpoint_tick(struct rvm_kernel *k)
 			continue;
 		}
 		rvm_kernel_recovery_track(r, p);
-		if (!r->pending[p] && r->last[p] && w->epochs + 1 - r->last[p] < r->cfg.every)
+		if (r->inflight[p] ||
+		    (!r->pending[p] && r->last[p] && w->epochs + 1 - r->last[p] < r->cfg.every))
 			continue;
 		if (take_due(k, r, p)) {
 			taken++;

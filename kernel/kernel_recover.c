@@ -297,10 +297,12 @@ enum rvm_err rvm_kernel_recovery_attach(struct rvm_kernel *k, struct rvm_kernel_
 	r->raw = raw, r->rawcap = rawcap;
 	r->blobs = blobs, r->blobcap = blobcap;
 	r->current = RVM_AGENT_NONE;
-	/* An empty region space: the witness log and platform store checkpoints go through. */
+	/* An empty region space: the witness log and platform store checkpoints go through (the
+	 * platform as it is, but for the put rvm_kernel_checkpoint swaps in). */
+	r->store_plat = *k->plat;
 	rvm_region_store_init(&r->store, NULL, 0);
 	err = rvm_region_space_init(&r->space, &r->buddy, &r->frame, 1, &r->store, &k->witness,
-				    k->plat);
+				    &r->store_plat);
 	if (err != RVM_OK)
 		return err;
 	r->ck.regions = &r->space;
@@ -361,6 +363,13 @@ enum rvm_err rvm_kernel_recover_trap(struct rvm_kernel *k, struct rvm_agent *a,
 	enum rvm_err err;
 
 	rvm_kernel_recovery_track(r, a->part);
+	/* A checkpoint of its partition (or one holding it) on its way to the store is waited
+	 * for: durable, it is the base to go back to (and the one its GPU state was captured
+	 * with); failed, the old base stays. Rare, and bounded by the store's queue. */
+	(void)rvm_kernel_checkpoint_settle(k, false);
+	while ((r->inflight[a->part] || r->tape[a->num].next) &&
+	       rvm_kernel_checkpoint_settle(k, true))
+		;
 	r->current = a->num;
 	/* The state replay must bring it back to, and the input F3 would blame: the last
 	 * message it received (the fault record names the record that bound it). */

@@ -287,7 +287,7 @@ enum rvm_err rvm_kernel_replay(struct rvm_kernel_recovery *r, struct rvm_agent *
 	rvm_memset(rp, 0, sizeof(*rp));
 	rp->agent = a->num;
 	rp->stop = g->stop;
-	rp->sends = RVM_FNV1A64_OFFSET;
+	rp->sends = t->sends0; /* the tape's send hash chains on from its base */
 	for (uint32_t i = 0; i < sizeof(input_kinds); i++)
 		rp->cur[input_kinds[i]] = seek(r->tape_buf[a->num], t->used, 0, input_kinds[i]);
 	a->replay = true;

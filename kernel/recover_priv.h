@@ -34,7 +34,8 @@ void rvm_kernel_ckpt_slice_end(struct rvm_kernel *k, uint32_t p);
 enum { RVM_TH_SEQ = 0, RVM_TH_AUX = 8, RVM_TH_SENDS = 12, RVM_TH_LEN = 16, RVM_TH_KIND = 18,
        RVM_TH_IDX = 19 };
 
-/* Starts agent a's tape afresh at base (a checkpoint id holding its snapshot, 0: its START). */
+/* Starts agent a's tape afresh at base (a checkpoint id holding its snapshot, 0: its START);
+ * a generation pending for a checkpoint on its way is forgotten. */
 void rvm_tape_reset(struct rvm_kernel_recovery *r, const struct rvm_agent *a, uint64_t base);
 /* Appends an input a consumed live, journaled as kind/aux/payload (idx: its index in its
  * batch, 0xff single). Not in a replay; a GPU answer or an entry that does not fit makes the
@@ -50,14 +51,22 @@ uint64_t rvm_tape_hash_send(uint64_t h, uint32_t edge, const uint8_t *p, uint32_
 /*
  * Is there room for an input of up to `need` journal payload bytes (plus the reserve)? If
  * not, a checkpoint of a's partition is requested and the call must wait (suspend): the
- * checkpoint, taken when the slice ends, starts a new tape. True without recovery.
+ * checkpoint, taken when the slice ends, starts a new tape once durable. A full tape whose
+ * partition's checkpoints failed, none on its way, is given up instead (true). True without
+ * recovery.
  */
 bool rvm_tape_room(struct rvm_agent *a, uint32_t need);
 /* a's tape stops being replayable (why: RVM_E_FULL no room, RVM_E_UNSUPPORTED a GPU answer,
  * or a failed checkpoint's error): emptied, witnessed as recovery.tape_lost. */
 void rvm_tape_lose(struct rvm_kernel_recovery *r, struct rvm_agent *a, enum rvm_err why);
-/* A checkpoint of p failed with err: tapes of p past RVM_TAPE_HIGH cannot wait for one. */
-void rvm_tape_ckpt_failed(struct rvm_kernel_recovery *r, uint32_t p, enum rvm_err err);
+/* Checkpoint id holds a's snapshot as of now and is on its way to the store: what a consumes
+ * from here is the next generation (a cut already pending is replaced). */
+void rvm_tape_cut(struct rvm_kernel_recovery *r, const struct rvm_agent *a, uint64_t id);
+/* Checkpoint id is durable: if a's tape was cut for it, the tape now starts there (what came
+ * before the cut is dropped). */
+void rvm_tape_commit(struct rvm_kernel_recovery *r, const struct rvm_agent *a, uint64_t id);
+/* Checkpoint id was not stored: a's tape, if cut for it, stays whole on its old base. */
+void rvm_tape_abandon(struct rvm_kernel_recovery *r, const struct rvm_agent *a, uint64_t id);
 /* Tape offset of the last message a received (its F3 skip candidate), UINT32_MAX if none;
  * *seq and *head get that entry's binding seq and head fields for the skip record. */
 uint32_t rvm_tape_last_message(const struct rvm_kernel_recovery *r, uint32_t agent,

@@ -194,7 +194,21 @@ enum rvm_err rvm_replay_range(struct rvm_ckpt_ctx *c, const struct rvm_replay_so
 	return err;
 }
 
-/* Seq of partition's latest STATE_CHECKPOINT at or before bound, or NONE. */
+/*
+ * Is the checkpoint a STATE_CHECKPOINT record announces in the store? An asynchronous store
+ * may not have written it when the run stopped (a crash), or reported it lost
+ * (recovery.checkpoint_lost): the record stays in the chain, replay starts from an older one.
+ * Bytes that are there but wrong are not skipped: restoring them reports it.
+ */
+static bool stored(const struct rvm_replay_source *src, const struct rvm_witness_record *r)
+{
+	const uint8_t *buf = NULL;
+	size_t len = 0;
+
+	return !src->checkpoint || src->checkpoint(src->ctx, r->arg0, &buf, &len) != RVM_E_NOTFOUND;
+}
+
+/* Seq of partition's latest stored STATE_CHECKPOINT at or before bound, or NONE. */
 static uint64_t latest_checkpoint(const struct rvm_replay_source *src, uint32_t partition,
 				  uint64_t bound)
 {
@@ -202,7 +216,8 @@ static uint64_t latest_checkpoint(const struct rvm_replay_source *src, uint32_t 
 
 	for (uint64_t seq = bound + 1; seq-- > 0;)
 		if (src->record(src->ctx, seq, &r) == RVM_OK &&
-		    r.action == RVM_ACT_STATE_CHECKPOINT && r.flags == 0 && r.target == partition)
+		    r.action == RVM_ACT_STATE_CHECKPOINT && r.flags == 0 && r.target == partition &&
+		    stored(src, &r))
 			return seq;
 	return NONE;
 }
@@ -288,7 +303,7 @@ enum rvm_err rvm_replay_rebuild(struct rvm_ckpt_ctx *c, const struct rvm_replay_
 		if (r.seq != t)
 			return RVM_E_CORRUPT;
 		if (r.action == RVM_ACT_STATE_CHECKPOINT && r.flags == 0 &&
-		    rvm_replay_set_has(&set, (uint32_t)r.target)) {
+		    rvm_replay_set_has(&set, (uint32_t)r.target) && stored(src, &r)) {
 			/* A checkpoint holds the state at its seq: take it, from here on it is
 			 * known. */
 			st->records++;

@@ -161,7 +161,7 @@ enum rvm_err rvm_witness_emit(struct rvm_witness_log *log, uint16_t action, uint
 			      uint32_t actor, uint64_t target, uint64_t arg0, uint64_t arg1,
 			      uint64_t *seq_out)
 {
-	if (flags & (RVM_WF_SIGNATURE | RVM_WF_BATCH))
+	if (flags & (RVM_WF_SIGNATURE | RVM_WF_BATCH | RVM_WF_WORDFOLD))
 		return RVM_E_INVAL;
 	return rvm_witness_append_counted(log, action, flags, actor, target, arg0, arg1, seq_out);
 }

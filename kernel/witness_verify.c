@@ -5,7 +5,7 @@
 
 enum { RD_HEADER, RD_RECORD, RD_SIGNATURE, RD_STOPPED };
 
-#define KNOWN_FLAGS (RVM_WF_DENIED | RVM_WF_SIGNATURE | RVM_WF_BATCH)
+#define KNOWN_FLAGS (RVM_WF_DENIED | RVM_WF_SIGNATURE | RVM_WF_BATCH | RVM_WF_WORDFOLD)
 
 void rvm_witness_reader_init(struct rvm_witness_reader *r, const struct rvm_sha256_impl *sha,
 			     const uint8_t *key, rvm_witness_record_fn *on_record, void *ctx)
@@ -88,6 +88,8 @@ static const char *record_rule(const struct rvm_witness_reader *r,
 
 	if (rec->flags & ~KNOWN_FLAGS)
 		return "record has flags this format does not define";
+	if ((rec->flags & RVM_WF_WORDFOLD) && !(rec->flags & RVM_WF_BATCH))
+		return "word-fold flag on a record that is not an epoch batch";
 	if ((rec->flags & RVM_WF_SIGNATURE) && !(is_ckpt && signed_log))
 		return "signature flag on a record that is not a signed checkpoint";
 	if (is_ckpt && signed_log && !(rec->flags & RVM_WF_SIGNATURE))

@@ -61,7 +61,10 @@ enum rvm_err rvm_snapblob_decode(const struct rvm_sha256_impl *sha, const uint8_
  * restores the agent from its base and re-runs it against the tape (kernel/kernel_replay.c):
  * its receives and host calls are answered from the tape, its sends are suppressed (they were
  * delivered) and checked against the hash of the recorded ones, and it goes live exactly
- * where it was. A checkpoint that holds the agent's snapshot starts a new tape.
+ * where it was. A checkpoint that holds the agent's snapshot starts a new tape - once it is
+ * durable: until its store reports it written, the tape keeps the old base and everything
+ * since, and records on past the cut, where the next generation starts (two generations).
+ * Durable, the tape drops what comes before the cut; failed, it keeps it all (docs/recovery.md).
  * Entry: a 20-byte head, then the journal payload:
  *    0  u64 seq    the witness record that bound the journal entry (0 until it is bound)
  *    8  u32 aux    the journal entry's aux
@@ -73,12 +76,14 @@ enum rvm_err rvm_snapblob_decode(const struct rvm_sha256_impl *sha, const uint8_
 #define RVM_TAPE_BYTES 4096u
 #else
 /* About 26,000 16-byte messages; the pages of an agent's tape are touched only as it fills. A
- * full tape forces a checkpoint of its partition (with the store's fsync, under the kernel
- * lock): at 256 KiB the demo swarm forced 20 a second, at 1 MiB a few (docs/recovery.md). */
+ * tape half full forces a checkpoint of its partition (built under the kernel lock, written
+ * and fsynced by the platform store off it): at 256 KiB the demo swarm forced 20 a second, at
+ * 1 MiB a few (docs/recovery.md). */
 #define RVM_TAPE_BYTES (1u << 20)
 #endif
-/* Past this fill a checkpoint of the agent's partition is requested (it starts a new tape). */
-#define RVM_TAPE_HIGH (RVM_TAPE_BYTES / 4u * 3u)
+/* Past this fill a checkpoint of the agent's partition is requested (it starts a new tape). The
+ * other half holds the next generation while the store makes that checkpoint durable. */
+#define RVM_TAPE_HIGH (RVM_TAPE_BYTES / 2u)
 /* Room always kept for the count entries a digest flushes (RECV polls, SEND counts). */
 #define RVM_TAPE_RESERVE 64u
 
@@ -90,8 +95,13 @@ enum rvm_tape_state {
 
 /*
  * Invariants: entries fill tape_buf[agent][0..used); those before `unbound` carry their
- * binding seq; sends is the running FNV-1a 64 of (edge u32, len u32, bytes) of every send
- * accepted since base; the agent's fuel since base is its fuel minus fuel0. Not OK: empty.
+ * binding seq; sends is the running hash (rvm_tape_hash_send: edge and len as one word,
+ * then the bytes 8 at a time) of every send accepted since base, chained on from sends0 (its value at base); the agent's fuel since
+ * base is its fuel minus fuel0. Not OK and no next generation recording: empty.
+ * While next != 0 a checkpoint holding the agent's snapshot is on its way to the store:
+ * [cut, used) is what the agent consumed since that snapshot (next_fuel0, next_sends0 and
+ * cut_entries/cut_msgs describe the cut); next_state is the state the tape has from that base
+ * (OK: it records, even when the current generation does not).
  */
 struct rvm_agent_tape {
 	uint64_t base;	/* checkpoint id of the snapshot it continues; 0: the agent's START */
@@ -100,6 +110,10 @@ struct rvm_agent_tape {
 	uint32_t used, unbound;
 	uint32_t entries, msgs;
 	uint8_t state; /* enum rvm_tape_state */
+	uint8_t next_state;
+	uint32_t cut, cut_entries, cut_msgs;
+	uint64_t sends0;
+	uint64_t next, next_fuel0, next_sends0;
 };
 
 /* Where a replay must bring an agent back to: the state it had when it stopped. */
@@ -159,9 +173,18 @@ struct rvm_kernel_recovery {
 	uint8_t pending[RVM_KPARTS]; /* a checkpoint waits for the running agent's slice to end:
 				      * the partition's other agents are not started meanwhile */
 	uint32_t cursor;	     /* round robin of rvm_kernel_checkpoint_tick */
+	/* The platform as the checkpoint library sees it: the kernel's, whose put is the
+	 * asynchronous one while rvm_kernel_checkpoint stores (docs/recovery.md). */
+	struct rvm_platform store_plat;
+	uint64_t inflight[RVM_KPARTS]; /* id of p's checkpoint the store is writing; 0 none */
+	uint8_t ckfail[RVM_KPARTS];    /* p's checkpoints that failed in a row (saturating) */
+	enum rvm_err ckfail_err[RVM_KPARTS]; /* the last one's error */
+	uint32_t stores;		     /* puts queued and not yet reported */
 	uint32_t current;	     /* agent whose fault is being handled */
 	/* What happened, for summaries and tests. */
 	uint64_t checkpoints, ckpt_bytes, ckpt_max, ckpt_busy, ckpt_failed;
+	uint64_t stored;       /* checkpoints the store reported durable after the lock was let go */
+	uint64_t store_failed; /* ... and reported failed (recovery.checkpoint_lost) */
 	uint64_t from_snapshot, from_module; /* agent restarts (F1, and F2/F3 rebuilds) */
 	uint64_t rollbacks;		     /* F2/F3 partition rollbacks */
 	uint64_t stopped;		     /* agents F4 stopped */
@@ -204,8 +227,23 @@ enum rvm_err rvm_kernel_recovery_attach(struct rvm_kernel *k, struct rvm_kernel_
  * then the checkpoint (caps, edges, the agents' snapshot blobs) through the platform store,
  * announced by STATE_CHECKPOINT. RVM_E_BUSY if one of its agents is running (its memory is
  * moving), RVM_E_NOTFOUND if it has no ready agent, the checkpoint's own errors.
+ * With a platform that stores asynchronously (checkpoint_put_async) the bytes are handed to
+ * the store and this returns before they are durable: the checkpoint becomes a restore base,
+ * and its agents' tapes are trimmed, only when rvm_kernel_checkpoint_settle hears it was
+ * written; a failed write is witnessed (recovery.checkpoint_lost) and changes nothing else.
+ * One checkpoint of a partition is in flight at a time: a second one waits for the first.
  */
 enum rvm_err rvm_kernel_checkpoint(struct rvm_kernel *k, uint32_t part, struct rvm_ckpt_info *info);
+
+/*
+ * Takes in what the asynchronous store finished (lock held): each durable checkpoint becomes
+ * its partition's newest restore base and trims its agents' tapes; each failed one is
+ * witnessed (recovery.checkpoint_lost: target partition, arg0 id, arg1 the rvm_err) and its
+ * tapes keep their old base. With wait, blocks until every queued put is reported (shutdown:
+ * rvm_kernel_shutdown calls it before the log is closed). Returns how many it took in; 0
+ * without recovery or an asynchronous store.
+ */
+uint32_t rvm_kernel_checkpoint_settle(struct rvm_kernel *k, bool wait);
 
 /*
  * The cadence (call once per epoch, lock held): checkpoints at most cfg.per_epoch

@@ -86,6 +86,7 @@
 	X(RECOVER_SKIP, 0x0708, "recovery.skip")                               \
 	X(RECOVER_REPLAY, 0x0709, "recovery.replay")                           \
 	X(TAPE_LOST, 0x070A, "recovery.tape_lost")                             \
+	X(CKPT_LOST, 0x070B, "recovery.checkpoint_lost")                       \
 	/* scheduling and coherence */                                         \
 	X(SCHED_PLACE, 0x0800, "sched.place")                                  \
 	X(COHERENCE_EPOCH, 0x0801, "coherence.epoch")                          \
@@ -118,8 +119,14 @@ enum rvm_err rvm_action_parse(const char *name, uint16_t *action);
 enum rvm_witness_flags {
 	RVM_WF_DENIED = 1u << 0,    /* the action was refused; arg1 holds the enum rvm_err */
 	RVM_WF_SIGNATURE = 1u << 1, /* a 64-byte signature block follows this record in the file */
-	RVM_WF_BATCH = 1u << 2,     /* an epoch batch summarising many records (DC-10) */
+	RVM_WF_BATCH = 1u << 2,	    /* an epoch batch summarising many records (DC-10) */
+	/* With BATCH: arg1 is the word fold (docs/witness-format.md); a BATCH record without it
+	 * (logs written before the flag existed) carries the byte-wise FNV-1a fold. */
+	RVM_WF_WORDFOLD = 1u << 3,
 };
+
+/* The word fold's multiplier (odd: each step is a bijection of the running fold). */
+#define RVM_WITNESS_FOLD_MUL 0x9e3779b97f4a7c15ull
 
 /*
  * The record: exactly 64 bytes, little-endian on disk, 64-byte aligned.
@@ -219,7 +226,7 @@ struct rvm_witness_log {
 	struct {
 		uint64_t count;
 		uint64_t sum;
-		uint64_t fold; /* FNV-1a over the batched (action, actor, target, arg0) */
+		uint64_t fold; /* word fold of the batched (action, actor, target, arg0) */
 		uint16_t action;
 		uint32_t actor;
 	} batch;
@@ -246,9 +253,9 @@ bool rvm_witness_can_emit(const struct rvm_witness_log *log, uint32_t n);
  * of action or actor first flushes the pending batch. */
 enum rvm_err rvm_witness_batch_add(struct rvm_witness_log *log, uint16_t action, uint32_t actor,
 				   uint64_t target, uint64_t arg0);
-/* Emits the pending batch as one RVM_WF_BATCH record (no-op when empty):
- * action and actor of the batch, target = event count, arg0 = sum of the
- * events' arg0 (mod 2^64), arg1 = FNV-1a fold of every event in order. */
+/* Emits the pending batch as one RVM_WF_BATCH | RVM_WF_WORDFOLD record (no-op when
+ * empty): action and actor of the batch, target = event count, arg0 = sum of the
+ * events' arg0 (mod 2^64), arg1 = the word fold of every event in order. */
 enum rvm_err rvm_witness_batch_flush(struct rvm_witness_log *log);
 /* Emits a signed chain checkpoint now. */
 enum rvm_err rvm_witness_checkpoint(struct rvm_witness_log *log);

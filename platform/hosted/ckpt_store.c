@@ -50,8 +50,8 @@ enum rvm_err rvm_hosted_sync_dir(const char *path)
 	return err;
 }
 
-static int object_path(const struct rvm_hosted_store *s, uint64_t id, const char *suffix,
-		       char *out, size_t cap)
+static int object_path(const struct rvm_hosted_store *s, uint64_t id, const char *suffix, char *out,
+		       size_t cap)
 {
 	int n = snprintf(out, cap, "%s/checkpoints/%016llx.ckpt%s", s->dir, (unsigned long long)id,
 			 suffix);
@@ -83,8 +83,7 @@ enum rvm_err rvm_hosted_store_init(struct rvm_hosted_store *s, const char *dir)
  * file's fsync is about two thirds of the time on ext4, the directory's the rest (a journal
  * commit each, docs/recovery.md); both are needed for the replace to be atomic and durable.
  */
-static enum rvm_err write_object(struct rvm_hosted_store *s, uint64_t id, const void *buf,
-				 size_t n)
+static enum rvm_err write_object(struct rvm_hosted_store *s, uint64_t id, const void *buf, size_t n)
 {
 	char tmp[RVM_HOSTED_PATH_MAX + 64], dst[RVM_HOSTED_PATH_MAX + 64];
 	char dir[RVM_HOSTED_PATH_MAX + 16];
@@ -243,7 +242,8 @@ enum rvm_err rvm_hosted_store_put_async(struct rvm_hosted_store *s, uint64_t id,
 		free(copy);
 		return s->stopping ? RVM_E_STATE : RVM_E_BUSY;
 	}
-	s->q[(s->qhead + s->nq) % RVM_HOSTED_STORE_DEPTH] = (struct rvm_hosted_store_job){id, copy, n};
+	s->q[(s->qhead + s->nq) % RVM_HOSTED_STORE_DEPTH] =
+		(struct rvm_hosted_store_job){id, copy, n};
 	s->nq++;
 	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->mu);

@@ -32,7 +32,8 @@ grep -q 'gpu.launch 2' <<<"$OUT" || fail "expected 2 batch records of launches: 
 grep -q '4 events folded into epoch batches' <<<"$OUT" || fail "expected 4 batched launches: $OUT"
 grep -q 'gpu.transfer 10' <<<"$OUT" || fail "expected 10 witnessed transfers: $OUT"
 expect_rc 0 "$RVM_BIN" query "$WORK/run/witness.log" --action gpu.launch --actor 1
-grep -qE 'gpu.launch +4 +1 +2 ' <<<"$OUT" || fail "the OpenCL partition made 2 launches: $OUT"
+# flags 12: BATCH | WORDFOLD; target: the launches it stands for.
+grep -qE 'gpu.launch +12 +1 +2 ' <<<"$OUT" || fail "the OpenCL partition made 2 launches: $OUT"
 
 # A launch budget of 1: the second launch is refused with its own error, and says so.
 expect_rc 2 "$RVM_BIN" gpu demo --kernels "$K" --n 8 --backend opencl --launch-budget 1

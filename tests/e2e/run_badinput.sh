@@ -58,6 +58,8 @@ badopt --checkpoint-every -1 'a whole number of records, 0 to 4294967295'
 badopt --checkpoint-every 4294967296 'a whole number of records, 0 to 4294967295'
 badopt --checkpoint-every '' 'a whole number of records, 0 to 4294967295'
 badopt --stress-sync 1e3 'a whole number'
+badopt --until-expect 0 'seconds above 0, at most 86400'
+badopt --until-expect soon 'seconds above 0, at most 86400'
 expect_rc 2 "$RVM_BIN" run --bogus 1
 grep -q 'rvm run: unknown option --bogus' <<<"$OUT" || fail "unknown option: $OUT"
 expect_rc 2 "$RVM_BIN" run --cpus

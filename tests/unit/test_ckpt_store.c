@@ -64,9 +64,9 @@ static void test_async_puts_in_order(void **state)
 	for (int i = 0; i < 3; i++) {
 		rvm_test_fill(&seed, buf[i], sizeof(buf[i]));
 		memcpy(scratch, buf[i], sizeof(scratch));
-		assert_int_equal(p.checkpoint_put_async(p.ctx, 100 + (uint64_t)i, scratch,
-							sizeof(scratch)),
-				 RVM_OK);
+		assert_int_equal(
+			p.checkpoint_put_async(p.ctx, 100 + (uint64_t)i, scratch, sizeof(scratch)),
+			RVM_OK);
 		memset(scratch, 0xee, sizeof(scratch)); /* the store took a copy */
 	}
 	/* Held: nothing written, nothing reported, the files are not there yet. */

@@ -169,7 +169,7 @@ static void test_vadd_end_to_end(void **state)
 	assert_int_equal(cap_fixture_last(g->f)->action, RVM_ACT_GPU_TRANSFER);
 	assert_int_equal(rvm_witness_batch_flush(&g->f->wlog), RVM_OK);
 	assert_int_equal(cap_fixture_last(g->f)->action, RVM_ACT_GPU_LAUNCH);
-	assert_int_equal(cap_fixture_last(g->f)->flags, RVM_WF_BATCH);
+	assert_int_equal(cap_fixture_last(g->f)->flags, RVM_WF_BATCH | RVM_WF_WORDFOLD);
 	assert_int_equal(cap_fixture_last(g->f)->actor, P_A);
 	assert_int_equal(cap_fixture_last(g->f)->target, 1); /* one launch */
 	assert_int_equal(cap_fixture_last(g->f)->arg0, budget(g, P_A)->used[RVM_GPU_DIM_COMPUTE]);

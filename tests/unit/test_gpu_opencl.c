@@ -147,7 +147,7 @@ static void test_vadd(void **state)
 	assert_int_equal(rvm_gpu_launch(&o->gs, P_A, &r), RVM_OK);
 	assert_int_equal(rvm_witness_batch_flush(&o->f->wlog), RVM_OK);
 	assert_int_equal(cap_fixture_last(o->f)->action, RVM_ACT_GPU_LAUNCH);
-	assert_int_equal(cap_fixture_last(o->f)->flags, RVM_WF_BATCH);
+	assert_int_equal(cap_fixture_last(o->f)->flags, RVM_WF_BATCH | RVM_WF_WORDFOLD);
 	assert_int_equal(rvm_gpu_read(&o->gs, P_A, bz, 0, z, sizeof(z)), RVM_OK);
 	for (int i = 0; i < 1000; i++)
 		assert_int_equal(z[i], x[i] + y[i]);

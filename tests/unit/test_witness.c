@@ -231,6 +231,8 @@ static void test_ring_window(void **state)
 	assert_false(rvm_witness_can_emit(&wlog, RVM_WITNESS_RING_RECORDS + 1));
 	assert_int_equal(rvm_witness_emit(&wlog, 1, RVM_WF_SIGNATURE, 0, 0, 0, 0, NULL), RVM_E_INVAL);
 	assert_int_equal(rvm_witness_emit(&wlog, 1, RVM_WF_BATCH, 0, 0, 0, 0, NULL), RVM_E_INVAL);
+	assert_int_equal(rvm_witness_emit(&wlog, 1, RVM_WF_WORDFOLD, 0, 0, 0, 0, NULL),
+			 RVM_E_INVAL);
 }
 
 static void test_sink_file_and_checkpoints(void **state)
@@ -299,6 +301,19 @@ static void test_sink_failure_reports_full(void **state)
 	assert_int_equal(rvm_witness_emit(&wlog, RVM_ACT_IPC_SEND, 0, 1, 0, 0, 0, NULL), RVM_OK);
 }
 
+/* The word fold of one event, written from docs/witness-format.md (section 3). */
+static uint64_t doc_word_fold(uint64_t h, uint16_t action, uint32_t actor, uint64_t target,
+			      uint64_t arg0)
+{
+	const uint64_t w[3] = {action | (uint64_t)actor << 16, target, arg0};
+
+	for (int i = 0; i < 3; i++) {
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
 static void test_batch(void **state)
 {
 	struct rvm_witness_config c = cfg_plain(0);
@@ -311,13 +326,7 @@ static void test_batch(void **state)
 	assert_int_equal(rvm_witness_batch_flush(&wlog), RVM_OK);
 	assert_true(wlog.next_seq == 0);
 	for (uint64_t i = 0; i < 5; i++) {
-		uint8_t ev[22];
-
-		rvm_store_le16(ev, RVM_ACT_IPC_SEND);
-		rvm_store_le32(ev + 2, 7);
-		rvm_store_le64(ev + 6, 100 + i);
-		rvm_store_le64(ev + 14, i * 10);
-		fold = rvm_fnv1a64_update(fold, ev, sizeof(ev));
+		fold = doc_word_fold(fold, RVM_ACT_IPC_SEND, 7, 100 + i, i * 10);
 		assert_int_equal(rvm_witness_batch_add(&wlog, RVM_ACT_IPC_SEND, 7, 100 + i, i * 10),
 				 RVM_OK);
 	}
@@ -326,7 +335,7 @@ static void test_batch(void **state)
 	assert_int_equal(rvm_witness_batch_add(&wlog, RVM_ACT_IPC_SEND, 8, 1, 1), RVM_OK);
 	assert_true(wlog.next_seq == 1);
 	r = rvm_witness_get(&wlog, 0);
-	assert_int_equal(r->flags, RVM_WF_BATCH);
+	assert_int_equal(r->flags, RVM_WF_BATCH | RVM_WF_WORDFOLD);
 	assert_int_equal(r->action, RVM_ACT_IPC_SEND);
 	assert_int_equal(r->actor, 7);
 	assert_true(r->target == 5 && r->arg0 == 100 && r->arg1 == fold);

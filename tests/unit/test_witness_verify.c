@@ -322,6 +322,60 @@ static void test_unsigned_and_fnv_logs(void **state)
 	assert_true(v->pinned && v->clean && v->signatures_ok == v->checkpoints);
 }
 
+/* Unit index of the first record flagged BATCH in ms (an unsigned log: no signature blocks). */
+static size_t first_batch_unit(void)
+{
+	for (size_t u = 0; UNIT(u) + 64 <= ms.len; u++)
+		if (rvm_load_le16(ms.buf + UNIT(u) + 18) & RVM_WF_BATCH)
+			return u;
+	fail();
+	return 0;
+}
+
+/*
+ * Epoch batches: a log's BATCH | WORDFOLD records verify; a batch record without WORDFOLD (as
+ * logs written before the flag carry) still verifies; WORDFOLD without BATCH is corrupt.
+ */
+static void test_batch_fold_flags(void **state)
+{
+	static struct rvm_platform plat;
+	struct rvm_witness_config c = {.chain = RVM_CHAIN_SHA256, .sig = RVM_SIG_NONE};
+	const struct rvm_witness_verdict *v;
+	size_t u;
+
+	(void)state;
+	free(ms.buf);
+	memset(&ms, 0, sizeof(ms));
+	plat = (struct rvm_platform){
+		.ctx = &ms, .now_ns = ms_now, .sink_append = ms_append, .sink_sync = ms_sync};
+	memset(c.boot_nonce, 7, 16);
+	assert_int_equal(rvm_witness_init(&wlog, &plat, &c), RVM_OK);
+	for (uint64_t i = 0; i < 4; i++)
+		assert_int_equal(rvm_witness_batch_add(&wlog, RVM_ACT_IPC_SEND, 3, 9, i), RVM_OK);
+	assert_int_equal(rvm_witness_close(&wlog), RVM_OK);
+	v = verify(ms.buf, ms.len, NULL);
+	assert_int_equal(v->err, RVM_OK);
+	assert_true(v->clean);
+	u = first_batch_unit();
+	assert_int_equal(rvm_load_le16(ms.buf + UNIT(u) + 18), RVM_WF_BATCH | RVM_WF_WORDFOLD);
+	/* The flag is covered by the chain: dropping it alone is tampering. */
+	ms.buf[UNIT(u) + 18] &= (uint8_t)~RVM_WF_WORDFOLD;
+	v = verify(ms.buf, ms.len, NULL);
+	assert_int_equal(v->err, RVM_E_TAMPER);
+	assert_true(v->bad_seq == u);
+	/* A batch record as a log from before the flag has it, chained as written: verifies. */
+	rechain_from(ms.buf, ms.len, u);
+	v = verify(ms.buf, ms.len, NULL);
+	assert_int_equal(v->err, RVM_OK);
+	assert_true(v->clean);
+	/* WORDFOLD on a record that is not a batch: corrupt, even when chained as written. */
+	rvm_store_le16(ms.buf + UNIT(u) + 18, RVM_WF_WORDFOLD);
+	rechain_from(ms.buf, ms.len, u);
+	v = verify(ms.buf, ms.len, NULL);
+	assert_int_equal(v->err, RVM_E_CORRUPT);
+	assert_true(v->bad_seq == u);
+}
+
 static void test_bad_input(void **state)
 {
 	const struct rvm_witness_verdict *v;
@@ -470,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_callback_sees_records_in_order),
 		cmocka_unit_test(test_ed25519_log),
 		cmocka_unit_test(test_resigned_log_fails_against_expected_key),
+		cmocka_unit_test(test_batch_fold_flags),
 	};
 	int rc;
 

@@ -36,6 +36,9 @@ static int usage(void)
 		"               (fault injection for soak tests: it takes the F1 recovery path)\n"
 		"  --key FILE   sign with this Ed25519 secret key (rvm keygen); default: a fresh\n"
 		"               key pair per run, only its public half kept\n");
+	fprintf(stderr,
+		"  --until-expect MAX  past S seconds, run on until the manifest's \"expect\"\n"
+		"               counts are reached, MAX seconds in all (tests on a loaded host)\n");
 	return 2;
 }
 
@@ -136,6 +139,10 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			if (!parse_seconds(val, &o->seconds))
 				return bad_value(a, val,
 						 "seconds above 0, at most 86400 (e.g. 2.5)");
+		} else if (!strcmp(a, "--until-expect")) {
+			if (!parse_seconds(val, &o->until_expect))
+				return bad_value(a, val,
+						 "seconds above 0, at most 86400 (e.g. 60)");
 		} else if (!strcmp(a, "--faults")) {
 			if (!parse_fraction(val, &o->faults))
 				return bad_value(a, val, "a probability from 0 to 1 (e.g. 0.01)");

@@ -115,6 +115,9 @@ struct run_opts {
 	bool unsigned_log;
 	double seconds;
 	double faults; /* --faults P: each epoch, with probability P, an agent is made to trap */
+	/* --until-expect MAX: past its seconds the run goes on, MAX seconds in all, until the
+	 * manifest's expect counts are reached (0: off). For tests on a loaded machine. */
+	double until_expect;
 	uint32_t cpus;
 	bool json, live, plain;
 	uint64_t stress; /* hidden: --stress-sync N emits and syncs N bursts (0 = until killed) */

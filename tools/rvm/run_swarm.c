@@ -262,6 +262,19 @@ static void apply_events(struct rvm_kernel *k, const struct run_manifest *m, uin
 	}
 }
 
+/* Has the run shown what its manifest expects (splits, merges, recoveries)? */
+static bool expect_met(struct rvm_kernel *k, const struct run_manifest *m)
+{
+	const struct rvm_world *w = k->w;
+	bool met;
+
+	rvm_kernel_lock(k);
+	met = w->splits >= m->expect_splits && w->merges >= m->expect_merges &&
+	      w->recoveries >= m->expect_recoveries;
+	rvm_kernel_unlock(k);
+	return met;
+}
+
 int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 	      const struct rvm_witness_config *wcfg, struct run_result *res)
 {
@@ -277,7 +290,7 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 	struct run_gpu_state *gpu = NULL;
 	char msg[512];
 	enum rvm_err err;
-	uint64_t t0, next_epoch, next_view, end, last_msgs = 0, last_t;
+	uint64_t t0, next_epoch, next_view, end, cap, last_msgs = 0, last_t;
 	uint32_t next_event = 0;
 	uint64_t rng = 0x9e3779b97f4a7c15ull;
 	double msgs_per_s = 0;
@@ -350,6 +363,7 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 	next_epoch = t0 + (uint64_t)m.epoch_ms * 1000000u;
 	next_view = t0;
 	end = t0 + (uint64_t)(m.seconds * 1e9);
+	cap = o->until_expect > m.seconds ? t0 + (uint64_t)(o->until_expect * 1e9) : end;
 	while (rc == 0 && m.nagents && !interrupted) {
 		uint64_t now = mono_ns(), wake = next_epoch < next_view ? next_epoch : next_view;
 
@@ -393,7 +407,7 @@ int run_swarm(const struct run_opts *o, const struct rvm_platform *plat,
 			(void)run_status_write(o->out, &k, &snap);
 			next_view += VIEW_NS;
 		}
-		if (now >= end)
+		if (now >= end && (now >= cap || expect_met(&k, &m)))
 			break;
 	}
 	atomic_store(&sw.stop, true);
