@@ -193,6 +193,8 @@ static void run_replay_agent(struct rvm_bench_result *out)
 		(void)run_to(b, 100);
 		if (rvm_kernel_checkpoint(&b->k, b->w->agents[b->k_].part, NULL) != RVM_OK)
 			abort();
+		/* Durable before the timing starts (a fault would wait for it: docs/recovery.md). */
+		(void)rvm_kernel_checkpoint_settle(&b->k, true);
 		base = b->w->agents[b->k_].received;
 		peer[r] = run_to(b, base + 5000);
 		/* Only the sink runs now: its next receive traps and recovery replays it. */

@@ -174,10 +174,21 @@ static void run_to_forced(void)
 	assert_int_equal(kb->rec->pending[kb->pk], 0);
 }
 
-/* Runs until the store's report about the sink partition's checkpoint has been taken in. */
-static void run_to_settled(void)
+static uint64_t mono_ms(void)
 {
-	for (int i = 0; i < 100000 && kb->rec->inflight[kb->pk]; i++) {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Runs slices (resting 1 ms every 64: the disk needs time, not the CPU) until *v is nonzero
+ * (want_nonzero) or zero, 60 s at most: a loaded machine's fsync can take seconds. */
+static void run_until(const uint64_t *v, bool want_nonzero)
+{
+	uint64_t end = mono_ms() + 60000;
+
+	for (int i = 0; (*v != 0) != want_nonzero && mono_ms() < end; i++) {
 		slice();
 		if (i % 64 == 63) {
 			struct timespec d = {0, 1000000};
@@ -185,6 +196,12 @@ static void run_to_settled(void)
 			nanosleep(&d, NULL);
 		}
 	}
+}
+
+/* Runs until the store's report about the sink partition's checkpoint has been taken in. */
+static void run_to_settled(void)
+{
+	run_until(&kb->rec->inflight[kb->pk], false);
 	assert_int_equal(kb->rec->inflight[kb->pk], 0);
 }
 
@@ -364,8 +381,7 @@ static void test_failed_write_is_witnessed_and_the_tape_kept(void **state)
 	/* The disk is back: the tape's next request (one more is allowed) is durable. */
 	snprintf(cmd, sizeof(cmd), "mkdir %s/checkpoints", kb->dir);
 	assert_int_equal(system(cmd), 0);
-	for (int i = 0; i < 100000 && !kb->rec->stored; i++)
-		slice();
+	run_until(&kb->rec->stored, true);
 	assert_int_equal(kb->rec->stored, 1);
 	assert_true(sink_tape()->base != base0 && sink_tape()->base != id);
 	assert_true(sink_tape()->used < RVM_TAPE_HIGH);
