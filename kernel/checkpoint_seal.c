@@ -8,8 +8,9 @@
  * Why a seal and not the content digest: the pages a restore installs are
  * decoded from the image by a deterministic, bounds-checked decoder, so
  * checking the image as stored (about a third of the pages' size for typical
- * state) pins them as surely as hashing the decoded pages, and it also pins
- * the entry's fields, which the content digest did not.
+ * state, never more than the pages and 2 bytes a page) pins them as surely as
+ * hashing the decoded pages, and it also pins the entry's fields, which the
+ * content digest did not.
  */
 
 /* Where the image of the entry at e starts, and its length. */

@@ -3,6 +3,7 @@
 #include <rvm/world.h>
 
 #include "agent_priv.h"
+#include "kernel_gpu.h"
 #include "recover_priv.h"
 
 /* The next agent of partition p that may run now (round robin from the last one), or NULL. */
@@ -61,7 +62,8 @@ static void recover_dc14(struct rvm_kernel *k, struct rvm_agent *a, enum rvm_was
 }
 
 /* F1: the agent starts over (from its last snapshot when recovery is attached, else from its
- * module with its memory zeroed), witnessed; escalates to a stop after RVM_AGENT_MAX_RESTARTS. */
+ * module with its memory zeroed and its GPU objects released), witnessed; escalates to a stop
+ * after RVM_AGENT_MAX_RESTARTS. */
 static void recover(struct rvm_kernel *k, struct rvm_agent *a, enum rvm_wasm_trap trap)
 {
 	struct rvm_world *w = k->w;
@@ -88,6 +90,9 @@ static void recover(struct rvm_kernel *k, struct rvm_agent *a, enum rvm_wasm_tra
 		return;
 	}
 	a->restarts++;
+	/* A fresh start opens the GPU again: what the old life held is freed (gated, witnessed
+	 * GPU_FREE) and its names go stale, as for recovery's restart from the module. */
+	rvm_agent_gpu_restart(a, NULL, 0);
 	err = rvm_agent_instantiate(a);
 	(void)rvm_witness_emit(&k->witness, RVM_ACT_RECOVER_F1, err != RVM_OK ? RVM_WF_DENIED : 0,
 			       a->part, a->id, a->restarts, err, NULL);

@@ -897,6 +897,75 @@ static void test_f1_restart_from_module_releases_gpu(void **state)
 	fx_free(f);
 }
 
+/* Objects of the agent's that live now (buffers, queues, kernels), and in the pools at all. */
+static uint32_t held(const struct rvm_agent *a)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < RVM_AGENT_GPU_HANDLES; i++)
+		n += a->gpu.h[i].type == RVM_OBJ_GPU_BUFFER || a->gpu.h[i].type == RVM_OBJ_GPU_QUEUE ||
+		     a->gpu.h[i].type == RVM_OBJ_GPU_KERNEL;
+	return n;
+}
+
+static uint32_t live_objects(const struct rvm_gpu_space *s)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < RVM_GPU_BUFFERS; i++)
+		n += s->bufs[i].used;
+	for (uint32_t i = 0; i < RVM_GPU_QUEUES; i++)
+		n += s->queues[i].used;
+	for (uint32_t i = 0; i < RVM_GPU_KERNELS; i++)
+		n += s->kernels[i].used;
+	return n;
+}
+
+/* Without recovery attached, F1 restarts the agent from its module in the run loop itself: its GPU
+ * objects go too (each free witnessed), so restart after restart nothing leaks. */
+static void test_f1_without_recovery_releases_gpu(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a;
+	uint64_t dev, ctx, q, k;
+	int64_t buf = 0, old = 0;
+	const struct rvm_gpu_context *cx;
+	size_t frees;
+	uint32_t n;
+
+	(void)state;
+	if (!f)
+		skip();
+	a = agent(f, 8, 0);
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
+	cx = rvm_gpu_context_of(&f->gs, a->part);
+	assert_null(f->tw.world->rec);
+	for (unsigned round = 0; round < 6; round++) {
+		a->last_log[0] = 0; /* wait for this life's own work (its log outlives a restart) */
+		run_to_idle(f, a);
+		setup_calls(a, &dev, &ctx, &q, &k);
+		buf = ok_call(a, "gpu_alloc", ctx, 4000, 0, 0, 0);
+		assert_true(buf > 0);
+		/* One allocation's worth, however often it started over. */
+		assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 4000);
+		if (old)
+			assert_int_equal(ok_call(a, "gpu_read", (uint64_t)old, 0, SCR, 16, 0),
+					 -(int64_t)RVM_E_STALE);
+		n = held(a);
+		assert_true(n >= 3); /* queue, kernel, buffer (and whatever its run kept) */
+		frees = count(f, RVM_ACT_GPU_FREE, RVM_OK);
+		trap(f, a);
+		assert_int_equal(a->restarts, round + 1);
+		assert_int_equal(count(f, RVM_ACT_GPU_FREE, RVM_OK), frees + n);
+		assert_int_equal(held(a), 0);
+		assert_int_equal(live_objects(&f->gs), 0);
+		assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 0);
+		assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+		old = buf;
+	}
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -910,6 +979,7 @@ int main(void)
 		cmocka_unit_test(test_migration_keeps_gpu_state),
 		cmocka_unit_test(test_f1_restart_from_snapshot_restores_gpu),
 		cmocka_unit_test(test_f1_restart_from_module_releases_gpu),
+		cmocka_unit_test(test_f1_without_recovery_releases_gpu),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
