@@ -214,7 +214,7 @@ static void ckpt_durable(struct rvm_kernel_recovery *r, uint32_t p, uint64_t id)
 		r->ckfail[p] = 0;
 		/* Unless a rollback stored a newer one meanwhile (synchronously). */
 		if (!rp->nckpt || (rp->ckpt[rp->nckpt - 1] & SEQ_MASK) < (id & SEQ_MASK))
-			rvm_recovery_note_checkpoint(&r->rec, p, id);
+			rvm_recovery_note_checkpoint(&r->rec, p, id, r->inflight_tag[p]);
 	}
 	for (uint32_t i = 0; i < w->nagents; i++)
 		rvm_tape_commit(r, &w->agents[i], id);
@@ -330,6 +330,7 @@ enum rvm_err rvm_kernel_checkpoint(struct rvm_kernel *k, uint32_t p, struct rvm_
 	r->ckpt_bytes += local.len;
 	if (local.len > r->ckpt_max)
 		r->ckpt_max = local.len;
+	r->inflight_tag[p] = rvm_load_le64(local.sha256);
 	if (async) {
 		r->inflight[p] = local.id;
 		r->stores++;

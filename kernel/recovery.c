@@ -43,7 +43,8 @@ void rvm_recovery_init(struct rvm_recovery *rec, struct rvm_ckpt_ctx *ck,
 	rec->cap = buf ? cap : 0;
 }
 
-void rvm_recovery_note_checkpoint(struct rvm_recovery *rec, uint32_t partition, uint64_t id)
+void rvm_recovery_note_checkpoint(struct rvm_recovery *rec, uint32_t partition, uint64_t id,
+				  uint64_t tag)
 {
 	struct rvm_recovery_part *p;
 
@@ -51,10 +52,13 @@ void rvm_recovery_note_checkpoint(struct rvm_recovery *rec, uint32_t partition, 
 		return;
 	p = &rec->part[partition];
 	if (p->nckpt == RVM_RECOVERY_KEEP) {
-		for (uint32_t i = 1; i < RVM_RECOVERY_KEEP; i++)
+		for (uint32_t i = 1; i < RVM_RECOVERY_KEEP; i++) {
 			p->ckpt[i - 1] = p->ckpt[i];
+			p->tag[i - 1] = p->tag[i];
+		}
 		p->nckpt--;
 	}
+	p->tag[p->nckpt] = tag;
 	p->ckpt[p->nckpt++] = id;
 }
 
@@ -70,7 +74,7 @@ enum rvm_err rvm_recovery_checkpoint(struct rvm_recovery *rec, uint32_t partitio
 	err = rvm_checkpoint_take(rec->ck, partition, agents, nagents, rec->buf, rec->cap, &local);
 	if (err != RVM_OK)
 		return err;
-	rvm_recovery_note_checkpoint(rec, partition, local.id);
+	rvm_recovery_note_checkpoint(rec, partition, local.id, rvm_load_le64(local.sha256));
 	if (info)
 		*info = local;
 	return RVM_OK;
@@ -96,7 +100,9 @@ static struct rvm_witness_log *wlog_of(const struct rvm_recovery *rec)
 
 /*
  * Loads the newest remembered checkpoint of the partition whose seq is
- * below `before` and that parses; older ones stand in for a damaged one.
+ * below `before`, that parses and whose SHA-256 is the one its record
+ * vouched for (a trailer recomputed over changed bytes still parses); older
+ * ones stand in for a damaged one.
  */
 static enum rvm_err load_good(struct rvm_recovery *rec, uint32_t partition, uint64_t before,
 			      struct rvm_ckpt_view *v)
@@ -109,7 +115,8 @@ static enum rvm_err load_good(struct rvm_recovery *rec, uint32_t partition, uint
 			continue;
 		err = rvm_checkpoint_load(rec->ck->regions->plat, p->ckpt[i], rec->buf, rec->cap,
 					  v);
-		if (err == RVM_OK && v->partition == partition)
+		if (err == RVM_OK && v->partition == partition &&
+		    rvm_load_le64(v->sha256) == p->tag[i])
 			return RVM_OK;
 		if (err == RVM_OK)
 			err = RVM_E_CORRUPT;

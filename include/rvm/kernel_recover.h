@@ -177,6 +177,7 @@ struct rvm_kernel_recovery {
 	 * asynchronous one while rvm_kernel_checkpoint stores (docs/recovery.md). */
 	struct rvm_platform store_plat;
 	uint64_t inflight[RVM_KPARTS]; /* id of p's checkpoint the store is writing; 0 none */
+	uint64_t inflight_tag[RVM_KPARTS]; /* its record's arg1 (SHA-256's first 8 bytes) */
 	uint8_t ckfail[RVM_KPARTS];    /* p's checkpoints that failed in a row (saturating) */
 	enum rvm_err ckfail_err[RVM_KPARTS]; /* the last one's error */
 	uint32_t stores;		     /* puts queued and not yet reported */

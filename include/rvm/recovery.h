@@ -93,6 +93,7 @@ struct rvm_recovery_config {
 /* Per partition: its last checkpoints (newest last) and recent faults per class. */
 struct rvm_recovery_part {
 	uint64_t ckpt[RVM_RECOVERY_KEEP];
+	uint64_t tag[RVM_RECOVERY_KEEP]; /* each one's record arg1: its SHA-256's first 8 bytes */
 	uint32_t nckpt;
 	uint32_t faults[RVM_F4 + 1];
 	uint64_t window_start;
@@ -142,8 +143,13 @@ void rvm_recovery_init(struct rvm_recovery *rec, struct rvm_ckpt_ctx *ck,
 enum rvm_err rvm_recovery_checkpoint(struct rvm_recovery *rec, uint32_t partition,
 				     const struct rvm_ckpt_agent *agents, uint32_t nagents,
 				     struct rvm_ckpt_info *info);
-/* Remembers a checkpoint taken elsewhere (e.g. found in the log after a restart). */
-void rvm_recovery_note_checkpoint(struct rvm_recovery *rec, uint32_t partition, uint64_t id);
+/*
+ * Remembers a checkpoint taken elsewhere (e.g. found in the log after a restart). tag is its
+ * record's arg1, the first 8 bytes of its SHA-256 (little-endian): recovery uses the checkpoint
+ * only if the stored bytes still hash to it.
+ */
+void rvm_recovery_note_checkpoint(struct rvm_recovery *rec, uint32_t partition, uint64_t id,
+				  uint64_t tag);
 
 /*
  * Handles one fault: witnesses FAULT (target partition, arg0 kind | agent <<

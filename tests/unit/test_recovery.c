@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 
+#include <openssl/sha.h>
+
 #include "test_checkpoint_fixture.h"
 
 #include <rvm/recovery.h>
@@ -555,6 +557,40 @@ static void test_falls_back_to_older_checkpoint(void **state)
 	world_free(w);
 }
 
+/*
+ * The newest checkpoint rewritten with a valid trailer (a changed header time, the SHA-256
+ * recomputed): it parses, but its hash is not the one its record vouched for, so recovery
+ * falls back to the older one instead of trusting it.
+ */
+static void test_rewritten_checkpoint_not_trusted(void **state)
+{
+	struct world *w = world_new(0);
+	struct rvm_fault f = {.kind = RVM_FAULT_INCONSISTENT, .partition = 1, .seq = RVM_SEQ_NONE};
+	struct rvm_recovery_result res;
+	const struct rvm_recovery_part *p = &w->rec->part[1];
+	struct kf_object *o;
+	uint64_t older;
+	uint8_t now[32];
+
+	(void)state;
+	world_checkpoint(w, 1);
+	older = p->ckpt[0];
+	write_str(w, 1, w->r[0][0], 700, "between the two", NULL);
+	world_checkpoint(w, 1);
+	snap_digests(w);
+	o = kf_object(w->k, p->ckpt[1]);
+	o->buf[24] ^= 1; /* header: time since boot, covered by the trailer alone */
+	SHA256(o->buf, o->len - 32, o->buf + o->len - 32);
+	assert_int_equal(rvm_recovery_handle(w->rec, &f, 10, &res), RVM_OK);
+	assert_int_equal(res.cls, RVM_F2);
+	assert_true(res.ckpt == older);
+	part_digest(w, 1, now);
+	assert_memory_equal(now, w->d[1], 32);
+	assert_bystanders(w, 1);
+	kf_audit(w->k);
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_f1_buddy_exhausted),
 		cmocka_unit_test(test_f4_only_after_f3_fails),
 		cmocka_unit_test(test_falls_back_to_older_checkpoint),
+		cmocka_unit_test(test_rewritten_checkpoint_not_trusted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
