@@ -180,6 +180,7 @@ struct rvm_kernel_recovery {
 	uint8_t ckfail[RVM_KPARTS];    /* p's checkpoints that failed in a row (saturating) */
 	enum rvm_err ckfail_err[RVM_KPARTS]; /* the last one's error */
 	uint32_t stores;		     /* puts queued and not yet reported */
+	uint32_t polls;			     /* slice ends while stores were queued */
 	uint32_t current;	     /* agent whose fault is being handled */
 	/* What happened, for summaries and tests. */
 	uint64_t checkpoints, ckpt_bytes, ckpt_max, ckpt_busy, ckpt_failed;
