@@ -43,14 +43,18 @@ static void free_entry(struct rvm_agent *a, uint32_t i)
 }
 
 /*
- * The capture: the table, and every buffer's contents read through the gate (witnessed
- * GPU_TRANSFER, not charged: the checkpoint is the kernel's). Anything that fails leaves no
- * capture: a restore from this snapshot then releases the agent's GPU objects instead.
+ * The capture, in table order: every buffer's contents read through the gate (witnessed
+ * GPU_TRANSFER, not charged: the checkpoint is the kernel's) and every kernel's kept name and
+ * source (rvm_gpu_kernel_source), so a restore can rebuild one the agent freed since; snap[i].size
+ * is the bytes entry i has there. Buffers that fail leave no capture (a restore from this snapshot
+ * then releases the agent's GPU objects instead); a kernel whose source was not kept or does not
+ * fit is captured without it (size 0, counted in capture_no_src): only its rebuild is lost.
  */
 void rvm_agent_gpu_capture(struct rvm_agent *a, const uint8_t *blob, size_t len)
 {
 	struct rvm_gpu_space *s = a->w->gpu;
-	uint32_t need = 0, off;
+	const uint8_t *rec[RVM_AGENT_GPU_HANDLES];
+	uint32_t klen[RVM_AGENT_GPU_HANDLES] = {0}, need = 0, off, no_src = 0;
 
 	if (!s)
 		return;
@@ -63,11 +67,26 @@ void rvm_agent_gpu_capture(struct rvm_agent *a, const uint8_t *blob, size_t len)
 		}
 	if (need > RVM_GPU_CAPTURE_BYTES - s->capture_len)
 		return;
+	for (uint32_t i = 0; i < RVM_AGENT_GPU_HANDLES; i++) {
+		if (a->gpu.h[i].type != RVM_OBJ_GPU_KERNEL)
+			continue;
+		if (rvm_gpu_kernel_source(s, a->gpu.h[i].obj, &rec[i], &klen[i]) != RVM_OK ||
+		    klen[i] > RVM_GPU_CAPTURE_BYTES - s->capture_len - need) {
+			klen[i] = 0;
+			no_src++;
+			continue;
+		}
+		need += klen[i];
+	}
 	off = s->capture_len;
 	for (uint32_t i = 0, at = off; i < RVM_AGENT_GPU_HANDLES; i++) {
 		const struct rvm_agent_gpu_handle *h = &a->gpu.h[i];
 		rvm_cap_t cap;
 
+		if (h->type == RVM_OBJ_GPU_KERNEL) {
+			rvm_memcpy(s->capture + at, rec[i], klen[i]);
+			at += klen[i];
+		}
 		if (h->type != RVM_OBJ_GPU_BUFFER)
 			continue;
 		if (rvm_agent_gpu_entry_cap(a, i, &cap) != RVM_OK ||
@@ -76,6 +95,10 @@ void rvm_agent_gpu_capture(struct rvm_agent *a, const uint8_t *blob, size_t len)
 		at += (uint32_t)h->size;
 	}
 	rvm_memcpy(a->gpu.snap, a->gpu.h, sizeof(a->gpu.snap));
+	for (uint32_t i = 0; i < RVM_AGENT_GPU_HANDLES; i++)
+		if (a->gpu.snap[i].type == RVM_OBJ_GPU_KERNEL)
+			a->gpu.snap[i].size = klen[i];
+	s->capture_no_src += no_src;
 	s->capture_len += need;
 	a->gpu.snap_off = off;
 	a->gpu.snap_len = need;
@@ -94,9 +117,26 @@ static bool still_lives(struct rvm_agent *a, uint32_t i)
 }
 
 /*
- * Entry i holds the captured entry again: the object if it lives, else a new one (a buffer or
- * a queue; a kernel freed since cannot be rebuilt: its source is not kept), and a buffer gets
- * its captured contents back. Whatever fails leaves the name stale, never wrong.
+ * Builds a kernel again from its captured record rec[0, len) (name, NUL, source) through the
+ * gate (witnessed GPU_KERNEL) in partition part's context ctx. RVM_E_STALE without a record.
+ */
+static enum rvm_err rebuild(struct rvm_gpu_space *s, uint32_t part, rvm_cap_t ctx,
+			    const uint8_t *rec, uint64_t len, rvm_cap_t *cap)
+{
+	uint64_t nl = 0;
+
+	while (nl < len && rec[nl])
+		nl++;
+	if (nl == 0 || nl + 1 >= len)
+		return RVM_E_STALE;
+	return rvm_gpu_kernel(s, part, ctx, (const char *)rec + nl + 1, (size_t)(len - nl - 1),
+			      (const char *)rec, cap);
+}
+
+/*
+ * Entry i holds the captured entry again: the object if it lives, else a new one (a buffer, a
+ * queue, or a kernel built again from its captured source: data), and a buffer gets its
+ * captured contents (data) back. Whatever fails leaves the name stale, never wrong.
  */
 static void bring_back(struct rvm_agent *a, uint32_t i, uint8_t *data)
 {
@@ -108,8 +148,10 @@ static void bring_back(struct rvm_agent *a, uint32_t i, uint8_t *data)
 	enum rvm_err e = RVM_OK;
 
 	if (!still_lives(a, i)) {
-		if (!cx || h->type == RVM_OBJ_GPU_KERNEL)
+		if (!cx)
 			e = RVM_E_STALE;
+		else if (h->type == RVM_OBJ_GPU_KERNEL)
+			e = rebuild(s, a->part, cx->ctx_cap, data, h->size, &cap);
 		else if (h->type == RVM_OBJ_GPU_BUFFER)
 			e = rvm_gpu_alloc(s, a->part, cx->ctx_cap, h->size, &cap);
 		else
@@ -161,7 +203,8 @@ void rvm_agent_gpu_restart(struct rvm_agent *a, const uint8_t *blob, size_t len)
 			a->gpu.h[i].gen = gen;
 		if (is_object(a->gpu.h[i].type))
 			bring_back(a, i, s->capture + at);
-		if (a->gpu.snap[i].type == RVM_OBJ_GPU_BUFFER)
+		if (a->gpu.snap[i].type == RVM_OBJ_GPU_BUFFER ||
+		    a->gpu.snap[i].type == RVM_OBJ_GPU_KERNEL)
 			at0 += (uint32_t)a->gpu.snap[i].size;
 	}
 }

@@ -121,6 +121,7 @@ void gpu_obj_release(struct rvm_gpu_space *s, uint8_t type, uint32_t idx)
 		d->be->queue_free(d->dev, o->handle);
 	} else {
 		d->be->kernel_free(d->dev, o->handle);
+		gpu_ksrc_drop(s, idx);
 	}
 	gpu_drop_caps(s, cx->owner, type, o->id);
 	s->by_obj[rvm_handle_slot(o->id)] = GPU_NONE;
@@ -468,12 +469,23 @@ static enum rvm_err check_pool(const struct rvm_gpu_space *s, uint8_t type, uint
 
 enum rvm_err rvm_gpu_check_invariants(const struct rvm_gpu_space *s)
 {
-	uint64_t mem[RVM_GPU_CONTEXTS] = {0}, dev_mem[RVM_GPU_DEVICES] = {0};
+	uint64_t mem[RVM_GPU_CONTEXTS] = {0}, dev_mem[RVM_GPU_DEVICES] = {0}, ksrc = 0;
 	static const uint8_t types[] = {RVM_OBJ_GPU_BUFFER, RVM_OBJ_GPU_QUEUE, RVM_OBJ_GPU_KERNEL};
 
 	for (unsigned t = 0; t < sizeof(types); t++)
 		if (check_pool(s, types[t], mem) != RVM_OK)
 			return RVM_E_CORRUPT;
+	/* Kept kernel sources: only live kernels have one, inside the store, adding up. */
+	for (uint32_t i = 0; i < RVM_GPU_KERNELS; i++) {
+		if (!s->ksrc_len[i])
+			continue;
+		if (!s->kernels[i].used || s->ksrc_off[i] > s->ksrc_used ||
+		    s->ksrc_len[i] > s->ksrc_used - s->ksrc_off[i])
+			return RVM_E_CORRUPT;
+		ksrc += s->ksrc_len[i];
+	}
+	if (ksrc != s->ksrc_used || s->ksrc_used > RVM_GPU_KSRC_BYTES)
+		return RVM_E_CORRUPT;
 	for (uint32_t i = 0; i < RVM_GPU_CONTEXTS; i++) {
 		const struct rvm_gpu_context *cx = &s->ctxs[i];
 

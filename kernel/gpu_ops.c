@@ -313,12 +313,60 @@ static void kernel_undo(struct gpu_op *op)
 	(void)rvm_obj_destroy(op->s->gate->caps->objs, op->new_id);
 }
 
+/* Keeps what kernel idx is built from (name, NUL, source) if the store has room: a restore may
+ * need to build it again after its agent freed it. */
+static void ksrc_keep(struct rvm_gpu_space *s, uint32_t idx, const char *name, const void *src,
+		      size_t src_len)
+{
+	size_t nl = rvm_strlen(name), room = RVM_GPU_KSRC_BYTES - s->ksrc_used;
+
+	s->ksrc_off[idx] = s->ksrc_used;
+	s->ksrc_len[idx] = 0;
+	if (src_len > room || nl + 1 > room - src_len)
+		return;
+	rvm_memcpy(s->ksrc + s->ksrc_used, name, nl + 1);
+	rvm_memcpy(s->ksrc + s->ksrc_used + nl + 1, src, src_len);
+	s->ksrc_len[idx] = (uint32_t)(nl + 1 + src_len);
+	s->ksrc_used += s->ksrc_len[idx];
+}
+
+void gpu_ksrc_drop(struct rvm_gpu_space *s, uint32_t idx)
+{
+	uint32_t off = s->ksrc_off[idx], len = s->ksrc_len[idx];
+
+	s->ksrc_off[idx] = s->ksrc_len[idx] = 0;
+	if (!len)
+		return;
+	rvm_memmove(s->ksrc + off, s->ksrc + off + len, s->ksrc_used - off - len);
+	s->ksrc_used -= len;
+	for (uint32_t i = 0; i < RVM_GPU_KERNELS; i++)
+		if (s->ksrc_len[i] && s->ksrc_off[i] > off)
+			s->ksrc_off[i] -= len;
+}
+
+enum rvm_err rvm_gpu_kernel_source(const struct rvm_gpu_space *s, rvm_obj_id kernel,
+				   const uint8_t **rec, uint32_t *len)
+{
+	uint32_t i = gpu_index(s, RVM_OBJ_GPU_KERNEL, kernel);
+
+	*rec = NULL;
+	*len = 0;
+	if (i == GPU_NONE)
+		return RVM_E_NOTFOUND;
+	if (!s->ksrc_len[i])
+		return RVM_E_NOMEM;
+	*rec = s->ksrc + s->ksrc_off[i];
+	*len = s->ksrc_len[i];
+	return RVM_OK;
+}
+
 static void kernel_apply(void *ctx, const struct rvm_gate_req *req, uint64_t args[2])
 {
 	struct gpu_op *op = ctx;
 
 	(void)req;
 	file_obj(op, RVM_OBJ_GPU_KERNEL);
+	ksrc_keep(op->s, op->slot, op->name, op->src, op->src_len);
 	args[0] = op->new_id;
 	args[1] = op->src_len;
 }

@@ -25,6 +25,8 @@ enum rvm_err gpu_find(const struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t 
 void gpu_drop_caps(struct rvm_gpu_space *s, uint32_t table, uint8_t type, rvm_obj_id object);
 /* Frees a pool object: backend handle, registry id, caps in the owner's table. */
 void gpu_obj_release(struct rvm_gpu_space *s, uint8_t type, uint32_t idx);
+/* Kernel idx goes: its kept source record too (packing the others down). */
+void gpu_ksrc_drop(struct rvm_gpu_space *s, uint32_t idx);
 /* Free cap slots of a table. */
 uint32_t gpu_table_room(const struct rvm_gpu_space *s, uint32_t table);
 

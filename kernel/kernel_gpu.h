@@ -35,19 +35,21 @@ enum rvm_err rvm_agent_gpu_unname_req(struct rvm_agent *a, struct rvm_gpu_launch
 /* ---- Checkpoints (agent_gpu_ckpt.c); lock held ---- */
 
 /*
- * a was just snapshotted into blob[0, len): its names and the contents of its buffers are
- * captured with it (reads through the gate, witnessed, not charged). A capture that
- * does not fit RVM_GPU_CAPTURE_BYTES or is refused is dropped: a restore then releases.
+ * a was just snapshotted into blob[0, len): its names, the contents of its buffers (reads
+ * through the gate, witnessed, not charged) and its kernels' kept sources are captured with it.
+ * A capture whose buffers do not fit RVM_GPU_CAPTURE_BYTES or are refused is dropped: a restore
+ * then releases. A kernel whose source does not fit is captured without it (capture_no_src).
  */
 void rvm_agent_gpu_capture(struct rvm_agent *a, const uint8_t *blob, size_t len);
 /*
  * a restarts from blob[0, len) (NULL: from its module). From the snapshot its capture goes
  * with: objects made since are freed, the names it held then are good again and denote what
- * they did (buffers with their contents, re-made if freed since; a kernel freed since cannot
- * be rebuilt and its name is stale). Otherwise every object it named is freed and every name
- * goes stale: it opens the GPU again. Each step is gated and witnessed (GPU_FREE, GPU_ALLOC,
- * GPU_QUEUE, GPU_TRANSFER); a re-made buffer is charged to the memory budget, contents are not
- * (rvm_gpu_ckpt_xfer); a step refused leaves that name stale.
+ * they did (buffers with their contents, re-made if freed since; a kernel freed since is built
+ * again from its captured source, or stays stale if the capture holds none). Otherwise every
+ * object it named is freed and every name goes stale: it opens the GPU again. Each step is
+ * gated and witnessed (GPU_FREE, GPU_ALLOC, GPU_QUEUE, GPU_KERNEL, GPU_TRANSFER); a re-made
+ * buffer is charged to the memory budget, contents are not (rvm_gpu_ckpt_xfer); a step refused
+ * leaves that name stale.
  */
 void rvm_agent_gpu_restart(struct rvm_agent *a, const uint8_t *blob, size_t len);
 

@@ -145,7 +145,7 @@ struct rvm_agent_mem {
 struct rvm_agent_gpu_handle {
 	rvm_cap_t cap;	/* buffers, queues, kernels: the cap in the partition's table */
 	rvm_obj_id obj; /* what it names */
-	uint64_t size;	/* buffers: bytes (for a checkpoint's capture) */
+	uint64_t size;	/* buffers: bytes; in snap, kernels: bytes of their captured source */
 	uint32_t gen;	/* of the name the agent holds; 0: never handed out */
 	uint8_t type;	/* enum rvm_obj_type; RVM_OBJ_NONE: free */
 	uint8_t pad[3];

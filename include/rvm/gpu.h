@@ -38,6 +38,10 @@
 #ifndef RVM_GPU_CAPTURE_BYTES
 #define RVM_GPU_CAPTURE_BYTES (1u << 20)
 #endif
+/* Bytes of kernel sources (with their names) kept so a restore can build a freed kernel again. */
+#ifndef RVM_GPU_KSRC_BYTES
+#define RVM_GPU_KSRC_BYTES (64u << 10)
+#endif
 _Static_assert(RVM_GPU_BUFFERS < 0xffffu && RVM_GPU_CONTEXTS < 0xffffu, "pool index in 16 bits");
 
 /* Rights each operation needs on the capability it presents. */
@@ -162,7 +166,19 @@ struct rvm_gpu_space {
 	 * runs packed in no particular order.
 	 */
 	uint32_t capture_len;
+	uint32_t capture_no_src; /* kernels a capture holds no source for (see ksrc): stale if
+				  * the agent frees them before a restore */
 	uint8_t capture[RVM_GPU_CAPTURE_BYTES];
+	/*
+	 * What each live kernel was built from, so a checkpoint's capture can keep it:
+	 * kernels[i]'s record is ksrc[ksrc_off[i], + ksrc_len[i]) = name, NUL, source; records
+	 * packed in no particular order. ksrc_len[i] == 0: not kept (no room when it was built).
+	 * Invariant: the records of live kernels add up to ksrc_used; a free kernel has none.
+	 */
+	uint32_t ksrc_used;
+	uint32_t ksrc_off[RVM_GPU_KERNELS];
+	uint32_t ksrc_len[RVM_GPU_KERNELS];
+	uint8_t ksrc[RVM_GPU_KSRC_BYTES];
 	/*
 	 * The embedder's lock (rvm_world's), dropped while a backend runs a launch (a first
 	 * launch may compile for a second; a kernel may run to its deadline) so other agents
@@ -242,12 +258,21 @@ enum rvm_err rvm_gpu_read(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t bu
  */
 enum rvm_err rvm_gpu_ckpt_xfer(struct rvm_gpu_space *s, uint32_t partition, rvm_cap_t buf,
 			       void *data, uint64_t n, bool write);
+/*
+ * Kernel-only, for checkpoints (kernel/agent_gpu_ckpt.c): what the live kernel object was built
+ * from, *rec = name, NUL, source (*len bytes, in the space: valid until the next kernel load or
+ * free). RVM_E_NOTFOUND for no live kernel, RVM_E_NOMEM when its source was not kept (the
+ * RVM_GPU_KSRC_BYTES store was full when it was built).
+ */
+enum rvm_err rvm_gpu_kernel_source(const struct rvm_gpu_space *s, rvm_obj_id kernel,
+				   const uint8_t **rec, uint32_t *len);
 /* A command queue on the context. Witness GPU_QUEUE. */
 enum rvm_err rvm_gpu_queue(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t ctx_cap,
 			   rvm_cap_t *queue);
 /*
  * Builds kernel name from src (OpenCL C) on the context's device; *kernel
- * gets a READ|EXECUTE cap. RVM_E_INVAL for an empty name or source the
+ * gets a READ|EXECUTE cap. Its name and source are kept (rvm_gpu_kernel_source) while it lives,
+ * if they fit the RVM_GPU_KSRC_BYTES store. RVM_E_INVAL for an empty name or source the
  * backend rejects (a build error). Witness GPU_KERNEL (arg0 source bytes).
  */
 enum rvm_err rvm_gpu_kernel(struct rvm_gpu_space *s, uint32_t caller, rvm_cap_t ctx_cap,

@@ -903,7 +903,8 @@ static uint32_t held(const struct rvm_agent *a)
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < RVM_AGENT_GPU_HANDLES; i++)
-		n += a->gpu.h[i].type == RVM_OBJ_GPU_BUFFER || a->gpu.h[i].type == RVM_OBJ_GPU_QUEUE ||
+		n += a->gpu.h[i].type == RVM_OBJ_GPU_BUFFER ||
+		     a->gpu.h[i].type == RVM_OBJ_GPU_QUEUE ||
 		     a->gpu.h[i].type == RVM_OBJ_GPU_KERNEL;
 	return n;
 }
@@ -966,6 +967,209 @@ static void test_f1_without_recovery_releases_gpu(void **state)
 	fx_free(f);
 }
 
+/* The OpenCL source an agent ships for its reduce kernel (the cpu backend runs reduce by name;
+ * a real device builds the source, so a rebuild must have it). */
+static const char reduce_src[] =
+	"__kernel void reduce(__global const uint *in, __global uint *partial,\n"
+	"\t\t     __local uint *scratch, const uint n)\n"
+	"{ /* one partial sum per work-group */ }\n";
+
+/* Writes a reduce launch (in, partial: 64 uints in 4 groups of 16) at SCR + 40000. */
+static uint32_t put_reduce(struct rvm_agent *a, uint64_t dev, uint64_t q, uint64_t k, uint64_t in,
+			   uint64_t part)
+{
+	struct rvm_gpu_launch_req r;
+	uint8_t wire[RVM_GPU_WIRE_MAX];
+	uint32_t size;
+	size_t n;
+
+	memset(&r, 0, sizeof(r));
+	r.device = dev;
+	r.queue = q;
+	r.kernel = k;
+	r.cfg.dims = 1;
+	for (unsigned d = 0; d < RVM_GPU_DIMS; d++)
+		r.cfg.local[d] = 1, r.cfg.groups[d] = 1;
+	r.cfg.local[0] = 16;
+	r.cfg.groups[0] = 4;
+	r.nargs = 4;
+	r.args[0] = (struct rvm_gpu_arg){RVM_GPU_ARG_BUFFER, 8, in};
+	r.args[1] = (struct rvm_gpu_arg){RVM_GPU_ARG_BUFFER, 8, part};
+	r.args[2] = (struct rvm_gpu_arg){RVM_GPU_ARG_LOCAL, 64, 0};
+	r.args[3] = (struct rvm_gpu_arg){RVM_GPU_ARG_SCALAR, 4, 64};
+	n = rvm_gpu_wire_encode(&r, wire);
+	memcpy(memory(a, &size) + SCR + 40000, wire, n);
+	return (uint32_t)n;
+}
+
+/* Loads reduce (with reduce_src) for agent a through rvm.gpu_kernel; returns its name. */
+static int64_t load_reduce(struct rvm_agent *a, uint64_t ctx)
+{
+	uint32_t size;
+	uint8_t *m = memory(a, &size);
+
+	memcpy(m + SCR + 300, reduce_src, sizeof(reduce_src) - 1);
+	memcpy(m + SCR + 200, "reduce", 6);
+	return ok_call(a, "gpu_kernel", ctx, SCR + 300, sizeof(reduce_src) - 1, SCR + 200, 6);
+}
+
+/* The space's kept record of the kernel agent a names (name, NUL, source), or NULL. */
+static const uint8_t *kept_src(struct fx *f, struct rvm_agent *a, uint64_t name, uint32_t *len)
+{
+	const uint8_t *rec;
+
+	if (rvm_gpu_kernel_source(&f->gs, a->gpu.h[(name & 0xffffu) - 1].obj, &rec, len) != RVM_OK)
+		return NULL;
+	return rec;
+}
+
+static void test_f1_restore_rebuilds_freed_kernel(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a;
+	uint64_t dev, ctx, q, k, sum = 0, want = 0;
+	int64_t rk, e2, in, part;
+	uint32_t p, len, size, reclen;
+	uint8_t *m, rec[256];
+	size_t kernels, rebuilt = 0;
+	struct rvm_ckpt_info info;
+	const uint8_t *src;
+	uint32_t kept_before;
+
+	(void)state;
+	if (!f)
+		skip();
+	attach_recovery(f);
+	a = agent(f, 8, 0);
+	p = a->part;
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
+	run_to_idle(f, a);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	kept_before = f->gs.ksrc_used; /* the agent's own kernels' and the empty one's */
+	rk = load_reduce(a, ctx);
+	/* One more after it, whose record the store packs down when reduce's goes. */
+	m = memory(a, &size);
+	memcpy(m + SCR + 500, "xyz", 3);
+	memcpy(m + SCR + 510, "empty", 5);
+	e2 = ok_call(a, "gpu_kernel", ctx, SCR + 500, 3, SCR + 510, 5);
+	assert_true(e2 > 0);
+	in = ok_call(a, "gpu_alloc", ctx, 256, 0, 0, 0);
+	part = ok_call(a, "gpu_alloc", ctx, 16, 0, 0, 0);
+	assert_true(rk > 0 && in > 0 && part > 0);
+	m = memory(a, &size);
+	for (uint32_t i = 0; i < 64; i++) {
+		rvm_store_le32(m + SCR + 1000 + 4 * i, i * 3u + 1u);
+		want += i * 3u + 1u;
+	}
+	assert_int_equal(ok_call(a, "gpu_write", (uint64_t)in, 0, SCR + 1000, 256, 0), 0);
+	/* What the kernel is built from is kept while it lives: name, NUL, source. */
+	memcpy(rec, "reduce", 7);
+	memcpy(rec + 7, reduce_src, sizeof(reduce_src) - 1);
+	assert_non_null(src = kept_src(f, a, (uint64_t)rk, &reclen));
+	assert_int_equal(reclen, 7 + sizeof(reduce_src) - 1);
+	assert_memory_equal(src, rec, reclen);
+	keep(a, 0, (uint64_t)rk);
+	keep(a, 1, (uint64_t)in);
+	keep(a, 2, (uint64_t)part);
+	assert_int_equal(rvm_kernel_checkpoint(&f->tw.kern, p, &info), RVM_OK);
+	assert_int_equal(f->gs.capture_no_src, 0);
+
+	/* After the snapshot the agent frees its kernel: the name is stale now. */
+	assert_int_equal(ok_call(a, "gpu_free", (uint64_t)rk, 0, 0, 0, 0), 0);
+	len = put_reduce(a, dev, q, (uint64_t)rk, (uint64_t)in, (uint64_t)part);
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0),
+			 -(int64_t)RVM_E_STALE);
+	/* Its record went with it; the empty kernel's stayed good as the store packed down. */
+	assert_int_equal(f->gs.ksrc_used, kept_before + 9);
+	assert_non_null(src = kept_src(f, a, k, &reclen));
+	assert_memory_equal(src, "empty\0-", 7);
+	assert_non_null(src = kept_src(f, a, (uint64_t)e2, &reclen));
+	assert_int_equal(reclen, 9);
+	assert_memory_equal(src, "empty\0xyz", 9);
+	kernels = count(f, RVM_ACT_GPU_KERNEL, RVM_OK);
+
+	/* The trap: F1 restores the snapshot, and the kernel is built again from its source. */
+	trap(f, a);
+	assert_int_equal(f->tw.rec->from_snapshot, 1);
+	assert_int_equal(count(f, RVM_ACT_GPU_KERNEL, RVM_OK), kernels + 1);
+	for (size_t i = 0; i < f->tw.nrecs; i++)
+		if (f->tw.recs[i].action == RVM_ACT_GPU_KERNEL)
+			rebuilt = f->tw.recs[i].arg1; /* the last one's source bytes */
+	assert_int_equal(rebuilt, sizeof(reduce_src) - 1);
+	assert_non_null(src = kept_src(f, a, kept(a, 0), &reclen));
+	assert_memory_equal(src, rec, reclen);
+	/* The agent's restored name works: the launch runs and sums right on the cpu backend. */
+	len = put_reduce(a, dev, q, kept(a, 0), kept(a, 1), kept(a, 2));
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	m = memory(a, &size);
+	memset(m + SCR + 30000, 0, 16);
+	assert_int_equal(ok_call(a, "gpu_read", kept(a, 2), 0, SCR + 30000, 16, 0), 0);
+	for (uint32_t g = 0; g < 4; g++)
+		sum += rvm_load_le32(m + SCR + 30000 + 4 * g);
+	assert_true(sum == want);
+	assert_true(rvm_load_le32(m + SCR + 30000) == 16 * 1 + 3 * (15 * 16 / 2));
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	fx_free(f);
+}
+
+/* Over the source store's limit the kernel is not kept: a restore after the agent freed it
+ * leaves its name stale (the documented limit), counted, and nothing else breaks. */
+static void test_kernel_source_over_limit_stays_stale(void **state)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a;
+	uint64_t dev, ctx, q, k;
+	int64_t rk, buf;
+	uint32_t p, len, reclen;
+	char *filler = malloc(RVM_GPU_KSRC_BYTES);
+	rvm_cap_t fk;
+	const struct rvm_gpu_context *cx;
+	struct rvm_ckpt_info info;
+	uint32_t kept_before;
+
+	(void)state;
+	if (!f) {
+		free(filler);
+		skip();
+	}
+	attach_recovery(f);
+	a = agent(f, 8, 0);
+	p = a->part;
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
+	cx = rvm_gpu_context_of(&f->gs, p);
+	run_to_idle(f, a);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	kept_before = f->gs.ksrc_used;
+	/* The kernel itself fills the store all but a few bytes. */
+	memset(filler, ' ', RVM_GPU_KSRC_BYTES);
+	assert_int_equal(rvm_gpu_kernel(&f->gs, p, cx->ctx_cap, filler,
+					RVM_GPU_KSRC_BYTES - f->gs.ksrc_used - 16, "empty", &fk),
+			 RVM_OK);
+	rk = load_reduce(a, ctx);
+	assert_true(rk > 0);
+	assert_null(kept_src(f, a, (uint64_t)rk, &reclen));
+	buf = ok_call(a, "gpu_alloc", ctx, 64, 0, 0, 0);
+	keep(a, 0, (uint64_t)rk);
+	keep(a, 1, (uint64_t)buf);
+	assert_int_equal(rvm_kernel_checkpoint(&f->tw.kern, p, &info), RVM_OK);
+	assert_int_equal(f->gs.capture_no_src, 1);
+	assert_int_equal(ok_call(a, "gpu_free", (uint64_t)rk, 0, 0, 0, 0), 0);
+	assert_int_equal(rvm_gpu_free(&f->gs, p, fk), RVM_OK);
+	assert_int_equal(f->gs.ksrc_used, kept_before);
+	trap(f, a);
+	assert_int_equal(f->tw.rec->from_snapshot, 1);
+	len = put_reduce(a, dev, q, kept(a, 0), kept(a, 1), kept(a, 1));
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0),
+			 -(int64_t)RVM_E_STALE);
+	/* The rest of the snapshot's GPU state is back: the buffer, the empty kernel. */
+	assert_int_equal(ok_call(a, "gpu_read", kept(a, 1), 0, SCR, 16, 0), 0);
+	len = put_req(a, 40000, dev, q, k);
+	assert_int_equal(ok_call(a, "gpu_launch", SCR + 40000, len, 0, 0, 0), 0);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	free(filler);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -980,6 +1184,8 @@ int main(void)
 		cmocka_unit_test(test_f1_restart_from_snapshot_restores_gpu),
 		cmocka_unit_test(test_f1_restart_from_module_releases_gpu),
 		cmocka_unit_test(test_f1_without_recovery_releases_gpu),
+		cmocka_unit_test(test_f1_restore_rebuilds_freed_kernel),
+		cmocka_unit_test(test_kernel_source_over_limit_stays_stale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
