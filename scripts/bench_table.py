@@ -62,20 +62,32 @@ def fmt_ours(name, value, note):
     return fmt_ns(value)
 
 
+def bench_fields(line):
+    """The key=value pairs of a BENCH line; a value (a peer's name) may hold spaces."""
+    return dict(re.findall(r"(\w+)=(.*?)(?=\s+\w+=|$)", line[len("BENCH "):]))
+
+
 def parse(text):
     rows, extra, lits, notes = [], {}, literals(), []
-    for line in text.splitlines():
+    lines = text.splitlines()
+    peers = {}
+    for line in lines:
+        if line.startswith("BENCH "):
+            kv = bench_fields(line)
+            peers[kv.get("name")] = kv.get("peer", "-")
+    for line in lines:
         if line.startswith("#"):
             notes.append(line.lstrip("# ").rstrip())
             continue
         if line.startswith("BENCH "):
-            kv = dict(p.split("=", 1) for p in line.split()[1:])
-            rows.append(kv)
+            rows.append(bench_fields(line))
             continue
         parts = line.split()
-        if len(parts) >= 5 and not line.startswith("row "):
-            # name ours peer peer_ns ratio, then target (padded to 16) and note.
-            m = re.match(r"^(\S+)\s+\S+\s+\S+\s+\S+\s+\S+\s\s(.*)$", line)
+        if len(parts) >= 5 and not line.startswith("row ") and parts[0] in peers:
+            # name ours peer peer_ns ratio, then target (padded to 16) and note; the peer's
+            # name (from its BENCH line) may hold spaces.
+            peer = re.escape(peers[parts[0]])
+            m = re.match(r"^(\S+)\s+\S+\s+" + peer + r"\s+\S+\s+\S+\s\s(.*)$", line)
             if m:
                 extra[m.group(1)] = split_target(m.group(2), lits)
     if not rows:
