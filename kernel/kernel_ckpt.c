@@ -330,14 +330,12 @@ enum rvm_err rvm_kernel_checkpoint(struct rvm_kernel *k, uint32_t p, struct rvm_
 	r->ckpt_bytes += local.len;
 	if (local.len > r->ckpt_max)
 		r->ckpt_max = local.len;
+	r->inflight[p] = local.id;
 	r->inflight_tag[p] = rvm_load_le64(local.sha256);
-	if (async) {
-		r->inflight[p] = local.id;
+	if (async)
 		r->stores++;
-	} else {
-		r->inflight[p] = local.id;
+	else
 		ckpt_durable(r, p, local.id);
-	}
 	if (info)
 		*info = local;
 	return RVM_OK;

@@ -68,19 +68,16 @@ def bench_fields(line):
 
 
 def parse(text):
-    rows, extra, lits, notes = [], {}, literals(), []
+    extra, lits, notes = {}, literals(), []
     lines = text.splitlines()
-    peers = {}
-    for line in lines:
-        if line.startswith("BENCH "):
-            kv = bench_fields(line)
-            peers[kv.get("name")] = kv.get("peer", "-")
+    # The BENCH lines first: they name each row's peer, which the table lines before them need.
+    rows = [bench_fields(line) for line in lines if line.startswith("BENCH ")]
+    peers = {kv.get("name"): kv.get("peer", "-") for kv in rows}
     for line in lines:
         if line.startswith("#"):
             notes.append(line.lstrip("# ").rstrip())
             continue
         if line.startswith("BENCH "):
-            rows.append(bench_fields(line))
             continue
         parts = line.split()
         if len(parts) >= 5 and not line.startswith("row ") and parts[0] in peers:
