@@ -201,7 +201,7 @@ RVM_BENCH_ROW(gpu_gate, NULL, "< 300 ns", run_gpu_gate_row)
 #include <sched.h>
 #include <stdatomic.h>
 
-#include <rvm/world.h>
+#include "hosted_world.h"
 
 #ifndef RVM_AGENTS_DIR
 #define RVM_AGENTS_DIR NULL
@@ -214,31 +214,11 @@ RVM_BENCH_ROW(gpu_gate, NULL, "< 300 ns", run_gpu_gate_row)
  * batch witness, the journaled result) and the backend.
  */
 struct agent_bench {
-	struct rvm_kernel k;
-	struct rvm_world *w;
-	struct rvm_hosted hosted;
-	struct rvm_platform plat;
-	struct rvm_agent_mem mem;
-	void *mod_arena;
+	struct rvm_hosted_world *hw;
 	struct rvm_gpu_space gs;
 	struct rvm_agent *a;
 	struct rvm_wasm_extern fn; /* launch_n */
 };
-
-static void *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	void *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n)))
-		*len = fread(buf, 1, (size_t)n, f);
-	fclose(f);
-	return buf;
-}
 
 /* Calls export name(arg) of the agent's instance to the end; its i32 result, or INT32_MIN. */
 static int32_t agent_call(struct agent_bench *b, const char *name, uint64_t arg)
@@ -259,11 +239,7 @@ static void agent_free(struct agent_bench *b)
 {
 	if (!b)
 		return;
-	free(b->mem.arena);
-	free(b->mem.memory);
-	free(b->mod_arena);
-	free(b->w);
-	rvm_hosted_close(&b->hosted);
+	rvm_hosted_world_free(b->hw);
 	free(b);
 }
 
@@ -271,53 +247,33 @@ static struct agent_bench *agent_boot(struct rvm_gpu_opencl *o, char *why, size_
 {
 	const uint64_t lim[RVM_GPU_DIM_COUNT] = {UINT64_MAX / 2, 1u << 20, 1u << 20,
 						 UINT64_MAX / 2};
+	const struct rvm_hosted_world_config cfg = {.nmem = 1, .pages = 4, .ncpus = 1, .nonce = 5};
 	struct agent_bench *b = calloc(1, sizeof(*b));
-	struct rvm_kernel_config c = {0};
-	char path[1024];
-	uint8_t *bytes;
-	size_t len = 0;
 	uint32_t mod, part, num, idx;
 	rvm_cap_t dev, ctx;
+	enum rvm_err e;
 
-	snprintf(path, sizeof(path), "%s/gpu_bench.wasm", RVM_AGENTS_DIR ? RVM_AGENTS_DIR : ".");
-	if (!b || rvm_hosted_open(&b->hosted, NULL, RVM_HOSTED_QUIET, &b->plat) != RVM_OK)
-		return snprintf(why, cap, "no platform"), free(b), NULL;
-	b->w = calloc(1, sizeof(*b->w));
-	b->mem.arena = malloc(256u << 10);
-	b->mem.arena_size = 256u << 10;
-	b->mem.memory_cap = 4u * RVM_WASM_PAGE;
-	b->mem.memory = calloc(1, b->mem.memory_cap);
-	b->mod_arena = malloc(2u << 20);
-	c.witness.chain = RVM_CHAIN_SHA256;
-	c.witness.sig = RVM_SIG_NONE;
-	memset(c.witness.boot_nonce, 5, 16);
-	c.agent_mem = &b->mem;
-	c.agent_mem_count = 1;
-	c.ncpus = 1;
-	bytes = (uint8_t *)read_file(path, &len);
-	if (!b->w || !b->mem.arena || !b->mem.memory || !b->mod_arena || !bytes ||
-	    rvm_kernel_boot_full(&b->k, &b->plat, b->w, &c) != RVM_OK) {
-		snprintf(why, cap, "%s", bytes ? "boot failed" : "agents/gpu_bench.wasm not built");
-		free(bytes);
+	if (!b || rvm_hosted_world_new(&cfg, &b->hw) != RVM_OK) {
+		snprintf(why, cap, "boot failed");
 		agent_free(b);
 		return NULL;
 	}
-	rvm_gpu_init(&b->gs, &b->w->gate, &b->plat);
-	b->w->gpu = &b->gs;
-	if (rvm_gpu_device_add(&b->gs, rvm_gpu_opencl_backend(), o, &idx) != RVM_OK ||
-	    rvm_kernel_module_load(&b->k, "gpu_bench", bytes, len, b->mod_arena, 2u << 20, 0, 100,
-				   &mod, NULL) != RVM_OK ||
-	    rvm_kernel_partition_new(&b->k, RVM_MAX_CPUS, &part) != RVM_OK ||
-	    rvm_kernel_agent_spawn(&b->k, mod, "bench", part, RVM_AGENT_RIGHT_LOG, 100, NULL,
-				   &num) != RVM_OK ||
-	    rvm_gpu_attach(&b->gs, part, idx, RVM_RIGHTS_ALL, lim, &dev, &ctx) != RVM_OK) {
-		snprintf(why, cap, "agent setup failed");
-		free(bytes);
+	rvm_gpu_init(&b->gs, &b->hw->w->gate, &b->hw->plat);
+	b->hw->w->gpu = &b->gs;
+	if ((e = rvm_gpu_device_add(&b->gs, rvm_gpu_opencl_backend(), o, &idx)) != RVM_OK ||
+	    (e = rvm_hosted_world_load(b->hw, RVM_AGENTS_DIR ? RVM_AGENTS_DIR : ".", "gpu_bench",
+				       RVM_HOSTED_WORLD_MOD_ARENA, &mod)) != RVM_OK ||
+	    (e = rvm_kernel_partition_new(&b->hw->k, RVM_MAX_CPUS, &part)) != RVM_OK ||
+	    (e = rvm_kernel_agent_spawn(&b->hw->k, mod, "bench", part, RVM_AGENT_RIGHT_LOG, 100,
+					NULL, &num)) != RVM_OK ||
+	    (e = rvm_gpu_attach(&b->gs, part, idx, RVM_RIGHTS_ALL, lim, &dev, &ctx)) != RVM_OK) {
+		snprintf(why, cap, "%s",
+			 e == RVM_E_NOTFOUND ? "agents/gpu_bench.wasm not built"
+					     : "agent setup failed");
 		agent_free(b);
 		return NULL;
 	}
-	free(bytes);
-	b->a = &b->w->agents[num];
+	b->a = &b->hw->w->agents[num];
 	/* Not scheduled: the pending call of run() gives way to the bench's calls. */
 	rvm_wasm_reset(b->a->inst);
 	/* The first launch compiles (PoCL, per work-group size): a long deadline for it. */

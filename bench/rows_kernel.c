@@ -1,6 +1,4 @@
 /* bench/rows_kernel.c - the full kernel: agent spawn vs fork+exec, agent IPC vs a pipe between processes. */
-#include <libgen.h>
-#include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,14 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <hosted.h>
-#include <rvm/world.h>
+#include <hosted_world.h>
 
 #include "bench.h"
 
 #define SPAWN_BATCH 64u
-#define ARENA (256u << 10)
-#define MOD_ARENA (2u << 20)
+#define MOD_ARENA RVM_HOSTED_WORLD_MOD_ARENA
 
 extern char **environ;
 
@@ -34,49 +30,16 @@ struct kbench {
 /* The example agents sit next to the bench: BUILD/bench/rvm-bench -> BUILD/examples/agents. */
 static uint8_t *read_agent(const char *name, size_t *len)
 {
-	char exe[PATH_MAX], path[PATH_MAX + 64];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	FILE *f;
-	uint8_t *buf;
-	long sz;
-
-	if (n <= 0)
-		return NULL;
-	exe[n] = 0;
-	snprintf(path, sizeof(path), "%s/../examples/agents/%s.wasm", dirname(exe), name);
-	if (!(f = fopen(path, "rb")))
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	sz = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)sz);
-	*len = buf ? fread(buf, 1, (size_t)sz, f) : 0;
-	fclose(f);
-	return buf;
+	return rvm_hosted_world_read_agent(NULL, name, len);
 }
 
+/* Boots b's kernel again on fresh world storage and zeroed agent memory. */
 static void kb_boot(struct kbench *b, uint32_t ncpus)
 {
-	struct rvm_kernel_config c = { 0 };
+	const struct rvm_hosted_world_config cfg = {
+		.nmem = SPAWN_BATCH, .pages = 2, .ncpus = ncpus, .nonce = 9};
 
-	free(b->w);
-	b->w = calloc(1, sizeof(*b->w));
-	for (uint32_t i = 0; i < SPAWN_BATCH; i++) {
-		if (!b->mem[i].arena) {
-			b->mem[i].arena = malloc(ARENA);
-			b->mem[i].arena_size = ARENA;
-			b->mem[i].memory_cap = 2u * RVM_WASM_PAGE;
-			b->mem[i].memory = malloc(b->mem[i].memory_cap);
-		}
-		memset(b->mem[i].memory, 0, b->mem[i].memory_cap);
-	}
-	c.witness.chain = RVM_CHAIN_SHA256;
-	c.witness.sig = RVM_SIG_NONE;
-	memset(c.witness.boot_nonce, 9, 16);
-	c.agent_mem = b->mem;
-	c.agent_mem_count = SPAWN_BATCH;
-	c.ncpus = ncpus;
-	if (!b->w || rvm_kernel_boot_full(&b->k, &b->plat, b->w, &c) != RVM_OK)
+	if (rvm_hosted_world_boot_into(&cfg, &b->k, &b->plat, &b->w, b->mem) != RVM_OK)
 		abort();
 }
 
@@ -95,10 +58,7 @@ static struct kbench *kb_new(const char *agent)
 
 static void kb_free(struct kbench *b)
 {
-	for (uint32_t i = 0; i < SPAWN_BATCH; i++) {
-		free(b->mem[i].arena);
-		free(b->mem[i].memory);
-	}
+	rvm_hosted_world_mem_free(b->mem, SPAWN_BATCH);
 	free(b->w);
 	free(b->bytes);
 	free(b->mod_arena);

@@ -4,7 +4,6 @@
  * shutdown waits for the writer before the log closes. */
 #include "support.h"
 
-#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,137 +11,40 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <hosted.h>
-#include <rvm/kernel_recover.h>
+#include <hosted_world.h>
 #include <rvm/witness_file.h>
-
-#define NMEM	  4u
-#define ARENA	  (256u << 10)
-#define MOD_ARENA (2u << 20)
-#define RAWCAP	  (2u * 65536u + ARENA)
-#define CKCAP	  (8u << 20)
 
 /* One booted kernel writing a real run directory; a sensor in one partition feeding a sink in
  * another, on one vCPU, recovery attached with no cadence (only tapes ask for checkpoints). */
-struct kb {
-	struct rvm_kernel k;
-	struct rvm_world *w;
-	struct rvm_hosted hosted;
-	struct rvm_platform plat;
-	struct rvm_agent_mem mem[NMEM];
-	struct rvm_kernel_recovery *rec;
-	uint8_t *ckbuf, *raw, *blobs, *mod_arena;
-	char dir[64];
-	uint32_t s, k_, ps, pk;
-};
-
-static struct kb *kb;
-
-static uint8_t *read_agent(const char *name, size_t *len)
-{
-	const char *bin = getenv("RVM_BIN");
-	char tmp[1024], path[1200];
-
-	*len = 0;
-	if (!bin)
-		return NULL;
-	snprintf(tmp, sizeof(tmp), "%s", bin);
-	/* RVM_BIN is BUILD/tools/rvm/rvm; the example agents are in BUILD/examples/agents. */
-	snprintf(path, sizeof(path), "%s/../../examples/agents/%s.wasm", dirname(tmp), name);
-	return (uint8_t *)rvm_test_read_file(path, len);
-}
+static struct rvm_hosted_world *kb;
+static struct rvm_hosted_world_pair pr;
 
 static void kb_free(void)
 {
-	char cmd[128];
-
-	if (!kb)
-		return;
-	if (kb->k.state == RVM_KERNEL_RUNNING)
-		(void)rvm_kernel_shutdown(&kb->k);
-	rvm_hosted_close(&kb->hosted);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", kb->dir);
-	assert_int_equal(system(cmd), 0);
-	for (uint32_t i = 0; i < NMEM; i++) {
-		free(kb->mem[i].arena);
-		free(kb->mem[i].memory);
-	}
-	free(kb->w);
-	free(kb->rec);
-	free(kb->ckbuf);
-	free(kb->raw);
-	free(kb->blobs);
-	free(kb->mod_arena);
-	free(kb);
+	rvm_hosted_world_free(kb);
 	kb = NULL;
 }
 
 /* Boots the pair; false (the caller skips) when the example agents are not built. */
 static bool kb_new(void)
 {
-	struct rvm_kernel_config c = {0};
-	struct rvm_kernel_recovery_config rc = {.every = 1000000};
-	uint8_t *sensor, *sink;
-	size_t ls, lk;
-	uint32_t ms, mk;
+	const struct rvm_hosted_world_config cfg = {.run_dir = "/tmp/rvm-test-kstore.XXXXXX",
+						    .nmem = 4,
+						    .pages = 2,
+						    .ncpus = 1,
+						    .nonce = 5};
+	const struct rvm_kernel_recovery_config rc = {.every = 1000000};
+	enum rvm_err e;
 
-	sensor = read_agent("sensor", &ls);
-	sink = read_agent("sink", &lk);
-	if (!sensor || !sink) {
-		free(sensor);
-		free(sink);
+	assert_int_equal(rvm_hosted_world_new(&cfg, &kb), RVM_OK);
+	assert_int_equal(rvm_hosted_world_recovery(kb, &rc), RVM_OK);
+	e = rvm_hosted_world_pair(kb, &pr);
+	if (e == RVM_E_NOTFOUND) {
+		printf("SKIP: the example agents sensor and sink are not built\n");
+		kb_free();
 		return false;
 	}
-	kb = calloc(1, sizeof(*kb));
-	assert_non_null(kb);
-	snprintf(kb->dir, sizeof(kb->dir), "/tmp/rvm-test-kstore.XXXXXX");
-	assert_non_null(mkdtemp(kb->dir));
-	assert_int_equal(rvm_hosted_open(&kb->hosted, kb->dir,
-					 RVM_HOSTED_QUIET | RVM_HOSTED_TRUNCATE, &kb->plat),
-			 RVM_OK);
-	kb->w = calloc(1, sizeof(*kb->w));
-	kb->mod_arena = malloc(MOD_ARENA);
-	assert_non_null(kb->w);
-	assert_non_null(kb->mod_arena);
-	for (uint32_t i = 0; i < NMEM; i++) {
-		kb->mem[i].arena = malloc(ARENA);
-		kb->mem[i].arena_size = ARENA;
-		kb->mem[i].memory_cap = 2u * 65536u;
-		kb->mem[i].memory = calloc(1, kb->mem[i].memory_cap);
-	}
-	c.witness.chain = RVM_CHAIN_SHA256;
-	c.witness.sig = RVM_SIG_NONE;
-	memset(c.witness.boot_nonce, 5, 16);
-	c.agent_mem = kb->mem;
-	c.agent_mem_count = NMEM;
-	c.ncpus = 1;
-	assert_int_equal(rvm_kernel_boot_full(&kb->k, &kb->plat, kb->w, &c), RVM_OK);
-	kb->rec = calloc(1, sizeof(*kb->rec));
-	kb->ckbuf = malloc(CKCAP);
-	kb->raw = malloc(RAWCAP);
-	kb->blobs = malloc(CKCAP);
-	assert_int_equal(rvm_kernel_recovery_attach(&kb->k, kb->rec, &rc, kb->ckbuf, CKCAP, kb->raw,
-						    RAWCAP, kb->blobs, CKCAP),
-			 RVM_OK);
-	assert_int_equal(rvm_kernel_module_load(&kb->k, "sensor", sensor, ls, kb->mod_arena,
-						MOD_ARENA / 2, 0, 100, &ms, NULL),
-			 RVM_OK);
-	assert_int_equal(rvm_kernel_module_load(&kb->k, "sink", sink, lk,
-						kb->mod_arena + MOD_ARENA / 2, MOD_ARENA / 2, 0,
-						100, &mk, NULL),
-			 RVM_OK);
-	assert_int_equal(rvm_kernel_partition_new(&kb->k, 0, &kb->ps), RVM_OK);
-	assert_int_equal(rvm_kernel_partition_new(&kb->k, 0, &kb->pk), RVM_OK);
-	assert_int_equal(rvm_kernel_agent_spawn(&kb->k, ms, "s", kb->ps, RVM_AGENT_RIGHT_SEND, 100,
-						(const int64_t[4]){1, 1, 0, 0}, &kb->s),
-			 RVM_OK);
-	assert_int_equal(rvm_kernel_agent_spawn(&kb->k, mk, "k", kb->pk,
-						RVM_AGENT_RIGHT_RECV | RVM_AGENT_RIGHT_LOG, 100,
-						NULL, &kb->k_),
-			 RVM_OK);
-	assert_int_equal(rvm_kernel_connect(&kb->k, kb->s, kb->k_, NULL), RVM_OK);
-	free(sensor);
-	free(sink);
+	assert_int_equal(e, RVM_OK);
 	return true;
 }
 
@@ -155,12 +57,12 @@ static void slice(void)
 
 static struct rvm_agent *sink(void)
 {
-	return &kb->w->agents[kb->k_];
+	return &kb->w->agents[pr.k];
 }
 
 static const struct rvm_agent_tape *sink_tape(void)
 {
-	return &kb->rec->tape[kb->k_];
+	return &kb->rec->tape[pr.k];
 }
 
 /* Runs until the sink's tape has forced a checkpoint of its partition. */
@@ -168,10 +70,10 @@ static void run_to_forced(void)
 {
 	uint64_t forced = kb->rec->forced;
 
-	for (int i = 0; i < 100000 && (kb->rec->forced == forced || kb->rec->pending[kb->pk]); i++)
+	for (int i = 0; i < 100000 && (kb->rec->forced == forced || kb->rec->pending[pr.pk]); i++)
 		slice();
 	assert_true(kb->rec->forced > forced);
-	assert_int_equal(kb->rec->pending[kb->pk], 0);
+	assert_int_equal(kb->rec->pending[pr.pk], 0);
 }
 
 static uint64_t mono_ms(void)
@@ -201,8 +103,8 @@ static void run_until(const uint64_t *v, bool want_nonzero)
 /* Runs until the store's report about the sink partition's checkpoint has been taken in. */
 static void run_to_settled(void)
 {
-	run_until(&kb->rec->inflight[kb->pk], false);
-	assert_int_equal(kb->rec->inflight[kb->pk], 0);
+	run_until(&kb->rec->inflight[pr.pk], false);
+	assert_int_equal(kb->rec->inflight[pr.pk], 0);
 }
 
 static bool ckpt_file_exists(uint64_t id)
@@ -259,7 +161,7 @@ static void fault_and_replay(void)
 {
 	uint64_t replays = kb->rec->replays, traps = sink()->traps;
 
-	assert_int_equal(rvm_kernel_inject_fault(&kb->k, kb->k_), RVM_OK);
+	assert_int_equal(rvm_kernel_inject_fault(&kb->k, pr.k), RVM_OK);
 	for (int i = 0; i < 10000 && sink()->traps == traps; i++)
 		slice();
 	assert_int_equal(sink()->traps, traps + 1);
@@ -296,14 +198,14 @@ static void test_delivery_goes_on_while_the_store_stalls(void **state)
 		skip();
 	rvm_hosted_store_hold(&kb->hosted.store, true);
 	run_to_forced();
-	id = kb->rec->inflight[kb->pk];
+	id = kb->rec->inflight[pr.pk];
 	assert_true(id != 0);
 	base0 = sink_tape()->base;
 	assert_true(base0 != id);
 	assert_int_equal(sink_tape()->next, id);
 	cut = sink_tape()->cut;
 	assert_true(cut > RVM_TAPE_HIGH - 4096);
-	assert_int_equal(kb->rec->rec.part[kb->pk].nckpt, 0);
+	assert_int_equal(kb->rec->rec.part[pr.pk].nckpt, 0);
 	got = sink()->received;
 	for (int i = 0; i < 400; i++)
 		slice();
@@ -312,7 +214,7 @@ static void test_delivery_goes_on_while_the_store_stalls(void **state)
 	assert_int_equal(sink_tape()->base, base0);
 	assert_int_equal(sink_tape()->cut, cut);
 	assert_true(sink_tape()->used > cut);
-	assert_int_equal(kb->rec->inflight[kb->pk], id);
+	assert_int_equal(kb->rec->inflight[pr.pk], id);
 	assert_int_equal(kb->rec->stored, 0);
 	assert_false(ckpt_file_exists(id));
 	/* The disk comes back while a fault waits for it: durable, the new base, the tape
@@ -326,14 +228,14 @@ static void test_delivery_goes_on_while_the_store_stalls(void **state)
 	assert_int_equal(sink_tape()->base, id);
 	assert_int_equal(sink_tape()->next, 0);
 	assert_true(sink_tape()->used < RVM_TAPE_HIGH);
-	assert_int_equal(kb->rec->rec.part[kb->pk].nckpt, 1);
-	assert_int_equal(kb->rec->rec.part[kb->pk].ckpt[0], id);
+	assert_int_equal(kb->rec->rec.part[pr.pk].nckpt, 1);
+	assert_int_equal(kb->rec->rec.part[pr.pk].ckpt[0], id);
 	/* Again, from the new base. */
 	fault_and_replay();
 	assert_int_equal(sink_tape()->base, id);
 	read_log();
-	assert_int_equal(count_action(RVM_ACT_CKPT_LOST, kb->pk), 0);
-	assert_int_equal(count_action(RVM_ACT_STATE_CHECKPOINT, kb->pk), 1);
+	assert_int_equal(count_action(RVM_ACT_CKPT_LOST, pr.pk), 0);
+	assert_int_equal(count_action(RVM_ACT_STATE_CHECKPOINT, pr.pk), 1);
 	kb_free();
 }
 
@@ -353,7 +255,7 @@ static void test_failed_write_is_witnessed_and_the_tape_kept(void **state)
 		skip();
 	rvm_hosted_store_hold(&kb->hosted.store, true);
 	run_to_forced();
-	id = kb->rec->inflight[kb->pk];
+	id = kb->rec->inflight[pr.pk];
 	base0 = sink_tape()->base;
 	/* The store's directory goes away: the write fails. */
 	snprintf(cmd, sizeof(cmd), "rm -rf %s/checkpoints", kb->dir);
@@ -369,9 +271,9 @@ static void test_failed_write_is_witnessed_and_the_tape_kept(void **state)
 	assert_int_equal(sink_tape()->next, 0);
 	used = sink_tape()->used;
 	assert_true(used > RVM_TAPE_HIGH);
-	assert_int_equal(kb->rec->rec.part[kb->pk].nckpt, 0);
+	assert_int_equal(kb->rec->rec.part[pr.pk].nckpt, 0);
 	read_log();
-	assert_int_equal(count_action(RVM_ACT_CKPT_LOST, kb->pk), 1);
+	assert_int_equal(count_action(RVM_ACT_CKPT_LOST, pr.pk), 1);
 	for (size_t i = 0; i < nrecs; i++)
 		if (recs[i].action == RVM_ACT_CKPT_LOST)
 			assert_true(recs[i].arg0 == id && recs[i].arg1 == RVM_E_IO);
@@ -403,7 +305,7 @@ static void test_shutdown_drains_the_store(void **state)
 		skip();
 	rvm_hosted_store_hold(&kb->hosted.store, true);
 	run_to_forced();
-	id = kb->rec->inflight[kb->pk];
+	id = kb->rec->inflight[pr.pk];
 	assert_true(id != 0);
 	assert_false(ckpt_file_exists(id));
 	assert_int_equal(pthread_create(&t, NULL, release_later, &kb->hosted.store), 0);
@@ -411,12 +313,12 @@ static void test_shutdown_drains_the_store(void **state)
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(kb->rec->stores, 0);
 	assert_int_equal(kb->rec->stored, 1);
-	assert_int_equal(kb->rec->inflight[kb->pk], 0);
+	assert_int_equal(kb->rec->inflight[pr.pk], 0);
 	assert_true(ckpt_file_exists(id));
 	assert_int_equal(sink_tape()->base, id);
 	read_log();
 	assert_int_equal(count_action(RVM_ACT_SHUTDOWN, 0), 1);
-	assert_int_equal(count_action(RVM_ACT_CKPT_LOST, kb->pk), 0);
+	assert_int_equal(count_action(RVM_ACT_CKPT_LOST, pr.pk), 0);
 	kb_free();
 }
 
