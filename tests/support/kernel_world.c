@@ -9,116 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the platform: sinks in memory ---- */
-
-static uint64_t tw_now(void *ctx)
-{
-	return ((struct rvm_tw_sinks *)ctx)->clock += 1000;
-}
-
-static uint32_t tw_cpus(void *ctx)
-{
-	return ((struct rvm_tw_sinks *)ctx)->cpus;
-}
-
-static enum rvm_err tw_append(void *ctx, enum rvm_sink_stream s, const void *b, size_t n)
-{
-	struct rvm_tw_sinks *m = ctx;
-
-	if ((unsigned)s >= RVM_SINK_COUNT || m->len[s] + n > RVM_TW_SINK_CAP)
-		return RVM_E_IO;
-	memcpy(m->buf[s] + m->len[s], b, n);
-	m->len[s] += n;
-	return RVM_OK;
-}
-
-static enum rvm_err tw_sync(void *ctx, enum rvm_sink_stream s)
-{
-	(void)ctx;
-	(void)s;
-	return RVM_OK;
-}
-
-static enum rvm_err tw_entropy(void *ctx, void *buf, size_t n)
-{
-	(void)ctx;
-	memset(buf, 0x5a, n);
-	return RVM_OK;
-}
-
-static enum rvm_err tw_put(void *ctx, uint64_t id, const void *buf, size_t n)
-{
-	struct rvm_tw_sinks *m = ctx;
-	uint32_t i = 0;
-
-	if (m->store_fail)
-		return RVM_E_IO;
-	while (i < m->nobj && m->id[i] != id)
-		i++;
-	if (i == RVM_TW_STORE)
-		return RVM_E_NOMEM;
-	free(m->obj[i]);
-	m->obj[i] = malloc(n ? n : 1);
-	if (!m->obj[i])
-		return RVM_E_NOMEM;
-	memcpy(m->obj[i], buf, n);
-	m->id[i] = id;
-	m->objlen[i] = n;
-	m->nobj += i == m->nobj;
-	return RVM_OK;
-}
-
-static enum rvm_err tw_get(void *ctx, uint64_t id, void *buf, size_t cap, size_t *len)
-{
-	struct rvm_tw_sinks *m = ctx;
-
-	for (uint32_t i = 0; i < m->nobj; i++)
-		if (m->id[i] == id) {
-			if (m->objlen[i] > cap)
-				return RVM_E_NOMEM;
-			memcpy(buf, m->obj[i], m->objlen[i]);
-			*len = m->objlen[i];
-			return RVM_OK;
-		}
-	return RVM_E_NOTFOUND;
-}
-
-static void store_clear(struct rvm_tw_sinks *m)
-{
-	for (uint32_t i = 0; i < m->nobj; i++) {
-		free(m->obj[i]);
-		m->obj[i] = NULL;
-	}
-	m->nobj = 0;
-}
-
 /* ---- boot ---- */
 
 void rvm_tw_fresh(struct rvm_tw *tw)
 {
-	struct rvm_tw_sinks *m = &tw->ms;
-
-	for (int s = 0; s < RVM_SINK_COUNT; s++) {
-		if (!m->buf[s])
-			m->buf[s] = malloc(RVM_TW_SINK_CAP);
-		assert_non_null(m->buf[s]);
-		m->len[s] = 0;
-	}
-	m->clock = 0;
-	m->cpus = 4;
+	rvm_memplat_reset(&tw->ms, &tw->plat, 1000, RVM_TW_SINK_CAP);
+	tw->ms.cpus = 4;
 	memset(tw->key, 0, sizeof(tw->key));
 	tw->key[0] = 7;
-	m->store_fail = false;
-	store_clear(m);
-	tw->plat = (struct rvm_platform){.ctx = m,
-					 .name = "test",
-					 .now_ns = tw_now,
-					 .cpu_count = tw_cpus,
-					 .sink_append = tw_append,
-					 .sink_sync = tw_sync,
-					 .entropy = tw_entropy,
-					 .checkpoint_put = tw_put,
-					 .checkpoint_get = tw_get};
 	free(tw->world);
 	tw->world = calloc(1, sizeof(*tw->world));
 	assert_non_null(tw->world);
@@ -163,11 +61,7 @@ void rvm_tw_boot(struct rvm_tw *tw, uint32_t ncpus, uint32_t max_part_agents)
 
 void rvm_tw_free(struct rvm_tw *tw)
 {
-	for (int s = 0; s < RVM_SINK_COUNT; s++) {
-		free(tw->ms.buf[s]);
-		tw->ms.buf[s] = NULL;
-	}
-	store_clear(&tw->ms);
+	rvm_memplat_free(&tw->ms);
 	for (uint32_t i = 0; i < RVM_TW_MEM; i++) {
 		free(tw->mem[i].arena);
 		free(tw->mem[i].memory);

@@ -11,32 +11,16 @@
 #include <rvm/witness_file.h>
 #include <rvm/world.h>
 
+#include "memplat.h"
+
 #define RVM_TW_SINK_CAP	  (64u << 20) /* bytes per sink stream; an append past it is RVM_E_IO */
 #define RVM_TW_MEM	  8u	      /* agent memory slots */
-#define RVM_TW_STORE	  64u	      /* checkpoint objects */
 #define RVM_TW_ARENAS	  16u	      /* modules loaded per boot */
 #define RVM_TW_ARENA_SIZE (2u << 20)
 
 /* The rights the example agents need for messages, logs and time. */
 #define RVM_TW_ALL_RIGHTS                                                                          \
 	(RVM_AGENT_RIGHT_SEND | RVM_AGENT_RIGHT_RECV | RVM_AGENT_RIGHT_LOG | RVM_AGENT_RIGHT_TIME)
-
-/*
- * The platform's state: every sink stream is a buffer, the clock advances 1 us per reading, the
- * checkpoint store keeps objects by id, each replaced whole by a put.
- * Invariants: len[s] <= RVM_TW_SINK_CAP; obj[0..nobj) hold distinct ids.
- */
-struct rvm_tw_sinks {
-	uint8_t *buf[RVM_SINK_COUNT];
-	size_t len[RVM_SINK_COUNT];
-	uint64_t clock;
-	uint32_t cpus;	 /* what cpu_count reports */
-	bool store_fail; /* the store refuses every put (a checkpoint that cannot be taken) */
-	uint32_t nobj;
-	uint64_t id[RVM_TW_STORE];
-	uint8_t *obj[RVM_TW_STORE];
-	size_t objlen[RVM_TW_STORE];
-};
 
 /*
  * One kernel world and what a test needs around it. Large (the kernel holds its witness ring):
@@ -46,7 +30,7 @@ struct rvm_tw_sinks {
  * last rvm_tw_read_log; arena[0..narenas) back the modules loaded since the last boot.
  */
 struct rvm_tw {
-	struct rvm_tw_sinks ms;
+	struct rvm_memplat ms;	  /* sinks of RVM_TW_SINK_CAP, 1 us per clock reading, 4 CPUs */
 	struct rvm_platform plat; /* ctx = &ms */
 	struct rvm_kernel kern;
 	struct rvm_world *world;

@@ -1,5 +1,6 @@
 /* tests/unit/test_boot_early.c - the full boot's early-genesis hook (bare-metal boards): genesis
  * right after the platform phase, first records out before the world's storage is touched. */
+#include "memplat.h"
 #include "support.h"
 
 #include <stdlib.h>
@@ -9,33 +10,18 @@
 #include <rvm/witness_file.h>
 #include <rvm/world.h>
 
-#define CAP   (1u << 20)
 #define NMEM  4u
 #define JUNK  0xa5
 #define FIRST (RVM_WFILE_HEADER_SIZE + RVM_WITNESS_RECORD_SIZE)
 
 static struct rvm_world *world;
 
-/* A memory sink that notes, when the first whole record arrives, whether the world's storage
- * still held what the caller left in it (nothing of the world touched yet). */
-struct esink {
-	uint8_t buf[CAP];
-	size_t len;
-	uint64_t clock;
-	int first_seen, world_untouched;
-};
-static struct esink es;
-
-static uint64_t es_now(void *ctx)
-{
-	return ((struct esink *)ctx)->clock += 1000;
-}
-
-static uint32_t es_cpus(void *ctx)
-{
-	(void)ctx;
-	return 2;
-}
+/* The platform: memory sinks (tests/support/memplat.h), 2 CPUs, 1 us per clock reading, and a
+ * hook that notes, when the first whole record arrives, whether the world's storage still held
+ * what the caller left in it (nothing of the world touched yet). */
+static struct rvm_memplat es;
+static struct rvm_platform plat;
+static int first_seen, world_untouched;
 
 /* Whether a stretch of the world far from anything the platform phase sets is still junk. */
 static int world_is_junk(void)
@@ -48,44 +34,14 @@ static int world_is_junk(void)
 	return 1;
 }
 
-static enum rvm_err es_append(void *ctx, enum rvm_sink_stream s, const void *b, size_t n)
+static void on_append(struct rvm_memplat *m, enum rvm_sink_stream s)
 {
-	struct esink *m = ctx;
-
-	if (s != RVM_SINK_WITNESS)
-		return RVM_OK;
-	if (m->len + n > CAP)
-		return RVM_E_IO;
-	memcpy(m->buf + m->len, b, n);
-	m->len += n;
-	if (!m->first_seen && m->len >= FIRST) {
-		m->first_seen = 1;
-		m->world_untouched = world_is_junk();
+	if (s == RVM_SINK_WITNESS && !first_seen && m->len[s] >= FIRST) {
+		first_seen = 1;
+		world_untouched = world_is_junk();
 	}
-	return RVM_OK;
 }
 
-static enum rvm_err es_sync(void *ctx, enum rvm_sink_stream s)
-{
-	(void)ctx;
-	(void)s;
-	return RVM_OK;
-}
-
-static enum rvm_err es_entropy(void *ctx, void *buf, size_t n)
-{
-	(void)ctx;
-	memset(buf, 0x3c, n);
-	return RVM_OK;
-}
-
-static const struct rvm_platform plat = {.ctx = &es,
-					 .name = "early",
-					 .now_ns = es_now,
-					 .cpu_count = es_cpus,
-					 .sink_append = es_append,
-					 .sink_sync = es_sync,
-					 .entropy = es_entropy};
 static struct rvm_kernel kern;
 static struct rvm_agent_mem mem[NMEM];
 static uint8_t hkey[32] = {9};
@@ -109,7 +65,10 @@ static void cfg_make(struct rvm_kernel_config *c, bool early)
 /* A fresh sink; the world zeroed (the ordinary contract) or full of junk (early genesis). */
 static void fresh(int junk)
 {
-	memset(&es, 0, sizeof(es));
+	rvm_memplat_reset(&es, &plat, 1000, 0);
+	es.cpus = 2;
+	es.on_append = on_append;
+	first_seen = world_untouched = 0;
 	free(world);
 	world = malloc(sizeof(*world));
 	assert_non_null(world);
@@ -139,7 +98,7 @@ static void read_log(bool clean)
 
 	nrecs = 0;
 	rvm_witness_reader_init(&rd, NULL, hkey, collect, NULL);
-	rvm_witness_reader_feed(&rd, es.buf, es.len);
+	rvm_witness_reader_feed(&rd, es.buf[RVM_SINK_WITNESS], es.len[RVM_SINK_WITNESS]);
 	v = rvm_witness_reader_finish(&rd);
 	assert_int_equal(v->err, RVM_OK);
 	assert_int_equal(v->clean, clean);
@@ -168,7 +127,7 @@ static void test_early_genesis_order_and_measures(void **state)
 	assert_int_equal(kern.state, RVM_KERNEL_RUNNING);
 	assert_int_equal(kern.phases_done, RVM_BOOT_FULL_PHASES);
 	/* The first record was out while the world's storage was still as the caller left it. */
-	assert_true(es.first_seen && es.world_untouched);
+	assert_true(first_seen && world_untouched);
 	/* Then the boot zeroed it, keeping what the platform phase set. */
 	assert_int_equal(world->ncpus, 2);
 	assert_ptr_equal(world->k, &kern);
@@ -228,6 +187,7 @@ int main(void)
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
+	rvm_memplat_free(&es);
 	free(world);
 	for (uint32_t i = 0; i < NMEM; i++) {
 		free(mem[i].arena);

@@ -1,5 +1,6 @@
 /* tests/unit/test_coherence.c - coherence engine: decay, EMA, scores, split/merge, degraded mode.
  */
+#include "memplat.h"
 #include "support.h"
 
 #include <string.h>
@@ -11,52 +12,16 @@
 static struct rvm_coherence coh;
 static struct rvm_witness_log wlog;
 
-/* A platform whose witness sink can be made to fail. */
-static struct {
-	uint64_t clock;
-	bool fail;
-} tp;
-
-static uint64_t tp_now(void *ctx)
-{
-	(void)ctx;
-	return tp.clock += 10;
-}
-
-static enum rvm_err tp_append(void *ctx, enum rvm_sink_stream s, const void *b, size_t n)
-{
-	(void)ctx;
-	(void)s;
-	(void)b;
-	(void)n;
-	return tp.fail ? RVM_E_IO : RVM_OK;
-}
-
-static enum rvm_err tp_sync(void *ctx, enum rvm_sink_stream s)
-{
-	(void)ctx;
-	(void)s;
-	return tp.fail ? RVM_E_IO : RVM_OK;
-}
-
-static enum rvm_err tp_entropy(void *ctx, void *buf, size_t n)
-{
-	(void)ctx;
-	memset(buf, 0x33, n);
-	return RVM_OK;
-}
-
-static struct rvm_platform plat = {.name = "test",
-				   .now_ns = tp_now,
-				   .sink_append = tp_append,
-				   .sink_sync = tp_sync,
-				   .entropy = tp_entropy};
+/* The platform: memory sinks (tests/support/memplat.h), 10 ns per clock reading; tp.fail makes
+ * the witness sink fail. */
+static struct rvm_memplat tp;
+static struct rvm_platform plat;
 
 static void log_open(void)
 {
 	struct rvm_witness_config c = {.chain = RVM_CHAIN_SHA256, .sig = RVM_SIG_NONE};
 
-	tp.fail = false;
+	rvm_memplat_reset(&tp, &plat, 10, 0);
 	for (int i = 0; i < 16; i++)
 		c.boot_nonce[i] = (uint8_t)(i + 7);
 	assert_int_equal(rvm_witness_init(&wlog, &plat, &c), RVM_OK);
@@ -523,5 +488,8 @@ int main(void)
 		cmocka_unit_test(test_degraded_log_full),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	rvm_memplat_free(&tp);
+	return rc;
 }

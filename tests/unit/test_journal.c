@@ -1,4 +1,5 @@
 /* tests/unit/test_journal.c - the journal: entries round-trip, bind by hash, torn tails and corruption caught. */
+#include "memplat.h"
 #include "support.h"
 
 #include <stdlib.h>
@@ -9,42 +10,16 @@
 #include <rvm/bytes.h>
 #include <rvm/journal.h>
 
-struct jsink {
-	uint8_t *buf;
-	size_t len, cap;
-	int appends;
-	bool fail;
-};
-
-static enum rvm_err js_append(void *ctx, enum rvm_sink_stream s, const void *b, size_t n)
-{
-	struct jsink *m = ctx;
-
-	if (s != RVM_SINK_JOURNAL || m->fail || m->len + n > m->cap)
-		return RVM_E_IO;
-	memcpy(m->buf + m->len, b, n);
-	m->len += n;
-	m->appends++;
-	return RVM_OK;
-}
-
-static enum rvm_err js_sync(void *ctx, enum rvm_sink_stream s)
-{
-	(void)s;
-	return ((struct jsink *)ctx)->fail ? RVM_E_IO : RVM_OK;
-}
-
-static struct jsink sink;
-static const struct rvm_platform plat = { .ctx = &sink, .sink_append = js_append,
-					  .sink_sync = js_sync };
+/* The platform: memory sinks (tests/support/memplat.h); the journal is one stream of it. */
+static struct rvm_memplat sink;
+static struct rvm_platform plat;
 static struct rvm_journal j;
+#define JBUF (sink.buf[RVM_SINK_JOURNAL])
+#define JLEN (sink.len[RVM_SINK_JOURNAL])
 
 static void reset(void)
 {
-	free(sink.buf);
-	memset(&sink, 0, sizeof(sink));
-	sink.cap = 1u << 22;
-	sink.buf = malloc(sink.cap);
+	rvm_memplat_reset(&sink, &plat, 1000, 0);
 	assert_int_equal(rvm_journal_init(&j, &plat), RVM_OK);
 }
 
@@ -71,23 +46,23 @@ static void test_roundtrip(void **state)
 	assert_int_equal(rvm_journal_append(&j, 11, 4, RVM_JK_NOW, 0, t, 8), RVM_OK);
 	assert_int_equal(rvm_journal_append(&j, 12, 4, RVM_JK_SPAWN, 1, NULL, 0), RVM_OK);
 	/* Nothing reaches the sink before a flush, except the header. */
-	assert_int_equal(sink.len, RVM_JOURNAL_HEADER);
+	assert_int_equal(JLEN, RVM_JOURNAL_HEADER);
 	assert_int_equal(rvm_journal_sync(&j), RVM_OK);
 	assert_int_equal(j.entries, 3);
-	assert_int_equal(j.bytes, sink.len);
-	assert_int_equal(rvm_journal_check_header(sink.buf, sink.len), RVM_OK);
-	assert_int_equal(rvm_journal_next(sink.buf, sink.len, &off, &e), RVM_OK);
+	assert_int_equal(j.bytes, JLEN);
+	assert_int_equal(rvm_journal_check_header(JBUF, JLEN), RVM_OK);
+	assert_int_equal(rvm_journal_next(JBUF, JLEN, &off, &e), RVM_OK);
 	assert_true(e.seq == 10 && e.agent == 3 && e.kind == RVM_JK_RECV && e.aux == 2 &&
 		    e.len == 300 && memcmp(e.payload, msg, 300) == 0);
 	/* The binding hash is SHA-256's first 8 bytes, as OpenSSL computes them. */
 	assert_true(rvm_load_le64(e.hash8) == sha8(msg, 300));
 	assert_true(rvm_journal_hash8(&plat, msg, 300) == sha8(msg, 300));
 	assert_int_equal(off % 8, 0);
-	assert_int_equal(rvm_journal_next(sink.buf, sink.len, &off, &e), RVM_OK);
+	assert_int_equal(rvm_journal_next(JBUF, JLEN, &off, &e), RVM_OK);
 	assert_true(e.kind == RVM_JK_NOW && rvm_load_le64(e.payload) == 123456789);
-	assert_int_equal(rvm_journal_next(sink.buf, sink.len, &off, &e), RVM_OK);
+	assert_int_equal(rvm_journal_next(JBUF, JLEN, &off, &e), RVM_OK);
 	assert_true(e.kind == RVM_JK_SPAWN && e.len == 0 && rvm_load_le64(e.hash8) == sha8("", 0));
-	assert_int_equal(rvm_journal_next(sink.buf, sink.len, &off, &e), RVM_E_EMPTY);
+	assert_int_equal(rvm_journal_next(JBUF, JLEN, &off, &e), RVM_E_EMPTY);
 }
 
 static void test_bad_appends(void **state)
@@ -127,7 +102,7 @@ static void test_many_entries(void **state)
 	}
 	assert_true(sink.appends > 3);
 	assert_int_equal(rvm_journal_sync(&j), RVM_OK);
-	while ((err = rvm_journal_next(sink.buf, sink.len, &off, &e)) == RVM_OK) {
+	while ((err = rvm_journal_next(JBUF, JLEN, &off, &e)) == RVM_OK) {
 		assert_int_equal(e.seq, n);
 		assert_int_equal(e.len, 1 + n % 200);
 		assert_int_equal(e.payload[0], (uint8_t)n);
@@ -150,7 +125,7 @@ static void test_torn_and_corrupt(void **state)
 		assert_int_equal(rvm_journal_append(&j, (uint64_t)i, 1, RVM_JK_RECV, 0, msg, 20),
 				 RVM_OK);
 	assert_int_equal(rvm_journal_sync(&j), RVM_OK);
-	full = sink.len;
+	full = JLEN;
 	copy = malloc(full);
 	/* Every cut inside the last entry is a torn tail after two good entries. */
 	for (size_t cut = full - 55; cut < full; cut++) {
@@ -158,7 +133,7 @@ static void test_torn_and_corrupt(void **state)
 		enum rvm_err err;
 
 		off = RVM_JOURNAL_HEADER;
-		while ((err = rvm_journal_next(sink.buf, cut, &off, &e)) == RVM_OK)
+		while ((err = rvm_journal_next(JBUF, cut, &off, &e)) == RVM_OK)
 			good++;
 		assert_int_equal(good, 2);
 		assert_int_equal(err, RVM_E_TRUNCATED);
@@ -170,13 +145,13 @@ static void test_torn_and_corrupt(void **state)
 		uint8_t val;
 	} bad[] = { { at + 12, 99 }, { at + 14, 2 }, { at + 18, 0x10 }, { at + 32 + 21, 7 } };
 	for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
-		memcpy(copy, sink.buf, full);
+		memcpy(copy, JBUF, full);
 		copy[bad[b].off] = bad[b].val;
 		off = RVM_JOURNAL_HEADER;
 		assert_int_equal(rvm_journal_next(copy, full, &off, &e), RVM_E_CORRUPT);
 	}
 	/* Headers. */
-	memcpy(copy, sink.buf, full);
+	memcpy(copy, JBUF, full);
 	assert_int_equal(rvm_journal_check_header(copy, 10), RVM_E_TRUNCATED);
 	copy[0] ^= 1;
 	assert_int_equal(rvm_journal_check_header(copy, full), RVM_E_FORMAT);
@@ -217,6 +192,6 @@ int main(void)
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
-	free(sink.buf);
+	rvm_memplat_free(&sink);
 	return rc;
 }

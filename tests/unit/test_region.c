@@ -1,4 +1,5 @@
 /* tests/unit/test_region.c - regions: ownership, the no-aliasing rule, tier moves with integrity, witnessing. */
+#include "memplat.h"
 #include "support.h"
 
 #include <stdio.h>
@@ -13,61 +14,11 @@
 #define ARENA (8 * MIB)
 #define NFRAMES (ARENA / 4096)
 
-/* ---- An in-memory checkpoint store standing in for the platform's ---- */
-
-#define CKPT_MAX 4096
-static struct {
-	uint64_t id[CKPT_MAX];
-	uint8_t *buf[CKPT_MAX];
-	size_t len[CKPT_MAX];
-	int n;
-	enum rvm_err fail_put; /* injected failure */
-} ckpt;
-
-static int ckpt_find(uint64_t id)
-{
-	for (int i = 0; i < ckpt.n; i++)
-		if (ckpt.id[i] == id)
-			return i;
-	return -1;
-}
-
-static enum rvm_err ckpt_put(void *ctx, uint64_t id, const void *buf, size_t n)
-{
-	int i = ckpt_find(id);
-
-	(void)ctx;
-	if (ckpt.fail_put != RVM_OK)
-		return ckpt.fail_put;
-	if (i < 0) {
-		assert_true(ckpt.n < CKPT_MAX);
-		i = ckpt.n++;
-		ckpt.id[i] = id;
-	} else {
-		free(ckpt.buf[i]);
-	}
-	ckpt.buf[i] = malloc(n ? n : 1);
-	assert_non_null(ckpt.buf[i]);
-	memcpy(ckpt.buf[i], buf, n);
-	ckpt.len[i] = n;
-	return RVM_OK;
-}
-
-static enum rvm_err ckpt_get(void *ctx, uint64_t id, void *buf, size_t cap, size_t *len)
-{
-	int i = ckpt_find(id);
-
-	(void)ctx;
-	if (i < 0)
-		return RVM_E_NOTFOUND;
-	memcpy(buf, ckpt.buf[i], ckpt.len[i] < cap ? ckpt.len[i] : cap);
-	*len = ckpt.len[i];
-	return RVM_OK;
-}
-
 /* ---- Fixture: a buddy over a real arena, a store, a ring-only witness log ---- */
 
-static struct rvm_hosted hosted;
+/* The platform: memory (tests/support/memplat.h), its checkpoint store the one cold images go
+ * to; no sinks, so the witness log stays in its ring. */
+static struct rvm_memplat mp;
 static struct rvm_platform plat;
 static struct rvm_witness_log wlog;
 static struct rvm_buddy buddy;
@@ -87,12 +38,8 @@ static void setup(uint32_t store_cap)
 		arena = aligned_alloc(4 * MIB, ARENA);
 		assert_non_null(arena);
 	}
-	for (int i = 0; i < ckpt.n; i++)
-		free(ckpt.buf[i]);
-	memset(&ckpt, 0, sizeof(ckpt));
-	assert_int_equal(rvm_hosted_open(&hosted, NULL, RVM_HOSTED_QUIET, &plat), RVM_OK);
-	plat.checkpoint_put = ckpt_put;
-	plat.checkpoint_get = ckpt_get;
+	rvm_memplat_reset(&mp, &plat, 1000, 0);
+	mp.absent = (1u << RVM_SINK_COUNT) - 1;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.chain = RVM_CHAIN_SHA256;
 	cfg.sig = RVM_SIG_NONE;
@@ -300,8 +247,8 @@ static void test_tier_round_trip(void **state)
 
 	assert_int_equal(rvm_region_set_tier(&space, 2, id, RVM_TIER_COLD), RVM_OK);
 	assert_int_equal(store.n, 0);
-	assert_int_equal(ckpt.n, 1);
-	assert_true(ckpt.id[0] == RVM_REGION_COLD_ID(id));
+	assert_int_equal(mp.nobj, 1);
+	assert_true(mp.id[0] == RVM_REGION_COLD_ID(id));
 	assert_int_equal(rvm_region_check_invariants(&space), RVM_OK);
 
 	/* Back in two witnessed steps: COLD -> DORMANT -> HOT. */
@@ -361,18 +308,18 @@ static void test_tier_corruption(void **state)
 
 	/* The same for a cold image, damaged or cut short in the checkpoint store. */
 	assert_int_equal(rvm_region_set_tier(&space, 2, id, RVM_TIER_COLD), RVM_OK);
-	ckpt.buf[0][ckpt.len[0] / 2] ^= 0x40;
+	mp.obj[0][mp.objlen[0] / 2] ^= 0x40;
 	assert_int_equal(rvm_region_set_tier(&space, 2, id, RVM_TIER_DORMANT), RVM_E_CORRUPT);
 	assert_int_equal(r->tier, RVM_TIER_COLD);
 	assert_int_equal(store.n, 0);
-	ckpt.buf[0][ckpt.len[0] / 2] ^= 0x40;
-	ckpt.len[0]--;
+	mp.obj[0][mp.objlen[0] / 2] ^= 0x40;
+	mp.objlen[0]--;
 	assert_int_equal(rvm_region_set_tier(&space, 2, id, RVM_TIER_DORMANT), RVM_E_CORRUPT);
-	ckpt.len[0]++;
+	mp.objlen[0]++;
 	/* A checkpoint store that fails passes its error on. */
 	assert_int_equal(rvm_region_set_tier(&space, 2, id, RVM_TIER_HOT), RVM_OK);
 	assert_memory_equal(mem(r), copy, sizeof(copy));
-	ckpt.fail_put = RVM_E_IO;
+	mp.store_fail = true;
 	assert_int_equal(rvm_region_set_tier(&space, 2, id, RVM_TIER_COLD), RVM_E_IO);
 	assert_int_equal(r->tier, RVM_TIER_DORMANT);
 	assert_int_equal(rvm_region_check_invariants(&space), RVM_OK);
@@ -674,5 +621,8 @@ int main(void)
 		cmocka_unit_test(test_policy),              cmocka_unit_test(test_random_operations),
 		cmocka_unit_test(test_bad_arguments),       cmocka_unit_test(test_cold_on_hosted_platform),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	rvm_memplat_free(&mp);
+	return rc;
 }

@@ -1,4 +1,5 @@
 /* tests/unit/test_witness.c - witness writer: layout, actions, chain, ring, sink, checkpoints, batches. */
+#include "memplat.h"
 #include "support.h"
 
 #include <stdlib.h>
@@ -12,67 +13,19 @@
 #include <rvm/witness.h>
 #include <rvm/witness_file.h>
 
-/* A platform with a memory sink that can be told to fail. */
-struct memplat {
-	uint8_t *buf;
-	size_t len, cap;
-	int fail_after; /* appends left before failing; -1 never */
-	int syncs;
-	uint64_t clock;
-	bool no_sink;
-};
-
-static uint64_t mp_now(void *ctx)
-{
-	return ((struct memplat *)ctx)->clock += 10;
-}
-
-static enum rvm_err mp_append(void *ctx, enum rvm_sink_stream s, const void *b, size_t n)
-{
-	struct memplat *m = ctx;
-
-	if (m->no_sink || s != RVM_SINK_WITNESS)
-		return RVM_E_UNSUPPORTED;
-	if (m->fail_after == 0)
-		return RVM_E_IO;
-	if (m->fail_after > 0)
-		m->fail_after--;
-	if (m->len + n > m->cap) {
-		m->cap = (m->len + n) * 2;
-		m->buf = realloc(m->buf, m->cap);
-	}
-	memcpy(m->buf + m->len, b, n);
-	m->len += n;
-	return RVM_OK;
-}
-
-static enum rvm_err mp_sync(void *ctx, enum rvm_sink_stream s)
-{
-	(void)s;
-	((struct memplat *)ctx)->syncs++;
-	return RVM_OK;
-}
-
-static enum rvm_err mp_entropy(void *ctx, void *buf, size_t n)
-{
-	(void)ctx;
-	memset(buf, 0x5a, n);
-	return RVM_OK;
-}
-
-static struct memplat mp;
+/* The platform: memory sinks (tests/support/memplat.h), 10 ns per clock reading. */
+static struct rvm_memplat mp;
 static struct rvm_platform plat;
 static struct rvm_witness_log wlog;
+#define LOG_BUF (mp.buf[RVM_SINK_WITNESS])
+#define LOG_LEN (mp.len[RVM_SINK_WITNESS])
 
+/* A fresh platform; no_sink: one without a witness sink (the log stays in its ring). */
 static void mp_reset(bool no_sink)
 {
-	free(mp.buf);
-	memset(&mp, 0, sizeof(mp));
-	mp.fail_after = -1;
-	mp.no_sink = no_sink;
-	plat = (struct rvm_platform){ .ctx = &mp, .name = "mem", .now_ns = mp_now,
-				      .sink_append = mp_append, .sink_sync = mp_sync,
-				      .entropy = mp_entropy };
+	rvm_memplat_reset(&mp, &plat, 10, 0);
+	if (no_sink)
+		mp.absent = 1u << RVM_SINK_WITNESS;
 }
 
 static struct rvm_witness_config cfg_plain(uint32_t every)
@@ -246,9 +199,9 @@ static void test_sink_file_and_checkpoints(void **state)
 	mp_reset(false);
 	assert_int_equal(rvm_witness_init(&wlog, &plat, &c), RVM_OK);
 	assert_true(wlog.has_sink);
-	assert_int_equal(mp.len, RVM_WFILE_HEADER_SIZE);
+	assert_int_equal(LOG_LEN, RVM_WFILE_HEADER_SIZE);
 	assert_int_equal(mp.syncs, 1);
-	assert_int_equal(rvm_witness_header_decode(mp.buf, mp.len, &h), RVM_OK);
+	assert_int_equal(rvm_witness_header_decode(LOG_BUF, LOG_LEN, &h), RVM_OK);
 	assert_memory_equal(h.genesis, wlog.genesis, 32);
 	assert_int_equal(h.checkpoint_every, 10);
 	for (int i = 0; i < 25; i++)
@@ -260,20 +213,20 @@ static void test_sink_file_and_checkpoints(void **state)
 	total = wlog.next_seq;
 	assert_true(total == 28);
 	assert_true(wlog.durable_seq == total && wlog.flushed_seq == total);
-	assert_int_equal(mp.len, RVM_WFILE_HEADER_SIZE + total * 64);
-	rvm_witness_decode(mp.buf + 128 + 10 * 64, &r);
+	assert_int_equal(LOG_LEN, RVM_WFILE_HEADER_SIZE + total * 64);
+	rvm_witness_decode(LOG_BUF + 128 + 10 * 64, &r);
 	assert_int_equal(r.action, RVM_ACT_CHAIN_CHECKPOINT);
 	assert_true(r.target == UINT64_MAX && r.arg0 == RVM_CKPT_PERIODIC && r.arg1 == 10);
-	rvm_witness_decode(mp.buf + 128 + 21 * 64, &r);
+	rvm_witness_decode(LOG_BUF + 128 + 21 * 64, &r);
 	assert_true(r.target == 10 && r.arg1 == 10);
-	rvm_witness_decode(mp.buf + 128 + 27 * 64, &r);
+	rvm_witness_decode(LOG_BUF + 128 + 27 * 64, &r);
 	assert_true(r.seq == 27 && r.target == 21 && r.arg0 == RVM_CKPT_SHUTDOWN && r.arg1 == 5);
 	/* The file's records are the ring's, byte for byte. */
 	for (uint64_t s = 0; s < total; s++) {
 		uint8_t enc[64];
 
 		rvm_witness_encode(rvm_witness_get(&wlog, s), enc);
-		assert_memory_equal(mp.buf + 128 + s * 64, enc, 64);
+		assert_memory_equal(LOG_BUF + 128 + s * 64, enc, 64);
 	}
 }
 
@@ -297,7 +250,7 @@ static void test_sink_failure_reports_full(void **state)
 	mp.fail_after = -1;
 	assert_true(rvm_witness_can_emit(&wlog, 1) || wlog.sink_err != RVM_OK);
 	assert_int_equal(rvm_witness_sync(&wlog), RVM_OK);
-	assert_int_equal(mp.len, 128 + RVM_WITNESS_RING_RECORDS * 64);
+	assert_int_equal(LOG_LEN, 128 + RVM_WITNESS_RING_RECORDS * 64);
 	assert_int_equal(rvm_witness_emit(&wlog, RVM_ACT_IPC_SEND, 0, 1, 0, 0, 0, NULL), RVM_OK);
 }
 
@@ -431,6 +384,6 @@ int main(void)
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
-	free(mp.buf);
+	rvm_memplat_free(&mp);
 	return rc;
 }

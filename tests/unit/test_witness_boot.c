@@ -1,4 +1,5 @@
 /* tests/unit/test_witness_boot.c - the kernel's boot and shutdown leave the witness records they promise. */
+#include "memplat.h"
 #include "support.h"
 
 #include <stdlib.h>
@@ -7,53 +8,16 @@
 #include <rvm/kernel.h>
 #include <rvm/witness_file.h>
 
-struct memsink {
-	uint8_t buf[1 << 16];
-	size_t len;
-	uint64_t clock;
-	bool fail;
-};
-
-static uint64_t ms_now(void *ctx)
-{
-	return ((struct memsink *)ctx)->clock += 500;
-}
-
-static uint32_t ms_cpus(void *ctx)
-{
-	(void)ctx;
-	return 3;
-}
-
-static enum rvm_err ms_append(void *ctx, enum rvm_sink_stream s, const void *b, size_t n)
-{
-	struct memsink *m = ctx;
-
-	if (s != RVM_SINK_WITNESS || m->fail || m->len + n > sizeof(m->buf))
-		return RVM_E_IO;
-	memcpy(m->buf + m->len, b, n);
-	m->len += n;
-	return RVM_OK;
-}
-
-static enum rvm_err ms_sync(void *ctx, enum rvm_sink_stream s)
-{
-	(void)s;
-	return ((struct memsink *)ctx)->fail ? RVM_E_IO : RVM_OK;
-}
-
-static enum rvm_err ms_entropy(void *ctx, void *buf, size_t n)
-{
-	(void)ctx;
-	memset(buf, 0x33, n);
-	return RVM_OK;
-}
-
-static struct memsink ms;
+/* The platform: memory sinks (tests/support/memplat.h), 3 CPUs, 500 ns per clock reading. */
+static struct rvm_memplat ms;
+static struct rvm_platform plat;
 static struct rvm_kernel kern;
-static const struct rvm_platform plat = { .ctx = &ms, .now_ns = ms_now, .cpu_count = ms_cpus,
-					  .sink_append = ms_append, .sink_sync = ms_sync,
-					  .entropy = ms_entropy };
+
+static void plat_reset(void)
+{
+	rvm_memplat_reset(&ms, &plat, 500, 0);
+	ms.cpus = 3;
+}
 
 static struct rvm_witness_record recs[16];
 static int nrecs;
@@ -73,7 +37,7 @@ static void test_boot_and_shutdown_are_witnessed(void **state)
 	const struct rvm_witness_verdict *v;
 
 	(void)state;
-	memset(&ms, 0, sizeof(ms));
+	plat_reset();
 	memset(cfg.key, 9, 32);
 	assert_int_equal(rvm_kernel_boot(&kern, &plat, &cfg), RVM_OK);
 	assert_int_equal(kern.state, RVM_KERNEL_RUNNING);
@@ -86,7 +50,7 @@ static void test_boot_and_shutdown_are_witnessed(void **state)
 
 	nrecs = 0;
 	rvm_witness_reader_init(&rd, NULL, cfg.key, collect, NULL);
-	rvm_witness_reader_feed(&rd, ms.buf, ms.len);
+	rvm_witness_reader_feed(&rd, ms.buf[RVM_SINK_WITNESS], ms.len[RVM_SINK_WITNESS]);
 	v = rvm_witness_reader_finish(&rd);
 	assert_int_equal(v->err, RVM_OK);
 	assert_true(v->clean && v->pinned);
@@ -110,7 +74,7 @@ static void test_boot_fails_cleanly(void **state)
 	struct rvm_witness_config cfg = { .chain = RVM_CHAIN_SHA256, .sig = RVM_SIG_NONE };
 
 	(void)state;
-	memset(&ms, 0, sizeof(ms));
+	plat_reset();
 	ms.fail = true;
 	assert_int_equal(rvm_kernel_boot(&kern, &plat, &cfg), RVM_E_IO);
 	assert_int_equal(kern.state, RVM_KERNEL_OFF);
@@ -128,5 +92,8 @@ int main(void)
 		cmocka_unit_test(test_boot_fails_cleanly),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	rvm_memplat_free(&ms);
+	return rc;
 }

@@ -1,4 +1,5 @@
 /* tests/unit/test_witness_verify.c - the streaming log verifier: clean logs, tampering, torn tails, bad input. */
+#include "memplat.h"
 #include "support.h"
 
 #include <stdlib.h>
@@ -11,40 +12,11 @@
 #include <rvm/witness_file.h>
 #include <rvm/witness_sign.h>
 
-struct memsink {
-	uint8_t *buf;
-	size_t len, cap;
-	uint64_t clock;
-};
-
-static uint64_t ms_now(void *ctx)
-{
-	return ((struct memsink *)ctx)->clock += 1000;
-}
-
-static enum rvm_err ms_append(void *ctx, enum rvm_sink_stream s, const void *b, size_t n)
-{
-	struct memsink *m = ctx;
-
-	if (s != RVM_SINK_WITNESS)
-		return RVM_E_UNSUPPORTED;
-	if (m->len + n > m->cap) {
-		m->cap = (m->len + n) * 2;
-		m->buf = realloc(m->buf, m->cap);
-	}
-	memcpy(m->buf + m->len, b, n);
-	m->len += n;
-	return RVM_OK;
-}
-
-static enum rvm_err ms_sync(void *ctx, enum rvm_sink_stream s)
-{
-	(void)ctx;
-	(void)s;
-	return RVM_OK;
-}
-
-static struct memsink ms;
+/* The platform: memory sinks (tests/support/memplat.h), 1 us per clock reading. */
+static struct rvm_memplat ms;
+static struct rvm_platform plat;
+#define LOG_BUF (ms.buf[RVM_SINK_WITNESS])
+#define LOG_LEN (ms.len[RVM_SINK_WITNESS])
 static struct rvm_witness_log wlog;
 static const uint8_t hkey[32] = "0123456789abcdef0123456789abcdef";
 static uint8_t ed_pk[32], ed_sk[64]; /* made by libsodium: an independent key pair */
@@ -52,13 +24,9 @@ static uint8_t ed_pk[32], ed_sk[64]; /* made by libsodium: an independent key pa
 /* Writes a closed log of n user records into ms (checkpoint every `every`). */
 static void make_log(enum rvm_witness_chain chain, enum rvm_witness_sig sig, uint32_t every, int n)
 {
-	static struct rvm_platform plat;
 	struct rvm_witness_config c = { .chain = chain, .sig = sig, .checkpoint_every = every };
 
-	free(ms.buf);
-	memset(&ms, 0, sizeof(ms));
-	plat = (struct rvm_platform){ .ctx = &ms, .now_ns = ms_now, .sink_append = ms_append,
-				      .sink_sync = ms_sync };
+	rvm_memplat_reset(&ms, &plat, 1000, 0);
 	memset(c.boot_nonce, 7, 16);
 	if (sig == RVM_SIG_ED25519)
 		memcpy(c.key, ed_sk, 64);
@@ -92,7 +60,7 @@ static void test_clean_log_verifies(void **state)
 
 	(void)state;
 	make_log(RVM_CHAIN_SHA256, RVM_SIG_HMAC_SHA256, 8, 30);
-	v = verify(ms.buf, ms.len, hkey);
+	v = verify(LOG_BUF, LOG_LEN, hkey);
 	assert_int_equal(v->err, RVM_OK);
 	assert_true(v->records == wlog.next_seq);
 	assert_true(v->checkpoints == 4 && v->signatures_ok == 4); /* 3 periodic + shutdown */
@@ -105,12 +73,12 @@ static void test_clean_log_verifies(void **state)
 		size_t off = 0;
 
 		rvm_witness_reader_init(&rd, NULL, hkey, NULL, NULL);
-		while (off < ms.len) {
+		while (off < LOG_LEN) {
 			size_t k = 1 + rvm_test_rand(&seed) % 150;
 
-			if (k > ms.len - off)
-				k = ms.len - off;
-			assert_int_equal(rvm_witness_reader_feed(&rd, ms.buf + off, k), RVM_OK);
+			if (k > LOG_LEN - off)
+				k = LOG_LEN - off;
+			assert_int_equal(rvm_witness_reader_feed(&rd, LOG_BUF + off, k), RVM_OK);
 			off += k;
 		}
 		v = rvm_witness_reader_finish(&rd);
@@ -127,7 +95,7 @@ static void unit_map(uint64_t *seq_of, bool *is_sig, size_t nunits)
 	for (size_t u = 0; u < nunits; u++) {
 		struct rvm_witness_record r;
 
-		rvm_witness_decode(ms.buf + UNIT(u), &r);
+		rvm_witness_decode(LOG_BUF + UNIT(u), &r);
 		seq_of[u] = seq;
 		is_sig[u] = false;
 		if (r.flags & RVM_WF_SIGNATURE) {
@@ -146,16 +114,16 @@ static void test_every_bit_flip_is_found_exactly(void **state)
 
 	(void)state;
 	make_log(RVM_CHAIN_SHA256, RVM_SIG_HMAC_SHA256, 6, 14);
-	nunits = (ms.len - RVM_WFILE_HEADER_SIZE) / 64;
+	nunits = (LOG_LEN - RVM_WFILE_HEADER_SIZE) / 64;
 	assert_true(nunits < 64);
 	unit_map(seq_of, is_sig, nunits);
-	for (size_t bit = 0; bit < ms.len * 8; bit++) {
+	for (size_t bit = 0; bit < LOG_LEN * 8; bit++) {
 		const struct rvm_witness_verdict *v;
 		size_t byte = bit / 8;
 
-		ms.buf[byte] ^= (uint8_t)(1u << (bit % 8));
-		v = verify(ms.buf, ms.len, hkey);
-		ms.buf[byte] ^= (uint8_t)(1u << (bit % 8));
+		LOG_BUF[byte] ^= (uint8_t)(1u << (bit % 8));
+		v = verify(LOG_BUF, LOG_LEN, hkey);
+		LOG_BUF[byte] ^= (uint8_t)(1u << (bit % 8));
 		if (byte < RVM_WFILE_HEADER_SIZE) {
 			assert_int_equal(v->err, RVM_E_CORRUPT);
 			assert_int_equal(v->where, RVM_WHERE_HEADER);
@@ -184,31 +152,31 @@ static void test_reorder_drop_insert(void **state)
 	(void)state;
 	make_log(RVM_CHAIN_SHA256, RVM_SIG_HMAC_SHA256, 0, 10); /* units = seqs 0..10 + sig */
 	/* Swap records 3 and 4. */
-	memcpy(t, ms.buf, ms.len);
-	memcpy(t + UNIT(3), ms.buf + UNIT(4), 64);
-	memcpy(t + UNIT(4), ms.buf + UNIT(3), 64);
-	v = verify(t, ms.len, hkey);
+	memcpy(t, LOG_BUF, LOG_LEN);
+	memcpy(t + UNIT(3), LOG_BUF + UNIT(4), 64);
+	memcpy(t + UNIT(4), LOG_BUF + UNIT(3), 64);
+	v = verify(t, LOG_LEN, hkey);
 	assert_int_equal(v->err, RVM_E_TAMPER);
 	assert_true(v->bad_seq == 3 && v->records == 3);
 	/* Drop record 5. */
-	memcpy(t, ms.buf, UNIT(5));
-	memcpy(t + UNIT(5), ms.buf + UNIT(6), ms.len - UNIT(6));
-	v = verify(t, ms.len - 64, hkey);
+	memcpy(t, LOG_BUF, UNIT(5));
+	memcpy(t + UNIT(5), LOG_BUF + UNIT(6), LOG_LEN - UNIT(6));
+	v = verify(t, LOG_LEN - 64, hkey);
 	assert_int_equal(v->err, RVM_E_TAMPER);
 	assert_true(v->bad_seq == 5);
 	/* Insert a copy of record 2 after itself. */
-	memcpy(t, ms.buf, UNIT(3));
-	memcpy(t + UNIT(3), ms.buf + UNIT(2), 64);
-	memcpy(t + UNIT(4), ms.buf + UNIT(3), ms.len - UNIT(3));
-	v = verify(t, ms.len + 64, hkey);
+	memcpy(t, LOG_BUF, UNIT(3));
+	memcpy(t + UNIT(3), LOG_BUF + UNIT(2), 64);
+	memcpy(t + UNIT(4), LOG_BUF + UNIT(3), LOG_LEN - UNIT(3));
+	v = verify(t, LOG_LEN + 64, hkey);
 	assert_int_equal(v->err, RVM_E_TAMPER);
 	assert_true(v->bad_seq == 3);
 	/* Drop the last record before the shutdown checkpoint. */
 	n = 0;
-	memcpy(t, ms.buf, UNIT(9));
+	memcpy(t, LOG_BUF, UNIT(9));
 	n = UNIT(9);
-	memcpy(t + n, ms.buf + UNIT(10), ms.len - UNIT(10));
-	v = verify(t, ms.len - 64, hkey);
+	memcpy(t + n, LOG_BUF + UNIT(10), LOG_LEN - UNIT(10));
+	v = verify(t, LOG_LEN - 64, hkey);
 	assert_int_equal(v->err, RVM_E_TAMPER);
 	assert_true(v->bad_seq == 9);
 	free(t);
@@ -243,9 +211,9 @@ static void test_forged_chain_fails_at_next_signature(void **state)
 
 	(void)state;
 	make_log(RVM_CHAIN_SHA256, RVM_SIG_HMAC_SHA256, 5, 12); /* checkpoints at seq 5, 11 */
-	ms.buf[UNIT(8) + 24] ^= 1; /* record 7 (after checkpoint 5 and its block) */
-	rechain_from(ms.buf, ms.len, 7);
-	v = verify(ms.buf, ms.len, hkey);
+	LOG_BUF[UNIT(8) + 24] ^= 1; /* record 7 (after checkpoint 5 and its block) */
+	rechain_from(LOG_BUF, LOG_LEN, 7);
+	v = verify(LOG_BUF, LOG_LEN, hkey);
 	assert_int_equal(v->err, RVM_E_BADSIG);
 	assert_int_equal(v->where, RVM_WHERE_SIGNATURE);
 	assert_true(v->bad_seq == 11); /* the first checkpoint after the forgery */
@@ -258,24 +226,24 @@ static void test_torn_tails(void **state)
 
 	(void)state;
 	make_log(RVM_CHAIN_SHA256, RVM_SIG_HMAC_SHA256, 4, 10);
-	full = ms.len;
+	full = LOG_LEN;
 	/* Mid-record: the partial unit is ignored, everything before verifies. */
-	v = verify(ms.buf, UNIT(7) + 20, hkey);
+	v = verify(LOG_BUF, UNIT(7) + 20, hkey);
 	assert_int_equal(v->err, RVM_OK);
 	assert_true(v->torn_bytes == 20 && v->records == 6 && !v->clean);
 	assert_true(v->pinned && v->last_pinned_seq == 4);
 	/* At a unit boundary without the shutdown checkpoint: not clean, unpinned tail. */
-	v = verify(ms.buf, UNIT(8), hkey);
+	v = verify(LOG_BUF, UNIT(8), hkey);
 	assert_int_equal(v->err, RVM_OK);
 	assert_true(v->torn_bytes == 0 && v->records == 7 && !v->clean && v->last_pinned_seq == 4);
 	/* A checkpoint record whose signature block never arrived. */
-	v = verify(ms.buf, UNIT(5), hkey);
+	v = verify(LOG_BUF, UNIT(5), hkey);
 	assert_int_equal(v->err, RVM_OK);
 	assert_true(v->torn_checkpoint && v->records == 5 && !v->pinned);
-	v = verify(ms.buf, UNIT(5) + 30, hkey);
+	v = verify(LOG_BUF, UNIT(5) + 30, hkey);
 	assert_true(v->torn_checkpoint && v->torn_bytes == 30);
 	/* The whole file is clean. */
-	v = verify(ms.buf, full, hkey);
+	v = verify(LOG_BUF, full, hkey);
 	assert_true(v->clean && v->torn_bytes == 0);
 }
 
@@ -288,11 +256,11 @@ static void test_keys(void **state)
 	make_log(RVM_CHAIN_SHA256, RVM_SIG_HMAC_SHA256, 4, 10);
 	memcpy(other, hkey, 32);
 	other[0] ^= 1;
-	v = verify(ms.buf, ms.len, other);
+	v = verify(LOG_BUF, LOG_LEN, other);
 	assert_int_equal(v->err, RVM_E_BADSIG);
 	assert_int_equal(v->where, RVM_WHERE_HEADER);
 	/* Without the HMAC key the chain still verifies; signatures are unchecked. */
-	v = verify(ms.buf, ms.len, NULL);
+	v = verify(LOG_BUF, LOG_LEN, NULL);
 	assert_int_equal(v->err, RVM_OK);
 	assert_false(v->sig_checked);
 	assert_false(v->pinned);
@@ -305,19 +273,19 @@ static void test_unsigned_and_fnv_logs(void **state)
 
 	(void)state;
 	make_log(RVM_CHAIN_FNV1A, RVM_SIG_NONE, 4, 20);
-	v = verify(ms.buf, ms.len, NULL);
+	v = verify(LOG_BUF, LOG_LEN, NULL);
 	assert_int_equal(v->err, RVM_OK);
 	assert_true(v->records == wlog.next_seq && v->clean && !v->sig_checked);
 	/* Expecting signatures from an unsigned log is a downgrade, not a pass. */
-	v = verify(ms.buf, ms.len, hkey);
+	v = verify(LOG_BUF, LOG_LEN, hkey);
 	assert_int_equal(v->err, RVM_E_BADSIG);
 	assert_int_equal(v->where, RVM_WHERE_HEADER);
-	ms.buf[UNIT(9) + 33] ^= 0x10;
-	v = verify(ms.buf, ms.len, NULL);
+	LOG_BUF[UNIT(9) + 33] ^= 0x10;
+	v = verify(LOG_BUF, LOG_LEN, NULL);
 	assert_int_equal(v->err, RVM_E_TAMPER);
 	assert_true(v->bad_seq == 9);
 	make_log(RVM_CHAIN_FNV1A, RVM_SIG_HMAC_SHA256, 4, 20);
-	v = verify(ms.buf, ms.len, hkey);
+	v = verify(LOG_BUF, LOG_LEN, hkey);
 	assert_int_equal(v->err, RVM_OK);
 	assert_true(v->pinned && v->clean && v->signatures_ok == v->checkpoints);
 }
@@ -325,8 +293,8 @@ static void test_unsigned_and_fnv_logs(void **state)
 /* Unit index of the first record flagged BATCH in ms (an unsigned log: no signature blocks). */
 static size_t first_batch_unit(void)
 {
-	for (size_t u = 0; UNIT(u) + 64 <= ms.len; u++)
-		if (rvm_load_le16(ms.buf + UNIT(u) + 18) & RVM_WF_BATCH)
+	for (size_t u = 0; UNIT(u) + 64 <= LOG_LEN; u++)
+		if (rvm_load_le16(LOG_BUF + UNIT(u) + 18) & RVM_WF_BATCH)
 			return u;
 	fail();
 	return 0;
@@ -338,40 +306,36 @@ static size_t first_batch_unit(void)
  */
 static void test_batch_fold_flags(void **state)
 {
-	static struct rvm_platform plat;
 	struct rvm_witness_config c = {.chain = RVM_CHAIN_SHA256, .sig = RVM_SIG_NONE};
 	const struct rvm_witness_verdict *v;
 	size_t u;
 
 	(void)state;
-	free(ms.buf);
-	memset(&ms, 0, sizeof(ms));
-	plat = (struct rvm_platform){
-		.ctx = &ms, .now_ns = ms_now, .sink_append = ms_append, .sink_sync = ms_sync};
+	rvm_memplat_reset(&ms, &plat, 1000, 0);
 	memset(c.boot_nonce, 7, 16);
 	assert_int_equal(rvm_witness_init(&wlog, &plat, &c), RVM_OK);
 	for (uint64_t i = 0; i < 4; i++)
 		assert_int_equal(rvm_witness_batch_add(&wlog, RVM_ACT_IPC_SEND, 3, 9, i), RVM_OK);
 	assert_int_equal(rvm_witness_close(&wlog), RVM_OK);
-	v = verify(ms.buf, ms.len, NULL);
+	v = verify(LOG_BUF, LOG_LEN, NULL);
 	assert_int_equal(v->err, RVM_OK);
 	assert_true(v->clean);
 	u = first_batch_unit();
-	assert_int_equal(rvm_load_le16(ms.buf + UNIT(u) + 18), RVM_WF_BATCH | RVM_WF_WORDFOLD);
+	assert_int_equal(rvm_load_le16(LOG_BUF + UNIT(u) + 18), RVM_WF_BATCH | RVM_WF_WORDFOLD);
 	/* The flag is covered by the chain: dropping it alone is tampering. */
-	ms.buf[UNIT(u) + 18] &= (uint8_t)~RVM_WF_WORDFOLD;
-	v = verify(ms.buf, ms.len, NULL);
+	LOG_BUF[UNIT(u) + 18] &= (uint8_t)~RVM_WF_WORDFOLD;
+	v = verify(LOG_BUF, LOG_LEN, NULL);
 	assert_int_equal(v->err, RVM_E_TAMPER);
 	assert_true(v->bad_seq == u);
 	/* A batch record as a log from before the flag has it, chained as written: verifies. */
-	rechain_from(ms.buf, ms.len, u);
-	v = verify(ms.buf, ms.len, NULL);
+	rechain_from(LOG_BUF, LOG_LEN, u);
+	v = verify(LOG_BUF, LOG_LEN, NULL);
 	assert_int_equal(v->err, RVM_OK);
 	assert_true(v->clean);
 	/* WORDFOLD on a record that is not a batch: corrupt, even when chained as written. */
-	rvm_store_le16(ms.buf + UNIT(u) + 18, RVM_WF_WORDFOLD);
-	rechain_from(ms.buf, ms.len, u);
-	v = verify(ms.buf, ms.len, NULL);
+	rvm_store_le16(LOG_BUF + UNIT(u) + 18, RVM_WF_WORDFOLD);
+	rechain_from(LOG_BUF, LOG_LEN, u);
+	v = verify(LOG_BUF, LOG_LEN, NULL);
 	assert_int_equal(v->err, RVM_E_CORRUPT);
 	assert_true(v->bad_seq == u);
 }
@@ -392,10 +356,10 @@ static void test_bad_input(void **state)
 	v = verify(junk, 5, NULL);
 	assert_int_equal(v->err, RVM_E_FORMAT);
 	make_log(RVM_CHAIN_SHA256, RVM_SIG_NONE, 0, 3);
-	v = verify(ms.buf, 100, NULL);
+	v = verify(LOG_BUF, 100, NULL);
 	assert_int_equal(v->err, RVM_E_TRUNCATED);
 	/* A record region of pure garbage after a good header: tamper at seq 0. */
-	memcpy(junk, ms.buf, RVM_WFILE_HEADER_SIZE);
+	memcpy(junk, LOG_BUF, RVM_WFILE_HEADER_SIZE);
 	v = verify(junk, sizeof(junk), NULL);
 	assert_int_equal(v->err, RVM_E_TAMPER);
 	assert_true(v->bad_seq == 0);
@@ -415,44 +379,45 @@ static void test_ed25519_log(void **state)
 
 	(void)state;
 	make_log(RVM_CHAIN_SHA256, RVM_SIG_ED25519, 5, 17);
-	assert_int_equal(rvm_witness_header_decode(ms.buf, ms.len, &h), RVM_OK);
+	assert_int_equal(rvm_witness_header_decode(LOG_BUF, LOG_LEN, &h), RVM_OK);
 	assert_memory_equal(h.key, ed_pk, 32);
 	/* Walk the chain with libsodium's SHA-256 and check every block with its Ed25519. */
 	memcpy(d, h.genesis, 32);
-	for (off = RVM_WFILE_HEADER_SIZE; off + 64 <= ms.len; off += 64, seq++) {
+	for (off = RVM_WFILE_HEADER_SIZE; off + 64 <= LOG_LEN; off += 64, seq++) {
 		uint8_t in[96], msg[RVM_WITNESS_CKPT_MSG];
 
 		memcpy(in, d, 32);
-		memcpy(in + 32, ms.buf + off, 64);
+		memcpy(in + 32, LOG_BUF + off, 64);
 		memset(in + 88, 0, 8);
 		crypto_hash_sha256(d, in, sizeof(in));
-		assert_memory_equal(ms.buf + off + 56, d, 8);
-		if (!(rvm_load_le16(ms.buf + off + 18) & RVM_WF_SIGNATURE))
+		assert_memory_equal(LOG_BUF + off + 56, d, 8);
+		if (!(rvm_load_le16(LOG_BUF + off + 18) & RVM_WF_SIGNATURE))
 			continue;
 		off += 64;
 		rvm_witness_ckpt_message(seq, d, msg);
-		assert_int_equal(crypto_sign_verify_detached(ms.buf + off, msg, sizeof(msg), ed_pk), 0);
+		assert_int_equal(crypto_sign_verify_detached(LOG_BUF + off, msg, sizeof(msg), ed_pk),
+				 0);
 		blocks++;
 	}
 	assert_int_equal(blocks, 4);
-	v = verify(ms.buf, ms.len, ed_pk);
+	v = verify(LOG_BUF, LOG_LEN, ed_pk);
 	assert_int_equal(v->err, RVM_OK);
 	assert_true(v->key_trusted && v->pinned && v->clean && v->signatures_ok == v->checkpoints);
 	assert_true(v->checkpoints == 4);
 	/* Without a trusted key the header's key is used, and the verdict says so. */
-	v = verify(ms.buf, ms.len, NULL);
+	v = verify(LOG_BUF, LOG_LEN, NULL);
 	assert_int_equal(v->err, RVM_OK);
 	assert_true(v->sig_checked && !v->key_trusted);
 	/* Another trusted key: refused at the header. */
 	crypto_sign_keypair(other_pk, other_sk);
-	v = verify(ms.buf, ms.len, other_pk);
+	v = verify(LOG_BUF, LOG_LEN, other_pk);
 	assert_int_equal(v->err, RVM_E_BADSIG);
 	assert_int_equal(v->where, RVM_WHERE_HEADER);
 	/* Each byte of the last signature block matters. */
 	for (size_t i = 0; i < 64; i++) {
-		ms.buf[ms.len - 64 + i] ^= 0x20;
-		v = verify(ms.buf, ms.len, ed_pk);
-		ms.buf[ms.len - 64 + i] ^= 0x20;
+		LOG_BUF[LOG_LEN - 64 + i] ^= 0x20;
+		v = verify(LOG_BUF, LOG_LEN, ed_pk);
+		LOG_BUF[LOG_LEN - 64 + i] ^= 0x20;
 		assert_int_equal(v->err, RVM_E_BADSIG);
 		assert_int_equal(v->where, RVM_WHERE_SIGNATURE);
 		assert_true(v->bad_seq == wlog.next_seq - 1);
@@ -470,19 +435,19 @@ static void test_resigned_log_fails_against_expected_key(void **state)
 	memcpy(pk1, ed_pk, 32);
 	crypto_sign_keypair(ed_pk, ed_sk);
 	make_log(RVM_CHAIN_SHA256, RVM_SIG_ED25519, 4, 9); /* same content, new key */
-	v = verify(ms.buf, ms.len, ed_pk);
+	v = verify(LOG_BUF, LOG_LEN, ed_pk);
 	assert_int_equal(v->err, RVM_OK);
-	v = verify(ms.buf, ms.len, pk1);
+	v = verify(LOG_BUF, LOG_LEN, pk1);
 	assert_int_equal(v->err, RVM_E_BADSIG);
 	/* Swap in the expected key's id in the header (re-sealing it): signatures then fail. */
-	memcpy(ms.buf + 80, pk1, 32);
+	memcpy(LOG_BUF + 80, pk1, 32);
 	{
 		uint8_t d[32];
 
-		rvm_sha256(NULL, ms.buf, 120, d);
-		memcpy(ms.buf + 120, d, 8);
+		rvm_sha256(NULL, LOG_BUF, 120, d);
+		memcpy(LOG_BUF + 120, d, 8);
 	}
-	v = verify(ms.buf, ms.len, pk1);
+	v = verify(LOG_BUF, LOG_LEN, pk1);
 	assert_int_equal(v->err, RVM_E_BADSIG);
 	assert_int_equal(v->where, RVM_WHERE_SIGNATURE);
 	assert_true(v->bad_seq == 4);
@@ -505,7 +470,7 @@ static void test_callback_sees_records_in_order(void **state)
 	make_log(RVM_CHAIN_SHA256, RVM_SIG_HMAC_SHA256, 7, 40);
 	cb_next = 0;
 	rvm_witness_reader_init(&rd, NULL, hkey, count_cb, NULL);
-	assert_int_equal(rvm_witness_reader_feed(&rd, ms.buf, ms.len), RVM_OK);
+	assert_int_equal(rvm_witness_reader_feed(&rd, LOG_BUF, LOG_LEN), RVM_OK);
 	assert_int_equal(rvm_witness_reader_finish(&rd)->err, RVM_OK);
 	assert_true(cb_next == wlog.next_seq);
 }
@@ -533,6 +498,6 @@ int main(void)
 	crypto_sign_keypair(ed_pk, ed_sk);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 
-	free(ms.buf);
+	rvm_memplat_free(&ms);
 	return rc;
 }
