@@ -1,5 +1,6 @@
 /* kernel/agent_gpu_ckpt.c - an agent's GPU state at a checkpoint: captured with its snapshot,
- * brought back when it restarts from that snapshot, released when it restarts from its module. */
+ * brought back when it restarts from that snapshot, released when it restarts from its module or
+ * is stopped. */
 #include <rvm/bytes.h>
 #include <rvm/fnv.h>
 #include <rvm/world.h>
@@ -207,6 +208,16 @@ void rvm_agent_gpu_restart(struct rvm_agent *a, const uint8_t *blob, size_t len)
 		    a->gpu.snap[i].type == RVM_OBJ_GPU_KERNEL)
 			at0 += (uint32_t)a->gpu.snap[i].size;
 	}
+}
+
+void rvm_agent_gpu_release(struct rvm_agent *a)
+{
+	if (!a->w->gpu)
+		return;
+	/* Without a snapshot to go back to, the restart frees every object and stales every
+	 * name; no restart will ask for the capture again. */
+	rvm_agent_gpu_restart(a, NULL, 0);
+	drop_capture(a);
 }
 
 #endif

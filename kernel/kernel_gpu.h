@@ -52,6 +52,13 @@ void rvm_agent_gpu_capture(struct rvm_agent *a, const uint8_t *blob, size_t len)
  * leaves that name stale.
  */
 void rvm_agent_gpu_restart(struct rvm_agent *a, const uint8_t *blob, size_t len);
+/*
+ * a is stopped for good (F1's restart limit, F4): every object it names is freed through the
+ * gate (witnessed GPU_FREE, its budget charge given back) as a restart from its module does,
+ * every name goes stale and its capture leaves the capture store. Objects of the partition's
+ * other agents are not touched.
+ */
+void rvm_agent_gpu_release(struct rvm_agent *a);
 
 /* ---- The swarm (kernel_gpu.c); lock held ---- */
 
@@ -81,6 +88,10 @@ static inline void rvm_agent_gpu_capture(struct rvm_agent *a, const uint8_t *blo
 static inline void rvm_agent_gpu_restart(struct rvm_agent *a, const uint8_t *blob, size_t len)
 {
 	(void)a, (void)blob, (void)len;
+}
+static inline void rvm_agent_gpu_release(struct rvm_agent *a)
+{
+	(void)a;
 }
 static inline uint32_t rvm_kernel_gpu_uses(struct rvm_world *w, uint32_t from,
 					   struct rvm_split_use *u, uint32_t room)

@@ -241,7 +241,8 @@ static uint32_t op_agents_snapshot(void *ctx, uint32_t partition, struct rvm_ckp
 
 /*
  * F4. The log is durable already (the library synced it). A hosted swarm cannot reboot its
- * kernel under the other partitions, which keep running: the faulting agent is stopped.
+ * kernel under the other partitions, which keep running: the faulting agent is stopped and its
+ * GPU objects are freed.
  */
 static void op_kernel_restart(void *ctx, const struct rvm_fault *f)
 {
@@ -258,6 +259,8 @@ static void op_kernel_restart(void *ctx, const struct rvm_fault *f)
 	r->stopped++;
 	(void)rvm_witness_emit(&k->witness, RVM_ACT_AGENT_EXIT, RVM_WF_DENIED, a->part, a->id,
 			       a->restarts, RVM_E_TRAP, NULL);
+	/* Stopped for good: its GPU objects go now, not when its partition is reaped. */
+	rvm_agent_gpu_release(a);
 }
 
 static const struct rvm_recovery_ops swarm_ops = {

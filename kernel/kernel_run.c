@@ -61,9 +61,19 @@ static void recover_dc14(struct rvm_kernel *k, struct rvm_agent *a, enum rvm_was
 	rvm_kernel_note(k->w, act[cls <= RVM_F4 ? cls : RVM_F4], a->num, a->restarts, 1);
 }
 
+/* a is stopped for good (witnessed); its GPU objects are freed now rather than when its
+ * partition is reaped, so its siblings get their budget back. */
+static void stop(struct rvm_kernel *k, struct rvm_agent *a)
+{
+	a->state = RVM_AGENT_STOPPED;
+	(void)rvm_witness_emit(&k->witness, RVM_ACT_AGENT_EXIT, RVM_WF_DENIED, a->part, a->id,
+			       a->restarts, RVM_E_TRAP, NULL);
+	rvm_agent_gpu_release(a);
+}
+
 /* F1: the agent starts over (from its last snapshot when recovery is attached, else from its
  * module with its memory zeroed and its GPU objects released), witnessed; escalates to a stop
- * after RVM_AGENT_MAX_RESTARTS. */
+ * after RVM_AGENT_MAX_RESTARTS, which releases its GPU objects too. */
 static void recover(struct rvm_kernel *k, struct rvm_agent *a, enum rvm_wasm_trap trap)
 {
 	struct rvm_world *w = k->w;
@@ -84,9 +94,7 @@ static void recover(struct rvm_kernel *k, struct rvm_agent *a, enum rvm_wasm_tra
 		return;
 	}
 	if (a->restarts >= RVM_AGENT_MAX_RESTARTS) {
-		a->state = RVM_AGENT_STOPPED;
-		(void)rvm_witness_emit(&k->witness, RVM_ACT_AGENT_EXIT, RVM_WF_DENIED, a->part,
-				       a->id, a->restarts, RVM_E_TRAP, NULL);
+		stop(k, a);
 		return;
 	}
 	a->restarts++;
@@ -98,6 +106,7 @@ static void recover(struct rvm_kernel *k, struct rvm_agent *a, enum rvm_wasm_tra
 			       a->part, a->id, a->restarts, err, NULL);
 	if (err != RVM_OK) {
 		a->state = RVM_AGENT_STOPPED;
+		rvm_agent_gpu_release(a); /* its names went stale above; nothing is left to free */
 		return;
 	}
 	(void)rvm_agent_journal_start(a);

@@ -967,6 +967,103 @@ static void test_f1_without_recovery_releases_gpu(void **state)
 	fx_free(f);
 }
 
+/*
+ * An agent stopped for good gives its GPU objects back at once: after F1's restart limit (the run
+ * loop's stop, with and without recovery attached) and at F4 (recovery's stop). Every object it
+ * named is freed through the gate (one witnessed GPU_FREE each), the partition's memory use drops
+ * by exactly its buffers, its capture leaves the store, and its sibling in the same partition
+ * keeps its buffer, contents and all. Before, they stayed charged until the partition was reaped.
+ */
+static void stop_releases(bool recovery, bool f4)
+{
+	struct fx *f = fx_new();
+	struct rvm_agent *a, *b;
+	uint64_t dev, ctx, q, k, bdev, bctx, bq, bk;
+	int64_t abuf, bbuf;
+	const struct rvm_gpu_context *cx;
+	struct rvm_ckpt_info info;
+	size_t frees;
+	uint32_t n, live;
+
+	if (!f)
+		skip();
+	if (recovery)
+		attach_recovery(f);
+	a = agent(f, 8, 0);
+	b = sibling(f, a);
+	grant(f, a, RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, big);
+	cx = rvm_gpu_context_of(&f->gs, a->part);
+	run_to_idle(f, a);
+	run_to_idle(f, b);
+	setup_calls(a, &dev, &ctx, &q, &k);
+	setup_calls(b, &bdev, &bctx, &bq, &bk);
+	abuf = ok_call(a, "gpu_alloc", ctx, 4000, 0, 0, 0);
+	bbuf = ok_call(b, "gpu_alloc", bctx, 1000, 0, 0, 0);
+	assert_true(abuf > 0 && bbuf > 0);
+	fill(a, abuf, 0, 4000, 3);
+	fill(b, bbuf, 0, 1000, 9);
+	if (recovery) {
+		/* Both captured with their snapshots: a's capture must leave the store too. */
+		assert_int_equal(rvm_kernel_checkpoint(&f->tw.kern, a->part, &info), RVM_OK);
+		assert_true(a->gpu.snap_len >= 4000 && b->gpu.snap_len >= 1000);
+		assert_int_equal(f->gs.capture_len, a->gpu.snap_len + b->gpu.snap_len);
+	}
+	n = held(a);
+	assert_true(n >= 3);
+	live = live_objects(&f->gs);
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 5000);
+	frees = count(f, RVM_ACT_GPU_FREE, RVM_OK);
+	if (f4) {
+		struct rvm_fault ft = {.kind = RVM_FAULT_KERNEL, .partition = a->part,
+				       .agent = a->num, .seq = RVM_SEQ_NONE};
+		struct rvm_recovery_result res;
+
+		assert_int_equal(rvm_recovery_handle(&f->tw.rec->rec, &ft, 0, &res), RVM_OK);
+		assert_int_equal(res.cls, RVM_F4);
+		assert_int_equal(f->tw.rec->stopped, 1);
+	} else {
+		/* Its restarts are used up: the next trap stops it. */
+		a->restarts = RVM_AGENT_MAX_RESTARTS;
+		assert_int_equal(rvm_kernel_inject_fault(&f->tw.kern, a->num), RVM_OK);
+		rvm_tw_run_until(&f->tw, &a->traps, 1, 100, 200000);
+		assert_int_equal(a->traps, 1);
+	}
+	assert_int_equal(a->state, RVM_AGENT_STOPPED);
+	assert_int_equal(count(f, RVM_ACT_GPU_FREE, RVM_OK), frees + n);
+	assert_int_equal(held(a), 0);
+	assert_int_equal(live_objects(&f->gs), live - n);
+	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 1000);
+	assert_int_equal(a->gpu.snap_len, 0);
+	assert_int_equal(f->gs.capture_len, b->gpu.snap_len);
+	/* Its names are stale; the sibling's still work, and its partition's context lives on. */
+	assert_int_equal(ok_call(a, "gpu_read", (uint64_t)abuf, 0, SCR, 16, 0),
+			 -(int64_t)RVM_E_STALE);
+	check(b, bbuf, 1000, 9);
+	assert_true(held(b) >= 3);
+	assert_non_null(rvm_gpu_context_of(&f->gs, b->part));
+	assert_true(ok_call(b, "gpu_alloc", bctx, 64, 0, 0, 0) > 0);
+	assert_int_equal(rvm_gpu_check_invariants(&f->gs), RVM_OK);
+	fx_free(f);
+}
+
+static void test_stop_releases_gpu(void **state)
+{
+	(void)state;
+	stop_releases(false, false);
+}
+
+static void test_stop_releases_gpu_with_recovery(void **state)
+{
+	(void)state;
+	stop_releases(true, false);
+}
+
+static void test_f4_stop_releases_gpu(void **state)
+{
+	(void)state;
+	stop_releases(true, true);
+}
+
 /* The OpenCL source an agent ships for its reduce kernel (the cpu backend runs reduce by name;
  * a real device builds the source, so a rebuild must have it). */
 static const char reduce_src[] =
@@ -1184,6 +1281,9 @@ int main(void)
 		cmocka_unit_test(test_f1_restart_from_snapshot_restores_gpu),
 		cmocka_unit_test(test_f1_restart_from_module_releases_gpu),
 		cmocka_unit_test(test_f1_without_recovery_releases_gpu),
+		cmocka_unit_test(test_stop_releases_gpu),
+		cmocka_unit_test(test_stop_releases_gpu_with_recovery),
+		cmocka_unit_test(test_f4_stop_releases_gpu),
 		cmocka_unit_test(test_f1_restore_rebuilds_freed_kernel),
 		cmocka_unit_test(test_kernel_source_over_limit_stays_stale),
 	};
