@@ -1,4 +1,4 @@
-/* kernel/nonce.c - nonce replay protection: a FIFO of recent nonces, a hash set, a low watermark. */
+/* kernel/nonce.c - nonce replay protection: a FIFO of recent nonces, rises + a hash set, a watermark. */
 #include <rvm/proof.h>
 
 #define SET_MASK (RVM_NONCE_SET - 1u)
@@ -53,22 +53,53 @@ static void set_remove(struct rvm_nonce_ring *r, uint64_t nonce)
 	r->set[i] = 0;
 }
 
+/* Whether nonce is one of the ring's rises: binary search (their values increase along rise[]). */
+static bool is_rise(const struct rvm_nonce_ring *r, uint64_t nonce)
+{
+	uint32_t lo = 0, n = r->rise_count;
+
+	while (n > 0) {
+		uint32_t half = n / 2;
+		uint64_t v = r->fifo[r->rise[(r->rise_head + lo + half) & (RVM_NONCE_RING - 1)]];
+
+		if (v == nonce)
+			return true;
+		if (v < nonce) {
+			lo += half + 1;
+			n -= half + 1;
+		} else {
+			n = half;
+		}
+	}
+	return false;
+}
+
 void rvm_nonce_init(struct rvm_nonce_ring *r)
 {
 	for (uint32_t i = 0; i < RVM_NONCE_SET; i++)
 		r->set[i] = 0;
-	for (uint32_t i = 0; i < RVM_NONCE_RING; i++)
+	for (uint32_t i = 0; i < RVM_NONCE_RING; i++) {
 		r->fifo[i] = 0;
+		r->rise[i] = 0;
+	}
 	r->low_watermark = 0;
+	r->high = 0;
 	r->head = 0;
 	r->count = 0;
+	r->rise_head = 0;
+	r->rise_count = 0;
 }
 
 enum rvm_err rvm_nonce_check(const struct rvm_nonce_ring *r, uint64_t nonce)
 {
 	if (nonce == 0)
 		return RVM_E_INVAL;
-	if (nonce <= r->low_watermark || find(r, nonce) != RVM_NONCE_SET)
+	if (nonce <= r->low_watermark)
+		return RVM_E_REPLAY;
+	/* Above every nonce ever recorded: new, whatever the ring holds. */
+	if (nonce > r->high)
+		return RVM_OK;
+	if (find(r, nonce) != RVM_NONCE_SET || is_rise(r, nonce))
 		return RVM_E_REPLAY;
 	return RVM_OK;
 }
@@ -84,17 +115,31 @@ enum rvm_err rvm_nonce_accept(struct rvm_nonce_ring *r, uint64_t nonce)
 
 void rvm_nonce_record(struct rvm_nonce_ring *r, uint64_t nonce)
 {
+	const uint32_t mask = RVM_NONCE_RING - 1;
+
 	if (r->count == RVM_NONCE_RING) {
 		/* Full: the oldest leaves the ring; the watermark keeps refusing it. */
 		uint64_t old = r->fifo[r->head];
 
-		set_remove(r, old);
+		if (r->rise_count > 0 && r->rise[r->rise_head] == r->head) {
+			r->rise_head = (r->rise_head + 1) & mask;
+			r->rise_count--;
+		} else {
+			set_remove(r, old);
+		}
 		if (old > r->low_watermark)
 			r->low_watermark = old;
 		r->count--;
 	}
-	set_insert(r, nonce);
+	if (nonce > r->high) {
+		/* A rise: larger than every rise before it, so rise[] stays sorted. */
+		r->rise[(r->rise_head + r->rise_count) & mask] = (uint16_t)r->head;
+		r->rise_count++;
+		r->high = nonce;
+	} else {
+		set_insert(r, nonce);
+	}
 	r->fifo[r->head] = nonce;
-	r->head = (r->head + 1) & (RVM_NONCE_RING - 1);
+	r->head = (r->head + 1) & mask;
 	r->count++;
 }

@@ -103,27 +103,47 @@ enum rvm_err rvm_p2_epoch(uint64_t current, uint64_t presented);
 
 /*
  * Rule 6: nonce replay protection. Remembers the last RVM_NONCE_RING nonces
- * (FIFO) in an open-addressed set for O(1) lookups; a nonce leaving the ring
- * raises the low watermark to it if larger, and every nonce at or below the
- * watermark is refused. So a nonce is accepted at most once, ever. 0 is never
- * a valid nonce.
+ * (FIFO); a nonce leaving the ring raises the low watermark to it if larger,
+ * and every nonce at or below the watermark is refused. So a nonce is
+ * accepted at most once, ever. 0 is never a valid nonce.
+ *
+ * Lookups are O(1) for rising nonces (a counter, the common case) and
+ * O(log n) otherwise: a nonce above every nonce ever recorded (high) is new
+ * without a lookup. A recorded nonce above high is a "rise": the FIFO slots
+ * of the rises in the ring are kept in rise[], oldest first, and since each
+ * rise is larger than every nonce before it their values increase along
+ * rise[], so a binary search finds one. Every other ring entry is kept in an
+ * open-addressed set (linear probing, at most half full).
  */
 #ifndef RVM_NONCE_RING
 #if defined(RVM_PROFILE_SEED)
-#define RVM_NONCE_RING 256u /* 64 KB of RAM: 6 KiB of nonce memory */
+#define RVM_NONCE_RING 256u /* 64 KB of RAM: 6.5 KiB of nonce memory */
 #else
 #define RVM_NONCE_RING 4096u
 #endif
 #endif
 #define RVM_NONCE_SET (RVM_NONCE_RING * 2u)
 _Static_assert((RVM_NONCE_RING & (RVM_NONCE_RING - 1)) == 0, "nonce ring: power of two");
+_Static_assert(RVM_NONCE_RING <= 65536u, "nonce ring: rise[] holds 16-bit FIFO slots");
 
+/*
+ * Invariants: count <= RVM_NONCE_RING; the ring's entries are
+ * fifo[(head - count + i) % RING] for i < count, oldest first; each is
+ * > low_watermark and <= high; rise[(rise_head + k) % RING] for
+ * k < rise_count are the FIFO slots of the ring's rises, in FIFO order, with
+ * strictly increasing values; every other ring entry is in set, and set
+ * holds nothing else.
+ */
 struct rvm_nonce_ring {
 	uint64_t fifo[RVM_NONCE_RING]; /* insertion order */
-	uint64_t set[RVM_NONCE_SET];   /* linear probing; 0 = empty */
+	uint64_t set[RVM_NONCE_SET];   /* entries that were not rises; 0 = empty */
+	uint16_t rise[RVM_NONCE_RING]; /* FIFO slots of the rises, oldest first */
 	uint64_t low_watermark;
-	uint32_t head;  /* next fifo slot to write */
-	uint32_t count; /* nonces remembered, <= RVM_NONCE_RING */
+	uint64_t high;       /* largest nonce ever recorded; 0 before the first */
+	uint32_t head;       /* next fifo slot to write */
+	uint32_t count;      /* nonces remembered, <= RVM_NONCE_RING */
+	uint32_t rise_head;  /* rise[] index of the oldest rise */
+	uint32_t rise_count; /* rises in the ring */
 };
 
 void rvm_nonce_init(struct rvm_nonce_ring *n);

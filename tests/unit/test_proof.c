@@ -223,6 +223,76 @@ static void test_nonce_never_twice(void **state)
 	assert_true(ok > 10000);
 }
 
+/*
+ * Against an exact model of the rule (the last RVM_NONCE_RING accepted nonces
+ * plus the watermark of those that left), every answer matches: nothing
+ * remembered is accepted and nothing forgotten above the watermark is
+ * refused. Patterns: counter runs (rises, the O(1) path), steps back into the
+ * window (the set), replays of rises and of set entries, far jumps.
+ */
+static void test_nonce_matches_model(void **state)
+{
+	enum { UNIVERSE = 1u << 21 };
+	static struct rvm_nonce_ring r;
+	static uint8_t in_ring[UNIVERSE];
+	static uint64_t order[RVM_NONCE_RING];
+	uint64_t seed = 77, wm = 0, counter = 1, replays = 0, backs = 0;
+	uint32_t head = 0, count = 0;
+
+	(void)state;
+	rvm_nonce_init(&r);
+	for (uint32_t i = 0; i < 300000; i++) {
+		uint64_t x = rvm_test_rand(&seed), n;
+		enum rvm_err want, got;
+
+		switch (x % 8) {
+		case 0: /* a replay of a remembered nonce (a rise or not) */
+			n = count ? order[(head - 1 - (uint32_t)((x >> 8) % count)) &
+					  (RVM_NONCE_RING - 1)] : 0;
+			break;
+		case 1: /* a step back into the window */
+			n = counter > 64 ? counter - 1 - (x >> 8) % 64 : 1;
+			break;
+		case 2: /* a jump ahead: skipped nonces stay valid */
+			n = counter + (x >> 8) % 32;
+			break;
+		default: /* the counter */
+			n = counter;
+			break;
+		}
+		assert_true(n < UNIVERSE);
+		want = n == 0 ? RVM_E_INVAL : (n <= wm || in_ring[n]) ? RVM_E_REPLAY : RVM_OK;
+		assert_int_equal(rvm_nonce_check(&r, n), want);
+		got = rvm_nonce_accept(&r, n);
+		assert_int_equal(got, want);
+		if (got == RVM_E_REPLAY)
+			replays++;
+		if (got == RVM_OK && n < counter)
+			backs++;
+		if (got != RVM_OK)
+			continue;
+		if (count == RVM_NONCE_RING) {
+			uint64_t old = order[head];
+
+			in_ring[old] = 0;
+			wm = old > wm ? old : wm;
+			count--;
+		}
+		in_ring[n] = 1;
+		order[head] = n;
+		head = (head + 1) & (RVM_NONCE_RING - 1);
+		count++;
+		if (n >= counter)
+			counter = n + 1;
+		assert_int_equal(r.count, count);
+		assert_true(r.low_watermark == wm);
+	}
+	/* Every path was taken often. */
+	assert_true(replays > 10000);
+	assert_true(backs > 10000);
+	assert_true(r.rise_count > 0 && r.rise_count < RVM_NONCE_RING);
+}
+
 /* Regression: TOCTOU in quota check. There is only check-and-record. */
 static void test_regression_quota_no_toctou(void **state)
 {
@@ -368,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_p2_lease_epoch),
 		cmocka_unit_test(test_regression_nonce_ring),
 		cmocka_unit_test(test_nonce_never_twice),
+		cmocka_unit_test(test_nonce_matches_model),
 		cmocka_unit_test(test_regression_quota_no_toctou),
 		cmocka_unit_test(test_regression_merge_preconditions),
 		cmocka_unit_test(test_p3_chain),
