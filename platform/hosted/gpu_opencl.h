@@ -4,6 +4,7 @@
 #define RVM_GPU_OPENCL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <CL/cl.h>
 
@@ -27,6 +28,12 @@ const struct rvm_gpu_backend *rvm_gpu_opencl_backend(void);
 const char *rvm_gpu_opencl_name(const struct rvm_gpu_opencl *o);
 /* The last build log (empty when the last build succeeded). */
 const char *rvm_gpu_opencl_build_log(const struct rvm_gpu_opencl *o);
+/*
+ * How long the device's next command waits after a launch completes (ns): OCL_SETTLE_CPU_NS on a
+ * CPU device (PoCL), 0 on others, or RVM_OPENCL_SETTLE_NS (0-100000) when set at open; an
+ * invalid value is reported on stderr and ignored.
+ */
+uint64_t rvm_gpu_opencl_settle_ns(const struct rvm_gpu_opencl *o);
 /* The raw objects, for measuring RVM against plain OpenCL on the same device. */
 cl_context rvm_gpu_opencl_context(const struct rvm_gpu_opencl *o);
 cl_device_id rvm_gpu_opencl_device(const struct rvm_gpu_opencl *o);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rvm/gpu.h>
 
@@ -241,6 +242,84 @@ static void test_deadline_inside_poll(void **state)
 		assert_int_equal(rvm_gpu_launch(&o->gs, P_A, &r), RVM_OK);
 }
 
+/* The settle time after a launch: by device type, RVM_OPENCL_SETTLE_NS when valid, else ignored. */
+static void test_settle(void **state)
+{
+	const struct {
+		const char *env;
+		long want; /* -1: the device's default */
+	} cases[] = {{NULL, -1}, {"0", 0}, {"25000", 25000}, {"100000", 100000},
+		     {"100001", -1}, {"4us", -1}, {"-5", -1}, {"", -1}};
+	struct ocl_fixture *o = *state;
+	cl_device_type type = 0;
+	uint64_t dflt;
+
+	if (!o)
+		skip();
+	clGetDeviceInfo(rvm_gpu_opencl_device(o->ocl), CL_DEVICE_TYPE, sizeof(type), &type, NULL);
+	dflt = (type & CL_DEVICE_TYPE_CPU) ? 4000u : 0u;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rvm_gpu_opencl *g = NULL;
+		char msg[256];
+
+		if (cases[i].env)
+			setenv("RVM_OPENCL_SETTLE_NS", cases[i].env, 1);
+		else
+			unsetenv("RVM_OPENCL_SETTLE_NS");
+		assert_int_equal(rvm_gpu_opencl_open(NULL, &g, msg, sizeof(msg)), RVM_OK);
+		assert_int_equal(rvm_gpu_opencl_settle_ns(g),
+				 cases[i].want < 0 ? dflt : (uint64_t)cases[i].want);
+		rvm_gpu_opencl_close(g);
+	}
+	unsetenv("RVM_OPENCL_SETTLE_NS");
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The settle time is kept between a launch's completion and the device's next command: with
+ * 100 us, 21 back-to-back launches of an empty kernel take at least 20 x 100 us (a lower bound,
+ * which no machine's speed can break), and each still runs.
+ */
+static void test_settle_spaces_launches(void **state)
+{
+	static const char empty[] = "__kernel void empty(void) { }\n";
+	const struct rvm_gpu_backend *be = rvm_gpu_opencl_backend();
+	struct ocl_fixture *o = *state;
+	struct rvm_gpu_launch_cfg cfg;
+	struct rvm_gpu_opencl *g = NULL;
+	struct rvm_gpu_run run;
+	uint64_t q, k, t0;
+	char msg[256];
+
+	if (!o)
+		skip();
+	setenv("RVM_OPENCL_SETTLE_NS", "100000", 1);
+	assert_int_equal(rvm_gpu_opencl_open(NULL, &g, msg, sizeof(msg)), RVM_OK);
+	unsetenv("RVM_OPENCL_SETTLE_NS");
+	assert_int_equal(be->queue_create(g, &q), RVM_OK);
+	assert_int_equal(be->kernel_load(g, empty, sizeof(empty) - 1, "empty", &k), RVM_OK);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dims = 1;
+	for (unsigned d = 0; d < RVM_GPU_DIMS; d++)
+		cfg.local[d] = 1, cfg.groups[d] = 1;
+	cfg.timeout_ns = 5000000000ull;
+	assert_int_equal(be->launch(g, q, k, &cfg, NULL, 0, &run), RVM_OK); /* compiles */
+	t0 = now_ns();
+	for (int i = 0; i < 21; i++)
+		assert_int_equal(be->launch(g, q, k, &cfg, NULL, 0, &run), RVM_OK);
+	assert_true(now_ns() - t0 >= 20u * 100000u);
+	be->kernel_free(g, k);
+	be->queue_free(g, q);
+	rvm_gpu_opencl_close(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +328,8 @@ int main(void)
 		cmocka_unit_test(test_build_error),
 		cmocka_unit_test(test_deadline_and_recovery),
 		cmocka_unit_test(test_deadline_inside_poll),
+		cmocka_unit_test(test_settle),
+		cmocka_unit_test(test_settle_spaces_launches),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
