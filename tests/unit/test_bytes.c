@@ -38,6 +38,59 @@ static void test_move_overlaps(void **state)
 	}
 }
 
+/*
+ * rvm_memmove against a reference (copy out, then copy in) for every source alignment, every
+ * length up to 80 and every distance between the ranges from "disjoint below" through every
+ * overlap to "disjoint above": both copy directions, aligned and unaligned words, the byte
+ * heads and tails. The whole buffer is compared, so a stray store outside the range shows.
+ */
+static void test_move_every_offset(void **state)
+{
+	static _Alignas(64) uint8_t buf[320], ref[320], orig[320], tmp[80];
+	uint64_t seed = 7;
+	size_t cases = 0;
+
+	(void)state;
+	rvm_test_fill(&seed, orig, sizeof(orig));
+	for (size_t so = 0; so < 16; so++)
+		for (size_t n = 0; n <= 80; n++)
+			for (long delta = -(long)n - 9; delta <= (long)n + 9; delta++) {
+				size_t s = 112 + so, d = (size_t)((long)s + delta);
+
+				memcpy(buf, orig, sizeof(buf));
+				memcpy(ref, orig, sizeof(ref));
+				memcpy(tmp, orig + s, n);
+				memcpy(ref + d, tmp, n);
+				assert_ptr_equal(rvm_memmove(buf + d, buf + s, n), buf + d);
+				if (memcmp(buf, ref, sizeof(buf)) != 0)
+					fail_msg("memmove src+%zu dst%+ld len %zu", so, delta, n);
+				cases++;
+			}
+	assert_int_equal(cases, 16 * 81 * 99);
+}
+
+/* rvm_memcpy for every pair of source and destination alignments and lengths to 80 and beyond. */
+static void test_copy_every_alignment(void **state)
+{
+	static _Alignas(64) uint8_t src[400], a[400], b[400];
+	static const size_t lens[] = { 0, 1, 7, 8, 9, 15, 16, 17, 31, 63, 64, 65, 79, 80, 300 };
+	uint64_t seed = 3;
+
+	(void)state;
+	rvm_test_fill(&seed, src, sizeof(src));
+	for (size_t so = 0; so < 16; so++)
+		for (size_t dof = 0; dof < 16; dof++)
+			for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+				memset(a, 0xAA, sizeof(a));
+				memset(b, 0xAA, sizeof(b));
+				assert_ptr_equal(rvm_memcpy(a + dof, src + so, lens[i]), a + dof);
+				memcpy(b + dof, src + so, lens[i]);
+				if (memcmp(a, b, sizeof(a)) != 0)
+					fail_msg("memcpy src+%zu dst+%zu len %zu", so, dof,
+						 lens[i]);
+			}
+}
+
 static void test_set_cmp_len(void **state)
 {
 	uint8_t a[40];
@@ -115,6 +168,8 @@ int main(void)
 		cmocka_unit_test(test_copy_matches_libc), cmocka_unit_test(test_move_overlaps),
 		cmocka_unit_test(test_set_cmp_len),       cmocka_unit_test(test_ct_equal),
 		cmocka_unit_test(test_endian),            cmocka_unit_test(test_set_wipe_words),
+		cmocka_unit_test(test_move_every_offset),
+		cmocka_unit_test(test_copy_every_alignment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
