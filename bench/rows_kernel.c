@@ -1,5 +1,6 @@
 /* bench/rows_kernel.c - the full kernel: agent spawn vs fork+exec, agent IPC vs a pipe between processes. */
 #include <libgen.h>
+#include <sched.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -219,19 +220,62 @@ static double time_agent_ipc(struct kbench *b, uint64_t want)
 	return (double)(rvm_bench_now_ns() - t0) / (double)got;
 }
 
-/* Two processes, one pipe, 16-byte messages (the sensor's size). */
-static double time_pipe(uint64_t n)
+/*
+ * Where the pipe's two processes run. The pipe's cost swings with placement (one core: the
+ * writer fills the buffer, then the reader drains it; two cores: wake-ups cross cores), so the
+ * peer is timed in each and credited with its best: it is never measured handicapped.
+ */
+enum pipe_place { PIPE_FREE, PIPE_ONE_CORE, PIPE_TWO_CORES, PIPE_PLACES };
+static const char *const pipe_place_name[PIPE_PLACES] = { "unpinned", "one core", "two cores" };
+
+/* The CPUs the bench may use, and the two it pins to (cpu[1] = -1 with a single CPU). */
+struct pipe_cpus {
+	cpu_set_t all;
+	int cpu[2];
+};
+
+static void pipe_cpus_get(struct pipe_cpus *pc)
+{
+	int k = 0;
+
+	pc->cpu[0] = pc->cpu[1] = -1;
+	if (sched_getaffinity(0, sizeof(pc->all), &pc->all) != 0)
+		abort();
+	for (int c = 0; c < CPU_SETSIZE && k < 2; c++)
+		if (CPU_ISSET(c, &pc->all))
+			pc->cpu[k++] = c;
+}
+
+/* Pins the calling process to one CPU, or back to every allowed CPU (cpu < 0). */
+static void pin_to(const struct pipe_cpus *pc, int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	if (cpu >= 0)
+		CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(cpu_set_t), cpu >= 0 ? &one : &pc->all) != 0)
+		abort();
+}
+
+/* Two processes, one pipe, 16-byte messages (the sensor's size), placed as asked. */
+static double time_pipe(uint64_t n, enum pipe_place place, const struct pipe_cpus *pc)
 {
 	int fd[2];
+	int writer = place == PIPE_FREE ? -1 : pc->cpu[0];
+	int reader = place == PIPE_FREE ? -1 : place == PIPE_ONE_CORE ? pc->cpu[0] : pc->cpu[1];
 	pid_t pid;
 	char msg[16] = { 0 };
 	uint64_t t0;
+	double ns;
 	int st;
 
 	if (pipe(fd))
 		abort();
+	pin_to(pc, reader);
 	t0 = rvm_bench_now_ns();
 	if ((pid = fork()) == 0) {
+		pin_to(pc, writer);
 		close(fd[0]);
 		for (uint64_t i = 0; i < n; i++)
 			if (write(fd[1], msg, sizeof(msg)) != sizeof(msg))
@@ -251,30 +295,54 @@ static double time_pipe(uint64_t n)
 		}
 	}
 	close(fd[0]);
-	waitpid(pid, &st, 0);
-	return (double)(rvm_bench_now_ns() - t0) / (double)n;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		abort();
+	ns = (double)(rvm_bench_now_ns() - t0) / (double)n;
+	pin_to(pc, -1);
+	return ns;
 }
+
+#define IPC_ROUNDS 11
 
 static void run_agent_ipc(struct rvm_bench_result *out)
 {
 	struct kbench *b = kb_new("sensor");
-	double ours[9], peer[9];
+	struct pipe_cpus pc;
+	double ours[IPC_ROUNDS], peer[PIPE_PLACES][IPC_ROUNDS], best = 0;
+	int places = PIPE_PLACES, win = PIPE_FREE;
 
 	if (!b->bytes) {
 		snprintf(out->note, sizeof(out->note), "example agents not built");
 		kb_free(b);
 		return;
 	}
-	for (int r = 0; r < 9; r++) {
+	pipe_cpus_get(&pc);
+	if (pc.cpu[1] < 0)
+		places = PIPE_TWO_CORES; /* one CPU: no two-core placement */
+	/* Interleaved: every round times ours and the pipe in each placement under one load. */
+	for (int r = 0; r < IPC_ROUNDS; r++) {
 		ours[r] = time_agent_ipc(b, 20000);
-		peer[r] = time_pipe(200000);
+		for (int p = 0; p < places; p++)
+			peer[p][r] = time_pipe(100000, (enum pipe_place)p, &pc);
 	}
-	qsort(ours, 9, sizeof(double), cmp_d);
-	qsort(peer, 9, sizeof(double), cmp_d);
-	out->ours_ns = ours[4];
-	out->peer_ns = peer[4];
-	snprintf(out->note, sizeof(out->note), "%.2f M msgs/s vs %.2f M; ours gated, witnessed, journaled",
-		 1e3 / ours[4], 1e3 / peer[4]);
+	qsort(ours, IPC_ROUNDS, sizeof(double), cmp_d);
+	for (int p = 0; p < places; p++) {
+		qsort(peer[p], IPC_ROUNDS, sizeof(double), cmp_d);
+		if (p == PIPE_FREE || peer[p][IPC_ROUNDS / 2] < best) {
+			best = peer[p][IPC_ROUNDS / 2];
+			win = p;
+		}
+	}
+	fprintf(stderr, "agent_ipc: medians of %d rounds, ns/msg: ours %.1f; pipe", IPC_ROUNDS,
+		ours[IPC_ROUNDS / 2]);
+	for (int p = 0; p < places; p++)
+		fprintf(stderr, " %s %.1f%s", pipe_place_name[p], peer[p][IPC_ROUNDS / 2],
+			p + 1 < places ? "," : "\n");
+	out->ours_ns = ours[IPC_ROUNDS / 2];
+	out->peer_ns = best;
+	snprintf(out->note, sizeof(out->note),
+		 "%.2f vs %.2f M msg/s; pipe: best of %d placements (%s); ours gated, journaled",
+		 1e3 / out->ours_ns, 1e3 / best, places, pipe_place_name[win]);
 	kb_free(b);
 }
 RVM_BENCH_ROW(agent_ipc, "pipe between 2 processes", "faster than the pipe (ratio < 1)", run_agent_ipc)

@@ -63,7 +63,7 @@ int32_t rvm_chan_send(struct rvm_agent *a, uint32_t edge, const uint8_t *p, uint
 		struct rvm_ipc_desc d = { .region = 0, .tag = a->out[edge], .offset = slot,
 					  .length = len };
 
-		err = rvm_ipc_send_batched(&w->ipc, c->edge_src, c->edge.send, &d);
+		err = rvm_ipc_send_batched(&w->ipc, c->edge_src, c->edge.send, c->edge.id, &d);
 		if (err == RVM_E_FULL) {
 			c->refused++;
 			return -1;
@@ -151,7 +151,8 @@ int32_t rvm_chan_recv(struct rvm_agent *a, uint8_t *p, uint32_t cap)
 	len = c->len[slot];
 	if (c->via_edge[slot]) {
 		struct rvm_ipc_desc d;
-		enum rvm_err err = rvm_ipc_recv_batched(&w->ipc, c->edge_dst, c->edge.recv, &d);
+		enum rvm_err err = rvm_ipc_recv_batched(&w->ipc, c->edge_dst, c->edge.recv,
+							c->edge.id, &d);
 
 		/* The edge's ring mirrors the channel's newest messages, in order. */
 		if (err != RVM_OK || d.offset != slot || d.length != len)

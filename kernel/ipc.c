@@ -234,7 +234,8 @@ static void send_apply(void *ctx, const struct rvm_gate_req *req, uint64_t args[
 	args[1] = e->head - e->tail;
 }
 
-static enum rvm_err ipc_send(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
+/* edge: the edge the caller means, or RVM_OBJ_NULL for whatever the cap names. */
+static enum rvm_err ipc_send(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap, rvm_obj_id edge,
 			     const struct rvm_ipc_desc *d, uint32_t batch)
 {
 	struct edge_op op = { .ipc = ipc, .in = d, .caller = caller };
@@ -252,7 +253,7 @@ static enum rvm_err ipc_send(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap
 
 	if (!ipc || !d || caller >= RVM_CAP_TABLES)
 		return RVM_E_INVAL;
-	req.object = cap_object(ipc, caller, cap);
+	req.object = edge != RVM_OBJ_NULL ? edge : cap_object(ipc, caller, cap);
 	e = rvm_gate_invoke(ipc->parts->gate, &req);
 	if (e == RVM_E_FULL && op.ring_full)
 		op.edge->refused++;
@@ -262,13 +263,15 @@ static enum rvm_err ipc_send(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap
 enum rvm_err rvm_ipc_send(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
 			  const struct rvm_ipc_desc *d)
 {
-	return ipc_send(ipc, caller, cap, d, 0);
+	return ipc_send(ipc, caller, cap, RVM_OBJ_NULL, d, 0);
 }
 
 enum rvm_err rvm_ipc_send_batched(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
-				  const struct rvm_ipc_desc *d)
+				  rvm_obj_id edge, const struct rvm_ipc_desc *d)
 {
-	return ipc_send(ipc, caller, cap, d, RVM_GATE_BATCH);
+	if (edge == RVM_OBJ_NULL)
+		return RVM_E_INVAL;
+	return ipc_send(ipc, caller, cap, edge, d, RVM_GATE_BATCH);
 }
 
 static enum rvm_err recv_check(void *ctx, const struct rvm_gate_req *req,
@@ -299,7 +302,8 @@ static void recv_apply(void *ctx, const struct rvm_gate_req *req, uint64_t args[
 	args[1] = e->head - e->tail;
 }
 
-static enum rvm_err ipc_recv(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
+/* edge: the edge the caller means, or RVM_OBJ_NULL for whatever the cap names. */
+static enum rvm_err ipc_recv(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap, rvm_obj_id edge,
 			     struct rvm_ipc_desc *d, uint32_t batch)
 {
 	struct edge_op op = { .ipc = ipc, .out = d, .caller = caller };
@@ -316,18 +320,20 @@ static enum rvm_err ipc_recv(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap
 
 	if (!ipc || !d || caller >= RVM_CAP_TABLES)
 		return RVM_E_INVAL;
-	req.object = cap_object(ipc, caller, cap);
+	req.object = edge != RVM_OBJ_NULL ? edge : cap_object(ipc, caller, cap);
 	return rvm_gate_invoke(ipc->parts->gate, &req);
 }
 
 enum rvm_err rvm_ipc_recv(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
 			  struct rvm_ipc_desc *d)
 {
-	return ipc_recv(ipc, caller, cap, d, 0);
+	return ipc_recv(ipc, caller, cap, RVM_OBJ_NULL, d, 0);
 }
 
 enum rvm_err rvm_ipc_recv_batched(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
-				  struct rvm_ipc_desc *d)
+				  rvm_obj_id edge, struct rvm_ipc_desc *d)
 {
-	return ipc_recv(ipc, caller, cap, d, RVM_GATE_BATCH);
+	if (edge == RVM_OBJ_NULL)
+		return RVM_E_INVAL;
+	return ipc_recv(ipc, caller, cap, edge, d, RVM_GATE_BATCH);
 }

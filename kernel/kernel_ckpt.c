@@ -212,7 +212,8 @@ static void ckpt_durable(struct rvm_kernel_recovery *r, uint32_t p, uint64_t id)
 
 		r->inflight[p] = 0;
 		r->ckfail[p] = 0;
-		/* Unless a rollback stored a newer one meanwhile (synchronously). */
+		/* Unless a newer one is remembered already (never, with one in flight at a
+		 * time; cheap to keep true). */
 		if (!rp->nckpt || (rp->ckpt[rp->nckpt - 1] & SEQ_MASK) < (id & SEQ_MASK))
 			rvm_recovery_note_checkpoint(&r->rec, p, id, r->inflight_tag[p]);
 	}
@@ -266,6 +267,45 @@ uint32_t rvm_kernel_checkpoint_settle(struct rvm_kernel *k, bool wait)
 	return n;
 }
 
+/* A checkpoint of p could not be taken or handed over (err): counted, p's tapes keep asking. */
+static void count_failed(struct rvm_kernel_recovery *r, uint32_t p, enum rvm_err err)
+{
+	r->ckpt_failed++;
+	r->last_err = err;
+	r->ckfail_err[p] = err;
+	if (r->ckfail[p] < UINT8_MAX)
+		r->ckfail[p]++;
+}
+
+enum rvm_err rvm_kernel_checkpoint_store(struct rvm_kernel *k, uint32_t p, uint32_t n,
+					 struct rvm_ckpt_info *info)
+{
+	struct rvm_kernel_recovery *r = k->w->rec;
+	bool async = rvm_kernel_store_async(k);
+	enum rvm_err err;
+
+	/* Built here, under the lock (a consistent cut at its seq); written off it when the
+	 * platform can: the library's put is the asynchronous one for this call only. */
+	if (async)
+		r->store_plat.checkpoint_put = k->plat->checkpoint_put_async;
+	err = rvm_checkpoint_take(&r->ck, p, r->rec.agents, n, r->rec.buf, r->rec.cap, info);
+	r->store_plat.checkpoint_put = k->plat->checkpoint_put;
+	if (err != RVM_OK) {
+		count_failed(r, p, err);
+		return err;
+	}
+	/* The agents' tapes start again at their snapshots here, once the store has them. */
+	for (uint32_t i = 0; i < n; i++)
+		rvm_tape_cut(r, &k->w->agents[r->rec.agents[i].id], info->id);
+	r->inflight[p] = info->id;
+	r->inflight_tag[p] = rvm_load_le64(info->sha256);
+	if (async)
+		r->stores++;
+	else
+		ckpt_durable(r, p, info->id);
+	return RVM_OK;
+}
+
 /* Waits for p's checkpoint on its way to the store, if any (one at a time per partition). */
 static void settle_partition(struct rvm_kernel *k, struct rvm_kernel_recovery *r, uint32_t p)
 {
@@ -282,7 +322,6 @@ enum rvm_err rvm_kernel_checkpoint(struct rvm_kernel *k, uint32_t p, struct rvm_
 	struct rvm_ckpt_info local;
 	uint8_t d[RVM_SHA256_DIGEST];
 	uint32_t n = 0, members = 0;
-	bool async;
 	enum rvm_err err;
 
 	if (!k || !(w = k->w) || !(r = w->rec) || p < RVM_PART_FIRST || p >= RVM_KPARTS ||
@@ -306,36 +345,16 @@ enum rvm_err rvm_kernel_checkpoint(struct rvm_kernel *k, uint32_t p, struct rvm_
 	err = rvm_partition_digest_record(&r->space, p, agent_digest_cb, &dc, d, NULL);
 	if (err == RVM_OK)
 		err = rvm_kernel_snapshot_agents(r, p, &n);
-	/* Built here, under the lock (a consistent cut at its seq); written off it when the
-	 * platform can: the library's put is the asynchronous one for this call only. */
-	async = k->plat->checkpoint_put_async && k->plat->checkpoint_done;
-	if (async)
-		r->store_plat.checkpoint_put = k->plat->checkpoint_put_async;
 	if (err == RVM_OK)
-		err = rvm_checkpoint_take(&r->ck, p, r->rec.agents, n, r->rec.buf, r->rec.cap,
-					  &local);
-	r->store_plat.checkpoint_put = k->plat->checkpoint_put;
-	if (err != RVM_OK) {
-		r->ckpt_failed++;
-		r->last_err = err;
-		r->ckfail_err[p] = err;
-		if (r->ckfail[p] < UINT8_MAX)
-			r->ckfail[p]++;
+		err = rvm_kernel_checkpoint_store(k, p, n, &local);
+	else
+		count_failed(r, p, err);
+	if (err != RVM_OK)
 		return err;
-	}
-	/* The agents' tapes start again at their snapshots here, once the store has them. */
-	for (uint32_t i = 0; i < n; i++)
-		rvm_tape_cut(r, &w->agents[r->rec.agents[i].id], local.id);
 	r->checkpoints++;
 	r->ckpt_bytes += local.len;
 	if (local.len > r->ckpt_max)
 		r->ckpt_max = local.len;
-	r->inflight[p] = local.id;
-	r->inflight_tag[p] = rvm_load_le64(local.sha256);
-	if (async)
-		r->stores++;
-	else
-		ckpt_durable(r, p, local.id);
 	if (info)
 		*info = local;
 	return RVM_OK;

@@ -217,11 +217,20 @@ static enum rvm_err op_agents_rebuild(void *ctx, uint32_t partition, const struc
 	return first;
 }
 
-static uint32_t op_agents_snapshot(void *ctx, uint32_t partition, struct rvm_ckpt_agent *out,
-				   uint32_t max)
+/*
+ * The checkpoint a rollback takes afterwards: every ready agent of the partition as it is now,
+ * stored as any other (rvm_kernel_checkpoint_store: off the lock where the platform can, a
+ * restore base and the tapes' new start only once durable). An agent F3 skipped an input of has
+ * a tape that no longer follows from its old base (what came after the skipped message was
+ * never replayed): when the store may still fail, it is given up first, so a lost write leaves
+ * it restored without a re-run rather than re-run wrongly; durable, the checkpoint starts it a
+ * replayable tape. Returns the checkpoint's id, 0 when none was taken.
+ */
+static uint64_t op_checkpoint_after(void *ctx, uint32_t partition)
 {
 	struct rvm_kernel_recovery *r = ctx;
 	struct rvm_world *w = r->k->w;
+	struct rvm_ckpt_info info;
 	uint32_t n = 0;
 
 	/* Each agent's state here on record (a replay can start from this checkpoint). */
@@ -230,13 +239,14 @@ static uint32_t op_agents_snapshot(void *ctx, uint32_t partition, struct rvm_ckp
 		    w->agents[i].inst)
 			(void)rvm_agent_digest(&w->agents[i]);
 	r->snap_n = 0;
-	if (rvm_kernel_snapshot_agents(r, partition, &n) != RVM_OK || n > max)
-		return max + 1; /* no checkpoint after this rollback */
+	if (rvm_kernel_snapshot_agents(r, partition, &n) != RVM_OK)
+		return 0;
 	r->snap_n = n;
-	if (out != r->rec.agents)
-		for (uint32_t i = 0; i < n; i++)
-			out[i] = r->rec.agents[i];
-	return n;
+	if (r->skipped_agent != RVM_AGENT_NONE && rvm_kernel_store_async(r->k))
+		rvm_tape_lose(r, &w->agents[r->skipped_agent], RVM_E_STATE);
+	if (rvm_kernel_checkpoint_store(r->k, partition, n, &info) != RVM_OK)
+		return 0;
+	return info.id;
 }
 
 /*
@@ -267,8 +277,8 @@ static const struct rvm_recovery_ops swarm_ops = {
 	.agent_restart = op_agent_restart,
 	.quiesce = op_quiesce,
 	.agents_rebuild = op_agents_rebuild,
-	.agents_snapshot = op_agents_snapshot,
 	.kernel_restart = op_kernel_restart,
+	.checkpoint_after = op_checkpoint_after,
 };
 
 enum rvm_err rvm_kernel_recovery_attach(struct rvm_kernel *k, struct rvm_kernel_recovery *r,
@@ -335,21 +345,15 @@ enum rvm_err rvm_kernel_recovery_attach(struct rvm_kernel *k, struct rvm_kernel_
 }
 
 /*
- * The checkpoint a rollback took afterwards holds its agents as they are now: their tapes
- * start there. Without it, a tape F3 skipped an input of no longer matches its base (what it
- * holds after the skipped message was never replayed): it is no longer replayable.
+ * The checkpoint a rollback took afterwards (op_checkpoint_after) cut its agents' tapes, which
+ * start there once it is durable. Without it, a tape F3 skipped an input of no longer matches
+ * its base (what it holds after the skipped message was never replayed): it is no longer
+ * replayable.
  */
 static void after_handle(struct rvm_kernel_recovery *r, const struct rvm_recovery_result *res)
 {
-	struct rvm_world *w = r->k->w;
-
-	if (res->new_ckpt) {
-		for (uint32_t i = 0; i < r->snap_n; i++)
-			rvm_tape_reset(r, &w->agents[r->rec.agents[i].id], res->new_ckpt);
-		return;
-	}
-	if (r->skipped_agent != RVM_AGENT_NONE)
-		rvm_tape_lose(r, &w->agents[r->skipped_agent], RVM_E_STATE);
+	if (!res->new_ckpt && r->skipped_agent != RVM_AGENT_NONE)
+		rvm_tape_lose(r, &r->k->w->agents[r->skipped_agent], RVM_E_STATE);
 }
 
 enum rvm_err rvm_kernel_recover_trap(struct rvm_kernel *k, struct rvm_agent *a,

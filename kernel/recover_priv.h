@@ -9,6 +9,21 @@
  * *n gets the count. RVM_E_NOMEM when a snapshot or the blobs do not fit the buffers.
  */
 enum rvm_err rvm_kernel_snapshot_agents(struct rvm_kernel_recovery *r, uint32_t p, uint32_t *n);
+/*
+ * Takes checkpoint of p holding the n snapshots in r->rec.agents (lock held; none of p's in
+ * flight) and hands it to the store: asynchronously when the platform can, so it becomes p's
+ * restore base, and its agents' tapes (cut for it here) start there, only once
+ * rvm_kernel_checkpoint_settle hears it durable, a failure being witnessed as
+ * recovery.checkpoint_lost; otherwise synchronously, a base at once. *info gets what was taken.
+ * The take's errors (counted as a failed checkpoint of p).
+ */
+enum rvm_err rvm_kernel_checkpoint_store(struct rvm_kernel *k, uint32_t p, uint32_t n,
+					 struct rvm_ckpt_info *info);
+/* True when the platform stores checkpoints asynchronously. */
+static inline bool rvm_kernel_store_async(const struct rvm_kernel *k)
+{
+	return k->plat->checkpoint_put_async && k->plat->checkpoint_done;
+}
 /* Forgets the checkpoints of slot p when it now holds another partition than they were of. */
 void rvm_kernel_recovery_track(struct rvm_kernel_recovery *r, uint32_t p);
 

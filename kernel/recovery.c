@@ -199,6 +199,11 @@ static void checkpoint_after(struct rvm_recovery *rec, uint32_t partition,
 	struct rvm_ckpt_info info;
 	uint32_t n = 0;
 
+	/* The layer stores it its own way (the swarm: off its lock, a base once durable). */
+	if (rec->ops && rec->ops->checkpoint_after) {
+		res->new_ckpt = rec->ops->checkpoint_after(rec->ctx, partition);
+		return;
+	}
 	if (rec->ops && rec->ops->agents_snapshot)
 		n = rec->ops->agents_snapshot(rec->ctx, partition, agents, max);
 	if (n <= max && rvm_recovery_checkpoint(rec, partition, agents, n, &info) == RVM_OK)

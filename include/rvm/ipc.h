@@ -99,11 +99,14 @@ enum rvm_err rvm_ipc_recv(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
  * (rvm_witness_batch_add: action, actor = caller, target = edge id, arg0 length)
  * instead of one record each: for high-rate traffic whose every message is
  * journaled anyway (agent channels). Refusals are still witnessed one by one.
+ * The caller names the edge it means (it holds the id from rvm_edge_create):
+ * the cap must name that very edge (P2 rule 1, RVM_E_PERM otherwise), and the
+ * cap is resolved once, by the gate.
  */
 enum rvm_err rvm_ipc_send_batched(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
-				  const struct rvm_ipc_desc *d);
+				  rvm_obj_id edge, const struct rvm_ipc_desc *d);
 enum rvm_err rvm_ipc_recv_batched(struct rvm_ipc *ipc, uint32_t caller, rvm_cap_t cap,
-				  struct rvm_ipc_desc *d);
+				  rvm_obj_id edge, struct rvm_ipc_desc *d);
 
 /* The edge id names, or NULL. */
 struct rvm_edge *rvm_edge_find(struct rvm_ipc *ipc, rvm_obj_id id);

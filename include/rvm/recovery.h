@@ -67,6 +67,11 @@ struct rvm_fault {
  *  agents_snapshot  snapshots for the fresh checkpoint taken after F2/F3
  *                 (returns how many of at most max it filled).
  *  kernel_restart F4: the log is durable; restart the kernel.
+ *  checkpoint_after F2/F3, after a successful rollback: takes the fresh checkpoint itself and
+ *                 returns its id (0: none taken). Making it a restore base is then the
+ *                 layer's (rvm_recovery_note_checkpoint), e.g. only once an asynchronous
+ *                 store has it durable. NULL: the library takes it from agents_snapshot's
+ *                 blobs, stores it synchronously and remembers it at once.
  */
 struct rvm_recovery_ops {
 	enum rvm_err (*agent_restart)(void *ctx, uint32_t partition, uint32_t agent,
@@ -77,6 +82,7 @@ struct rvm_recovery_ops {
 	uint32_t (*agents_snapshot)(void *ctx, uint32_t partition, struct rvm_ckpt_agent *out,
 				    uint32_t max);
 	void (*kernel_restart)(void *ctx, const struct rvm_fault *f);
+	uint64_t (*checkpoint_after)(void *ctx, uint32_t partition);
 };
 
 /* Escalation policy: `repeat` faults of one class within window_ns move the next one up. */

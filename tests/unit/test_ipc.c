@@ -139,6 +139,45 @@ static void test_ipc_denials(void **state)
 	ifix_free(x);
 }
 
+/*
+ * The batched calls name the edge they mean: the cap is resolved once, by the gate, and must
+ * name that edge. A cap to another edge is refused (PERM, witnessed) and changes nothing.
+ */
+static void test_ipc_batched_names_edge(void **state)
+{
+	struct ifix *x = ifix_new(NULL);
+	struct rvm_edge *e = rvm_edge_find(&x->ipc, x->ec.id);
+	struct rvm_ipc_desc d = { .tag = 7, .length = 16 }, got = { 0 };
+	struct rvm_edge_caps back;
+	uint64_t seq;
+
+	(void)state;
+	/* A second edge, b -> a: its caps name another object. */
+	assert_int_equal(rvm_edge_create(&x->ipc, 0, x->cb, x->ca, &back), RVM_OK);
+	seq = x->f->wlog.next_seq;
+	assert_int_equal(rvm_ipc_send_batched(&x->ipc, x->a, x->ec.send, x->ec.id, &d), RVM_OK);
+	assert_int_equal(e->head, 1);
+	assert_int_equal(x->f->wlog.next_seq, seq); /* in the pending batch, not a record */
+	assert_int_equal(x->f->wlog.batch.count, 1);
+	/* The right cap, the wrong edge named (and the other way round): refused, witnessed. */
+	assert_int_equal(rvm_ipc_send_batched(&x->ipc, x->a, x->ec.send, back.id, &d), RVM_E_PERM);
+	assert_int_equal(cap_fixture_last(x->f)->action, RVM_ACT_GATE_DENIED);
+	assert_int_equal(cap_fixture_last(x->f)->target, back.id);
+	assert_int_equal(rvm_ipc_recv_batched(&x->ipc, x->b, x->ec.recv, back.id, &got), RVM_E_PERM);
+	assert_int_equal(rvm_ipc_send_batched(&x->ipc, x->b, back.send, x->ec.id, &d), RVM_E_PERM);
+	assert_int_equal(rvm_ipc_send_batched(&x->ipc, x->a, x->ec.send, RVM_OBJ_NULL, &d),
+			 RVM_E_INVAL);
+	assert_int_equal(e->head, 1);
+	assert_int_equal(rvm_edge_find(&x->ipc, back.id)->head, 0);
+	/* The receiver's side, named right: the one message, once. */
+	assert_int_equal(rvm_ipc_recv_batched(&x->ipc, x->b, x->ec.recv, x->ec.id, &got), RVM_OK);
+	assert_int_equal(got.tag, 7);
+	assert_int_equal(got.length, 16);
+	assert_int_equal(rvm_ipc_recv_batched(&x->ipc, x->b, x->ec.recv, x->ec.id, &got),
+			 RVM_E_EMPTY);
+	ifix_free(x);
+}
+
 /* Each message's size reaches the coherence graph's edge between the two partitions. */
 static void test_ipc_feeds_coherence(void **state)
 {
@@ -166,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_ipc_backpressure),
 		cmocka_unit_test(test_ipc_denials),
 		cmocka_unit_test(test_ipc_feeds_coherence),
+		cmocka_unit_test(test_ipc_batched_names_edge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
