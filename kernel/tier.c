@@ -31,7 +31,10 @@ static enum rvm_err to_dormant_check(struct rvm_region_space *s, struct region_o
 /*
  * The image goes to the platform's checkpoint store here, in the check: a
  * move refused later leaves an unreferenced object there, never a region
- * without its image.
+ * without its image. Synchronously (both fsyncs, ~10 ms on the hosted store,
+ * tier_cold_put_64k): the apply drops the in-memory image, so the write must
+ * be known good first; an asynchronous put would need a Cold-pending state and
+ * a way to take the store's reports in (docs/recovery.md, "Cold regions").
  */
 static enum rvm_err to_cold_check(struct rvm_region_space *s, struct region_op *op)
 {

@@ -1014,8 +1014,10 @@ static void stop_releases(bool recovery, bool f4)
 	assert_int_equal(cx->budget.used[RVM_GPU_DIM_MEMORY], 5000);
 	frees = count(f, RVM_ACT_GPU_FREE, RVM_OK);
 	if (f4) {
-		struct rvm_fault ft = {.kind = RVM_FAULT_KERNEL, .partition = a->part,
-				       .agent = a->num, .seq = RVM_SEQ_NONE};
+		struct rvm_fault ft = {.kind = RVM_FAULT_KERNEL,
+				       .partition = a->part,
+				       .agent = a->num,
+				       .seq = RVM_SEQ_NONE};
 		struct rvm_recovery_result res;
 
 		assert_int_equal(rvm_recovery_handle(&f->tw.rec->rec, &ft, 0, &res), RVM_OK);
