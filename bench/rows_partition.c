@@ -171,11 +171,16 @@ static void *futex_echo(void *arg)
 {
 	struct peer *p = arg;
 
+	uint32_t seen;
+
 	for (;;) {
-		while (atomic_load(&p->word) != 1) {
+		/* Sleep only on the value just checked: a 1 stored after the check (and its wake,
+		 * sent before this thread slept) makes the wait return at once. Re-reading the word
+		 * for the wait lost that wake and hung the row. */
+		while ((seen = atomic_load(&p->word)) != 1) {
 			if (atomic_load(&p->stop))
 				return NULL;
-			futex(&p->word, FUTEX_WAIT_PRIVATE, atomic_load(&p->word));
+			futex(&p->word, FUTEX_WAIT_PRIVATE, seen);
 		}
 		atomic_store(&p->word, 2);
 		futex(&p->word, FUTEX_WAKE_PRIVATE, 1);
