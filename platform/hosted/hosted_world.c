@@ -111,8 +111,7 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 	return remove(path);
 }
 
-/* Removes the run directory dir and all in it; "" (none): nothing. */
-static void remove_dir(const char *dir)
+void rvm_hosted_world_remove_dir(const char *dir)
 {
 	if (dir[0] && nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "hosted world: cannot remove %s\n", dir);
@@ -147,7 +146,7 @@ enum rvm_err rvm_hosted_world_new(const struct rvm_hosted_world_config *cfg,
 	e = rvm_hosted_open(&hw->hosted, hw->cfg.run_dir, RVM_HOSTED_QUIET | RVM_HOSTED_TRUNCATE,
 			    &hw->plat);
 	if (e != RVM_OK) {
-		remove_dir(hw->dir);
+		rvm_hosted_world_remove_dir(hw->dir);
 		free(hw);
 		return e;
 	}
@@ -223,7 +222,7 @@ void rvm_hosted_world_free(struct rvm_hosted_world *hw)
 	if (hw->k.state == RVM_KERNEL_RUNNING)
 		(void)rvm_kernel_shutdown(&hw->k);
 	rvm_hosted_close(&hw->hosted);
-	remove_dir(hw->dir);
+	rvm_hosted_world_remove_dir(hw->dir);
 	if (hw->mem)
 		rvm_hosted_world_mem_free(hw->mem, hw->cfg.nmem);
 	free(hw->mem);

@@ -102,6 +102,8 @@ void rvm_hosted_world_mem_free(struct rvm_agent_mem *mem, uint32_t nmem);
 /* The example agents of this build: BUILD/examples/agents, next to the running program's folder
  * (BUILD/bench, BUILD/tests). False when the program's path cannot be read or does not fit. */
 bool rvm_hosted_world_agents_dir(char *out, size_t cap);
+/* Removes the directory dir and all in it; "" (none): nothing. A failure is reported on stderr. */
+void rvm_hosted_world_remove_dir(const char *dir);
 /* dir/name.wasm in a malloc'd buffer (dir NULL: the example agents); NULL when unreadable. */
 uint8_t *rvm_hosted_world_read_agent(const char *dir, const char *name, size_t *len);
 
