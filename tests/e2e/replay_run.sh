@@ -25,7 +25,7 @@ expect_rc 2 "$RVM_BIN" replay "$WORK/nonexistent" --partition 1 --seq 1
 # with epochs and recoveries), so the log says: a partition without any makes --check say so
 # instead of passing vacuously; one with some (if any) has each of them checked.
 expect_rc 0 "$RVM_BIN" query "$dir/witness.log" --pub "$dir/witness.pub" --action recovery.digest --json
-digests=$(python3 -c 'import json,sys; print(" ".join(str(r["target"]) for r in json.loads(sys.argv[1]) if r["flags"] == 0))' "$OUT") ||
+digests=$(python3 -c 'import json,sys; print(" ".join(str(r["target"]) for r in json.load(sys.stdin) if r["flags"] == 0))' <<<"$OUT") ||
   fail "query recovery.digest: $OUT"
 none=1
 while grep -qw "$none" <<<"$digests"; do none=$((none + 1)); done
