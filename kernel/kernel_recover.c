@@ -265,12 +265,8 @@ static void op_kernel_restart(void *ctx, const struct rvm_fault *f)
 	a = &k->w->agents[f->agent];
 	if (a->inst)
 		rvm_wasm_reset(a->inst);
-	a->state = RVM_AGENT_STOPPED;
 	r->stopped++;
-	(void)rvm_witness_emit(&k->witness, RVM_ACT_AGENT_EXIT, RVM_WF_DENIED, a->part, a->id,
-			       a->restarts, RVM_E_TRAP, NULL);
-	/* Stopped for good: its GPU objects go now, not when its partition is reaped. */
-	rvm_agent_gpu_release(a);
+	rvm_kernel_agent_stop(k, a);
 }
 
 static const struct rvm_recovery_ops swarm_ops = {

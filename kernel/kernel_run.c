@@ -61,9 +61,7 @@ static void recover_dc14(struct rvm_kernel *k, struct rvm_agent *a, enum rvm_was
 	rvm_kernel_note(k->w, act[cls <= RVM_F4 ? cls : RVM_F4], a->num, a->restarts, 1);
 }
 
-/* a is stopped for good (witnessed); its GPU objects are freed now rather than when its
- * partition is reaped, so its siblings get their budget back. */
-static void stop(struct rvm_kernel *k, struct rvm_agent *a)
+void rvm_kernel_agent_stop(struct rvm_kernel *k, struct rvm_agent *a)
 {
 	a->state = RVM_AGENT_STOPPED;
 	(void)rvm_witness_emit(&k->witness, RVM_ACT_AGENT_EXIT, RVM_WF_DENIED, a->part, a->id,
@@ -94,7 +92,7 @@ static void recover(struct rvm_kernel *k, struct rvm_agent *a, enum rvm_wasm_tra
 		return;
 	}
 	if (a->restarts >= RVM_AGENT_MAX_RESTARTS) {
-		stop(k, a);
+		rvm_kernel_agent_stop(k, a);
 		return;
 	}
 	a->restarts++;

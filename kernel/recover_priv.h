@@ -24,6 +24,12 @@ static inline bool rvm_kernel_store_async(const struct rvm_kernel *k)
 {
 	return k->plat->checkpoint_put_async && k->plat->checkpoint_done;
 }
+/*
+ * Stops agent a for good (lock held): witnessed AGENT_EXIT (denied, its restarts, RVM_E_TRAP),
+ * and its GPU objects freed now rather than when its partition is reaped, so its siblings get
+ * their budget back.
+ */
+void rvm_kernel_agent_stop(struct rvm_kernel *k, struct rvm_agent *a);
 /* Forgets the checkpoints of slot p when it now holds another partition than they were of. */
 void rvm_kernel_recovery_track(struct rvm_kernel_recovery *r, uint32_t p);
 
