@@ -174,13 +174,10 @@ static size_t bound_entries(struct fx *f)
 	return n;
 }
 
-/* Writes an empty-kernel launch request at SCR + at; returns its length. */
-static uint32_t put_req(struct rvm_agent *a, uint32_t at, uint64_t dev, uint64_t q, uint64_t k)
+/* A launch of kernel k on queue q of device dev: one work-item, no arguments. */
+static struct rvm_gpu_launch_req one_item(uint64_t dev, uint64_t q, uint64_t k)
 {
 	struct rvm_gpu_launch_req r;
-	uint8_t wire[RVM_GPU_WIRE_MAX];
-	uint32_t size;
-	size_t n;
 
 	memset(&r, 0, sizeof(r));
 	r.device = dev;
@@ -189,9 +186,26 @@ static uint32_t put_req(struct rvm_agent *a, uint32_t at, uint64_t dev, uint64_t
 	r.cfg.dims = 1;
 	for (unsigned d = 0; d < RVM_GPU_DIMS; d++)
 		r.cfg.local[d] = 1, r.cfg.groups[d] = 1;
-	n = rvm_gpu_wire_encode(&r, wire);
+	return r;
+}
+
+/* Writes request r in its wire form at SCR + at of a's memory; returns its length. */
+static uint32_t put_wire(struct rvm_agent *a, uint32_t at, const struct rvm_gpu_launch_req *r)
+{
+	uint8_t wire[RVM_GPU_WIRE_MAX];
+	uint32_t size;
+	size_t n = rvm_gpu_wire_encode(r, wire);
+
 	memcpy(memory(a, &size) + SCR + at, wire, n);
 	return (uint32_t)n;
+}
+
+/* Writes an empty-kernel launch request at SCR + at; returns its length. */
+static uint32_t put_req(struct rvm_agent *a, uint32_t at, uint64_t dev, uint64_t q, uint64_t k)
+{
+	struct rvm_gpu_launch_req r = one_item(dev, q, k);
+
+	return put_wire(a, at, &r);
 }
 
 /* open, queue, the empty kernel: fills dev/ctx/q/k. */
@@ -1077,18 +1091,8 @@ static const char reduce_src[] =
 static uint32_t put_reduce(struct rvm_agent *a, uint64_t dev, uint64_t q, uint64_t k, uint64_t in,
 			   uint64_t part)
 {
-	struct rvm_gpu_launch_req r;
-	uint8_t wire[RVM_GPU_WIRE_MAX];
-	uint32_t size;
-	size_t n;
+	struct rvm_gpu_launch_req r = one_item(dev, q, k);
 
-	memset(&r, 0, sizeof(r));
-	r.device = dev;
-	r.queue = q;
-	r.kernel = k;
-	r.cfg.dims = 1;
-	for (unsigned d = 0; d < RVM_GPU_DIMS; d++)
-		r.cfg.local[d] = 1, r.cfg.groups[d] = 1;
 	r.cfg.local[0] = 16;
 	r.cfg.groups[0] = 4;
 	r.nargs = 4;
@@ -1096,9 +1100,7 @@ static uint32_t put_reduce(struct rvm_agent *a, uint64_t dev, uint64_t q, uint64
 	r.args[1] = (struct rvm_gpu_arg){RVM_GPU_ARG_BUFFER, 8, part};
 	r.args[2] = (struct rvm_gpu_arg){RVM_GPU_ARG_LOCAL, 64, 0};
 	r.args[3] = (struct rvm_gpu_arg){RVM_GPU_ARG_SCALAR, 4, 64};
-	n = rvm_gpu_wire_encode(&r, wire);
-	memcpy(memory(a, &size) + SCR + 40000, wire, n);
-	return (uint32_t)n;
+	return put_wire(a, 40000, &r);
 }
 
 /* Loads reduce (with reduce_src) for agent a through rvm.gpu_kernel; returns its name. */
