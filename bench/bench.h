@@ -57,6 +57,8 @@ double rvm_bench_time(rvm_bench_fn *fn, void *ctx, uint64_t iters, int rounds);
  */
 void rvm_bench_pair(rvm_bench_fn *ours, void *ours_ctx, rvm_bench_fn *peer, void *peer_ctx,
 		    uint64_t iters, int rounds, double *ours_ns, double *peer_ns);
+/* The median of v[0..n) (sorts v; for an even n, the upper of the middle two); n > 0. */
+double rvm_bench_median(double *v, int n);
 /* Keeps the compiler from discarding a computed value. */
 void rvm_bench_sink(const void *p, size_t n);
 

@@ -25,7 +25,5 @@ int rvm_board_boot(const char *runner, const char *elf, const char *args, const 
 		   rvm_board_line_fn *fn, void *ctx);
 /* If line starts with prefix followed by a number, stores it in *v and returns 1; else 0. */
 int rvm_board_after(const char *line, const char *prefix, double *v);
-/* Median of v[0..n) (sorts v); n > 0. */
-double rvm_board_median(double *v, int n);
 
 #endif

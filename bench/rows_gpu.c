@@ -213,7 +213,6 @@ struct agent_bench {
 	struct rvm_hosted_world *hw;
 	struct rvm_gpu_space gs;
 	struct rvm_agent *a;
-	struct rvm_wasm_extern fn; /* launch_n */
 };
 
 /* Calls export name(arg) of the agent's instance to the end; its i32 result, or INT32_MIN. */

@@ -77,13 +77,6 @@ static uint32_t kb_load(struct kbench *b, const char *name)
 	return idx;
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* One agent spawn: a new partition (created, started, queued) and the agent in it. */
 static double time_spawns(struct kbench *b)
 {
@@ -137,12 +130,10 @@ static void run_agent_spawn(struct rvm_bench_result *out)
 		ours[r] = time_spawns(b);
 		peer[r] = time_fork_exec();
 	}
-	qsort(ours, 15, sizeof(double), cmp_d);
-	qsort(peer, 15, sizeof(double), cmp_d);
-	out->ours_ns = ours[7];
-	out->peer_ns = peer[7];
+	out->ours_ns = rvm_bench_median(ours, 15);
+	out->peer_ns = rvm_bench_median(peer, 15);
 	snprintf(out->note, sizeof(out->note), "partition + %zu B module instance, witnessed; %.0fx",
-		 b->len, peer[7] / ours[7]);
+		 b->len, out->peer_ns / out->ours_ns);
 	kb_free(b);
 }
 RVM_BENCH_ROW(agent_spawn, "posix_spawn+wait /bin/true", ">= 100x faster and < 10 us", run_agent_spawn)
@@ -268,7 +259,7 @@ static void run_agent_ipc(struct rvm_bench_result *out)
 {
 	struct kbench *b = kb_new("sensor");
 	struct pipe_cpus pc;
-	double ours[IPC_ROUNDS], peer[PIPE_PLACES][IPC_ROUNDS], best = 0;
+	double ours[IPC_ROUNDS], peer[PIPE_PLACES][IPC_ROUNDS], med[PIPE_PLACES], best = 0;
 	int places = PIPE_PLACES, win = PIPE_FREE;
 
 	if (!b->bytes) {
@@ -285,20 +276,19 @@ static void run_agent_ipc(struct rvm_bench_result *out)
 		for (int p = 0; p < places; p++)
 			peer[p][r] = time_pipe(100000, (enum pipe_place)p, &pc);
 	}
-	qsort(ours, IPC_ROUNDS, sizeof(double), cmp_d);
+	out->ours_ns = rvm_bench_median(ours, IPC_ROUNDS);
 	for (int p = 0; p < places; p++) {
-		qsort(peer[p], IPC_ROUNDS, sizeof(double), cmp_d);
-		if (p == PIPE_FREE || peer[p][IPC_ROUNDS / 2] < best) {
-			best = peer[p][IPC_ROUNDS / 2];
+		med[p] = rvm_bench_median(peer[p], IPC_ROUNDS);
+		if (p == PIPE_FREE || med[p] < best) {
+			best = med[p];
 			win = p;
 		}
 	}
 	fprintf(stderr, "agent_ipc: medians of %d rounds, ns/msg: ours %.1f; pipe", IPC_ROUNDS,
-		ours[IPC_ROUNDS / 2]);
+		out->ours_ns);
 	for (int p = 0; p < places; p++)
-		fprintf(stderr, " %s %.1f%s", pipe_place_name[p], peer[p][IPC_ROUNDS / 2],
+		fprintf(stderr, " %s %.1f%s", pipe_place_name[p], med[p],
 			p + 1 < places ? "," : "\n");
-	out->ours_ns = ours[IPC_ROUNDS / 2];
 	out->peer_ns = best;
 	snprintf(out->note, sizeof(out->note),
 		 "%.2f vs %.2f M msg/s; pipe: best of %d placements (%s); ours gated, journaled",

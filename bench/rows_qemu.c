@@ -94,8 +94,8 @@ static void print_series(const char *what, struct series *s)
 
 	if (!s->n)
 		return;
-	in = rvm_board_median(s->in_image, s->n);
-	med = rvm_board_median(s->v, s->n);
+	in = rvm_bench_median(s->in_image, s->n);
+	med = rvm_bench_median(s->v, s->n);
 	fprintf(stderr, "qemu_first_witness: %-9s median %6.1f ms, min %6.1f ms", what, med,
 		lowest(s->v, s->n));
 	if (in >= 0)
@@ -149,11 +149,11 @@ static void run_first_witness(struct rvm_bench_result *out)
 		snprintf(out->note, sizeof(out->note), "failed: a configuration never booted");
 		return;
 	}
-	out->ours_ns = rvm_board_median(sig.v, sig.n) * 1e6;
+	out->ours_ns = rvm_bench_median(sig.v, sig.n) * 1e6;
 	snprintf(out->note, sizeof(out->note),
 		 "med/min of %d: %.0f/%.0f ms; unsigned %.0f/%.0f; QEMU floor %.0f/%.0f; load %.0f",
-		 sig.n, rvm_board_median(sig.v, sig.n), lowest(sig.v, sig.n),
-		 rvm_board_median(uns.v, uns.n), lowest(uns.v, uns.n), rvm_board_median(fl.v, fl.n),
+		 sig.n, rvm_bench_median(sig.v, sig.n), lowest(sig.v, sig.n),
+		 rvm_bench_median(uns.v, uns.n), lowest(uns.v, uns.n), rvm_bench_median(fl.v, fl.n),
 		 lowest(fl.v, fl.n), (load0 + load1) / 2);
 }
 
@@ -214,7 +214,7 @@ static void run_swarm_msgs(struct rvm_bench_result *out)
 			}
 		}
 	for (int c = 0; c < 4; c++) {
-		med[c] = rvm_board_median(r[c], SWARM_ROUNDS);
+		med[c] = rvm_bench_median(r[c], SWARM_ROUNDS);
 		fprintf(stderr,
 			"qemu_swarm_msgs: %d CPU(s) %-8s median %6.0f msgs/s (%d runs of %d ms)\n",
 			smp[c], spin[c] ? "spinning" : "sleeping", med[c], SWARM_ROUNDS, SWARM_MS);

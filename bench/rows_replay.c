@@ -61,13 +61,6 @@ static double run_to(struct rb *b, uint64_t want)
 	return (double)(rvm_bench_now_ns() - t0);
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 #define ROUNDS 5
 
 /*
@@ -114,12 +107,10 @@ static void run_replay_agent(struct rvm_bench_result *out)
 		peer[r] /= (double)(b->hw->w->agents[b->p.k].received - base);
 		rb_free(b);
 	}
-	qsort(ours, ROUNDS, sizeof(double), cmp_d);
-	qsort(peer, ROUNDS, sizeof(double), cmp_d);
-	out->ours_ns = ours[ROUNDS / 2];
-	out->peer_ns = peer[ROUNDS / 2];
+	out->ours_ns = rvm_bench_median(ours, ROUNDS);
+	out->peer_ns = rvm_bench_median(peer, ROUNDS);
 	snprintf(out->note, sizeof(out->note), "per message; %" PRIu64 " re-run in %.2f ms", msgs,
-		 ours[ROUNDS / 2] * (double)msgs / 1e6);
+		 out->ours_ns * (double)msgs / 1e6);
 }
 RVM_BENCH_ROW(replay_agent_5k, "the same messages delivered live", "faster than live (ratio < 1)",
 	      run_replay_agent)
@@ -176,11 +167,8 @@ static void tape_ipc(struct rvm_bench_result *out, uint64_t n)
 		rb_free(with);
 		rb_free(without);
 	}
-	qsort(ours, ROUNDS, sizeof(double), cmp_d);
-	qsort(peer, ROUNDS, sizeof(double), cmp_d);
-	qsort(drain, ROUNDS, sizeof(double), cmp_d);
-	out->ours_ns = ours[ROUNDS / 2];
-	out->peer_ns = peer[ROUNDS / 2];
+	out->ours_ns = rvm_bench_median(ours, ROUNDS);
+	out->peer_ns = rvm_bench_median(peer, ROUNDS);
 	if (!puts)
 		snprintf(out->note, sizeof(out->note),
 			 "per message over %" PRIu64 "k; no checkpoint forced", n / 1000);
@@ -189,7 +177,7 @@ static void tape_ipc(struct rvm_bench_result *out, uint64_t n)
 			 "per msg over %" PRIu64 "k; %" PRIu64 " forced, stored off-lock "
 			 "(fsync %.1f+dir %.1f ms), tail %.1f ms",
 			 n / 1000, forced, (double)fsync_ns / 1e6 / (double)puts,
-			 (double)dir_ns / 1e6 / (double)puts, drain[ROUNDS / 2] / 1e6);
+			 (double)dir_ns / 1e6 / (double)puts, rvm_bench_median(drain, ROUNDS) / 1e6);
 }
 
 static void run_tape_ipc(struct rvm_bench_result *out)

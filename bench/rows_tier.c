@@ -101,19 +101,6 @@ static void run_tier(struct rvm_bench_result *out)
 
 RVM_BENCH_ROW(tier_dormant_wake_64k, NULL, "none (no peer)", run_tier)
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
-	return v[n / 2];
-}
-
 /*
  * Interleaved rounds of: Dormant -> Cold (timed: what a caller holding its lock waits for, the
  * synchronous put included), back to Dormant (read back and verified, untimed), then the same
@@ -123,7 +110,8 @@ static uint64_t median(uint64_t *v, int n)
 static void run_cold(struct rvm_bench_result *out)
 {
 	struct tier_ctx *c = tier_new(true);
-	uint64_t ours[ROUNDS], peer[ROUNDS], fsync0, dir0, puts0, id;
+	double ours[ROUNDS], peer[ROUNDS];
+	uint64_t fsync0, dir0, puts0, id;
 	const struct rvm_hosted_store_stats *st = &c->hosted.store.stats;
 	enum rvm_err res;
 	size_t len = 0;
@@ -136,7 +124,7 @@ static void run_cold(struct rvm_bench_result *out)
 
 		if (rvm_region_set_tier(&c->space, 0, c->id, RVM_TIER_COLD) != RVM_OK)
 			abort();
-		ours[i] = rvm_bench_now_ns() - t0;
+		ours[i] = (double)(rvm_bench_now_ns() - t0);
 		if (c->plat.checkpoint_get(c->plat.ctx, RVM_REGION_COLD_ID(c->id), c->image,
 					   sizeof(c->image), &len) != RVM_OK ||
 		    len > sizeof(c->image) ||
@@ -146,13 +134,13 @@ static void run_cold(struct rvm_bench_result *out)
 		if (c->plat.checkpoint_put_async(c->plat.ctx, 0x5aull << 56 | (uint64_t)i, c->image,
 						 len) != RVM_OK)
 			abort();
-		peer[i] = rvm_bench_now_ns() - t0;
+		peer[i] = (double)(rvm_bench_now_ns() - t0);
 		if (c->plat.checkpoint_done(c->plat.ctx, true, &id, &res) != RVM_OK ||
 		    res != RVM_OK)
 			abort();
 	}
-	out->ours_ns = (double)median(ours, ROUNDS);
-	out->peer_ns = (double)median(peer, ROUNDS);
+	out->ours_ns = rvm_bench_median(ours, ROUNDS);
+	out->peer_ns = rvm_bench_median(peer, ROUNDS);
 	snprintf(out->note, sizeof(out->note),
 		 "64 KiB, image %zu B; per put fsync %llu us + dir %llu us (means)", len,
 		 (unsigned long long)((st->fsync_ns - fsync0) / 1000u / (st->puts - puts0)),

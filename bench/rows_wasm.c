@@ -126,19 +126,6 @@ static double interp_once(const char *kernel)
 	return run_process(argv);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
-
 /* node: ms for one run() after a warm-up call, best of three; -1 if node is unavailable. */
 static double node_ms(const char *kernel)
 {
@@ -185,13 +172,13 @@ static void run_kernel(struct rvm_bench_result *out, const char *kernel)
 			return;
 		}
 	}
-	out->ours_ns = median(ours, ROUNDS);
-	out->peer_ns = median(peer, ROUNDS) - median(base, ROUNDS);
+	out->ours_ns = rvm_bench_median(ours, ROUNDS);
+	out->peer_ns = rvm_bench_median(peer, ROUNDS) - rvm_bench_median(base, ROUNDS);
 	node = node_ms(kernel);
 	snprintf(out->note, sizeof(out->note),
 		 "%.1fx faster; node %.1f ms (%.1fx ours); peer less %.0f ms start-up",
 		 out->peer_ns / out->ours_ns, node, out->ours_ns / 1e6 / node,
-		 median(base, ROUNDS) / 1e6);
+		 rvm_bench_median(base, ROUNDS) / 1e6);
 	engine_close(&e);
 }
 
@@ -313,7 +300,7 @@ static double spawn_median(struct spawn *s, bool zeroed, double *mean)
 		sum += t[i];
 	}
 	*mean = sum / SPAWN_ITERS;
-	return median(t, SPAWN_ITERS);
+	return rvm_bench_median(t, SPAWN_ITERS);
 }
 
 static void run_spawn(struct rvm_bench_result *out, const char *file, bool zeroed)
